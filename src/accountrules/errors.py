@@ -1,0 +1,53 @@
+"""One root for every error the library raises; each leaf also subclasses the matching builtin."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class AccountRulesError(Exception):
+    """Root of all accountrules errors."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input, at a JSON path (``violations[0].offenders[1]``)."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class CaseValidationError(AccountRulesError, ValueError):
+    """A case is not valid JSON or breaks the contract of SPEC §3.
+
+    ``problems`` lists every problem found, each naming its JSON path and, where one exists, the fix.
+    """
+
+    def __init__(self, problems: Sequence[Problem], source: str | None = None) -> None:
+        self.problems = tuple(problems)
+        self.source = source
+        prefix = f"{source}: " if source else ""
+        lines = [f"{prefix}{p}" for p in self.problems]
+        super().__init__("\n".join(lines) if lines else f"{prefix}invalid case")
+
+
+class RulePackError(AccountRulesError, ValueError):
+    """A rule pack cannot be loaded: the message names the file, the line and the fix."""
+
+    def __init__(self, message: str, path: Path | str | None = None, line: int | None = None) -> None:
+        self.path = Path(path) if path is not None else None
+        self.line = line
+        self.detail = message
+        where = ""
+        if self.path is not None:
+            where = f"{self.path}:{line}: " if line is not None else f"{self.path}: "
+        super().__init__(f"{where}{message}")
+
+
+class EvaluationError(AccountRulesError, RuntimeError):
+    """The rule engine failed while evaluating a valid case; the case is not at fault."""

@@ -1,0 +1,482 @@
+"""Loading a rule pack directory and validating it before any case sees it (SPEC §6)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from accountrules.errors import RulePackError
+from accountrules.rulepack.facts import FieldType, facts_for_stage
+from accountrules.rulepack.policy import Policy
+from accountrules.rulepack.spec import (
+    COMPARISONS,
+    REF_PATTERN,
+    FindingEffect,
+    Pattern,
+    Ref,
+    Rule,
+    RuleSpec,
+    TableRange,
+    Test,
+)
+from accountrules.rulepack.yamlfile import LineList, LineMap, line_at, plain, read_yaml
+from accountrules.validation import json_path, suggest
+from accountrules.vocabulary import values
+
+RESERVED_FILES = {"pack.yaml", "policy.yaml", "citations.yaml"}
+
+
+class PackMeta(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    name: str = Field(min_length=1)
+    version: str = Field(min_length=1)
+    description: str = ""
+    #: ``default`` or a path (relative to this pack) of a pack this one extends.
+    extends: str | None = None
+    #: Rule ids of the extended pack to drop.
+    remove: list[str] = Field(default_factory=list)
+
+
+class Citation(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    paraphrase: str = Field(min_length=1)
+    verified: bool = True
+
+
+@dataclass(frozen=True)
+class RulePack:
+    """A validated rule pack: rules sorted by id, the policy that resolves them, the citation catalogue."""
+
+    name: str
+    version: str
+    description: str
+    path: Path
+    digest: str
+    rules: tuple[Rule, ...]
+    policy: Policy
+    citations: dict[str, Citation]
+    _by_id: dict[str, Rule] = field(default_factory=dict, repr=False, compare=False)
+
+    def rule(self, rule_id: str) -> Rule:
+        try:
+            return self._by_id[rule_id]
+        except KeyError:
+            hint = suggest(rule_id, self._by_id)
+            raise KeyError(f"no rule '{rule_id}' in pack '{self.name}'.{hint}") from None
+
+    def stage_rules(self, stage: str) -> tuple[Rule, ...]:
+        return tuple(r for r in self.rules if r.stage == stage)
+
+    @property
+    def tests_dir(self) -> Path:
+        return self.path / "tests"
+
+
+def default_pack_path() -> Path:
+    """The pack shipped inside the wheel, or the repository's ``rules/`` in a source checkout."""
+    shipped = resources.files("accountrules") / "rules"
+    if shipped.is_dir():
+        return Path(str(shipped))
+    return Path(__file__).resolve().parents[3] / "rules"
+
+
+@cache
+def load_default() -> RulePack:
+    return load_pack(default_pack_path())
+
+
+def load_pack(path: str | Path) -> RulePack:
+    """Load and validate the pack in ``path``; every problem is a `RulePackError` with file and line."""
+    root = Path(path)
+    if not root.is_dir():
+        raise RulePackError("no such rule pack directory; give the folder that holds pack.yaml", root)
+    return _load(root.resolve(), ())
+
+
+def _load(root: Path, chain: tuple[Path, ...]) -> RulePack:
+    if root in chain:
+        raise RulePackError("the pack extends itself (a cycle of extends)", root / "pack.yaml")
+    meta_file = root / "pack.yaml"
+    if not meta_file.is_file():
+        raise RulePackError("a rule pack needs pack.yaml with its name and version", meta_file)
+    meta = _validate(PackMeta, read_yaml(meta_file), meta_file)
+
+    base: RulePack | None = None
+    if meta.extends:
+        base_path = default_pack_path() if meta.extends == "default" else (root / meta.extends)
+        base = _load(base_path.resolve(), (*chain, root))
+
+    citations = dict(base.citations) if base else {}
+    citations.update(_load_citations(root))
+    policy_file = root / "policy.yaml"
+    if policy_file.is_file():
+        policy = _validate(Policy, read_yaml(policy_file), policy_file)
+    elif base:
+        policy = base.policy
+    else:
+        raise RulePackError("a rule pack needs policy.yaml (or `extends:` a pack that has one)", policy_file)
+
+    rules: dict[str, Rule] = {r.id: r for r in base.rules} if base else {}
+    for rule_id in meta.remove:
+        if rule_id not in rules:
+            raise RulePackError(
+                f"remove: no rule '{rule_id}' in the extended pack.{suggest(rule_id, rules)}",
+                meta_file,
+                line_at(read_yaml(meta_file), ("remove",)),
+            )
+        del rules[rule_id]
+    own: dict[str, Rule] = {}
+    for rule_file in sorted(root.glob("*.yaml")):
+        if rule_file.name in RESERVED_FILES:
+            continue
+        for rule in _load_rules(rule_file, policy, citations):
+            if rule.id in own:
+                first = own[rule.id]
+                raise RulePackError(
+                    f"duplicate rule id '{rule.id}' (first at {first.source.name}:{first.line}); rename one",
+                    rule_file,
+                    rule.line,
+                )
+            own[rule.id] = rule
+    rules.update(own)
+    if not rules:
+        raise RulePackError("the pack holds no rules; add a YAML file with a `rules:` list", root)
+    ordered = tuple(sorted(rules.values(), key=lambda r: r.id))
+    return RulePack(
+        name=meta.name,
+        version=meta.version,
+        description=meta.description,
+        path=root,
+        digest=_digest(root, base),
+        rules=ordered,
+        policy=policy,
+        citations=citations,
+        _by_id={r.id: r for r in ordered},
+    )
+
+
+def _digest(root: Path, base: RulePack | None) -> str:
+    h = hashlib.sha256()
+    if base:
+        h.update(base.digest.encode())
+    for file in sorted(root.glob("*.yaml")):
+        h.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
+    return "sha256:" + h.hexdigest()
+
+
+def _validate(model: type[Any], data: Any, path: Path) -> Any:
+    if not isinstance(data, dict):
+        raise RulePackError("expected a mapping at the top of the file", path, 1)
+    try:
+        return model.model_validate(plain(data))
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        loc = tuple(err["loc"])
+        message = f"{json_path(loc) or 'file'}: {_pydantic_message(err)}"
+        raise RulePackError(message, path, line_at(data, loc)) from None
+
+
+def _pydantic_message(err: Any) -> str:
+    if err["type"] == "extra_forbidden":
+        return "unknown key; remove it or check its spelling"
+    if err["type"] == "missing":
+        return "required key is missing"
+    msg: str = err["msg"]
+    return msg[0].lower() + msg[1:]
+
+
+def _load_citations(root: Path) -> dict[str, Citation]:
+    file = root / "citations.yaml"
+    if not file.is_file():
+        return {}
+    data = read_yaml(file)
+    if not isinstance(data, dict) or not isinstance(data.get("citations"), dict):
+        raise RulePackError("expected `citations:` mapping each id to its paraphrase", file, 1)
+    out: dict[str, Citation] = {}
+    entries: LineMap = data["citations"]
+    for key, value in entries.items():
+        line = entries.line_of(key)
+        if ":" not in key:
+            raise RulePackError(f"citation id '{key}' must read KEY:ARTICLE (speech:P20, acct2019:6)", file, line)
+        body = {"paraphrase": value} if isinstance(value, str) else value
+        if not isinstance(body, dict):
+            raise RulePackError(f"citation '{key}': give a paraphrase string or a mapping", file, line)
+        try:
+            out[key] = Citation.model_validate(plain(body))
+        except ValidationError as exc:
+            raise RulePackError(f"citation '{key}': {_pydantic_message(exc.errors()[0])}", file, line) from None
+    return out
+
+
+def _load_rules(path: Path, policy: Policy, citations: dict[str, Citation]) -> Iterable[Rule]:
+    data = read_yaml(path)
+    if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
+        raise RulePackError("a rule file holds `rules:`, a list of rules", path, 1)
+    extra = set(data) - {"rules"}
+    if extra:
+        raise RulePackError(f"unknown top-level key '{sorted(extra)[0]}'; a rule file holds only `rules:`", path,
+                            data.line_of(sorted(extra)[0]))
+    items: LineList = data["rules"]
+    for i, raw in enumerate(items):
+        line = items.item_lines[i]
+        if not isinstance(raw, dict):
+            raise RulePackError("each rule is a mapping with id, title, cites, basis, when and then", path, line)
+        try:
+            spec = RuleSpec.model_validate(plain(raw))
+        except ValidationError as exc:
+            err = exc.errors(include_url=False)[0]
+            loc = tuple(err["loc"])
+            where = line_at(raw, loc) or line
+            rid = raw.get("id", f"#{i + 1}")
+            raise RulePackError(f"rule '{rid}': {json_path(loc)}: {_pydantic_message(err)}", path, where) from None
+        yield _build_rule(spec, raw, path, line, policy, citations)
+
+
+class _RuleChecker:
+    """Checks one rule's patterns and effect against the fact vocabulary and the policy."""
+
+    def __init__(self, spec: RuleSpec, raw: LineMap, path: Path, policy: Policy) -> None:
+        self.spec = spec
+        self.raw = raw
+        self.path = path
+        self.policy = policy
+        self.facts = facts_for_stage(spec.stage, tuple(policy.finding_kinds))
+        self.aliases: dict[str, str] = {}
+
+    def fail(self, message: str, loc: tuple[int | str, ...]) -> RulePackError:
+        return RulePackError(f"rule '{self.spec.id}' {message}", self.path, line_at(self.raw, loc) or self.raw.line)
+
+    def patterns(self) -> tuple[Pattern, ...]:
+        out: list[Pattern] = []
+        raw_when: LineList = self.raw["when"]
+        for i, item in enumerate(self.spec.when):
+            loc: tuple[int | str, ...] = ("when", i)
+            if len(item) != 1:
+                raise self.fail("has a pattern with more than one fact; write one fact per list item", loc)
+            (head, body), = item.items()
+            negated = head.startswith("not ")
+            fact = head[4:].strip() if negated else head.strip()
+            if fact not in self.facts:
+                hint = suggest(fact, self.facts)
+                raise self.fail(f"reads fact '{fact}', which is not a fact of the {self.spec.stage} stage.{hint}",
+                                loc)
+            body = body if body is not None else {}
+            if not isinstance(body, dict):
+                raise self.fail(f"pattern '{head}' must map fields to conditions", loc)
+            alias = body.get("as", fact)
+            if negated and "as" in body:
+                raise self.fail("names a negated pattern with `as`; nothing can refer to an absent fact", loc)
+            if not isinstance(alias, str) or not alias.isidentifier():
+                raise self.fail(f"uses alias {alias!r}; an alias is a lowercase name", loc)
+            if not negated and alias in self.aliases:
+                raise self.fail(f"uses alias '{alias}' twice; give the second pattern `as: other_name`", loc)
+            fields = self.facts[fact]
+            tests = tuple(
+                self.test(fact, fields, name, cond, (*loc, head, name))
+                for name, cond in body.items()
+                if name != "as"
+            )
+            line = raw_when.item_lines[i] if isinstance(raw_when, LineList) else 0
+            out.append(Pattern(fact, alias if not negated else f"not_{i}", negated, tests, line))
+            if not negated:
+                self.aliases[alias] = fact
+        if not any(not p.negated for p in out):
+            raise self.fail("has only negated patterns; add at least one fact that must be present", ("when",))
+        return tuple(out)
+
+    def test(self, fact: str, fields: dict[str, FieldType], name: str, cond: Any,
+             loc: tuple[int | str, ...]) -> Test:
+        line = line_at(self.raw, loc) or 0
+        if name == "any":
+            if not isinstance(cond, list) or not cond or not all(isinstance(c, dict) for c in cond):
+                raise self.fail("has `any:` that is not a list of alternatives (mappings)", loc)
+            alternatives = tuple(
+                tuple(self.test(fact, fields, n, c, (*loc, j, n)) for n, c in alt.items())
+                for j, alt in enumerate(cond)
+            )
+            return Test("any", "any", alternatives, line)
+        if name not in fields:
+            raise self.fail(f"reads field '{fact}.{name}', which does not exist.{suggest(name, fields)}"
+                            f" Fields of '{fact}': {', '.join(fields)}", loc)
+        ftype = fields[name]
+        if isinstance(cond, dict):
+            if len(cond) != 1:
+                raise self.fail(f"gives '{name}' a mapping with {len(cond)} keys; use one of not, <, <=, >, >=",
+                                loc)
+            (op_text, operand), = cond.items()
+            if op_text == "not":
+                if isinstance(operand, list):
+                    return Test(name, "not_in", tuple(self.constant(fact, name, ftype, v, loc) for v in operand),
+                                line)
+                return Test(name, "ne", self.operand(fact, name, ftype, operand, loc), line)
+            if op_text not in COMPARISONS:
+                raise self.fail(f"uses operator '{op_text}' on '{name}'; use one of not, <, <=, >, >=", loc)
+            if ftype.kind != "int":
+                raise self.fail(f"compares '{fact}.{name}' with '{op_text}', but it is not a number", loc)
+            return Test(name, COMPARISONS[op_text], self.operand(fact, name, ftype, operand, loc), line)
+        if isinstance(cond, list):
+            if not cond:
+                raise self.fail(f"gives '{name}' an empty list; nothing could match", loc)
+            return Test(name, "in", tuple(self.constant(fact, name, ftype, v, loc) for v in cond), line)
+        return Test(name, "eq", self.operand(fact, name, ftype, cond, loc), line)
+
+    def operand(self, fact: str, name: str, ftype: FieldType, value: Any, loc: tuple[int | str, ...]) -> Any:
+        if isinstance(value, str) and value.startswith("$"):
+            ref = self.ref(value, loc)
+            other = self.field_type(ref)
+            if other.kind != ftype.kind or (ftype.kind == "enum" and not set(ftype.choices) & set(other.choices)):
+                raise self.fail(f"compares '{fact}.{name}' ({ftype.kind}) with {value} ({other.kind})", loc)
+            return ref
+        return self.constant(fact, name, ftype, value, loc)
+
+    def constant(self, fact: str, name: str, ftype: FieldType, value: Any, loc: tuple[int | str, ...]) -> Any:
+        if ftype.kind == "id":
+            raise self.fail(f"compares the id field '{fact}.{name}' with a constant; ids only join ($alias.field)",
+                            loc)
+        if ftype.kind == "bool" and not isinstance(value, bool):
+            raise self.fail(f"gives '{fact}.{name}' the value {value!r}; it is true or false", loc)
+        if ftype.kind == "int" and (isinstance(value, bool) or not isinstance(value, int)):
+            raise self.fail(f"gives '{fact}.{name}' the value {value!r}; it is a whole number", loc)
+        if ftype.kind == "enum" and value not in ftype.choices:
+            raise self.fail(
+                f"reads fact '{fact}.{name}' value '{value}', which is not one of its values."
+                f"{suggest(str(value), ftype.choices)}",
+                loc,
+            )
+        return value
+
+    def ref(self, text: str, loc: tuple[int | str, ...]) -> Ref:
+        import re
+
+        if not re.match(REF_PATTERN, text):
+            raise self.fail(f"has reference '{text}'; write $alias.field", loc)
+        ref = Ref.parse(text)
+        if ref.alias not in self.aliases:
+            raise self.fail(
+                f"refers to '${ref.alias}', which no earlier pattern names.{suggest(ref.alias, self.aliases)}", loc
+            )
+        self.field_type(ref, loc)
+        return ref
+
+    def field_type(self, ref: Ref, loc: tuple[int | str, ...] = ()) -> FieldType:
+        fields = self.facts[self.aliases[ref.alias]]
+        if ref.field not in fields:
+            raise self.fail(
+                f"refers to '{ref}', but '{self.aliases[ref.alias]}' has no field '{ref.field}'."
+                f"{suggest(ref.field, fields)}",
+                loc,
+            )
+        return fields[ref.field]
+
+    def effect(self) -> tuple[str, Any]:
+        kind, effect = self.spec.then.effect()
+        loc: tuple[int | str, ...] = ("then", kind)
+        set_fields = [n for n in type(self.spec.then).model_fields if getattr(self.spec.then, n) is not None]
+        if len(set_fields) != 1:
+            raise self.fail(f"has {len(set_fields)} effects under then; give exactly one", ("then",))
+        for name in type(effect).model_fields if hasattr(effect, "model_fields") else ():
+            value = getattr(effect, name)
+            if isinstance(value, str) and value.startswith("$"):
+                self.ref(value, (*loc, name))
+        kinds = self.policy.finding_kinds
+        if isinstance(effect, FindingEffect):
+            if effect.kind not in kinds:
+                raise self.fail(f"produces a finding of kind '{effect.kind}', which the policy does not declare."
+                                f"{suggest(effect.kind, kinds)}", (*loc, "kind"))
+            if isinstance(effect.range, TableRange):
+                if effect.range.table not in self.policy.tables:
+                    raise self.fail(f"looks up table '{effect.range.table}', which the policy does not declare."
+                                    f"{suggest(effect.range.table, self.policy.tables)}", (*loc, "range"))
+                for term in effect.range.index:
+                    if isinstance(term, str):
+                        t = self.field_type(self.ref(term, (*loc, "range")))
+                        if t.kind not in {"int", "bool"}:
+                            raise self.fail(f"indexes a table with {term}, which is not a number", (*loc, "range"))
+            else:
+                lo, hi = effect.range
+                if not 0 <= lo <= hi <= 4:
+                    raise self.fail(f"has range [{lo}, {hi}]; forms run 0 to 4, lowest first", (*loc, "range"))
+        for target in getattr(effect, "applies_to", ()):
+            if target not in kinds:
+                raise self.fail(f"applies to '{target}', which is not a finding kind.{suggest(target, kinds)}",
+                                (*loc, "applies_to"))
+        if kind == "tally":
+            if effect.name not in self.policy.tallies:
+                raise self.fail(f"tallies '{effect.name}', which the policy does not declare."
+                                f"{suggest(effect.name, self.policy.tallies)}", (*loc, "name"))
+        if kind == "refusal" and isinstance(effect.kind, str) and effect.kind.startswith("$"):
+            self.check_refusal_ref(Ref.parse(effect.kind), loc)
+        return kind, effect
+
+    def check_refusal_ref(self, ref: Ref, loc: tuple[int | str, ...]) -> None:
+        allowed = set(values_of_refusal())
+        pattern_tests = [
+            t for p in self.patterns_cache if p.alias == ref.alias for t in p.tests if t.field == ref.field
+        ]
+        constants: set[Any] = set()
+        for t in pattern_tests:
+            if t.op == "eq" and not isinstance(t.value, Ref):
+                constants.add(t.value)
+            elif t.op == "in":
+                constants.update(t.value)
+        if not constants or not constants <= allowed:
+            bad = sorted(constants - allowed) or ["any value"]
+            raise self.fail(f"takes its refusal kind from {ref}, which may be {bad[0]!r}; restrict "
+                            f"'{ref.field}' in that pattern to refusal kinds", (*loc, "kind"))
+
+    patterns_cache: tuple[Pattern, ...] = ()
+
+
+def values_of_refusal() -> tuple[str, ...]:
+    from accountrules.vocabulary import RefusalKind
+
+    return values(RefusalKind)
+
+
+def _build_rule(spec: RuleSpec, raw: LineMap, path: Path, line: int, policy: Policy,
+                citations: dict[str, Citation]) -> Rule:
+    checker = _RuleChecker(spec, raw, path, policy)
+    for i, cite in enumerate(spec.cites):
+        if cite not in citations:
+            raise checker.fail(f"cites '{cite}', which is not in the citation catalogue.{suggest(cite, citations)}",
+                               ("cites", i))
+        if not citations[cite].verified and spec.verified:
+            raise checker.fail(f"cites '{cite}', which rests on an unverified provision; add `verified: false`",
+                               ("cites", i))
+    patterns = checker.patterns()
+    checker.patterns_cache = patterns
+    effect_kind, effect = checker.effect()
+    return Rule(
+        id=spec.id,
+        title_zh=spec.title.zh,
+        title_en=spec.title.en,
+        cites=tuple(spec.cites),
+        basis=spec.basis,
+        verified=spec.verified,
+        stage=spec.stage,
+        salience=spec.salience,
+        patterns=patterns,
+        effect_kind=effect_kind,
+        effect=effect,
+        source=path,
+        line=line,
+        fact_keys=_fact_keys(patterns),
+    )
+
+
+def _fact_keys(patterns: tuple[Pattern, ...]) -> tuple[tuple[str, str, str], ...]:
+    """(trace key, alias, field) for every field a positive pattern tests against a constant."""
+    pairs = [(p.alias, f) for p in patterns if not p.negated for f in p.constant_fields()]
+    names = [f for _, f in pairs]
+    return tuple(
+        (f if names.count(f) == 1 else f"{alias}.{f}", alias, f) for alias, f in pairs
+    )

@@ -1,0 +1,99 @@
+"""The declared policy that drives resolution (SPEC D11): tables, orders, tallies and modifier semantics.
+
+Rules say *which* findings, modifiers and refusals apply; the policy says how they combine. The resolver in
+`accountrules.engine.resolve` is generic: change the policy and the arithmetic changes with it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from accountrules.vocabulary import ModifierKind, Responsibility, Severity
+
+Form = Annotated[int, Field(ge=0, le=4)]
+#: A [lowest, highest] pair, written as a YAML list.
+FormRange = Annotated[tuple[Form, Form], Field(strict=False)]
+
+
+class _Policy(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class FindingKind(_Policy):
+    """How findings of one kind are gathered and resolved."""
+
+    #: ``one``: the findings of this kind on one (person, violation, decision) are candidates; the best wins.
+    pick: Literal["all", "one"] = "all"
+    #: The lowest form a finding of this kind may resolve to (微错必究 keeps offences at 1).
+    floor: Form = 0
+    #: Whether a person with a finding of this kind counts as examined in 一案双查.
+    examined: bool = False
+
+
+class TallyStep(_Policy):
+    at_least: Annotated[int, Field(ge=1)]
+    modifier: ModifierKind
+
+
+class ModifierEffect(_Policy):
+    """Where a modifier puts the form: at an end of the range, shifted, with the lightest or heaviest measure."""
+
+    at: Literal["lo", "hi", "zero"]
+    shift: int = 0
+    measure: Literal["lightest", "heaviest"] = "lightest"
+    #: Forms at or above this are left where they are when shifting up (4 stays 4).
+    max: Form = 4
+
+
+class Policy(_Policy):
+    severity_index: dict[Severity, Annotated[int, Field(ge=0)]]
+    #: ``suspected_crime`` counts as this severity when indexing tables.
+    crime_severity: Severity
+    tables: dict[str, list[FormRange]]
+    finding_kinds: dict[str, FindingKind]
+    #: Earlier wins ties, both among candidates and among a person's findings.
+    responsibility_order: list[Responsibility]
+    #: Responsibilities whose range is capped at its lowest form (the effective range).
+    cap_at_lowest: list[Responsibility] = Field(default_factory=list)
+    tallies: dict[str, list[TallyStep]] = Field(default_factory=dict)
+    #: Aggravating modifiers, in the order that breaks ties between equal (form, measure).
+    aggravations: list[ModifierKind]
+    #: Mitigating modifiers; the first present applies when no aggravation does.
+    mitigations: list[ModifierKind]
+    modifier_effects: dict[ModifierKind, ModifierEffect]
+    #: Order of the deciding modifier when two findings tie; ``none`` stands for no modifier.
+    deciding_order: list[ModifierKind | Literal["none"]]
+    #: Responsibility of a person who is listed as missing and has no finding.
+    missing_responsibility: Responsibility = "undetermined"
+    #: Responsibility of the organisation when at least one measure applies to it.
+    organization_responsibility: Responsibility = "overall_leadership"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Policy:
+        for table, rows in self.tables.items():
+            if not rows:
+                raise ValueError(f"table '{table}' is empty")
+            for lo, hi in rows:
+                if lo > hi:
+                    raise ValueError(f"table '{table}' has a range [{lo}, {hi}] whose lowest is above its highest")
+        for kind in [*self.aggravations, *self.mitigations]:
+            if kind not in self.modifier_effects:
+                raise ValueError(f"modifier '{kind}' has no entry in modifier_effects")
+        for name, steps in self.tallies.items():
+            for step in steps:
+                if step.modifier not in self.modifier_effects:
+                    raise ValueError(f"tally '{name}' yields '{step.modifier}', which has no modifier_effects entry")
+        missing = set(self.severity_index) ^ {"minor", "ordinary", "serious", "grave"}
+        if missing:
+            raise ValueError(f"severity_index must list every severity; check {sorted(missing)}")
+        return self
+
+    def table_range(self, table: str, index: int) -> tuple[int, int]:
+        rows = self.tables[table]
+        return rows[max(0, min(index, len(rows) - 1))]
+
+    def responsibility_rank(self, responsibility: str) -> int:
+        order = self.responsibility_order
+        return order.index(responsibility) if responsibility in order else len(order)  # type: ignore[arg-type]

@@ -1,0 +1,285 @@
+"""Turning untrusted input into a `Case`, with errors that name the JSON path and the fix."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from accountrules.errors import CaseValidationError, Problem
+from accountrules.models import Case
+from accountrules.vocabulary import FORM_MEASURES, OFFENDER_ACTS
+
+#: A single case larger than this is refused before parsing (a case is a few kilobytes; batch files stream).
+MAX_CASE_BYTES = 5 * 1024 * 1024
+
+#: What an offender should record instead of an act that belongs to someone looking back on the violation.
+_OFFENDER_REWORDING = {
+    "obstructed": "record obstruction by the offender as obstructed_inquiry",
+    "concealed": "record concealment by the offender as obstructed_inquiry",
+    "shielded": "record shielding by the offender as obstructed_inquiry",
+}
+
+
+def json_path(loc: Iterable[int | str]) -> str:
+    """``('violations', 0, 'offenders', 1)`` → ``violations[0].offenders[1]``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def suggest(word: str, choices: Iterable[str]) -> str:
+    """`` Did you mean 'x'?`` for the closest choice, or nothing."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" Did you mean '{close[0]}'?" if close else ""
+
+
+def parse_case_text(text: str | bytes, source: str | None = None) -> Case:
+    """Parse and validate one case from JSON text."""
+    _check_size(len(text), source)
+    if not text.strip():
+        raise CaseValidationError([Problem("", "the input is empty; expected one JSON object (a case)")], source)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CaseValidationError(
+            [Problem(f"line {exc.lineno} column {exc.colno}", f"not valid JSON: {exc.msg}")], source
+        ) from None
+    except RecursionError:
+        raise CaseValidationError(
+            [Problem("", "the JSON is nested too deeply to be a case; check the file is the right one")], source
+        ) from None
+    return parse_case(data, source)
+
+
+def _check_size(size: int, source: str | None) -> None:
+    if size > MAX_CASE_BYTES:
+        raise CaseValidationError(
+            [
+                Problem(
+                    "",
+                    f"the case is {size / 1024 / 1024:.1f} MB; one case may be at most "
+                    f"{MAX_CASE_BYTES // 1024 // 1024} MB. Is this an archive? Put one case per line and use "
+                    "`accountrules batch`.",
+                )
+            ],
+            source,
+        )
+
+
+def parse_case(data: Any, source: str | None = None) -> Case:
+    """Validate a parsed JSON value (or a `Case`) against SPEC §3."""
+    if isinstance(data, Case):
+        case = data
+    else:
+        if not isinstance(data, Mapping):
+            kind = type(data).__name__ if data is not None else "null"
+            raise CaseValidationError([Problem("", f"expected a JSON object (a case), got {kind}")], source)
+        try:
+            case = Case.model_validate(data)
+        except ValidationError as exc:
+            raise CaseValidationError(_translate(exc), source) from None
+        except RecursionError:
+            raise CaseValidationError([Problem("", "the case is nested too deeply")], source) from None
+    problems = list(_cross_references(case))
+    if problems:
+        raise CaseValidationError(problems, source)
+    return case
+
+
+def load_case(path: str | Path) -> Case:
+    """Read and validate a case file."""
+    p = Path(path)
+    try:
+        _check_size(p.stat().st_size, str(p))
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise CaseValidationError([Problem("", "no such file; check the path")], str(p)) from None
+    except IsADirectoryError:
+        raise CaseValidationError([Problem("", "is a directory; give a case file")], str(p)) from None
+    except PermissionError:
+        raise CaseValidationError([Problem("", "cannot read the file: permission denied")], str(p)) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CaseValidationError(
+            [Problem(f"byte {exc.start}", "not UTF-8 text; save the case file as UTF-8")], str(p)
+        ) from None
+    return parse_case_text(text, str(p))
+
+
+def _translate(exc: ValidationError) -> list[Problem]:
+    problems: list[Problem] = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        path = json_path(loc)
+        kind = err["type"]
+        given = err.get("input")
+        ctx = err.get("ctx") or {}
+        if kind == "extra_forbidden":
+            field = str(loc[-1])
+            known = _known_fields(exc, loc)
+            message = f"unknown field '{field}'; remove it or correct its name.{suggest(field, known)}"
+        elif kind == "missing":
+            message = "required field is missing; add it"
+        elif kind == "literal_error":
+            allowed = [a.strip(" '") for a in str(ctx.get("expected", "")).replace(" or ", ", ").split(",")]
+            message = f"'{given}' is not one of {', '.join(allowed)}.{suggest(str(given), allowed)}"
+        elif kind in {"bool_type", "string_type", "int_type", "float_type", "list_type", "dict_type",
+                      "model_type", "date_type", "date_from_datetime_parsing", "date_parsing"}:
+            expected = {
+                "bool_type": "true or false",
+                "string_type": "a string",
+                "int_type": "a whole number",
+                "float_type": "a number",
+                "list_type": "a list",
+                "dict_type": "an object",
+                "model_type": "an object",
+            }.get(kind, "a date written YYYY-MM-DD")
+            message = f"expected {expected}, got {json.dumps(given, ensure_ascii=False)[:60]}"
+        else:
+            message = err["msg"][0].lower() + err["msg"][1:]
+        problems.append(Problem(path, message))
+    return problems
+
+
+def _known_fields(exc: ValidationError, loc: tuple[Any, ...]) -> list[str]:
+    """The field names allowed at the object that holds ``loc``."""
+    model: Any = Case
+    for part in loc[:-1]:
+        if isinstance(part, int) or model is None:
+            continue
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        model = _model_of(field.annotation)
+    return list(getattr(model, "model_fields", {}))
+
+
+def _model_of(annotation: Any) -> Any:
+    from typing import get_args
+
+    if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _first_seen(items: Sequence[str], where: str) -> Iterable[Problem]:
+    seen: dict[str, int] = {}
+    for i, item in enumerate(items):
+        if item in seen:
+            yield Problem(f"{where}[{i}]", f"'{item}' is listed twice (first at {where}[{seen[item]}]); keep one")
+        else:
+            seen[item] = i
+
+
+def _cross_references(case: Case) -> Iterable[Problem]:
+    """The rules of SPEC §3 that a schema cannot say: ids unique and resolvable, conduct well-formed."""
+    people: dict[str, int] = {}
+    for i, person in enumerate(case.people):
+        if person.id in people:
+            yield Problem(f"people[{i}].id", f"duplicate id '{person.id}' (first at people[{people[person.id]}])")
+        else:
+            people[person.id] = i
+        yield from _first_seen(person.roles, f"people[{i}].roles")
+        yield from _first_seen(person.oversees, f"people[{i}].oversees")
+    known_people = ", ".join(people) or "none"
+
+    def person_ref(pid: str, where: str) -> Iterable[Problem]:
+        if pid not in people:
+            yield Problem(where, f"no person '{pid}' (people are: {known_people}).{suggest(pid, people)}")
+
+    violations: dict[str, int] = {}
+    offenders: dict[str, set[str]] = {}
+    for i, violation in enumerate(case.violations):
+        if violation.id in violations:
+            yield Problem(
+                f"violations[{i}].id",
+                f"duplicate id '{violation.id}' (first at violations[{violations[violation.id]}])",
+            )
+        else:
+            violations[violation.id] = i
+        offenders.setdefault(violation.id, set()).update(violation.offenders)
+        yield from _first_seen(violation.offenders, f"violations[{i}].offenders")
+        for j, pid in enumerate(violation.offenders):
+            yield from person_ref(pid, f"violations[{i}].offenders[{j}]")
+    known_violations = ", ".join(violations) or "none"
+
+    def violation_ref(vid: str, where: str) -> Iterable[Problem]:
+        if vid not in violations:
+            yield Problem(
+                where, f"no violation '{vid}' (violations are: {known_violations}).{suggest(vid, violations)}"
+            )
+
+    entries: dict[tuple[str, str], int] = {}
+    for i, entry in enumerate(case.conduct):
+        where = f"conduct[{i}]"
+        yield from person_ref(entry.person, f"{where}.person")
+        yield from violation_ref(entry.violation, f"{where}.violation")
+        key = (entry.person, entry.violation)
+        if key in entries:
+            yield Problem(
+                where,
+                f"second entry for ({entry.person}, {entry.violation}) (first at conduct[{entries[key]}]); "
+                "merge the acts into one entry",
+            )
+        else:
+            entries[key] = i
+        yield from _first_seen(entry.acts, f"{where}.acts")
+        if entry.person in offenders.get(entry.violation, set()):
+            for j, act in enumerate(entry.acts):
+                if act not in OFFENDER_ACTS:
+                    fix = _OFFENDER_REWORDING.get(
+                        act, f"an offender's own entry may hold only {', '.join(OFFENDER_ACTS)}"
+                    )
+                    yield Problem(
+                        f"{where}.acts[{j}]", f"{entry.person} offended in {entry.violation}: {fix}"
+                    )
+
+    decisions: dict[str, int] = {}
+    for i, decision in enumerate(case.decisions):
+        where = f"decisions[{i}]"
+        if decision.id in decisions:
+            yield Problem(f"{where}.id", f"duplicate id '{decision.id}' (first at decisions[{decisions[decision.id]}])")
+        else:
+            decisions[decision.id] = i
+        yield from violation_ref(decision.violation, f"{where}.violation")
+        for field in ("participants", "advocates", "objectors"):
+            ids: list[str] = getattr(decision, field)
+            yield from _first_seen(ids, f"{where}.{field}")
+            for j, pid in enumerate(ids):
+                yield from person_ref(pid, f"{where}.{field}[{j}]")
+        participants = set(decision.participants)
+        for field in ("advocates", "objectors"):
+            for j, pid in enumerate(getattr(decision, field)):
+                if pid in people and pid not in participants:
+                    yield Problem(f"{where}.{field}[{j}]", f"'{pid}' is not a participant; add them to participants")
+        for j, pid in enumerate(decision.objectors):
+            if pid in decision.advocates:
+                yield Problem(
+                    f"{where}.objectors[{j}]", f"'{pid}' is both an advocate and an objector; keep one"
+                )
+
+    for pid, recorded in case.recorded.items():
+        where = f"recorded.{pid}"
+        yield from person_ref(pid, where)
+        measures = FORM_MEASURES[recorded.form]
+        if recorded.measure is not None and recorded.measure not in measures:
+            owner = next(f for f, ms in FORM_MEASURES.items() if recorded.measure in ms)
+            yield Problem(
+                f"{where}.measure",
+                f"'{recorded.measure}' is a form-{owner} measure, not form {recorded.form}; "
+                f"form {recorded.form} has {', '.join(measures)}",
+            )
