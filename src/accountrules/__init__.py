@@ -1,0 +1,20 @@
+"""accountrules: declarative 问责 rules; who bears what responsibility for a violation case, and why."""
+
+from accountrules.engine import Engine
+from accountrules.errors import AccountRulesError, CaseValidationError, EvaluationError, RulePackError
+from accountrules.models import Case, Determination, PersonResult, TraceStep
+from accountrules.rulepack import RulePack, load_pack
+
+__all__ = [
+    "AccountRulesError",
+    "Case",
+    "CaseValidationError",
+    "Determination",
+    "Engine",
+    "EvaluationError",
+    "PersonResult",
+    "RulePack",
+    "RulePackError",
+    "TraceStep",
+    "load_pack",
+]

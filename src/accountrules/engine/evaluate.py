@@ -1,0 +1,221 @@
+"""`Engine`: a case in, a `Determination` out, through two durable_rules stages and one resolution."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from accountrules.engine.durable import runtime_for
+from accountrules.engine.firings import Evaluation, Firing
+from accountrules.engine.flatten import Fact, fact_id, flatten
+from accountrules.engine.resolve import Attached, Outcome, Resolved, Resolver
+from accountrules.models import (
+    Case,
+    Determination,
+    DualInvestigation,
+    MissingLink,
+    Modifier,
+    Organization,
+    PersonResult,
+    Refusal,
+    RulePackInfo,
+    TraceStep,
+)
+from accountrules.rulepack.pack import RulePack, load_default, load_pack
+from accountrules.validation import parse_case, parse_case_text
+from accountrules.vocabulary import OrgMeasure, values
+
+CaseInput = Case | Mapping[str, Any] | str | bytes
+
+_ENGINES: dict[str, Engine] = {}
+_ENGINES_LOCK = threading.Lock()
+_ADJUSTMENTS = ("modifier", "tally", "refusal")
+
+
+def coerce_case(case: CaseInput) -> Case:
+    """Accept a `Case`, a parsed JSON object, or JSON text."""
+    if isinstance(case, Case):
+        return parse_case(case)
+    if isinstance(case, (str, bytes)):
+        return parse_case_text(case)
+    return parse_case(case)
+
+
+class Engine:
+    """Evaluates cases with one rule pack. Safe to share between threads; build one with `default` or
+    `from_path`, which reuse the engine (and its rule-engine host) of a pack already loaded in this process."""
+
+    def __init__(self, pack: RulePack) -> None:
+        self.pack = pack
+        self.policy = pack.policy
+        self.resolver = Resolver(pack.policy)
+        self._runtime = runtime_for(pack)
+        self._rules = {
+            stage: {r.id: r for r in pack.stage_rules(stage)} for stage in ("facts", "resolved")
+        }
+        self._info = RulePackInfo(name=pack.name, version=pack.version, digest=pack.digest)
+
+    @classmethod
+    def default(cls) -> Engine:
+        """The engine of the default rule pack shipped with the library."""
+        return cls._shared(load_default())
+
+    @classmethod
+    def from_path(cls, path: str | Path) -> Engine:
+        """The engine of the rule pack in ``path`` (validated first)."""
+        return cls._shared(load_pack(path))
+
+    @classmethod
+    def _shared(cls, pack: RulePack) -> Engine:
+        with _ENGINES_LOCK:
+            engine = _ENGINES.get(pack.digest)
+            if engine is None:
+                engine = _ENGINES[pack.digest] = cls(pack)
+            return engine
+
+    # ------------------------------------------------------------------------------------------------------
+
+    def evaluate(self, case: CaseInput) -> Determination:
+        """Determine every person's responsibility in ``case``.
+
+        Raises:
+            CaseValidationError: the case breaks the contract; the message names the JSON path.
+            EvaluationError: the rule engine failed on a valid case.
+        """
+        return self.evaluate_valid(coerce_case(case))
+
+    def evaluate_valid(self, case: Case) -> Determination:
+        """`evaluate` for a case that has already been validated."""
+        facts = flatten(case, self.policy)
+        first = self.run_stage("facts", facts)
+        findings = [f for f in first if f.effect == "finding"]
+        adjustments = [f for f in first if f.effect in _ADJUSTMENTS]
+        standing = self.resolver.select(findings)
+        outcomes = self.resolver.resolve(standing, adjustments)
+        second = self.run_stage("resolved", facts + self._resolved_facts(findings, outcomes, first))
+        return self._determination(case, first + second, outcomes)
+
+    def run_stage(self, stage: str, facts: list[Fact]) -> list[Firing]:
+        """Run one stage's rules over ``facts`` in durable_rules and return the distinct firings."""
+        evaluation = Evaluation(self.policy, self._rules[stage])
+        self._runtime.run(stage, facts, evaluation)
+        return evaluation.firings()
+
+    @staticmethod
+    def _resolved_facts(findings: list[Firing], outcomes: dict[str, Outcome], first: list[Firing]) -> list[Fact]:
+        out: dict[str, Fact] = {}
+        for f in findings:
+            kind, responsibility = str(f.what[0]), str(f.what[1])
+            key = fact_id("candidate", f.person or "", f.violation or "", kind, responsibility)
+            out[key] = {"t": "candidate", "id": key, "p": f.person or "", "v": f.violation or "", "kind": kind,
+                        "responsibility": responsibility}
+        for outcome in outcomes.values():
+            for item in outcome.resolved:
+                f = item.finding.firing
+                key = fact_id("result", f.person or "", f.violation or "", item.finding.kind, str(item.form))
+                out[key] = {"t": "result", "id": key, "p": f.person or "", "v": f.violation or "",
+                            "kind": item.finding.kind, "form": item.form}
+        for f in first:
+            if f.effect == "organization":
+                key = fact_id("org", str(f.what[0]))
+                out[key] = {"t": "org", "id": key, "measure": f.what[0]}
+        return [out[k] for k in sorted(out)]
+
+    # ------------------------------------------------------------------------------------------------------
+
+    def _determination(self, case: Case, firings: list[Firing], outcomes: dict[str, Outcome]) -> Determination:
+        names = {p.id: p.name for p in case.people}
+        missing = sorted({(str(f.person), str(f.violation)) for f in firings if f.effect == "missing"})
+        people = [self._person_result(outcome, names) for outcome in outcomes.values()]
+        for pid in sorted({p for p, _ in missing} - set(outcomes)):
+            people.append(
+                PersonResult(person=pid, name=names.get(pid, ""), responsibility=self.policy.missing_responsibility,
+                             scope="individual", range=None, form=None, measure=None, modifiers=[], refused=[],
+                             findings=[])
+            )
+        people.sort(key=lambda r: r.person)
+        examined = sorted(
+            person
+            for person, outcome in outcomes.items()
+            if any(self.policy.finding_kinds[i.finding.kind].examined for i in outcome.resolved)
+        )
+        order = values(OrgMeasure)
+        measures = sorted({str(f.what[0]) for f in firings if f.effect == "organization"}, key=order.index)
+        organization = Organization(
+            unit=case.unit.name,
+            responsibility=self.policy.organization_responsibility if measures else "none",
+            measures=measures,  # type: ignore[arg-type]
+        )
+        return Determination(
+            case_id=case.case_id,
+            rulepack=self._info,
+            people=people,
+            organization=organization,
+            publicize=any(f.effect == "publicize" for f in firings),
+            dual_investigation=DualInvestigation(
+                complete=not missing,
+                examined=examined,
+                missing=[MissingLink(person=p, violation=v) for p, v in missing],
+            ),
+            trace=self._trace(firings, outcomes),
+        )
+
+    def _cites(self, rule_id: str) -> list[str]:
+        return list(self.pack.rule(rule_id).cites)
+
+    def _person_result(self, outcome: Outcome, names: dict[str, str]) -> PersonResult:
+        best: Resolved = outcome.best  # type: ignore[assignment]
+        finding = best.finding
+        modifiers = []
+        if best.deciding is not None:
+            modifiers.append(Modifier(kind=best.deciding.kind, rule=best.deciding.rule,  # type: ignore[arg-type]
+                                      cites=self._cites(best.deciding.rule)))
+        return PersonResult(
+            person=outcome.person,
+            name=names.get(outcome.person, ""),
+            responsibility=finding.responsibility,  # type: ignore[arg-type]
+            scope=finding.scope,  # type: ignore[arg-type]
+            range=best.effective,
+            form=best.form,
+            measure=best.measure,  # type: ignore[arg-type]
+            modifiers=modifiers,
+            refused=[self._refusal(r) for r in outcome.refused],
+            findings=outcome.findings,
+        )
+
+    def _refusal(self, refusal: Attached) -> Refusal:
+        return Refusal(kind=refusal.kind, rule=refusal.rule, cites=self._cites(refusal.rule),  # type: ignore[arg-type]
+                       detail=refusal.detail)  # type: ignore[arg-type]
+
+    def _trace(self, firings: list[Firing], outcomes: dict[str, Outcome]) -> list[TraceStep]:
+        """One step per firing that produced or changed a standing finding, plus links, organisation, publicity."""
+        shown: dict[tuple[Any, ...], Firing] = {}
+        for outcome in outcomes.values():
+            for item in outcome.resolved:
+                shown[item.finding.firing.key] = item.finding.firing
+                for adj in item.adjustments:
+                    shown[adj.key] = adj
+        for f in firings:
+            if f.effect in {"missing", "organization", "publicize"}:
+                shown[f.key] = f
+        steps = [self._step(f) for f in shown.values()]
+        steps.sort(key=lambda s: (s.person is None, s.person or "", s.violation is None, s.violation or "",
+                                  s.rule, s.effect, str(sorted(s.facts.items()))))
+        return steps
+
+    def _step(self, f: Firing) -> TraceStep:
+        rule = self.pack.rule(f.rule)
+        if f.effect == "finding":
+            effect = f"{f.what[1]} [{f.what[3]},{f.what[4]}]"
+        elif f.effect == "tally":
+            effect = f"{f.what[0]}: {f.what[1]}"
+        elif f.effect == "refusal":
+            effect = f"refused: {f.what[0]}"
+        elif f.effect in {"modifier", "organization"}:
+            effect = str(f.what[0])
+        else:
+            effect = f.effect
+        return TraceStep(rule=f.rule, title=rule.title, cites=list(rule.cites), person=f.person,
+                         violation=f.violation, facts=f.facts_dict(), effect=effect)

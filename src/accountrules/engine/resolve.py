@@ -1,0 +1,202 @@
+"""Resolution (SPEC D11): from findings, modifiers, tallies and refusals to one form and measure per person.
+
+One generic procedure driven by the pack's `Policy`: which kinds pick one candidate, which responsibilities
+are capped, how tallies become modifiers, where each modifier puts the form, and every tie-break order.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from accountrules.engine.firings import Firing
+from accountrules.rulepack.policy import Policy
+from accountrules.vocabulary import FORM_MEASURES
+
+
+@dataclass(frozen=True)
+class Finding:
+    firing: Firing
+
+    @property
+    def kind(self) -> str:
+        return str(self.firing.what[0])
+
+    @property
+    def responsibility(self) -> str:
+        return str(self.firing.what[1])
+
+    @property
+    def scope(self) -> str:
+        return str(self.firing.what[2])
+
+    @property
+    def range(self) -> tuple[int, int]:
+        return int(self.firing.what[3]), int(self.firing.what[4])
+
+
+@dataclass(frozen=True)
+class Attached:
+    """A modifier or refusal as it bears on one finding, with the rule it came from."""
+
+    kind: str
+    rule: str
+    detail: str | None = None
+
+
+@dataclass
+class Resolved:
+    """One finding after D11."""
+
+    finding: Finding
+    effective: tuple[int, int]
+    form: int
+    measure: str
+    deciding: Attached | None
+    refused: list[Attached]
+    adjustments: list[Firing] = field(default_factory=list)
+
+
+@dataclass
+class Outcome:
+    """A person's result: their heaviest resolved finding, and all their refusals and finding rules."""
+
+    person: str
+    best: Resolved | None
+    resolved: list[Resolved]
+    refused: list[Attached]
+    findings: list[str]
+
+
+def _measure_rank(form: int, measure: str) -> int:
+    return FORM_MEASURES[form].index(measure)  # type: ignore[arg-type]
+
+
+class Resolver:
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+
+    def effective(self, finding: Finding) -> tuple[int, int]:
+        lo, hi = finding.range
+        return (lo, lo) if finding.responsibility in self.policy.cap_at_lowest else (lo, hi)
+
+    def candidate_key(self, finding: Finding) -> tuple[int, int, int, str]:
+        lo, hi = self.effective(finding)
+        return (hi, lo, -self.policy.responsibility_rank(finding.responsibility), finding.firing.rule)
+
+    def select(self, findings: Iterable[Firing]) -> list[Finding]:
+        """The findings that stand: every finding of a ``pick: all`` kind, the best candidate of the others."""
+        groups: dict[tuple[object, ...], list[Finding]] = defaultdict(list)
+        standing: list[Finding] = []
+        for firing in findings:
+            finding = Finding(firing)
+            kind = self.policy.finding_kinds[finding.kind]
+            if kind.pick == "one":
+                groups[(finding.kind, firing.person, firing.violation, firing.decision)].append(finding)
+            else:
+                standing.append(finding)
+        # the rule id is the last key: equal candidates from two rules still give one stable winner
+        standing.extend(max(group, key=self.candidate_key) for group in groups.values())
+        return sorted(standing, key=lambda f: f.firing)
+
+    def resolve(self, findings: list[Finding], adjustments: list[Firing]) -> dict[str, Outcome]:
+        """Resolve every standing finding and pick each person's result."""
+        by_target: dict[tuple[str | None, str | None], list[Firing]] = defaultdict(list)
+        for adj in adjustments:
+            by_target[(adj.person, adj.violation)].append(adj)
+        per_person: dict[str, list[Resolved]] = defaultdict(list)
+        for finding in findings:
+            applying = [
+                a for a in by_target.get((finding.firing.person, finding.firing.violation), [])
+                if finding.kind in a.what[-1]
+            ]
+            per_person[str(finding.firing.person)].append(self.resolve_one(finding, applying))
+        return {person: self.outcome(person, items) for person, items in sorted(per_person.items())}
+
+    def resolve_one(self, finding: Finding, adjustments: list[Firing]) -> Resolved:
+        policy = self.policy
+        lo, hi = self.effective(finding)
+        modifiers: dict[str, str] = {}
+        refused: list[Attached] = []
+        tallies: dict[str, dict[str, str]] = defaultdict(dict)
+        for adj in sorted(adjustments):
+            if adj.effect == "modifier":
+                modifiers.setdefault(str(adj.what[0]), adj.rule)
+            elif adj.effect == "tally":
+                tallies[str(adj.what[0])].setdefault(str(adj.what[1]), adj.rule)
+            elif adj.effect == "refusal":
+                refused.append(Attached(str(adj.what[0]), adj.rule))
+        for name, tokens in tallies.items():
+            for step in policy.tallies[name]:
+                if len(tokens) >= step.at_least:
+                    modifiers.setdefault(step.modifier, min(tokens.values()))
+                    break
+        if hi == 0:
+            return Resolved(finding, (lo, hi), 0, "none", None, refused, adjustments)
+        floor = policy.finding_kinds[finding.kind].floor
+        aggravations = [m for m in policy.aggravations if m in modifiers]
+        mitigations = [m for m in policy.mitigations if m in modifiers]
+        if aggravations:
+            options = []
+            for tie, kind in enumerate(aggravations):
+                form, measure = self.place(kind, lo, hi, floor)
+                options.append((form, _measure_rank(form, measure), -tie, kind, measure))
+            form, _, _, kind, measure = max(options)
+            deciding: Attached | None = Attached(kind, modifiers[kind])
+            refused.extend(Attached("outweighed", modifiers[m], m) for m in mitigations)
+        elif mitigations:
+            kind = mitigations[0]
+            form, measure = self.place(kind, lo, hi, floor)
+            deciding = Attached(kind, modifiers[kind])
+        else:
+            form = max(lo, floor)
+            measure = self.measure(form, "lightest")
+            deciding = None
+        return Resolved(finding, (lo, hi), form, measure, deciding, refused, adjustments)
+
+    def place(self, modifier: str, lo: int, hi: int, floor: int) -> tuple[int, str]:
+        """Where ``modifier`` puts the form in [lo, hi], and with which measure."""
+        effect = self.policy.modifier_effects[modifier]  # type: ignore[index]
+        base = {"lo": lo, "hi": hi, "zero": 0}[effect.at]
+        form = base + effect.shift
+        if effect.shift > 0:
+            form = max(base, min(form, effect.max))
+        form = min(max(form, floor, 0), 4)
+        return form, self.measure(form, effect.measure)
+
+    @staticmethod
+    def measure(form: int, which: str) -> str:
+        measures = FORM_MEASURES[form]
+        return measures[-1] if which == "heaviest" else measures[0]
+
+    def person_key(self, item: Resolved) -> tuple[int, ...]:
+        order = self.policy.deciding_order
+        deciding = item.deciding.kind if item.deciding else "none"
+        rank = order.index(deciding) if deciding in order else len(order)  # type: ignore[arg-type]
+        lo, hi = item.effective
+        return (
+            item.form,
+            _measure_rank(item.form, item.measure),
+            hi,
+            lo,
+            -self.policy.responsibility_rank(item.finding.responsibility),
+            1 if item.finding.scope == "individual" else 0,
+            -rank,
+        )
+
+    def outcome(self, person: str, items: list[Resolved]) -> Outcome:
+        best = max(items, key=self.person_key)  # max keeps the first of equals; items are sorted
+        refusals: dict[tuple[str, str], Attached] = {}
+        for item in items:
+            for r in item.refused:
+                key = (r.kind, r.detail or "")
+                if key not in refusals or r.rule < refusals[key].rule:
+                    refusals[key] = r
+        return Outcome(
+            person=person,
+            best=best,
+            resolved=items,
+            refused=[refusals[k] for k in sorted(refusals)],
+            findings=sorted({i.finding.firing.rule for i in items}),
+        )
