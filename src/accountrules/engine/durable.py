@@ -17,6 +17,8 @@ durable_rules 2.0.28 is unmaintained and has sharp edges, each guarded here (tes
 - Actions may run on the Host's timer thread: firings go to an `Evaluation` owned by the engine, and the
   engine waits for a sentinel rule that fires after all others.
 - ``$or`` fires once per true branch: the `Evaluation` keeps one firing per (rule, effect).
+- Each action costs about 20 µs of durable_rules' own Python: every rule is compiled with a ``cap``, so one
+  action receives all of a rule's matches at once.
 - Identical facts raise MessageObservedException: every fact carries an identity made from its content.
 - Facts asserted inside an action that no rule matches vanish: actions never assert facts; later stages are
   separate rulesets fed by the engine.
@@ -32,9 +34,10 @@ from typing import Any
 
 from durable import engine as durable_engine
 
-from accountrules.engine.firings import Evaluation
+from accountrules.engine.firings import Evaluation, Firing, FiringBuilder
 from accountrules.errors import EvaluationError, RulePackError
 from accountrules.rulepack.pack import RulePack
+from accountrules.rulepack.policy import Policy
 from accountrules.rulepack.spec import Pattern, Ref, Rule, Test
 
 SID = "0"
@@ -43,6 +46,8 @@ _FLUSH = {"t": "flush__", "id": "flush__"}
 _ALIAS_PREFIX = "x_"
 _SENTINEL = "sentinel__"
 _SINK = "sink__"
+#: Matches delivered to one action call; more than any case produces, so each rule runs once per stage.
+CAP = 1_000_000
 #: How long to wait for actions that another thread is running (they take microseconds).
 WAIT_SECONDS = 30.0
 
@@ -78,16 +83,18 @@ def compile_rule(rule: Rule) -> dict[str, Any]:
     terms: list[dict[str, Any]] = [{_ALIAS_PREFIX + p.alias: compile_pattern(p)} for p in rule.positive()]
     terms.append({"go__": {"t": GO["t"]}})
     terms.extend({f"n{i}$not": compile_pattern(p)} for i, p in enumerate(rule.negative()))
-    return {"all": terms, "pri": -rule.salience}
+    return {"all": terms, "pri": -rule.salience, "cap": CAP}
 
 
 class _Stage:
     """One stage of a pack, registered as one durable_rules ruleset."""
 
-    def __init__(self, name: str, rules: tuple[Rule, ...], evaluations: dict[str, Evaluation]) -> None:
+    def __init__(self, name: str, rules: tuple[Rule, ...], policy: Policy,
+                 evaluations: dict[str, Evaluation]) -> None:
         self.name = name
-        self.rules = {r.id: r for r in rules}
-        self.fact_types = sorted({p.fact for r in rules for p in r.patterns})
+        self.builders = {r.id: FiringBuilder(r, policy) for r in rules}
+        #: For each fact type the rules read, the fields they read: nothing else is asserted.
+        self.fields = _fields_read(rules)
         self._evaluations = evaluations
         definition: dict[str, Any] = {}
         for rule in rules:
@@ -98,7 +105,7 @@ class _Stage:
         self.definition = definition
 
     def _action(self, rule: Rule) -> Callable[[Any], None]:
-        aliases = [p.alias for p in rule.positive()]
+        aliases = [(_ALIAS_PREFIX + p.alias, p.alias) for p in rule.positive()]
         rule_id = rule.id
 
         def action(c: Any) -> None:
@@ -106,8 +113,10 @@ class _Stage:
             if evaluation is None:
                 return
             try:
-                matched = {a: dict(getattr(c, _ALIAS_PREFIX + a).items()) for a in aliases}
-                evaluation.record(rule_id, matched)
+                frames = [dict(frame.items()) for frame in c.m] if c.m is not None else [
+                    {name: dict(getattr(c, name).items()) for name, _ in aliases}
+                ]
+                evaluation.record(rule_id, [{alias: frame[name] for name, alias in aliases} for frame in frames])
             except Exception as exc:
                 evaluation.fail(rule_id, exc)
                 raise
@@ -124,6 +133,32 @@ class _Stage:
         raise AssertionError("the sink rule fired")
 
 
+def _fields_read(rules: Iterable[Rule]) -> dict[str, tuple[str, ...]]:
+    read: dict[str, set[str]] = {}
+    for rule in rules:
+        facts_of = {p.alias: p.fact for p in rule.positive()}
+        for pattern in rule.patterns:
+            fields = read.setdefault(pattern.fact, {"t", "id"})
+            for test in _all_tests(pattern.tests):
+                fields.add(test.field)
+                if isinstance(test.value, Ref):
+                    read[facts_of[test.value.alias]].add(test.value.field)
+        for _, alias, name in rule.fact_keys:
+            read[facts_of[alias]].add(name)
+        for ref in rule.effect_refs():
+            read[facts_of[ref.alias]].add(ref.field)
+    return {fact: tuple(sorted(fields)) for fact, fields in read.items()}
+
+
+def _all_tests(tests: Iterable[Test]) -> Iterable[Test]:
+    for test in tests:
+        if test.op == "any":
+            for alternative in test.value:
+                yield from _all_tests(alternative)
+        else:
+            yield test
+
+
 class DurableRuntime:
     """The Host of one rule pack in this process, and the serialized access to it."""
 
@@ -131,8 +166,10 @@ class DurableRuntime:
         self.pack = pack
         self._evaluations: dict[str, Evaluation] = {}
         self._lock = threading.Lock()
+        self._broken = ""
         self.stages = {
-            stage: _Stage(stage, pack.stage_rules(stage), self._evaluations) for stage in ("facts", "resolved")
+            stage: _Stage(stage, pack.stage_rules(stage), pack.policy, self._evaluations)
+            for stage in ("facts", "resolved")
         }
         try:
             self._host = durable_engine.Host()
@@ -140,59 +177,60 @@ class DurableRuntime:
         except Exception as exc:  # durable raises bare Exception and its C module's error type
             raise RulePackError(f"durable_rules refused the compiled pack: {exc}", pack.path) from None
 
-    def run(self, stage: str, facts: Iterable[dict[str, Any]], evaluation: Evaluation) -> None:
-        """Assert ``facts`` into a clean session of ``stage`` and wait until every action has run."""
-        wanted = set(self.stages[stage].fact_types)
-        batch = [{**f, "sid": SID} for f in facts if f["t"] in wanted]
+    def run(self, stage: str, facts: Iterable[dict[str, Any]]) -> list[Firing]:
+        """Assert ``facts`` into a clean session of ``stage``, wait until every action has run, and return
+        the distinct firings."""
+        evaluation = Evaluation(self.stages[stage].builders)
+        fields = self.stages[stage].fields
+        batch = [{name: f[name] for name in fields[f["t"]]} for f in facts if f["t"] in fields]
+        for fact in batch:
+            fact["sid"] = SID
         batch.append({**GO, "sid": SID})
         with self._lock:
+            if self._broken:
+                raise EvaluationError(self._broken)
             self._evaluations[SID] = evaluation
             try:
                 self._assert(stage, batch)
                 if not evaluation.done.wait(WAIT_SECONDS):
-                    raise EvaluationError(f"the rule engine did not finish stage '{stage}' in {WAIT_SECONDS:.0f} s")
-                self._check_state(stage)
+                    self._broken = (f"the rule engine did not finish stage '{stage}' within {WAIT_SECONDS:.0f} s; "
+                                    "its session cannot be cleared safely, so this process must be restarted")
+                    raise EvaluationError(self._broken)
+                self._check_state_and_delete(stage)
             finally:
                 self._evaluations.pop(SID, None)
-                self._delete(stage)
         if evaluation.errors:
             raise EvaluationError("a rule failed while evaluating: " + "; ".join(evaluation.errors))
+        return evaluation.firings()
 
     def _assert(self, stage: str, batch: list[dict[str, Any]]) -> None:
         try:
             self._host.assert_facts(stage, batch)
-        except durable_engine.MessageNotHandledException:
-            self._store_marker(stage)
-            raise EvaluationError(f"stage '{stage}': a fact matched no rule (the sink rule is missing)") from None
-        except durable_engine.MessageObservedException:
-            self._store_marker(stage)
-            raise EvaluationError(f"stage '{stage}': two facts had the same identity") from None
-        except EvaluationError:
-            raise
-        except Exception as exc:
-            self._store_marker(stage)
+        except Exception as exc:  # durable raises its own exceptions, bare Exception and its C module's error
+            self._discard(stage)
+            if isinstance(exc, durable_engine.MessageNotHandledException):
+                raise EvaluationError(f"stage '{stage}': a fact matched no rule (the sink rule is missing)") from None
+            if isinstance(exc, durable_engine.MessageObservedException):
+                raise EvaluationError(f"stage '{stage}': two facts had the same identity") from None
             raise EvaluationError(f"stage '{stage}': the rule engine failed: {exc}") from None
 
-    def _store_marker(self, stage: str) -> None:
-        """Store one fact so that the session can be deleted safely (deleting an empty one crashes)."""
+    def _discard(self, stage: str) -> None:
+        """Clear the session after a failed assertion. Deleting a session that holds no fact kills the
+        process, so one marker fact (accepted by the sink rule) is stored first."""
         try:
             self._host.get_state(stage, SID)
         except Exception:
-            return  # no session was created; nothing to delete
+            return  # no session was created; nothing to clear
         self._host.assert_fact(stage, {**_FLUSH, "sid": SID})
+        self._host.delete_state(stage, SID)
 
-    def _check_state(self, stage: str) -> None:
+    def _check_state_and_delete(self, stage: str) -> None:
+        """Read the session's state for errors the actions left there, then delete the session."""
         state = self._host.get_state(stage, SID)
+        self._host.delete_state(stage, SID)
         if "exception" in state:
             first_line = str(state["exception"]).split(", traceback")[0]
             raise EvaluationError(f"stage '{stage}': a rule action failed: {first_line}")
-
-    def _delete(self, stage: str) -> None:
-        try:
-            self._host.get_state(stage, SID)
-        except Exception:
-            return
-        self._host.delete_state(stage, SID)
 
 
 _RUNTIMES: dict[str, DurableRuntime] = {}

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from accountrules.engine.durable import runtime_for
-from accountrules.engine.firings import Evaluation, Firing
+from accountrules.engine.firings import Firing
 from accountrules.engine.flatten import Fact, fact_id, flatten
 from accountrules.engine.resolve import Attached, Outcome, Resolved, Resolver
 from accountrules.models import (
@@ -52,9 +52,6 @@ class Engine:
         self.policy = pack.policy
         self.resolver = Resolver(pack.policy)
         self._runtime = runtime_for(pack)
-        self._rules = {
-            stage: {r.id: r for r in pack.stage_rules(stage)} for stage in ("facts", "resolved")
-        }
         self._info = RulePackInfo(name=pack.name, version=pack.version, digest=pack.digest)
 
     @classmethod
@@ -99,9 +96,7 @@ class Engine:
 
     def run_stage(self, stage: str, facts: list[Fact]) -> list[Firing]:
         """Run one stage's rules over ``facts`` in durable_rules and return the distinct firings."""
-        evaluation = Evaluation(self.policy, self._rules[stage])
-        self._runtime.run(stage, facts, evaluation)
-        return evaluation.firings()
+        return self._runtime.run(stage, facts)
 
     @staticmethod
     def _resolved_facts(findings: list[Firing], outcomes: dict[str, Outcome], first: list[Firing]) -> list[Fact]:
@@ -170,9 +165,9 @@ class Engine:
         finding = best.finding
         modifiers = []
         if best.deciding is not None:
-            modifiers.append(Modifier(kind=best.deciding.kind, rule=best.deciding.rule,  # type: ignore[arg-type]
-                                      cites=self._cites(best.deciding.rule)))
-        return PersonResult(
+            modifiers.append(Modifier.model_construct(kind=best.deciding.kind, rule=best.deciding.rule,
+                                                      cites=self._cites(best.deciding.rule)))
+        return PersonResult.model_construct(
             person=outcome.person,
             name=names.get(outcome.person, ""),
             responsibility=finding.responsibility,  # type: ignore[arg-type]
@@ -186,8 +181,8 @@ class Engine:
         )
 
     def _refusal(self, refusal: Attached) -> Refusal:
-        return Refusal(kind=refusal.kind, rule=refusal.rule, cites=self._cites(refusal.rule),  # type: ignore[arg-type]
-                       detail=refusal.detail)  # type: ignore[arg-type]
+        return Refusal.model_construct(kind=refusal.kind, rule=refusal.rule, cites=self._cites(refusal.rule),
+                                       detail=refusal.detail)
 
     def _trace(self, firings: list[Firing], outcomes: dict[str, Outcome]) -> list[TraceStep]:
         """One step per firing that produced or changed a standing finding, plus links, organisation, publicity."""
@@ -200,22 +195,28 @@ class Engine:
         for f in firings:
             if f.effect in {"missing", "organization", "publicize"}:
                 shown[f.key] = f
-        steps = [self._step(f) for f in shown.values()]
-        steps.sort(key=lambda s: (s.person is None, s.person or "", s.violation is None, s.violation or "",
-                                  s.rule, s.effect, str(sorted(s.facts.items()))))
-        return steps
+        ordered = sorted(
+            ((f.person is None, f.person or "", f.violation is None, f.violation or "", f.rule, self._effect(f),
+              repr(f.facts)), f)
+            for f in shown.values()
+        )
+        return [self._step(f, key[5]) for key, f in ordered]
 
-    def _step(self, f: Firing) -> TraceStep:
-        rule = self.pack.rule(f.rule)
+    @staticmethod
+    def _effect(f: Firing) -> str:
+        """How a trace step names what the firing did."""
         if f.effect == "finding":
-            effect = f"{f.what[1]} [{f.what[3]},{f.what[4]}]"
-        elif f.effect == "tally":
-            effect = f"{f.what[0]}: {f.what[1]}"
-        elif f.effect == "refusal":
-            effect = f"refused: {f.what[0]}"
-        elif f.effect in {"modifier", "organization"}:
-            effect = str(f.what[0])
-        else:
-            effect = f.effect
-        return TraceStep(rule=f.rule, title=rule.title, cites=list(rule.cites), person=f.person,
-                         violation=f.violation, facts=f.facts_dict(), effect=effect)
+            return f"{f.what[1]} [{f.what[3]},{f.what[4]}]"
+        if f.effect == "tally":
+            return f"{f.what[0]}: {f.what[1]}"
+        if f.effect == "refusal":
+            return f"refused: {f.what[0]}"
+        if f.effect in {"modifier", "organization"}:
+            return str(f.what[0])
+        return f.effect
+
+    def _step(self, f: Firing, effect: str) -> TraceStep:
+        rule = self.pack.rule(f.rule)
+        # built from the engine's own checked data: construct without re-validating
+        return TraceStep.model_construct(rule=f.rule, title=rule.title, cites=list(rule.cites), person=f.person,
+                                         violation=f.violation, facts=f.facts_dict(), effect=effect)

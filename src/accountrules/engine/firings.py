@@ -1,21 +1,23 @@
 """What a rule firing records: its effect with every reference replaced by the matched facts' values.
 
-Firings are collected by an `Evaluation` that the engine owns for the duration of one case; durable_rules
-may call an action more than once for the same effect (``$or`` branches, two acts feeding one candidate),
-so the collection keeps one firing per (rule, effect).
+Actions only store what durable_rules matched; after the stage has run, `Evaluation.firings` turns the
+matches into `Firing`s with a builder compiled once per rule. durable_rules may deliver the same effect more
+than once (``$or`` branches, two acts feeding one candidate), so one firing is kept per (rule, effect).
 """
 
 from __future__ import annotations
 
-import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from accountrules.errors import EvaluationError
 from accountrules.rulepack.policy import Policy
 from accountrules.rulepack.spec import FindingEffect, Ref, Rule, TableRange
 
 Matched = dict[str, dict[str, Any]]
+Getter = Callable[[Matched], Any]
 
 
 @dataclass(frozen=True, order=True)
@@ -28,75 +30,105 @@ class Firing:
     violation: str | None
     decision: str | None
     what: tuple[Any, ...]
-    facts: str = field(compare=False)
+    #: The facts the rule's conditions read, as sorted (name, value) pairs.
+    facts: tuple[tuple[str, Any], ...] = field(compare=False)
 
     @property
     def key(self) -> tuple[Any, ...]:
         return (self.rule, self.effect, self.person, self.violation, self.decision, self.what)
 
     def facts_dict(self) -> dict[str, Any]:
-        loaded: dict[str, Any] = json.loads(self.facts)
-        return loaded
+        return dict(self.facts)
 
 
-def _value(value: Any, matched: Matched) -> Any:
+def _getter(value: Any) -> Getter:
+    """Read a ``$alias.field`` reference from the matched facts, or return a constant."""
     if isinstance(value, str) and value.startswith("$"):
         ref = Ref.parse(value)
-        return matched[ref.alias][ref.field]
-    return value
+        alias, name = ref.alias, ref.field
+        return lambda matched: matched[alias][name]
+    return lambda matched: value
 
 
-def make_firing(rule: Rule, matched: Matched, policy: Policy) -> Firing:
-    """Apply ``rule``'s effect to the facts it matched."""
-    effect = rule.effect
-    facts = {key: matched[alias][name] for key, alias, name in rule.fact_keys}
-    person = _value(getattr(effect, "person", None), matched)
-    violation = _value(getattr(effect, "violation", None), matched)
-    decision = _value(getattr(effect, "decision", None), matched)
-    what: tuple[Any, ...]
-    if isinstance(effect, FindingEffect):
-        if isinstance(effect.range, TableRange):
-            index = sum(int(_value(term, matched)) for term in effect.range.index)
-            lo, hi = policy.table_range(effect.range.table, index)
-        else:
-            lo, hi = effect.range
-        what = (effect.kind, effect.responsibility, effect.scope, lo, hi)
-    elif rule.effect_kind == "modifier":
-        what = (effect.kind, tuple(effect.applies_to))
-    elif rule.effect_kind == "tally":
-        what = (effect.name, _value(effect.token, matched), tuple(effect.applies_to))
-    elif rule.effect_kind == "refusal":
-        what = (_value(effect.kind, matched), tuple(effect.applies_to))
-    elif rule.effect_kind == "organization":
-        what = (effect.measure,)
-    else:  # missing, publicize: the target says it all
-        what = ()
-    return Firing(rule.id, rule.effect_kind, person or None, violation or None, decision or None, what,
-                  json.dumps(facts, sort_keys=True, ensure_ascii=False))
+def _optional(value: Any) -> Getter:
+    get = _getter(value)
+    return lambda matched: get(matched) or None
+
+
+class FiringBuilder:
+    """Builds the `Firing` of one rule from one match; compiled once per rule."""
+
+    def __init__(self, rule: Rule, policy: Policy) -> None:
+        effect = rule.effect
+        self.rule = rule.id
+        self.effect_kind = rule.effect_kind
+        self.fact_keys = tuple(sorted(rule.fact_keys))
+        self.person = _optional(getattr(effect, "person", None))
+        self.violation = _optional(getattr(effect, "violation", None))
+        self.decision = _optional(getattr(effect, "decision", None))
+        self.what = self._what(rule, policy)
+
+    @staticmethod
+    def _what(rule: Rule, policy: Policy) -> Callable[[Matched], tuple[Any, ...]]:
+        effect = rule.effect
+        if isinstance(effect, FindingEffect):
+            head = (effect.kind, effect.responsibility, effect.scope)
+            if isinstance(effect.range, TableRange):
+                table = effect.range.table
+                terms = [_getter(t) for t in effect.range.index]
+                return lambda m: (*head, *policy.table_range(table, sum(int(t(m)) for t in terms)))
+            fixed = (*head, *effect.range)
+            return lambda m: fixed
+        if rule.effect_kind == "modifier":
+            modifier = (effect.kind, tuple(effect.applies_to))
+            return lambda m: modifier
+        if rule.effect_kind in {"tally", "refusal"}:
+            first = _getter(effect.name) if rule.effect_kind == "tally" else _getter(effect.kind)
+            token = _getter(effect.token) if rule.effect_kind == "tally" else None
+            targets = tuple(effect.applies_to)
+            if token is None:
+                return lambda m: (first(m), targets)
+            return lambda m: (first(m), token(m), targets)
+        if rule.effect_kind == "organization":
+            measure = (effect.measure,)
+            return lambda m: measure
+        return lambda m: ()  # missing, publicize: the target says it all
+
+    def build(self, matched: Matched) -> Firing:
+        facts = tuple((key, matched[alias][name]) for key, alias, name in self.fact_keys)
+        return Firing(self.rule, self.effect_kind, self.person(matched), self.violation(matched),
+                      self.decision(matched), self.what(matched), facts)
 
 
 class Evaluation:
-    """The firings of one stage of one case. Owned by the engine, filled by actions on whichever thread."""
+    """The matches of one stage of one case. Owned by the engine, filled by actions on whichever thread."""
 
-    def __init__(self, policy: Policy, rules: dict[str, Rule]) -> None:
-        self.policy = policy
-        self.rules = rules
-        self._firings: dict[tuple[Any, ...], Firing] = {}
+    def __init__(self, builders: dict[str, FiringBuilder]) -> None:
+        self.builders = builders
+        self._matches: list[tuple[str, Matched]] = []
         self.errors: list[str] = []
         self.done = threading.Event()
         self._lock = threading.Lock()
 
-    def record(self, rule_id: str, matched: Matched) -> None:
-        firing = make_firing(self.rules[rule_id], matched, self.policy)
+    def record(self, rule_id: str, matches: list[Matched]) -> None:
         with self._lock:
-            known = self._firings.get(firing.key)
-            if known is None or firing.facts < known.facts:
-                self._firings[firing.key] = firing
+            self._matches.extend((rule_id, m) for m in matches)
 
     def fail(self, rule_id: str, error: BaseException) -> None:
         with self._lock:
             self.errors.append(f"rule '{rule_id}': {type(error).__name__}: {error}")
 
     def firings(self) -> list[Firing]:
+        """The distinct firings, sorted; of equal effects, the one whose facts sort first is kept."""
+        kept: dict[tuple[Any, ...], Firing] = {}
         with self._lock:
-            return sorted(self._firings.values())
+            matches = list(self._matches)
+        for rule_id, matched in matches:
+            try:
+                firing = self.builders[rule_id].build(matched)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise EvaluationError(f"rule '{rule_id}' matched facts it cannot read: {exc!r}") from None
+            known = kept.get(firing.key)
+            if known is None or repr(firing.facts) < repr(known.facts):
+                kept[firing.key] = firing
+        return sorted(kept.values())

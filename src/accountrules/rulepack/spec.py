@@ -197,6 +197,16 @@ class Rule:
     def title(self) -> str:
         return f"{self.title_zh} / {self.title_en}"
 
+    def effect_refs(self) -> list[Ref]:
+        """Every ``$alias.field`` the effect reads."""
+        refs: list[Ref] = []
+        if not isinstance(self.effect, BaseModel):
+            return refs
+        for value in self.effect.model_dump().values():
+            items = value.get("index", []) if isinstance(value, dict) else [value]
+            refs.extend(Ref.parse(v) for v in items if isinstance(v, str) and v.startswith("$"))
+        return refs
+
     def positive(self) -> tuple[Pattern, ...]:
         return tuple(p for p in self.patterns if not p.negated)
 
