@@ -133,8 +133,18 @@ def _translate(exc: ValidationError) -> list[Problem]:
         elif kind == "literal_error":
             allowed = [a.strip(" '") for a in str(ctx.get("expected", "")).replace(" or ", ", ").split(",")]
             message = f"'{given}' is not one of {', '.join(allowed)}.{suggest(str(given), allowed)}"
-        elif kind in {"bool_type", "string_type", "int_type", "float_type", "list_type", "dict_type",
-                      "model_type", "date_type", "date_from_datetime_parsing", "date_parsing"}:
+        elif kind in {
+            "bool_type",
+            "string_type",
+            "int_type",
+            "float_type",
+            "list_type",
+            "dict_type",
+            "model_type",
+            "date_type",
+            "date_from_datetime_parsing",
+            "date_parsing",
+        }:
             expected = {
                 "bool_type": "true or false",
                 "string_type": "a string",
@@ -244,9 +254,7 @@ def _cross_references(case: Case) -> Iterable[Problem]:
                     fix = _OFFENDER_REWORDING.get(
                         act, f"an offender's own entry may hold only {', '.join(OFFENDER_ACTS)}"
                     )
-                    yield Problem(
-                        f"{where}.acts[{j}]", f"{entry.person} offended in {entry.violation}: {fix}"
-                    )
+                    yield Problem(f"{where}.acts[{j}]", f"{entry.person} offended in {entry.violation}: {fix}")
 
     decisions: dict[str, int] = {}
     for i, decision in enumerate(case.decisions):
@@ -268,9 +276,7 @@ def _cross_references(case: Case) -> Iterable[Problem]:
                     yield Problem(f"{where}.{field}[{j}]", f"'{pid}' is not a participant; add them to participants")
         for j, pid in enumerate(decision.objectors):
             if pid in decision.advocates:
-                yield Problem(
-                    f"{where}.objectors[{j}]", f"'{pid}' is both an advocate and an objector; keep one"
-                )
+                yield Problem(f"{where}.objectors[{j}]", f"'{pid}' is both an advocate and an objector; keep one")
 
     for pid, recorded in case.recorded.items():
         where = f"recorded.{pid}"

@@ -231,6 +231,11 @@ def label(value: str) -> str:
     return f"{zh} {en}"
 
 
+def measure_label(measure: str) -> str:
+    """A measure's label: the measure ``none`` reads 不予问责, not the responsibility 不负责任."""
+    return "不予问责 no accountability" if measure == "none" else label(measure)
+
+
 def label_zh(value: str) -> str:
     return LABELS.get(value, (value, value))[0]
 

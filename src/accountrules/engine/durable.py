@@ -89,8 +89,7 @@ def compile_rule(rule: Rule) -> dict[str, Any]:
 class _Stage:
     """One stage of a pack, registered as one durable_rules ruleset."""
 
-    def __init__(self, name: str, rules: tuple[Rule, ...], policy: Policy,
-                 evaluations: dict[str, Evaluation]) -> None:
+    def __init__(self, name: str, rules: tuple[Rule, ...], policy: Policy, evaluations: dict[str, Evaluation]) -> None:
         self.name = name
         self.builders = {r.id: FiringBuilder(r, policy) for r in rules}
         #: For each fact type the rules read, the fields they read: nothing else is asserted.
@@ -113,9 +112,11 @@ class _Stage:
             if evaluation is None:
                 return
             try:
-                frames = [dict(frame.items()) for frame in c.m] if c.m is not None else [
-                    {name: dict(getattr(c, name).items()) for name, _ in aliases}
-                ]
+                frames = (
+                    [dict(frame.items()) for frame in c.m]
+                    if c.m is not None
+                    else [{name: dict(getattr(c, name).items()) for name, _ in aliases}]
+                )
                 evaluation.record(rule_id, [{alias: frame[name] for name, alias in aliases} for frame in frames])
             except Exception as exc:
                 evaluation.fail(rule_id, exc)
@@ -193,8 +194,10 @@ class DurableRuntime:
             try:
                 self._assert(stage, batch)
                 if not evaluation.done.wait(WAIT_SECONDS):
-                    self._broken = (f"the rule engine did not finish stage '{stage}' within {WAIT_SECONDS:.0f} s; "
-                                    "its session cannot be cleared safely, so this process must be restarted")
+                    self._broken = (
+                        f"the rule engine did not finish stage '{stage}' within {WAIT_SECONDS:.0f} s; "
+                        "its session cannot be cleared safely, so this process must be restarted"
+                    )
                     raise EvaluationError(self._broken)
                 self._check_state_and_delete(stage)
             finally:

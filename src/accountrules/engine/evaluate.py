@@ -104,14 +104,26 @@ class Engine:
         for f in findings:
             kind, responsibility = str(f.what[0]), str(f.what[1])
             key = fact_id("candidate", f.person or "", f.violation or "", kind, responsibility)
-            out[key] = {"t": "candidate", "id": key, "p": f.person or "", "v": f.violation or "", "kind": kind,
-                        "responsibility": responsibility}
+            out[key] = {
+                "t": "candidate",
+                "id": key,
+                "p": f.person or "",
+                "v": f.violation or "",
+                "kind": kind,
+                "responsibility": responsibility,
+            }
         for outcome in outcomes.values():
             for item in outcome.resolved:
                 f = item.finding.firing
                 key = fact_id("result", f.person or "", f.violation or "", item.finding.kind, str(item.form))
-                out[key] = {"t": "result", "id": key, "p": f.person or "", "v": f.violation or "",
-                            "kind": item.finding.kind, "form": item.form}
+                out[key] = {
+                    "t": "result",
+                    "id": key,
+                    "p": f.person or "",
+                    "v": f.violation or "",
+                    "kind": item.finding.kind,
+                    "form": item.form,
+                }
         for f in first:
             if f.effect == "organization":
                 key = fact_id("org", str(f.what[0]))
@@ -126,9 +138,18 @@ class Engine:
         people = [self._person_result(outcome, names) for outcome in outcomes.values()]
         for pid in sorted({p for p, _ in missing} - set(outcomes)):
             people.append(
-                PersonResult(person=pid, name=names.get(pid, ""), responsibility=self.policy.missing_responsibility,
-                             scope="individual", range=None, form=None, measure=None, modifiers=[], refused=[],
-                             findings=[])
+                PersonResult(
+                    person=pid,
+                    name=names.get(pid, ""),
+                    responsibility=self.policy.missing_responsibility,
+                    scope="individual",
+                    range=None,
+                    form=None,
+                    measure=None,
+                    modifiers=[],
+                    refused=[],
+                    findings=[],
+                )
             )
         people.sort(key=lambda r: r.person)
         examined = sorted(
@@ -165,8 +186,13 @@ class Engine:
         finding = best.finding
         modifiers = []
         if best.deciding is not None:
-            modifiers.append(Modifier.model_construct(kind=best.deciding.kind, rule=best.deciding.rule,
-                                                      cites=self._cites(best.deciding.rule)))
+            modifiers.append(
+                Modifier.model_construct(
+                    kind=best.deciding.kind,  # type: ignore[arg-type]  # a ModifierKind from the checked policy
+                    rule=best.deciding.rule,
+                    cites=self._cites(best.deciding.rule),
+                )
+            )
         return PersonResult.model_construct(
             person=outcome.person,
             name=names.get(outcome.person, ""),
@@ -181,8 +207,12 @@ class Engine:
         )
 
     def _refusal(self, refusal: Attached) -> Refusal:
-        return Refusal.model_construct(kind=refusal.kind, rule=refusal.rule, cites=self._cites(refusal.rule),
-                                       detail=refusal.detail)
+        return Refusal.model_construct(
+            kind=refusal.kind,  # type: ignore[arg-type]  # a RefusalKind from the checked pack
+            rule=refusal.rule,
+            cites=self._cites(refusal.rule),
+            detail=refusal.detail,  # type: ignore[arg-type]  # a ModifierKind from the checked policy
+        )
 
     def _trace(self, firings: list[Firing], outcomes: dict[str, Outcome]) -> list[TraceStep]:
         """One step per firing that produced or changed a standing finding, plus links, organisation, publicity."""
@@ -196,8 +226,18 @@ class Engine:
             if f.effect in {"missing", "organization", "publicize"}:
                 shown[f.key] = f
         ordered = sorted(
-            ((f.person is None, f.person or "", f.violation is None, f.violation or "", f.rule, self._effect(f),
-              repr(f.facts)), f)
+            (
+                (
+                    f.person is None,
+                    f.person or "",
+                    f.violation is None,
+                    f.violation or "",
+                    f.rule,
+                    self._effect(f),
+                    repr(f.facts),
+                ),
+                f,
+            )
             for f in shown.values()
         )
         return [self._step(f, key[5]) for key, f in ordered]
@@ -218,5 +258,12 @@ class Engine:
     def _step(self, f: Firing, effect: str) -> TraceStep:
         rule = self.pack.rule(f.rule)
         # built from the engine's own checked data: construct without re-validating
-        return TraceStep.model_construct(rule=f.rule, title=rule.title, cites=list(rule.cites), person=f.person,
-                                         violation=f.violation, facts=f.facts_dict(), effect=effect)
+        return TraceStep.model_construct(
+            rule=f.rule,
+            title=rule.title,
+            cites=list(rule.cites),
+            person=f.person,
+            violation=f.violation,
+            facts=f.facts_dict(),
+            effect=effect,
+        )

@@ -96,8 +96,15 @@ class FiringBuilder:
 
     def build(self, matched: Matched) -> Firing:
         facts = tuple((key, matched[alias][name]) for key, alias, name in self.fact_keys)
-        return Firing(self.rule, self.effect_kind, self.person(matched), self.violation(matched),
-                      self.decision(matched), self.what(matched), facts)
+        return Firing(
+            self.rule,
+            self.effect_kind,
+            self.person(matched),
+            self.violation(matched),
+            self.decision(matched),
+            self.what(matched),
+            facts,
+        )
 
 
 class Evaluation:

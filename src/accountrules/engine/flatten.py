@@ -39,37 +39,76 @@ def flatten(case: Case, policy: Policy) -> list[Fact]:
         }
     ]
     for person in case.people:
-        facts.append({"t": "person", "id": fact_id("person", person.id), "p": person.id,
-                      "personally_clean": person.personally_clean})
-        facts.extend({"t": "role", "id": fact_id("role", person.id, r), "p": person.id, "role": r}
-                     for r in person.roles)
-        facts.extend({"t": "oversees", "id": fact_id("oversees", person.id, a), "p": person.id, "area": a}
-                     for a in person.oversees)
+        facts.append(
+            {
+                "t": "person",
+                "id": fact_id("person", person.id),
+                "p": person.id,
+                "personally_clean": person.personally_clean,
+            }
+        )
+        facts.extend(
+            {"t": "role", "id": fact_id("role", person.id, r), "p": person.id, "role": r} for r in person.roles
+        )
+        facts.extend(
+            {"t": "oversees", "id": fact_id("oversees", person.id, a), "p": person.id, "area": a}
+            for a in person.oversees
+        )
     for violation in case.violations:
         flags = {flag: bool(getattr(violation, flag)) for flag in _FLAGS}
-        facts.append({
-            "t": "violation",
-            "id": fact_id("violation", violation.id),
-            "v": violation.id,
-            "kind": violation.kind,
-            "severity": violation.severity,
-            "s": severity_index(policy, violation.severity, violation.suspected_crime),
-            "area": violation.area,
-            **flags,
-        })
-        facts.extend({"t": "flag", "id": fact_id("flag", violation.id, f), "v": violation.id, "flag": f}
-                     for f, on in flags.items() if on)
-        facts.extend({"t": "offender", "id": fact_id("offender", violation.id, p), "p": p, "v": violation.id}
-                     for p in violation.offenders)
+        facts.append(
+            {
+                "t": "violation",
+                "id": fact_id("violation", violation.id),
+                "v": violation.id,
+                "kind": violation.kind,
+                "severity": violation.severity,
+                "s": severity_index(policy, violation.severity, violation.suspected_crime),
+                "area": violation.area,
+                **flags,
+            }
+        )
+        facts.extend(
+            {"t": "flag", "id": fact_id("flag", violation.id, f), "v": violation.id, "flag": f}
+            for f, on in flags.items()
+            if on
+        )
+        facts.extend(
+            {"t": "offender", "id": fact_id("offender", violation.id, p), "p": p, "v": violation.id}
+            for p in violation.offenders
+        )
     for entry in case.conduct:
-        facts.append({"t": "conduct", "id": fact_id("conduct", entry.person, entry.violation),
-                      "p": entry.person, "v": entry.violation})
-        facts.extend({"t": "act", "id": fact_id("act", entry.person, entry.violation, a),
-                      "p": entry.person, "v": entry.violation, "act": a} for a in entry.acts)
+        facts.append(
+            {
+                "t": "conduct",
+                "id": fact_id("conduct", entry.person, entry.violation),
+                "p": entry.person,
+                "v": entry.violation,
+            }
+        )
+        facts.extend(
+            {
+                "t": "act",
+                "id": fact_id("act", entry.person, entry.violation, a),
+                "p": entry.person,
+                "v": entry.violation,
+                "act": a,
+            }
+            for a in entry.acts
+        )
     for decision in case.decisions:
         advocates, objectors = set(decision.advocates), set(decision.objectors)
-        facts.extend({"t": "participant", "id": fact_id("participant", decision.id, p), "d": decision.id,
-                      "v": decision.violation, "p": p, "advocate": p in advocates, "objector": p in objectors}
-                     for p in decision.participants)
+        facts.extend(
+            {
+                "t": "participant",
+                "id": fact_id("participant", decision.id, p),
+                "d": decision.id,
+                "v": decision.violation,
+                "p": p,
+                "advocate": p in advocates,
+                "objector": p in objectors,
+            }
+            for p in decision.participants
+        )
     facts.sort(key=lambda f: (f["t"], f["id"]))
     return facts

@@ -70,7 +70,7 @@ class Outcome:
 
 
 def _measure_rank(form: int, measure: str) -> int:
-    return FORM_MEASURES[form].index(measure)  # type: ignore[arg-type]
+    return FORM_MEASURES[form].index(measure)
 
 
 class Resolver:
@@ -108,7 +108,8 @@ class Resolver:
         per_person: dict[str, list[Resolved]] = defaultdict(list)
         for finding in findings:
             applying = [
-                a for a in by_target.get((finding.firing.person, finding.firing.violation), [])
+                a
+                for a in by_target.get((finding.firing.person, finding.firing.violation), [])
                 if finding.kind in a.what[-1]
             ]
             per_person[str(finding.firing.person)].append(self.resolve_one(finding, applying))
@@ -173,7 +174,7 @@ class Resolver:
     def person_key(self, item: Resolved) -> tuple[int, ...]:
         order = self.policy.deciding_order
         deciding = item.deciding.kind if item.deciding else "none"
-        rank = order.index(deciding) if deciding in order else len(order)  # type: ignore[arg-type]
+        rank = order.index(deciding) if deciding in order else len(order)
         lo, hi = item.effective
         return (
             item.form,

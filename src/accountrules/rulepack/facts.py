@@ -45,7 +45,7 @@ def enum(literal: object, doc: str = "") -> FieldType:
 #: Finding kinds are declared by the pack's policy; this placeholder is replaced when a pack is loaded.
 FINDING_KIND = FieldType("enum", (), "a finding kind declared in the pack's policy")
 
-_VIOLATION_FLAGS = {flag: BOOL for flag in values(ViolationFlag)}
+_VIOLATION_FLAGS = dict.fromkeys(values(ViolationFlag), BOOL)
 
 CASE_FACTS: dict[str, dict[str, FieldType]] = {
     "case": {

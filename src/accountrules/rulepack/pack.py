@@ -28,7 +28,7 @@ from accountrules.rulepack.spec import (
 )
 from accountrules.rulepack.yamlfile import LineList, LineMap, line_at, plain, read_yaml
 from accountrules.validation import json_path, suggest
-from accountrules.vocabulary import values
+from accountrules.vocabulary import RefusalKind, values
 
 RESERVED_FILES = {"pack.yaml", "policy.yaml", "citations.yaml"}
 
@@ -219,16 +219,19 @@ def _load_citations(root: Path) -> dict[str, Citation]:
 
 def _load_rules(path: Path, policy: Policy, citations: dict[str, Citation]) -> Iterable[Rule]:
     data = read_yaml(path)
-    if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
+    if not isinstance(data, LineMap) or not isinstance(data.get("rules"), list):
         raise RulePackError("a rule file holds `rules:`, a list of rules", path, 1)
     extra = set(data) - {"rules"}
     if extra:
-        raise RulePackError(f"unknown top-level key '{sorted(extra)[0]}'; a rule file holds only `rules:`", path,
-                            data.line_of(sorted(extra)[0]))
+        raise RulePackError(
+            f"unknown top-level key '{sorted(extra)[0]}'; a rule file holds only `rules:`",
+            path,
+            data.line_of(sorted(extra)[0]),
+        )
     items: LineList = data["rules"]
     for i, raw in enumerate(items):
         line = items.item_lines[i]
-        if not isinstance(raw, dict):
+        if not isinstance(raw, LineMap):
             raise RulePackError("each rule is a mapping with id, title, cites, basis, when and then", path, line)
         try:
             spec = RuleSpec.model_validate(plain(raw))
@@ -262,13 +265,12 @@ class _RuleChecker:
             loc: tuple[int | str, ...] = ("when", i)
             if len(item) != 1:
                 raise self.fail("has a pattern with more than one fact; write one fact per list item", loc)
-            (head, body), = item.items()
+            ((head, body),) = item.items()
             negated = head.startswith("not ")
             fact = head[4:].strip() if negated else head.strip()
             if fact not in self.facts:
                 hint = suggest(fact, self.facts)
-                raise self.fail(f"reads fact '{fact}', which is not a fact of the {self.spec.stage} stage.{hint}",
-                                loc)
+                raise self.fail(f"reads fact '{fact}', which is not a fact of the {self.spec.stage} stage.{hint}", loc)
             body = body if body is not None else {}
             if not isinstance(body, dict):
                 raise self.fail(f"pattern '{head}' must map fields to conditions", loc)
@@ -281,9 +283,7 @@ class _RuleChecker:
                 raise self.fail(f"uses alias '{alias}' twice; give the second pattern `as: other_name`", loc)
             fields = self.facts[fact]
             tests = tuple(
-                self.test(fact, fields, name, cond, (*loc, head, name))
-                for name, cond in body.items()
-                if name != "as"
+                self.test(fact, fields, name, cond, (*loc, head, name)) for name, cond in body.items() if name != "as"
             )
             line = raw_when.item_lines[i] if isinstance(raw_when, LineList) else 0
             out.append(Pattern(fact, alias if not negated else f"not_{i}", negated, tests, line))
@@ -293,30 +293,29 @@ class _RuleChecker:
             raise self.fail("has only negated patterns; add at least one fact that must be present", ("when",))
         return tuple(out)
 
-    def test(self, fact: str, fields: dict[str, FieldType], name: str, cond: Any,
-             loc: tuple[int | str, ...]) -> Test:
+    def test(self, fact: str, fields: dict[str, FieldType], name: str, cond: Any, loc: tuple[int | str, ...]) -> Test:
         line = line_at(self.raw, loc) or 0
         if name == "any":
             if not isinstance(cond, list) or not cond or not all(isinstance(c, dict) for c in cond):
                 raise self.fail("has `any:` that is not a list of alternatives (mappings)", loc)
             alternatives = tuple(
-                tuple(self.test(fact, fields, n, c, (*loc, j, n)) for n, c in alt.items())
-                for j, alt in enumerate(cond)
+                tuple(self.test(fact, fields, n, c, (*loc, j, n)) for n, c in alt.items()) for j, alt in enumerate(cond)
             )
             return Test("any", "any", alternatives, line)
         if name not in fields:
-            raise self.fail(f"reads field '{fact}.{name}', which does not exist.{suggest(name, fields)}"
-                            f" Fields of '{fact}': {', '.join(fields)}", loc)
+            raise self.fail(
+                f"reads field '{fact}.{name}', which does not exist.{suggest(name, fields)}"
+                f" Fields of '{fact}': {', '.join(fields)}",
+                loc,
+            )
         ftype = fields[name]
         if isinstance(cond, dict):
             if len(cond) != 1:
-                raise self.fail(f"gives '{name}' a mapping with {len(cond)} keys; use one of not, <, <=, >, >=",
-                                loc)
-            (op_text, operand), = cond.items()
+                raise self.fail(f"gives '{name}' a mapping with {len(cond)} keys; use one of not, <, <=, >, >=", loc)
+            ((op_text, operand),) = cond.items()
             if op_text == "not":
                 if isinstance(operand, list):
-                    return Test(name, "not_in", tuple(self.constant(fact, name, ftype, v, loc) for v in operand),
-                                line)
+                    return Test(name, "not_in", tuple(self.constant(fact, name, ftype, v, loc) for v in operand), line)
                 return Test(name, "ne", self.operand(fact, name, ftype, operand, loc), line)
             if op_text not in COMPARISONS:
                 raise self.fail(f"uses operator '{op_text}' on '{name}'; use one of not, <, <=, >, >=", loc)
@@ -340,8 +339,7 @@ class _RuleChecker:
 
     def constant(self, fact: str, name: str, ftype: FieldType, value: Any, loc: tuple[int | str, ...]) -> Any:
         if ftype.kind == "id":
-            raise self.fail(f"compares the id field '{fact}.{name}' with a constant; ids only join ($alias.field)",
-                            loc)
+            raise self.fail(f"compares the id field '{fact}.{name}' with a constant; ids only join ($alias.field)", loc)
         if ftype.kind == "bool" and not isinstance(value, bool):
             raise self.fail(f"gives '{fact}.{name}' the value {value!r}; it is true or false", loc)
         if ftype.kind == "int" and (isinstance(value, bool) or not isinstance(value, int)):
@@ -377,7 +375,7 @@ class _RuleChecker:
             )
         return fields[ref.field]
 
-    def effect(self) -> tuple[str, Any]:
+    def effect(self, patterns: tuple[Pattern, ...]) -> tuple[str, Any]:
         kind, effect = self.spec.then.effect()
         loc: tuple[int | str, ...] = ("then", kind)
         set_fields = [n for n in type(self.spec.then).model_fields if getattr(self.spec.then, n) is not None]
@@ -390,12 +388,18 @@ class _RuleChecker:
         kinds = self.policy.finding_kinds
         if isinstance(effect, FindingEffect):
             if effect.kind not in kinds:
-                raise self.fail(f"produces a finding of kind '{effect.kind}', which the policy does not declare."
-                                f"{suggest(effect.kind, kinds)}", (*loc, "kind"))
+                raise self.fail(
+                    f"produces a finding of kind '{effect.kind}', which the policy does not declare."
+                    f"{suggest(effect.kind, kinds)}",
+                    (*loc, "kind"),
+                )
             if isinstance(effect.range, TableRange):
                 if effect.range.table not in self.policy.tables:
-                    raise self.fail(f"looks up table '{effect.range.table}', which the policy does not declare."
-                                    f"{suggest(effect.range.table, self.policy.tables)}", (*loc, "range"))
+                    raise self.fail(
+                        f"looks up table '{effect.range.table}', which the policy does not declare."
+                        f"{suggest(effect.range.table, self.policy.tables)}",
+                        (*loc, "range"),
+                    )
                 for term in effect.range.index:
                     if isinstance(term, str):
                         t = self.field_type(self.ref(term, (*loc, "range")))
@@ -407,21 +411,23 @@ class _RuleChecker:
                     raise self.fail(f"has range [{lo}, {hi}]; forms run 0 to 4, lowest first", (*loc, "range"))
         for target in getattr(effect, "applies_to", ()):
             if target not in kinds:
-                raise self.fail(f"applies to '{target}', which is not a finding kind.{suggest(target, kinds)}",
-                                (*loc, "applies_to"))
-        if kind == "tally":
-            if effect.name not in self.policy.tallies:
-                raise self.fail(f"tallies '{effect.name}', which the policy does not declare."
-                                f"{suggest(effect.name, self.policy.tallies)}", (*loc, "name"))
+                raise self.fail(
+                    f"applies to '{target}', which is not a finding kind.{suggest(target, kinds)}", (*loc, "applies_to")
+                )
+        if kind == "tally" and effect.name not in self.policy.tallies:
+            raise self.fail(
+                f"tallies '{effect.name}', which the policy does not declare."
+                f"{suggest(effect.name, self.policy.tallies)}",
+                (*loc, "name"),
+            )
         if kind == "refusal" and isinstance(effect.kind, str) and effect.kind.startswith("$"):
-            self.check_refusal_ref(Ref.parse(effect.kind), loc)
+            self.check_refusal_ref(Ref.parse(effect.kind), patterns, loc)
         return kind, effect
 
-    def check_refusal_ref(self, ref: Ref, loc: tuple[int | str, ...]) -> None:
-        allowed = set(values_of_refusal())
-        pattern_tests = [
-            t for p in self.patterns_cache if p.alias == ref.alias for t in p.tests if t.field == ref.field
-        ]
+    def check_refusal_ref(self, ref: Ref, patterns: tuple[Pattern, ...], loc: tuple[int | str, ...]) -> None:
+        """A refusal kind read from a fact must be restricted, by the pattern, to refusal kinds."""
+        allowed = set(values(RefusalKind))
+        pattern_tests = [t for p in patterns if p.alias == ref.alias for t in p.tests if t.field == ref.field]
         constants: set[Any] = set()
         for t in pattern_tests:
             if t.op == "eq" and not isinstance(t.value, Ref):
@@ -430,31 +436,28 @@ class _RuleChecker:
                 constants.update(t.value)
         if not constants or not constants <= allowed:
             bad = sorted(constants - allowed) or ["any value"]
-            raise self.fail(f"takes its refusal kind from {ref}, which may be {bad[0]!r}; restrict "
-                            f"'{ref.field}' in that pattern to refusal kinds", (*loc, "kind"))
-
-    patterns_cache: tuple[Pattern, ...] = ()
-
-
-def values_of_refusal() -> tuple[str, ...]:
-    from accountrules.vocabulary import RefusalKind
-
-    return values(RefusalKind)
+            raise self.fail(
+                f"takes its refusal kind from {ref}, which may be {bad[0]!r}; restrict "
+                f"'{ref.field}' in that pattern to refusal kinds",
+                (*loc, "kind"),
+            )
 
 
-def _build_rule(spec: RuleSpec, raw: LineMap, path: Path, line: int, policy: Policy,
-                citations: dict[str, Citation]) -> Rule:
+def _build_rule(
+    spec: RuleSpec, raw: LineMap, path: Path, line: int, policy: Policy, citations: dict[str, Citation]
+) -> Rule:
     checker = _RuleChecker(spec, raw, path, policy)
     for i, cite in enumerate(spec.cites):
         if cite not in citations:
-            raise checker.fail(f"cites '{cite}', which is not in the citation catalogue.{suggest(cite, citations)}",
-                               ("cites", i))
+            raise checker.fail(
+                f"cites '{cite}', which is not in the citation catalogue.{suggest(cite, citations)}", ("cites", i)
+            )
         if not citations[cite].verified and spec.verified:
-            raise checker.fail(f"cites '{cite}', which rests on an unverified provision; add `verified: false`",
-                               ("cites", i))
+            raise checker.fail(
+                f"cites '{cite}', which rests on an unverified provision; add `verified: false`", ("cites", i)
+            )
     patterns = checker.patterns()
-    checker.patterns_cache = patterns
-    effect_kind, effect = checker.effect()
+    effect_kind, effect = checker.effect(patterns)
     return Rule(
         id=spec.id,
         title_zh=spec.title.zh,
@@ -477,6 +480,4 @@ def _fact_keys(patterns: tuple[Pattern, ...]) -> tuple[tuple[str, str, str], ...
     """(trace key, alias, field) for every field a positive pattern tests against a constant."""
     pairs = [(p.alias, f) for p in patterns if not p.negated for f in p.constant_fields()]
     names = [f for _, f in pairs]
-    return tuple(
-        (f if names.count(f) == 1 else f"{alias}.{f}", alias, f) for alias, f in pairs
-    )
+    return tuple((f if names.count(f) == 1 else f"{alias}.{f}", alias, f) for alias, f in pairs)

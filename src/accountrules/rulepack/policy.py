@@ -96,4 +96,4 @@ class Policy(_Policy):
 
     def responsibility_rank(self, responsibility: str) -> int:
         order = self.responsibility_order
-        return order.index(responsibility) if responsibility in order else len(order)  # type: ignore[arg-type]
+        return order.index(responsibility) if responsibility in order else len(order)

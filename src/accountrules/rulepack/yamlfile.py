@@ -63,7 +63,7 @@ def read_yaml(path: Path) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise RulePackError(f"cannot read the file: {exc}", path) from None
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader subclass
+        return yaml.load(text, Loader=_Loader)
     except RulePackError as exc:
         raise RulePackError(exc.detail, path, exc.line) from None
     except yaml.MarkedYAMLError as exc:

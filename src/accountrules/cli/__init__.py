@@ -1,0 +1,5 @@
+"""The ``accountrules`` command: a thin typer layer over the library."""
+
+from accountrules.cli.app import app, main
+
+__all__ = ["app", "main"]

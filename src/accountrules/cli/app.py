@@ -1,0 +1,165 @@
+"""Commands of ``accountrules``. Each parses its arguments, calls the library and renders; no decisions here."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from accountrules.errors import AccountRulesError
+
+app = typer.Typer(
+    name="accountrules",
+    help="问责规则引擎 accountrules: who bears what responsibility for a violation case, and why. "
+    "It recommends; people decide.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+rules_app = typer.Typer(help="规则包 Inspect rule packs.", no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(rules_app, name="rules")
+
+RulesOption = Annotated[
+    Optional[Path],  # noqa: UP045 - typer reads this annotation at run time on Python 3.10
+    typer.Option(
+        "--rules",
+        help="Rule pack directory (default: the pack shipped with accountrules).",
+        file_okay=False,
+        dir_okay=True,
+    ),
+]
+
+
+class OutputFormat(str, Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+class SchemaKind(str, Enum):
+    case = "case"
+    determination = "determination"
+
+
+def _console() -> Console:
+    return Console(highlight=False, soft_wrap=False)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    for line in message.splitlines() or [message]:
+        typer.echo(f"Error: {line}", err=True)
+    return typer.Exit(code)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Bad input becomes ``Error: …`` on stderr and exit 1, never a traceback."""
+    try:
+        yield
+    except AccountRulesError as exc:
+        raise fail(str(exc)) from None
+
+
+def engine_for(rules: Path | None):  # type: ignore[no-untyped-def]  # returns Engine; imported lazily
+    from accountrules.engine import Engine
+
+    return Engine.from_path(rules) if rules else Engine.default()
+
+
+def read_case(path: str):  # type: ignore[no-untyped-def]  # returns Case; imported lazily
+    """A validated case from a file, or from stdin for ``-``."""
+    from accountrules.validation import MAX_CASE_BYTES, load_case, parse_case_text
+
+    if path == "-":
+        return parse_case_text(sys.stdin.read(MAX_CASE_BYTES + 1), "<stdin>")
+    return load_case(path)
+
+
+@app.command()
+def evaluate(
+    case: Annotated[str, typer.Argument(help="Case file (JSON, SPEC §3); - reads stdin.")],
+    output_format: Annotated[
+        Optional[OutputFormat],  # noqa: UP045
+        typer.Option("--format", "-f", help="text (default on a terminal), json (default otherwise) or markdown."),
+    ] = None,
+    rules: RulesOption = None,
+) -> None:
+    """评估案件 Evaluate one case: responsibility, form and measure for every person, with the cited trace."""
+    with user_errors():
+        parsed = read_case(case)
+        engine = engine_for(rules)
+        determination = engine.evaluate_valid(parsed)
+    chosen = output_format or (OutputFormat.text if sys.stdout.isatty() else OutputFormat.json)
+    if chosen is OutputFormat.json:
+        typer.echo(determination.to_json())
+    elif chosen is OutputFormat.markdown:
+        from accountrules.render import determination_markdown
+
+        typer.echo(determination_markdown(determination, parsed), nl=False)
+    else:
+        from accountrules.render import determination_text
+
+        _console().print(determination_text(determination))
+
+
+@app.command()
+def schema(
+    which: Annotated[SchemaKind, typer.Argument(help="case or determination")],
+) -> None:
+    """JSON Schema 模式 of a case file or of a determination."""
+    from accountrules.models import Case, Determination
+
+    model = Case if which is SchemaKind.case else Determination
+    typer.echo(json.dumps(model.model_json_schema(), ensure_ascii=False, indent=2))
+
+
+@rules_app.command("list")
+def rules_list(rules: RulesOption = None) -> None:
+    """List the rules of a pack: id, stage, title and citations."""
+    from accountrules.render import rules_table
+
+    with user_errors():
+        pack = engine_for(rules).pack
+    _console().print(rules_table(pack))
+
+
+@rules_app.command("show")
+def rules_show(
+    rule_id: Annotated[str, typer.Argument(metavar="ID", help="Rule id, e.g. O-LIFESAVING.")],
+    rules: RulesOption = None,
+) -> None:
+    """Show one rule: basis, citations, conditions and effect."""
+    from accountrules.render import rule_text
+
+    with user_errors():
+        pack = engine_for(rules).pack
+        try:
+            rule = pack.rule(rule_id)
+        except KeyError as exc:
+            raise fail(str(exc.args[0])) from None
+    _console().print(rule_text(rule, pack))
+
+
+def main() -> None:
+    """Console entry point: unexpected failures are reported in one line unless ACCOUNTRULES_DEBUG is set."""
+    try:
+        app()
+    except SystemExit:
+        raise
+    except Exception as exc:
+        if os.environ.get("ACCOUNTRULES_DEBUG"):
+            raise
+        typer.echo(
+            f"Error: unexpected failure ({type(exc).__name__}: {exc}); rerun with ACCOUNTRULES_DEBUG=1 for details",
+            err=True,
+        )
+        raise SystemExit(2) from None
