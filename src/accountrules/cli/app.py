@@ -163,3 +163,14 @@ def main() -> None:
             err=True,
         )
         raise SystemExit(2) from None
+
+
+def _register_extensions() -> None:
+    """Commands that live in their own modules (batch and consistency; rule-pack tooling and explanations)."""
+    from accountrules.cli import batch_commands, rules_commands
+
+    batch_commands.register(app)
+    rules_commands.register(app, rules_app)
+
+
+_register_extensions()
