@@ -6,8 +6,9 @@ durable_rules 2.0.28 is unmaintained and has sharp edges, each guarded here (tes
 - A ruleset holds at most 1024 live sessions (MemoryError at the 1025th), and session ids are compared by a
   32-bit hash, so two case ids may share a session: every case runs in the one fixed session ``SID``, which
   is deleted after each case.
-- ``delete_state`` on a session where nothing was stored kills the process: a session is deleted only after
-  facts were stored in it; after a failed assertion a marker fact is stored first.
+- ``delete_state`` on a session where nothing was stored, or where no action has run, kills the process: a
+  session is deleted only after a successful run; after a failed assertion a ``go`` marker is asserted first,
+  which fires the sentinel rule and makes the session safe to delete.
 - A fact that no rule's pattern accepts raises MessageNotHandledException and then no action runs for the
   whole batch: every ruleset has a *sink* rule that accepts any fact and never fires.
 - ``none()`` is evaluated when facts arrive: every rule waits for a ``go`` fact asserted after all others,
@@ -42,7 +43,8 @@ from accountrules.rulepack.spec import Pattern, Ref, Rule, Test
 
 SID = "0"
 GO = {"t": "go__", "id": "go__"}
-_FLUSH = {"t": "flush__", "id": "flush__"}
+#: Asserted to clear a session after a failed assertion: it fires the sentinel, which makes the session deletable.
+_FLUSH = {"t": "go__", "id": "go__flush"}
 _ALIAS_PREFIX = "x_"
 _SENTINEL = "sentinel__"
 _SINK = "sink__"
@@ -199,11 +201,13 @@ class DurableRuntime:
                         "its session cannot be cleared safely, so this process must be restarted"
                     )
                     raise EvaluationError(self._broken)
-                self._check_state_and_delete(stage)
+                swallowed = self._state_error_and_delete(stage)
             finally:
                 self._evaluations.pop(SID, None)
         if evaluation.errors:
             raise EvaluationError("a rule failed while evaluating: " + "; ".join(evaluation.errors))
+        if swallowed:
+            raise EvaluationError(f"stage '{stage}': a rule action failed: {swallowed}")
         return evaluation.firings()
 
     def _assert(self, stage: str, batch: list[dict[str, Any]]) -> None:
@@ -218,22 +222,23 @@ class DurableRuntime:
             raise EvaluationError(f"stage '{stage}': the rule engine failed: {exc}") from None
 
     def _discard(self, stage: str) -> None:
-        """Clear the session after a failed assertion. Deleting a session that holds no fact kills the
-        process, so one marker fact (accepted by the sink rule) is stored first."""
+        """Clear the session after a failed assertion. Deleting a session in which no action has run kills
+        the process, so a ``go`` marker is asserted first: it fires the sentinel (and any rule the stored
+        facts complete, whose firings are ignored because no evaluation is registered any more)."""
+        self._evaluations.pop(SID, None)
         try:
             self._host.get_state(stage, SID)
         except Exception:
             return  # no session was created; nothing to clear
-        self._host.assert_fact(stage, {**_FLUSH, "sid": SID})
+        self._host.assert_facts(stage, [{**_FLUSH, "sid": SID}])
         self._host.delete_state(stage, SID)
 
-    def _check_state_and_delete(self, stage: str) -> None:
-        """Read the session's state for errors the actions left there, then delete the session."""
+    def _state_error_and_delete(self, stage: str) -> str:
+        """The error an action left in the session's state (durable_rules swallows them there), if any; the
+        session is deleted either way."""
         state = self._host.get_state(stage, SID)
         self._host.delete_state(stage, SID)
-        if "exception" in state:
-            first_line = str(state["exception"]).split(", traceback")[0]
-            raise EvaluationError(f"stage '{stage}': a rule action failed: {first_line}")
+        return str(state["exception"]).split(", traceback")[0] if "exception" in state else ""
 
 
 _RUNTIMES: dict[str, DurableRuntime] = {}

@@ -381,7 +381,7 @@ class _RuleChecker:
         set_fields = [n for n in type(self.spec.then).model_fields if getattr(self.spec.then, n) is not None]
         if len(set_fields) != 1:
             raise self.fail(f"has {len(set_fields)} effects under then; give exactly one", ("then",))
-        for name in type(effect).model_fields if hasattr(effect, "model_fields") else ():
+        for name in type(effect).model_fields if isinstance(effect, BaseModel) else ():
             value = getattr(effect, name)
             if isinstance(value, str) and value.startswith("$"):
                 self.ref(value, (*loc, name))

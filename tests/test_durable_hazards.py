@@ -1,0 +1,373 @@
+"""Each measured hazard of durable_rules 2.0.28, shown on durable_rules itself and guarded in the engine.
+
+The demonstrations that can kill the process run in a subprocess.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from durable import engine as durable_engine
+
+from accountrules import Engine, EvaluationError
+from accountrules.engine import durable as runtime_module
+from accountrules.engine.firings import Evaluation
+from accountrules.engine.flatten import flatten
+from accountrules.validation import load_case
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC_EXAMPLE = ROOT / "examples" / "cases" / "spec-example.json"
+BENCH_CASE = ROOT / "benchmarks" / "case_10x3.json"
+
+
+def run_python(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine.default()
+
+
+def case_json(path: Path) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return loaded
+
+
+# --- a ruleset holds at most 1024 live sessions -------------------------------------------------------------
+
+
+def test_durable_refuses_the_1025th_live_session() -> None:
+    """durable_rules raises MemoryError when a ruleset holds 1025 sessions."""
+    result = run_python(
+        """
+        from durable.engine import Host
+        host = Host()
+        host.register_rulesets({"r": {"a": {"all": [{"m": {"t": "x"}}], "run": lambda c: None}}})
+        for sid in range(1100):
+            try:
+                host.assert_fact("r", {"t": "y", "id": 1, "sid": str(sid)})
+            except MemoryError:
+                print("MemoryError at", sid + 1)
+                break
+            except Exception:
+                pass
+        """
+    )
+    assert result.stdout.strip() == "MemoryError at 1025"
+
+
+def test_engine_evaluates_more_cases_than_durable_has_sessions(engine: Engine) -> None:
+    """1,100 evaluations in one process all succeed: every case runs in the one fixed session."""
+    base = case_json(SPEC_EXAMPLE)
+    expected = engine.evaluate(base).people
+    for i in range(1100):
+        assert engine.evaluate({**base, "case_id": f"case-{i}"}).people == expected
+
+
+# --- deleting a session that holds nothing kills the process --------------------------------------------------
+
+
+def test_durable_crashes_deleting_an_empty_session() -> None:
+    """delete_state after a failed assertion (nothing stored, no action run) is a segmentation fault."""
+    result = run_python(
+        """
+        from durable.engine import Host
+        host = Host()
+        host.register_rulesets({"r": {"a": {"all": [{"m": {"t": "x"}}], "run": lambda c: None}}})
+        try:
+            host.assert_facts("r", [{"t": "unmatched", "id": 1, "sid": "0"}])
+        except Exception:
+            pass
+        host.delete_state("r", "0")
+        print("survived")
+        """
+    )
+    assert result.returncode == -11
+    assert "survived" not in result.stdout
+
+
+def test_engine_clears_a_session_left_empty_by_a_failed_assertion() -> None:
+    """After an assertion stored nothing, the engine stores a marker before deleting, and goes on working."""
+    result = run_python(
+        f"""
+        from accountrules import Engine
+        engine = Engine.default()
+        runtime = engine._runtime
+        try:
+            runtime._host.assert_facts("facts", [{{"id": "no-type", "sid": "0"}}])
+        except Exception as exc:
+            print("refused:", type(exc).__name__)
+        runtime._discard("facts")
+        d = engine.evaluate(open({str(SPEC_EXAMPLE)!r}, encoding="utf-8").read())
+        print("p3 form", d.person("p3").form)
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["refused: MessageNotHandledException", "p3 form 3"]
+
+
+# --- session ids are compared by a 32-bit hash ------------------------------------------------------------------
+
+
+def test_every_stage_runs_in_the_same_fixed_session(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Case ids never become session ids, so two cases can never share a session by a hash collision."""
+    seen: list[str] = []
+    original = durable_engine.Host.assert_facts
+
+    def spy(self: Any, ruleset: str, facts: list[dict[str, Any]], complete: Any = None) -> Any:
+        seen.extend(str(f["sid"]) for f in facts)
+        return original(self, ruleset, facts, complete)
+
+    monkeypatch.setattr(durable_engine.Host, "assert_facts", spy)
+    for case_id in ("A", "B", "2023-017"):
+        engine.evaluate({**case_json(SPEC_EXAMPLE), "case_id": case_id})
+    assert set(seen) == {runtime_module.SID}
+
+
+def test_a_case_evaluated_after_another_is_not_mixed_with_it(engine: Engine) -> None:
+    """The session is deleted after each case: B after A gives what B alone gives."""
+    a, b = case_json(BENCH_CASE), case_json(SPEC_EXAMPLE)
+    alone = engine.evaluate(b).to_json()
+    engine.evaluate(a)
+    assert engine.evaluate(b).to_json() == alone
+
+
+# --- errors inside actions are swallowed into the session state ------------------------------------------------
+
+
+def test_durable_swallows_an_action_error_into_the_state() -> None:
+    """An exception in an action does not propagate; it is written to the session state."""
+    host = durable_engine.Host()
+
+    def broken(c: Any) -> None:
+        raise ValueError("boom")
+
+    host.register_rulesets({"swallow": {"a": {"all": [{"m": {"t": "x"}}], "run": broken}}})
+    host.assert_facts("swallow", [{"t": "x", "id": 1, "sid": "0"}])
+    assert "boom" in host.get_state("swallow", "0")["exception"]
+
+
+def test_engine_reports_a_failing_action_and_recovers(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rule whose action fails makes the evaluation fail loudly, naming the rule; the next one is clean."""
+
+    def broken(self: Evaluation, rule_id: str, matches: list[Any]) -> None:
+        raise RuntimeError("injected")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Evaluation, "record", broken)
+        with pytest.raises(EvaluationError, match=r"rule '[A-Z-]+': RuntimeError: injected"):
+            engine.evaluate(case_json(SPEC_EXAMPLE))
+    assert engine.evaluate(case_json(SPEC_EXAMPLE)).person("p3").form == 3
+
+
+def test_engine_reads_errors_left_in_the_state(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Even an action error the engine did not record itself is found in the session state after the case."""
+
+    def broken(self: Evaluation, rule_id: str, matches: list[Any]) -> None:
+        raise RuntimeError("unrecorded")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Evaluation, "record", broken)
+        patch.setattr(Evaluation, "fail", lambda self, rule_id, error: None)
+        with pytest.raises(EvaluationError, match="a rule action failed: exception caught unrecorded"):
+            engine.evaluate(case_json(SPEC_EXAMPLE))
+    assert engine.evaluate(case_json(SPEC_EXAMPLE)).person("p1").form == 2
+
+
+# --- facts asserted inside an action that no rule matches vanish ----------------------------------------------
+
+
+def test_durable_drops_a_fact_asserted_in_an_action_that_no_rule_matches() -> None:
+    """The orphan fact asserted by an action is nowhere to be found afterwards."""
+    host = durable_engine.Host()
+
+    def emit(c: Any) -> None:
+        c.assert_fact({"t": "orphan", "id": "o"})
+
+    host.register_rulesets({"vanish": {"a": {"all": [{"m": {"t": "x"}}], "run": emit}}})
+    host.assert_facts("vanish", [{"t": "x", "id": 1, "sid": "0"}])
+    assert [f["t"] for f in host.get_facts("vanish", "0")] == ["x"]
+
+
+def test_engine_feeds_resolved_facts_to_a_separate_stage(engine: Engine) -> None:
+    """Resolution results reach the second stage as asserted facts: D13 fires on a resolved form of 2."""
+    determination = engine.evaluate(case_json(SPEC_EXAMPLE))
+    steps = [s for s in determination.trace if s.rule == "P-PUBLICIZE-FORM"]
+    assert [(s.facts, s.effect) for s in steps] == [({"form": 2, "kind": "leader"}, "publicize")]
+
+
+# --- one unmatched fact in a batch: MessageNotHandledException, no action at all ------------------------------
+
+
+def test_durable_refuses_a_batch_with_one_unmatched_fact() -> None:
+    """A single fact that no pattern accepts fails the whole batch, and no action runs."""
+    ran: list[int] = []
+    host = durable_engine.Host()
+    host.register_rulesets({"batch": {"a": {"all": [{"m": {"t": "x"}}], "run": lambda c: ran.append(1)}}})
+    with pytest.raises(durable_engine.MessageNotHandledException):
+        host.assert_facts("batch", [{"t": "x", "id": 1, "sid": "0"}, {"t": "y", "id": 2, "sid": "0"}])
+    assert ran == []
+
+
+def test_engine_accepts_facts_that_no_rule_pattern_accepts(engine: Engine) -> None:
+    """A role no rule tests (staff) is absorbed by the sink rule; every other firing still happens."""
+    facts = flatten(load_case(SPEC_EXAMPLE), engine.policy)
+    extra = {"t": "role", "id": "extra-role", "p": "p3", "role": "team_member"}
+    assert engine.run_stage("facts", [*facts, extra]) == engine.run_stage("facts", facts)
+
+
+# --- none() is evaluated when facts arrive ---------------------------------------------------------------------
+
+
+def test_durable_negation_depends_on_assertion_order() -> None:
+    """A negation placed before the last positive fact sees only the facts that arrived before it."""
+    fired: list[str] = []
+    host = durable_engine.Host()
+    rule = {
+        "all": [
+            {"r": {"t": "role"}},
+            {"n$not": {"$and": [{"t": "conduct"}, {"p": {"r": "p"}}]}},
+            {"g": {"t": "go"}},
+        ],
+        "run": lambda c: fired.append(c.r.p),
+    }
+    # the second rule fires on every run: deleting a session in which no action ran would crash
+    host.register_rulesets({"order": {"a": rule, "b": {"all": [{"g": {"t": "go"}}], "run": lambda c: None}}})
+    role, conduct, go = ({"t": "role", "p": "p1", "id": 1}, {"t": "conduct", "p": "p1", "id": 2}, {"t": "go", "id": 3})
+    for facts in ([conduct, role, go], [role, conduct, go]):
+        host.assert_facts("order", [{**f, "sid": "0"} for f in facts])
+        host.delete_state("order", "0")
+    assert fired == ["p1"]  # fired only when the role came before the conduct
+
+
+def test_engine_results_do_not_depend_on_fact_order(engine: Engine) -> None:
+    """Twenty shuffles of the facts of a case with negations (missing leaders, no failure) give one result."""
+    facts = flatten(load_case(BENCH_CASE), engine.policy)
+    expected = engine.run_stage("facts", facts)
+    assert any(f.effect == "missing" for f in expected)
+    rng = random.Random(7)
+    for _ in range(20):
+        shuffled = facts[:]
+        rng.shuffle(shuffled)
+        assert engine.run_stage("facts", shuffled) == expected
+
+
+# --- actions may run on the Host's timer thread ---------------------------------------------------------------
+
+
+def test_engine_collects_actions_run_on_the_timer_thread(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the synchronous action path disabled, the Host's timer thread runs the actions; nothing is lost."""
+    expected = engine.evaluate(case_json(SPEC_EXAMPLE)).to_json()
+    threads: set[str] = set()
+    record = Evaluation.record
+
+    def spy(self: Evaluation, rule_id: str, matches: list[Any]) -> None:
+        threads.add(threading.current_thread().name)
+        record(self, rule_id, matches)
+
+    def deferred(self: Any, state_handle: Any, complete: Any) -> None:
+        complete(None, None)  # leave the actions queued for the timer thread
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Evaluation, "record", spy)
+        patch.setattr(durable_engine.Ruleset, "do_actions", deferred)
+        got = engine.evaluate(case_json(SPEC_EXAMPLE)).to_json()
+    assert got == expected
+    assert threading.main_thread().name not in threads
+
+
+# --- $or fires once per true branch -----------------------------------------------------------------------------
+
+
+def test_durable_or_fires_once_per_true_branch() -> None:
+    """A fact for which both branches of an $or hold fires the action twice."""
+    fired: list[int] = []
+    host = durable_engine.Host()
+    expression = {"$and": [{"t": "v"}, {"$or": [{"a": True}, {"b": True}]}]}
+    host.register_rulesets({"or": {"a": {"all": [{"m": expression}], "run": lambda c: fired.append(1)}}})
+    host.assert_facts("or", [{"t": "v", "a": True, "b": True, "id": 1, "sid": "0"}])
+    assert fired == [1, 1]
+
+
+def test_engine_keeps_one_finding_when_both_branches_hold(engine: Engine) -> None:
+    """Long-term spread and major corruption both hold for U-MANY-PROBLEMS-SERIOUS: one finding, one step."""
+    case = case_json(SPEC_EXAMPLE)
+    case["unit_record"] = {"violations_in_period": 4, "major_corruption_in_period": 2, "long_term_spread": True}
+    determination = engine.evaluate(case)
+    assert [s.rule for s in determination.trace].count("U-MANY-PROBLEMS-SERIOUS") == 1
+    assert determination.person("p1").findings == ["L-IMPLEMENT-PRINCIPAL", "U-MANY-PROBLEMS-SERIOUS"]
+
+
+# --- identical facts raise MessageObservedException -------------------------------------------------------------
+
+
+def test_durable_refuses_identical_facts() -> None:
+    """Two facts with the same content in one batch are refused."""
+    host = durable_engine.Host()
+    host.register_rulesets({"same": {"a": {"all": [{"m": {"t": "x"}}], "run": lambda c: None}}})
+    with pytest.raises(durable_engine.MessageObservedException):
+        host.assert_facts("same", [{"t": "x", "sid": "0"}, {"t": "x", "sid": "0"}])
+
+
+def test_engine_gives_every_fact_its_own_identity(engine: Engine) -> None:
+    """Facts of a case carry distinct identities, even two roles of one person or two flags of one violation."""
+    facts = flatten(load_case(BENCH_CASE), engine.policy)
+    ids = [f["id"] for f in facts]
+    assert (
+        len(ids) == len(set(ids)) == 56
+    )  # 1 case, 10 people, 10 roles, 3 areas, 3 violations, 3 flags, 5 offenders, 7 conduct, 11 acts, 3 participants
+
+
+def test_engine_turns_a_duplicate_fact_into_an_error_and_recovers(engine: Engine) -> None:
+    """A duplicated fact is an EvaluationError; the session is cleared and the next case is fine."""
+    facts = flatten(load_case(SPEC_EXAMPLE), engine.policy)
+    with pytest.raises(EvaluationError, match="two facts had the same identity"):
+        engine.run_stage("facts", [*facts, facts[0]])
+    assert engine.evaluate(case_json(SPEC_EXAMPLE)).person("p2").form == 3
+
+
+# --- each Host starts two timer threads that never stop ---------------------------------------------------------
+
+
+def test_one_host_per_pack_per_process() -> None:
+    """Asking again for the default pack, by name or by path, reuses its engine, runtime and threads."""
+    first = Engine.default()
+    threads = threading.active_count()
+    for _ in range(5):
+        again = Engine.from_path(ROOT / "rules")
+        assert again is first
+        assert Engine.default()._runtime is first._runtime
+    assert threading.active_count() <= threads + 2  # the host's own timers re-arm themselves; no new host
+
+
+# --- the C core holds the GIL and has no locks ------------------------------------------------------------------
+
+
+def test_engine_is_safe_to_call_from_several_threads(engine: Engine) -> None:
+    """Eight threads evaluating two cases at once get exactly the sequential results."""
+    cases = [case_json(SPEC_EXAMPLE), case_json(BENCH_CASE)]
+    expected = [engine.evaluate(c).to_json() for c in cases]
+    results: dict[tuple[int, int], str] = {}
+
+    def work(worker: int) -> None:
+        for round_ in range(10):
+            index = (worker + round_) % 2
+            results[(worker, round_)] = engine.evaluate(cases[index]).to_json()
+
+    pool = [threading.Thread(target=work, args=(w,)) for w in range(8)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    assert all(results[(w, r)] == expected[(w + r) % 2] for w in range(8) for r in range(10))
