@@ -1,0 +1,226 @@
+"""The bundled examples evaluate to their reviewed determinations and to the key facts derived by hand from SPEC §4."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+
+from accountrules import Determination, Engine
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+CASES = sorted((EXAMPLES / "cases").glob("*.json"))
+
+
+class Key(NamedTuple):
+    """What SPEC §4 dictates for one person: responsibility, form, measure, deciding modifier, refusals."""
+
+    responsibility: str
+    form: int | None
+    measure: str | None
+    modifier: str | None = None
+    refused: tuple[str, ...] = ()  # kinds, ``outweighed:<mitigation>`` for D11 refusals
+    scope: str = "individual"
+
+
+class Unit(NamedTuple):
+    """The organisation's measures (D12), publicity (D13) and the dual investigation's missing links (D1)."""
+
+    measures: tuple[str, ...]
+    publicize: bool
+    missing: tuple[tuple[str, str], ...] = ()
+
+
+# Derived by hand from SPEC §4, one comment per person giving the arithmetic.
+PEOPLE: dict[str, dict[str, Key]] = {
+    "spec-example": {
+        # serious → T2 [2,2]; D5 unit finding [1,2] is lighter; personally_clean refused.
+        "p1": Key("principal_leadership", 2, "warning", refused=("personally_clean",)),
+        # concealed [2,3] + life-saving funds → top of range, heaviest measure of form 3.
+        "p2": Key("direct", 3, "expulsion", "top_of_range"),
+        # serious [2,3]; top_of_range beats heavier; first offence refused.
+        "p3": Key("direct", 3, "expulsion", "top_of_range", ("first_offence",)),
+    },
+    "01-lifesaving-concealment": {
+        # the principal leader concealed: [2,3], top of range (D7).
+        "p1": Key("direct", 3, "expulsion", "top_of_range"),
+        # failed_to_implement, serious → T2 [2,2].
+        "p2": Key("principal_leadership", 2, "warning"),
+        # serious [2,3], top of range; the confession (lighter) is outweighed.
+        "p3": Key("direct", 3, "expulsion", "top_of_range", ("outweighed:lighter",)),
+        # discipline-inspection head, failed_to_stop → T3 [2,3], lowest form.
+        "p4": Key("supervisory", 2, "warning"),
+    },
+    "02-clean-principal-troubled-unit": {
+        # credit [0,0], but three violations in the period → unit finding [1,1] with no modifiers.
+        "p1": Key("principal_leadership", 1, "reminder", refused=("personally_clean",)),
+        "p2": Key("direct", 1, "reminder"),
+    },
+    "03-collective-decision": {
+        # ordinary (s=1): principal leader and advocate T2 [2,2]; participant T1 [1,2] capped at 1; objector none.
+        "p1": Key("principal_leadership", 2, "warning", scope="collective"),
+        "p2": Key("principal_leadership", 2, "warning", scope="collective"),
+        "p3": Key("important_leadership", 1, "reminder", scope="collective"),
+        "p4": Key("none", 0, "none", scope="collective"),
+        "p5": Key("direct", 1, "reminder"),
+    },
+    "04-pilot-error-force-majeure": {
+        # failures with pilot_error or force_majeure and no cover-up → exempt, form 0.
+        "p1": Key("principal_leadership", 0, "none", "exempt"),
+        "p2": Key("principal_leadership", 0, "none", "exempt"),
+        # offenders are not exempted: ordinary [1,2] lighter → 1; minor [1,1] → 1.
+        "p3": Key("direct", 1, "reminder", "lighter"),
+        "p4": Key("principal_leadership", 0, "none", "exempt"),
+        "p5": Key("direct", 1, "reminder"),
+    },
+    "05-obstructed-investigation": {
+        "p1": Key("principal_leadership", 2, "warning"),
+        # obstructed → [3,3].
+        "p2": Key("direct", 3, "removal_from_party_post"),
+        # serious [2,3]; obstructed_inquiry → increased (3 at most), preferred over the tied heavier.
+        "p3": Key("direct", 3, "removal_from_party_post", "increased"),
+        "p4": Key("none", 0, "none"),
+    },
+    "06-missing-leader": {
+        # minor (s=0) → T0 [1,1].
+        "p1": Key("principal_leadership", 1, "reminder"),
+        # linked (in charge of education; discipline inspection) with nothing on record.
+        "p2": Key("undetermined", None, None),
+        # minor [1,1]; harming the public interest in education → heavier.
+        "p3": Key("direct", 1, "reminder", "heavier"),
+        "p4": Key("undetermined", None, None),
+    },
+    "07-suspected-crime": {
+        # suspected crime counts as grave (s=3): failed_to_implement T3 [2,3]; failed_to_stop T4 [3,3].
+        "p1": Key("principal_leadership", 2, "warning"),
+        "p2": Key("principal_leadership", 3, "removal_from_party_post"),
+        # [4,4]; heavier stays at 4.
+        "p3": Key("direct", 4, "case_transfer", "heavier"),
+    },
+    "08-petty-corruption-many-participants": {
+        # failed_to_stop, ordinary → T2 [2,2].
+        "p1": Key("principal_leadership", 2, "warning"),
+        # ordinary [1,2], heavier → 2; first offence and many participants refused.
+        "p2": Key("direct", 2, "warning", "heavier", ("first_offence", "many_participants")),
+        "p3": Key("direct", 2, "warning", "heavier", ("first_offence", "many_participants", "outweighed:lighter")),
+        "p4": Key("direct", 2, "warning", "heavier", ("first_offence", "many_participants")),
+    },
+    "09-aggravation-outweighs": {
+        # T1 [1,2] and one mitigating act → lighter, form 1.
+        "p1": Key("principal_leadership", 1, "reminder", "lighter"),
+        # T2 [2,2], defied_orders → heavier; reported (lighter) outweighed.
+        "p2": Key("principal_leadership", 2, "warning", "heavier", ("outweighed:lighter",)),
+        # ordinary [1,2], two aggravations → increased → 3; two mitigations (reduced) outweighed.
+        "p3": Key("direct", 3, "removal_from_party_post", "increased", ("outweighed:reduced",)),
+    },
+    "10-discipline-inspection-supervisory": {
+        "p1": Key("none", 0, "none"),
+        "p2": Key("principal_leadership", 2, "warning"),
+        # discipline-inspection head, failed_to_implement, serious → T2 [2,2].
+        "p3": Key("supervisory", 2, "warning"),
+        # team member, failed_to_stop → T3 [2,3] capped at 2.
+        "p4": Key("important_leadership", 2, "warning"),
+        "p5": Key("direct", 3, "removal_from_party_post", "heavier"),
+    },
+    "11-long-term-spread-reorganization": {
+        # grave (s=3) + long-term spread → T4 [3,3]; personally_clean refused by D5.
+        "p1": Key("principal_leadership", 3, "removal_from_party_post", refused=("personally_clean",)),
+        "p2": Key("direct", 3, "removal_from_party_post", "heavier"),
+        "p3": Key("direct", 3, "removal_from_party_post", "heavier"),
+    },
+    "12-leader-credit": {
+        "p1": Key("none", 0, "none"),
+        "p2": Key("none", 0, "none"),
+        "p3": Key("none", 0, "none"),
+        # ordinary [1,2], two mitigations → reduced, held at form 1 (微错必究).
+        "p4": Key("direct", 1, "reminder", "reduced"),
+    },
+    "13-case-left-uninvestigated": {
+        "p1": Key("principal_leadership", 1, "reminder"),
+        # not_investigated: serious [2,3] and ordinary [2,2]; both give form 2.
+        "p2": Key("direct", 2, "warning"),
+        # team member, failed_to_implement, ordinary → T1 [1,2] capped at 1.
+        "p3": Key("important_leadership", 1, "reminder"),
+        "p4": Key("direct", 3, "removal_from_party_post", "heavier"),
+        "p5": Key("direct", 1, "reminder"),
+    },
+}
+
+UNITS: dict[str, Unit] = {
+    "spec-example": Unit(("inspection", "public_notice"), True),
+    "01-lifesaving-concealment": Unit(("inspection", "public_notice"), True),
+    "02-clean-principal-troubled-unit": Unit(("inspection",), False),
+    "03-collective-decision": Unit(("inspection",), True),
+    "04-pilot-error-force-majeure": Unit(("inspection",), False),
+    "05-obstructed-investigation": Unit(("inspection",), True),
+    "06-missing-leader": Unit(("inspection",), False, (("p2", "v1"), ("p4", "v1"))),
+    "07-suspected-crime": Unit(("inspection",), True),
+    "08-petty-corruption-many-participants": Unit(("inspection",), True),
+    "09-aggravation-outweighs": Unit(("inspection",), True),
+    "10-discipline-inspection-supervisory": Unit(("inspection",), True),
+    "11-long-term-spread-reorganization": Unit(("inspection", "public_notice", "reorganization"), True),
+    "12-leader-credit": Unit((), False),
+    "13-case-left-uninvestigated": Unit(("inspection",), True, (("p1", "v1"),)),
+}
+
+
+def evaluate(engine: Engine, case_file: Path) -> Determination:
+    return engine.evaluate(case_file.read_text(encoding="utf-8"))
+
+
+def key_of(determination: Determination, person: str) -> Key:
+    result = determination.person(person)
+    refused = tuple(f"{r.kind}:{r.detail}" if r.detail else r.kind for r in result.refused)
+    modifier = result.modifiers[0].kind if result.modifiers else None
+    return Key(result.responsibility, result.form, result.measure, modifier, refused, result.scope)
+
+
+@pytest.mark.parametrize("case_file", CASES, ids=lambda p: p.stem)
+def test_example_gives_its_reviewed_determination(engine: Engine, case_file: Path) -> None:
+    """Each example evaluates to the bytes stored in examples/expected/ (what the CLI prints with --format json)."""
+    expected = (EXAMPLES / "expected" / case_file.name).read_text(encoding="utf-8")
+    assert evaluate(engine, case_file).to_json() + "\n" == expected
+
+
+@pytest.mark.parametrize(
+    ("example", "person"), [(example, person) for example, people in PEOPLE.items() for person in people]
+)
+def test_example_person_matches_spec(engine: Engine, example: str, person: str) -> None:
+    """Responsibility, form, measure, modifier and refusals of each person are what SPEC §4 dictates."""
+    determination = evaluate(engine, EXAMPLES / "cases" / f"{example}.json")
+    assert key_of(determination, person) == PEOPLE[example][person]
+
+
+@pytest.mark.parametrize("example", list(UNITS))
+def test_example_unit_matches_spec(engine: Engine, example: str) -> None:
+    """The organisation's measures, publicity and the missing links are what SPEC §4 dictates."""
+    determination = evaluate(engine, EXAMPLES / "cases" / f"{example}.json")
+    expected = UNITS[example]
+    missing = tuple((m.person, m.violation) for m in determination.dual_investigation.missing)
+    got = Unit(tuple(determination.organization.measures), determination.publicize, missing)
+    assert got == expected
+    assert determination.dual_investigation.complete == (not expected.missing)
+    assert determination.organization.responsibility == ("overall_leadership" if expected.measures else "none")
+
+
+def test_every_example_has_an_expected_determination_and_hand_derived_facts() -> None:
+    """Cases, expected files and the hand-derived facts above name the same examples, at least nine of them."""
+    cases = {p.stem for p in CASES}
+    assert {p.stem for p in (EXAMPLES / "expected").glob("*.json")} == cases
+    assert set(PEOPLE) == cases
+    assert set(UNITS) == cases
+    assert len(cases) >= 9
+
+
+def test_every_person_of_every_example_has_hand_derived_facts(engine: Engine) -> None:
+    """No person in an example's determination is left without a hand-derived expectation."""
+    for case_file in CASES:
+        listed = [p.person for p in evaluate(engine, case_file).people]
+        assert listed == sorted(PEOPLE[case_file.stem]), case_file.name
+
+
+def test_examples_fire_every_rule_of_the_default_pack(engine: Engine) -> None:
+    """Together the examples exercise every rule of the default pack (add an example for a new rule)."""
+    fired = {step.rule for case_file in CASES for step in evaluate(engine, case_file).trace}
+    assert sorted(rule.id for rule in engine.pack.rules if rule.id not in fired) == []
