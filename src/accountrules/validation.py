@@ -43,21 +43,55 @@ def suggest(word: str, choices: Iterable[str]) -> str:
 
 
 def parse_case_text(text: str | bytes, source: str | None = None) -> Case:
-    """Parse and validate one case from JSON text."""
+    """Parse and validate one case from JSON text (bytes must be UTF-8)."""
     _check_size(len(text), source)
+    if isinstance(text, bytes):
+        text = _decode(text, source)
     if not text.strip():
         raise CaseValidationError([Problem("", "the input is empty; expected one JSON object (a case)")], source)
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise CaseValidationError(
             [Problem(f"line {exc.lineno} column {exc.colno}", f"not valid JSON: {exc.msg}")], source
         ) from None
+    except _JSONProblem as exc:
+        raise CaseValidationError([Problem("", str(exc))], source) from None
     except RecursionError:
         raise CaseValidationError(
             [Problem("", "the JSON is nested too deeply to be a case; check the file is the right one")], source
         ) from None
     return parse_case(data, source)
+
+
+class _JSONProblem(ValueError):
+    """Valid to Python's parser but not to the JSON standard or not meaningful in a case."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object whose keys are unique; a repeated key would silently replace the first value."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _JSONProblem(f"the key '{key}' appears twice in one object; keep one")
+            seen.add(key)
+    return obj
+
+
+def _reject_constant(name: str) -> Any:
+    raise _JSONProblem(f"not valid JSON: {name} is not a JSON number; write a number or leave the field out")
+
+
+def _decode(raw: bytes, source: str | None) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise CaseValidationError(
+            [Problem(f"line {line} byte {exc.start}", "not UTF-8 text; save the case file as UTF-8")], source
+        ) from None
 
 
 def _check_size(size: int, source: str | None) -> None:
@@ -66,9 +100,8 @@ def _check_size(size: int, source: str | None) -> None:
             [
                 Problem(
                     "",
-                    f"the case is {size / 1024 / 1024:.1f} MB; one case may be at most "
-                    f"{MAX_CASE_BYTES // 1024 // 1024} MB. Is this an archive? Put one case per line and use "
-                    "`accountrules batch`.",
+                    f"the input is larger than {MAX_CASE_BYTES // 1024 // 1024} MB, the most one case may take; "
+                    "is this an archive of cases? Put one case per line and use `accountrules batch`.",
                 )
             ],
             source,
@@ -81,8 +114,7 @@ def parse_case(data: Any, source: str | None = None) -> Case:
         case = data
     else:
         if not isinstance(data, Mapping):
-            kind = type(data).__name__ if data is not None else "null"
-            raise CaseValidationError([Problem("", f"expected a JSON object (a case), got {kind}")], source)
+            raise CaseValidationError([Problem("", f"expected a JSON object (a case), got {_json_kind(data)}")], source)
         try:
             case = Case.model_validate(data)
         except ValidationError as exc:
@@ -93,6 +125,20 @@ def parse_case(data: Any, source: str | None = None) -> Case:
     if problems:
         raise CaseValidationError(problems, source)
     return case
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, Sequence):
+        return "an array"
+    return type(value).__name__
 
 
 def load_case(path: str | Path) -> Case:
@@ -107,70 +153,90 @@ def load_case(path: str | Path) -> Case:
         raise CaseValidationError([Problem("", "is a directory; give a case file")], str(p)) from None
     except PermissionError:
         raise CaseValidationError([Problem("", "cannot read the file: permission denied")], str(p)) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise CaseValidationError(
-            [Problem(f"byte {exc.start}", "not UTF-8 text; save the case file as UTF-8")], str(p)
-        ) from None
-    return parse_case_text(text, str(p))
+    return parse_case_text(raw, str(p))
+
+
+_EXPECTED_TYPES = {
+    "bool_type": "true or false",
+    "string_type": "a string",
+    "int_type": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "list_type": "a list",
+    "dict_type": "an object",
+    "model_type": "an object",
+    "model_attributes_type": "an object",
+    "date_type": "a date written YYYY-MM-DD",
+    "date_parsing": "a date written YYYY-MM-DD",
+    "date_from_datetime_parsing": "a date written YYYY-MM-DD",
+    "date_from_datetime_inexact": "a date written YYYY-MM-DD",
+}
 
 
 def _translate(exc: ValidationError) -> list[Problem]:
-    problems: list[Problem] = []
-    for err in exc.errors(include_url=False):
-        loc = tuple(err["loc"])
-        path = json_path(loc)
-        kind = err["type"]
-        given = err.get("input")
-        ctx = err.get("ctx") or {}
-        if kind == "extra_forbidden":
-            field = str(loc[-1])
-            known = _known_fields(exc, loc)
-            message = f"unknown field '{field}'; remove it or correct its name.{suggest(field, known)}"
-        elif kind == "missing":
-            message = "required field is missing; add it"
-        elif kind == "literal_error":
-            allowed = [a.strip(" '") for a in str(ctx.get("expected", "")).replace(" or ", ", ").split(",")]
-            message = f"'{given}' is not one of {', '.join(allowed)}.{suggest(str(given), allowed)}"
-        elif kind in {
-            "bool_type",
-            "string_type",
-            "int_type",
-            "float_type",
-            "list_type",
-            "dict_type",
-            "model_type",
-            "date_type",
-            "date_from_datetime_parsing",
-            "date_parsing",
-        }:
-            expected = {
-                "bool_type": "true or false",
-                "string_type": "a string",
-                "int_type": "a whole number",
-                "float_type": "a number",
-                "list_type": "a list",
-                "dict_type": "an object",
-                "model_type": "an object",
-            }.get(kind, "a date written YYYY-MM-DD")
-            message = f"expected {expected}, got {json.dumps(given, ensure_ascii=False)[:60]}"
-        else:
-            message = err["msg"][0].lower() + err["msg"][1:]
-        problems.append(Problem(path, message))
-    return problems
+    return [_problem(err) for err in exc.errors(include_url=False)]
 
 
-def _known_fields(exc: ValidationError, loc: tuple[Any, ...]) -> list[str]:
-    """The field names allowed at the object that holds ``loc``."""
+def _problem(err: Any) -> Problem:
+    """One pydantic error as a problem at its JSON path, in the words of the contract."""
+    loc = tuple(err["loc"])
+    kind = err["type"]
+    given = err.get("input")
+    ctx = err.get("ctx") or {}
+    shown = json.dumps(given, ensure_ascii=False)[:60]
+    if kind == "extra_forbidden":
+        field = str(loc[-1])
+        message = f"unknown field '{field}'; remove it or correct its name.{suggest(field, _known_fields(loc))}"
+    elif kind == "missing":
+        message = "required field is missing; add it"
+    elif kind == "literal_error":
+        allowed = [a.strip(" '") for a in str(ctx.get("expected", "")).replace(" or ", ", ").split(",")]
+        value = f"'{given}'" if isinstance(given, str) else shown
+        message = f"{value} is not one of {', '.join(allowed)}.{suggest_value(given, allowed)}"
+    elif kind in _EXPECTED_TYPES:
+        message = f"expected {_EXPECTED_TYPES[kind]}, got {shown}"
+    elif kind == "string_pattern_mismatch":
+        message = f"an id is one word without spaces; got {shown}"
+    elif kind == "string_too_short":
+        message = "must not be empty"
+    elif kind == "string_too_long":
+        message = f"longer than {ctx.get('max_length')} characters; shorten it"
+    elif kind == "too_short":
+        message = "must not be empty; list at least one"
+    elif kind in {"greater_than_equal", "less_than_equal"}:
+        bound = "at least" if kind == "greater_than_equal" else "at most"
+        limit = ctx.get("ge", ctx.get("le"))
+        message = f"must be {bound} {limit:g}; got {shown}"
+    elif kind == "string_unicode":
+        message = "not valid Unicode text (a lone surrogate such as \\ud800); correct the escape"
+    else:
+        message = err["msg"][0].lower() + err["msg"][1:]
+    return Problem(_printable(json_path(loc)), _printable(message))
+
+
+def _printable(text: str) -> str:
+    """Text that any UTF-8 stream can print: a lone surrogate from the input is shown as its escape."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def suggest_value(given: Any, allowed: Sequence[str]) -> str:
+    """`suggest`, also offering the one allowed value that starts with what was given (``poverty``)."""
+    if not isinstance(given, str):
+        return ""
+    close = suggest(given, allowed)
+    if close:
+        return close
+    starts = [a for a in allowed if a.startswith(given.lower()) and given]
+    return f" Did you mean '{starts[0]}'?" if len(starts) == 1 else ""
+
+
+def _known_fields(loc: tuple[Any, ...]) -> list[str]:
+    """The field names allowed at the object that holds ``loc`` (list indexes and dict keys are stepped over)."""
     model: Any = Case
     for part in loc[:-1]:
-        if isinstance(part, int) or model is None:
-            continue
-        field = getattr(model, "model_fields", {}).get(part)
-        if field is None:
-            return []
-        model = _model_of(field.annotation)
+        field = getattr(model, "model_fields", {}).get(part) if isinstance(part, str) else None
+        if field is not None:
+            model = _model_of(field.annotation)
     return list(getattr(model, "model_fields", {}))
 
 
