@@ -80,7 +80,7 @@ def read_case(path: str):  # type: ignore[no-untyped-def]  # returns Case; impor
     from accountrules.validation import MAX_CASE_BYTES, load_case, parse_case_text
 
     if path == "-":
-        return parse_case_text(sys.stdin.read(MAX_CASE_BYTES + 1), "<stdin>")
+        return parse_case_text(sys.stdin.buffer.read(MAX_CASE_BYTES + 1), "<stdin>")
     return load_case(path)
 
 
