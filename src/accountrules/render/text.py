@@ -23,11 +23,12 @@ from accountrules.rulepack.spec import Pattern, Rule, Test
 
 
 def determination_text(d: Determination) -> RenderableType:
-    table = Table(title=f"问责建议 Accountability recommendation — {d.case_id}", title_justify="left")
+    # Every string goes in as Text: case data and labels are shown as written, never read as rich markup.
+    table = Table(title=Text(f"问责建议 Accountability recommendation — {d.case_id}"), title_justify="left")
     for header in HEADERS:
-        table.add_column(header, overflow="fold")
+        table.add_column(Text(header), overflow="fold")
     for person in d.people:
-        table.add_row(*person_row(person))
+        table.add_row(*map(Text, person_row(person)))
     names = names_of(d)
     lines = [
         Text(f"组织 Organization: {organization_line(d)}"),
@@ -51,12 +52,13 @@ def determination_text(d: Determination) -> RenderableType:
 
 
 def rules_table(pack: RulePack) -> RenderableType:
-    table = Table(title=f"规则包 Rule pack {pack.name} {pack.version}: {len(pack.rules)} rules", title_justify="left")
+    title = Text(f"规则包 Rule pack {pack.name} {pack.version}: {len(pack.rules)} rules")
+    table = Table(title=title, title_justify="left")
     for header in ("编号 Id", "阶段 Stage", "标题 Title", "依据 Cites"):
-        table.add_column(header, overflow="fold")
+        table.add_column(Text(header), overflow="fold")
     for rule in pack.rules:
         cites = ", ".join(rule.cites) + ("" if rule.verified else " (unverified)")
-        table.add_row(rule.id, rule.stage, rule.title, cites)
+        table.add_row(*map(Text, (rule.id, rule.stage, rule.title, cites)))
     return table
 
 
