@@ -25,8 +25,8 @@ class LineList(list[Any]):
     item_lines: list[int]
 
 
-class _Loader(yaml.SafeLoader):
-    pass
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]  # libyaml's parser when present
+    """A safe loader (libyaml's C parser when PyYAML has it) whose mappings and lists remember their lines."""
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineMap:

@@ -1,0 +1,60 @@
+"""SPEC §8 budgets for one case: library p50 (10 people, 3 violations) and the CLI's cold start.
+
+Run with ``python -m pytest benchmarks/test_bench_evaluate.py --benchmark-enable``; figures, never assertions.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from accountrules import Engine
+from accountrules.engine.flatten import flatten
+from accountrules.validation import load_case
+
+HERE = Path(__file__).resolve().parent
+CASE = HERE / "case_10x3.json"
+SPEC_EXAMPLE = HERE.parent / "examples" / "cases" / "spec-example.json"
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    engine = Engine.default()
+    case = load_case(CASE)
+    for _ in range(200):  # warm-up
+        engine.evaluate_valid(case)
+    return engine
+
+
+def test_evaluate_10_people_3_violations(benchmark, engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    """The whole library path for one validated case: both durable_rules stages, resolution, determination."""
+    case = load_case(CASE)
+    result = benchmark(engine.evaluate_valid, case)
+    assert len(result.people) == 10
+
+
+def test_evaluate_from_json_text(benchmark, engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    """As above, from JSON text in and JSON text out, as an embedding system would call it."""
+    text = CASE.read_text(encoding="utf-8")
+    benchmark(lambda: engine.evaluate(text).to_json())
+
+
+def test_durable_facts_stage_alone(benchmark, engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    """The first durable_rules stage on its own: the share of the budget the rule engine itself takes."""
+    facts = flatten(load_case(CASE), engine.policy)
+    benchmark(engine.run_stage, "facts", facts)
+
+
+def test_cli_cold_start(benchmark) -> None:  # type: ignore[no-untyped-def]
+    """``accountrules evaluate`` in a new process, from start to the JSON on stdout."""
+    script = Path(sys.executable).parent / "accountrules"
+    launcher = [str(script)] if script.exists() else [sys.executable, "-m", "accountrules"]
+    command = [*launcher, "evaluate", str(SPEC_EXAMPLE), "--format", "json"]
+
+    def run() -> None:
+        subprocess.run(command, check=True, capture_output=True)
+
+    benchmark.pedantic(run, rounds=10, iterations=1, warmup_rounds=1)

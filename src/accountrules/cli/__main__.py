@@ -1,0 +1,5 @@
+"""``python -m accountrules.cli``: the same as the ``accountrules`` command."""
+
+from accountrules.cli.app import main
+
+main()
