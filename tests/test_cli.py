@@ -1,0 +1,415 @@
+"""`accountrules` on the command line: exact output and exit codes of every command."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+from jsonschema import Draft202012Validator
+from typer.testing import CliRunner
+
+from accountrules import Engine
+from accountrules.cli import app
+from accountrules.rulepack.pack import default_pack_path
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+CASES = sorted((EXAMPLES / "cases").glob("*.json"))
+SPEC_EXAMPLE = EXAMPLES / "cases" / "spec-example.json"
+CLEAN_PRINCIPAL = EXAMPLES / "cases" / "02-clean-principal-troubled-unit.json"
+
+#: A fixed terminal: 120 columns, and nothing in the environment that would turn on colour.
+TERMINAL = {"COLUMNS": "120", "FORCE_COLOR": None, "TTY_COMPATIBLE": None, "TTY_INTERACTIVE": None}
+
+
+@pytest.fixture(scope="module")
+def runner() -> CliRunner:
+    return CliRunner(env=TERMINAL)
+
+
+def lines_of(text: str) -> str:
+    """The output without the spaces rich pads lines with up to the terminal width."""
+    return "\n".join(line.rstrip() for line in text.split("\n"))
+
+
+def invoke(runner: CliRunner, *args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    if result.exception is not None:
+        assert isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# evaluate
+
+
+@pytest.mark.parametrize("case_file", CASES, ids=lambda p: p.stem)
+def test_evaluate_json_is_the_library_determination(runner: CliRunner, engine: Engine, case_file: Path) -> None:
+    """`--format json` prints exactly `Determination.to_json()` and a newline."""
+    expected = engine.evaluate(case_file.read_text(encoding="utf-8")).to_json() + "\n"
+    assert invoke(runner, "evaluate", str(case_file), "--format", "json") == (0, expected, "")
+
+
+def test_evaluate_reads_stdin(runner: CliRunner, engine: Engine) -> None:
+    """``-`` reads the case from standard input."""
+    text = SPEC_EXAMPLE.read_text(encoding="utf-8")
+    result = runner.invoke(app, ["evaluate", "-", "-f", "json"], input=text.encode())
+    assert (result.exit_code, result.stdout) == (0, engine.evaluate(text).to_json() + "\n")
+
+
+def test_evaluate_markdown_for_the_spec_example(runner: CliRunner, engine: Engine) -> None:
+    """The Markdown report of SPEC §3's example, in full."""
+    digest = engine.pack.digest
+    expected = f"""# 问责建议 Accountability recommendation: 2023-017 某县扶贫资金被挪用案
+
+单位 Unit: 某县民政局; 决定日期 decided on 2023-09-01
+
+## 人员 People
+
+| 人员 Person | 责任 Responsibility | 形态 Form [range] | 措施 Measure | 情节 Modifier | 不予采纳 Refused |
+|---|---|---|---|---|---|
+| 张某 p1 | 主要领导责任 principal leadership, 个人责任 | 2 [2,2] | 警告 warning | — | 本人廉洁 personally clean (X-PERSONALLY-CLEAN) |
+| 李某 p2 | 直接责任 direct, 个人责任 | 3 [2,3] | 开除党籍 expulsion | 顶格 top of range (L-LIFESAVING) | — |
+| 王某 p3 | 直接责任 direct, 个人责任 | 3 [2,3] | 开除党籍 expulsion | 顶格 top of range (O-LIFESAVING) | 初犯 first offence (X-NO-LENIENCY) |
+
+- 组织 Organization: 某县民政局: 全面领导责任 overall leadership; 检查 inspection, 通报 public notice
+- 公开曝光 Publicize: 是 yes
+- 一案双查 Dual investigation: 完整 complete; 已倒查 examined: p1, p2; 未倒查 missing: —
+- 规则包 Rule pack: default 2019.1 (`{digest}`)
+
+## 推理过程 Reasoning trace
+
+1. **L-IMPLEMENT-PRINCIPAL** 主要负责人责任不落实 / principal leader: failing to implement: 张某(p1) v1, `act=failed_to_implement, role=principal_leader` → principal_leadership [2,2] (speech:P18, speech:P20, acct2019:6, disc2023:74)
+2. **U-MANY-PROBLEMS-SERIOUS** 屡出重大腐败或歪风长期蔓延，主要领导必被追责 / principal leader of a unit with major corruption or long-term spread: 张某(p1), `long_term_spread=false, major_corruption_in_period=2, role=principal_leader` → principal_leadership [1,2] (speech:P20, acct2019:6)
+3. **X-PERSONALLY-CLEAN** 本人廉洁不能免责 / being personally clean is no defence: 张某(p1), `personally_clean=true, role=principal_leader` → refused: personally_clean (speech:P20)
+4. **L-COVER-UP** 瞒案不报、掩盖袒护 / concealing or shielding a violation: 李某(p2) v1, `act=concealed` → direct [2,3] (speech:P20, disc2023:63)
+5. **L-LIFESAVING** 掩盖群众救命钱问题顶格处理 / top of range for covering up theft of life-saving funds: 李某(p2) v1, `act=concealed, lifesaving_funds=true` → top_of_range (speech:P12, speech:P20)
+6. **O-LIFESAVING** 群众救命钱顶格处理 / top of range for life-saving funds: 王某(p3) v1, `lifesaving_funds=true` → top_of_range (speech:P12)
+7. **O-PUBLIC-INTEREST** 群众身边腐败从重 / heavier for corruption in areas touching the public: 王某(p3) v1, `area=poverty_alleviation, kind=corruption` → heavier (speech:P12, disc2023:122)
+8. **O-SEVERITY-SERIOUS** 严重违纪的直接责任 / direct responsibility for a serious violation: 王某(p3) v1, `severity=serious, suspected_crime=false` → direct [2,3] (speech:P20, disc2023:39)
+9. **X-NO-LENIENCY** 不搞微错不究、初犯不查、法不责众 / no leniency for minor, first or shared faults: 王某(p3) v1, `flag=first_offence` → refused: first_offence (speech:P12)
+10. **G-INSPECTION** 领导班子作出检查 / inspection by the leadership team: 单位 unit, `responsibility=important_leadership` → inspection (acct2019:8, acct2019:6)
+11. **G-PUBLIC-NOTICE-CORRUPTION** 屡屡出现重大腐败问题，予以通报 / public notice for repeated major corruption: 单位 unit, `major_corruption_in_period=2` → public_notice (acct2019:8, speech:P20)
+12. **P-PUBLICIZE-FORM** 问责典型案例及时曝光 / publicise leadership accountability at the second form or above: 单位 unit, `form=2, kind=leader` → publicize (speech:P20, acct2016:9)
+13. **P-PUBLICIZE-LIFESAVING** 侵占群众救命钱案件曝光 / publicise cases about life-saving funds: 单位 unit, `lifesaving_funds=true` → publicize (speech:P12, speech:P20)
+14. **P-PUBLICIZE-ORG** 通报或改组的单位曝光 / publicise notice or reorganisation of the team: 单位 unit, `measure=public_notice` → publicize (speech:P20, acct2016:9)
+
+> 本结果为建议，由有权机关依规依纪作出决定。 This is a recommendation; the competent bodies decide.
+"""  # noqa: E501 - the report's lines are as long as they are
+    assert invoke(runner, "evaluate", str(SPEC_EXAMPLE), "--format", "markdown") == (0, expected, "")
+
+
+def test_evaluate_text_for_a_small_example(runner: CliRunner, engine: Engine) -> None:
+    """The terminal table and trace of a two-person example, at 120 columns."""
+    short_digest = engine.pack.digest[:19]
+    expected = f"""问责建议 Accountability recommendation — 2023-044
+┏━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━┓
+┃ 人员 Person ┃ 责任 Responsibility   ┃ 形态 Form [range] ┃ 措施 Measure      ┃ 情节 Modifier ┃ 不予采纳 Refused       ┃
+┡━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━┩
+│ 陈某 p1     │ 主要领导责任          │ 1 [1,1]           │ 谈话提醒 reminder │ —             │ 本人廉洁 personally    │
+│             │ principal leadership, │                   │                   │               │ clean                  │
+│             │ 个人责任              │                   │                   │               │ (X-PERSONALLY-CLEAN)   │
+│ 褚某 p2     │ 直接责任 direct,      │ 1 [1,1]           │ 谈话提醒 reminder │ —             │ —                      │
+│             │ 个人责任              │                   │                   │               │                        │
+└─────────────┴───────────────────────┴───────────────────┴───────────────────┴───────────────┴────────────────────────┘
+组织 Organization: 某县市场监督管理局: 全面领导责任 overall leadership; 检查 inspection
+公开曝光 Publicize: 否 no
+一案双查 Dual investigation: 完整 complete; 已倒查 examined: p1; 未倒查 missing: —
+规则包 Rule pack: default 2019.1 ({short_digest}…)
+
+推理过程 Reasoning trace
+  1. [M-NO-FAILURE] 已履职尽责、无失责情形 / conduct without any failure
+     陈某(p1) v1: — → none [0,0]  (speech:P20, acct2019:17)
+  2. [U-MANY-PROBLEMS] 单位问题多多，主要领导脱不了干系 / principal leader of a unit with repeated problems
+     陈某(p1): long_term_spread=false, major_corruption_in_period=0, role=principal_leader, violations_in_period=3 →
+principal_leadership [1,1]  (speech:P20, acct2019:6)
+  3. [X-PERSONALLY-CLEAN] 本人廉洁不能免责 / being personally clean is no defence
+     陈某(p1): personally_clean=true, role=principal_leader → refused: personally_clean  (speech:P20)
+  4. [O-SEVERITY-MINOR] 轻微违纪的直接责任 / direct responsibility for a minor violation
+     褚某(p2) v1: severity=minor, suspected_crime=false → direct [1,1]  (speech:P20, disc2023:39)
+  5. [G-INSPECTION] 领导班子作出检查 / inspection by the leadership team
+     单位 unit: responsibility=principal_leadership → inspection  (acct2019:8, acct2019:6)
+
+本结果为建议，由有权机关依规依纪作出决定。 This is a recommendation; the competent bodies decide.
+"""
+    code, stdout, stderr = invoke(runner, "evaluate", str(CLEAN_PRINCIPAL), "--format", "text")
+    assert (code, lines_of(stdout), stderr) == (0, expected, "")
+    assert "\x1b" not in stdout
+
+
+def test_evaluate_text_shows_names_as_written(runner: CliRunner, tmp_path: Path) -> None:
+    """Case text that looks like rich markup (``[/x]``) is printed as written, not interpreted."""
+    case = json.loads(CLEAN_PRINCIPAL.read_text(encoding="utf-8"))
+    case["people"][1]["name"] = "[/x][bold]褚某"
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps(case, ensure_ascii=False), encoding="utf-8")
+    code, stdout, stderr = invoke(runner, "evaluate", str(path), "--format", "text")
+    assert (code, stderr) == (0, "")
+    assert "│ [/x][bold]褚某 p2 │" in stdout
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# schema
+
+
+def schema_of(runner: CliRunner, which: str) -> dict[str, Any]:
+    code, stdout, stderr = invoke(runner, "schema", which)
+    assert (code, stderr) == (0, "")
+    schema: dict[str, Any] = json.loads(stdout)
+    Draft202012Validator.check_schema(schema)
+    return schema
+
+
+@pytest.mark.parametrize("case_file", CASES, ids=lambda p: p.stem)
+def test_case_schema_accepts_every_example(runner: CliRunner, case_file: Path) -> None:
+    """`schema case` is a valid JSON Schema that every bundled example satisfies."""
+    validator = Draft202012Validator(schema_of(runner, "case"))
+    assert [e.message for e in validator.iter_errors(json.loads(case_file.read_text(encoding="utf-8")))] == []
+
+
+def test_case_schema_refuses_an_unknown_field(runner: CliRunner) -> None:
+    """The printed schema is as strict as the library: an unknown field is an error."""
+    case = json.loads(SPEC_EXAMPLE.read_text(encoding="utf-8"))
+    case["people"][0]["persnally_clean"] = True
+    validator = Draft202012Validator(schema_of(runner, "case"))
+    assert [e.message for e in validator.iter_errors(case)] == [
+        "Additional properties are not allowed ('persnally_clean' was unexpected)"
+    ]
+
+
+@pytest.mark.parametrize("case_file", CASES, ids=lambda p: p.stem)
+def test_determination_schema_accepts_every_expected_output(runner: CliRunner, case_file: Path) -> None:
+    """`schema determination` is a valid JSON Schema that every reviewed determination satisfies."""
+    validator = Draft202012Validator(schema_of(runner, "determination"))
+    expected = json.loads((EXAMPLES / "expected" / case_file.name).read_text(encoding="utf-8"))
+    assert [e.message for e in validator.iter_errors(expected)] == []
+
+
+def test_schema_of_something_else_is_a_usage_error(runner: CliRunner) -> None:
+    """Only ``case`` and ``determination`` have schemas."""
+    code, stdout, stderr = invoke(runner, "schema", "rules")
+    assert (code, stdout) == (2, "")
+    assert "'rules' is not one of 'case', 'determination'" in stderr
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# rules
+
+
+def mini_pack(root: Path) -> Path:
+    """A two-rule pack with the default policy, in ``root``."""
+    root.mkdir()
+    shutil.copy(default_pack_path() / "policy.yaml", root / "policy.yaml")
+    (root / "pack.yaml").write_text('name: mini\nversion: "1"\n', encoding="utf-8")
+    (root / "citations.yaml").write_text(
+        "citations:\n"
+        "  speech:P12: No leniency for petty corruption; top of the range for life-saving funds.\n"
+        "  speech:P20: One case, two investigations.\n"
+        "  disc2023:39: Who bears direct responsibility.\n",
+        encoding="utf-8",
+    )
+    (root / "offence.yaml").write_text(
+        """rules:
+  - id: O-SEVERITY-MINOR
+    title: {zh: "轻微违纪的直接责任", en: "direct responsibility for a minor violation"}
+    cites: [speech:P20, disc2023:39]
+    basis: The offender answers directly; a minor violation sits in the first form.
+    when:
+      - offender: {as: o}
+      - violation: {v: $o.v, severity: minor}
+    then:
+      finding: {kind: offence, person: $o.p, violation: $o.v, responsibility: direct, range: [1, 1]}
+
+  - id: O-LIFESAVING
+    title: {zh: "群众救命钱顶格处理", en: "top of range for life-saving funds"}
+    cites: [speech:P12]
+    basis: Whoever touches the public's life-saving money is dealt with at the top of the range.
+    when:
+      - offender: {as: o}
+      - violation: {v: $o.v, lifesaving_funds: true}
+    then:
+      modifier: {kind: top_of_range, person: $o.p, violation: $o.v, applies_to: [offence]}
+""",
+        encoding="utf-8",
+    )
+    return root
+
+
+def test_rules_list_of_a_pack(runner: CliRunner, tmp_path: Path) -> None:
+    """`rules list --rules DIR` prints the pack's title and one row per rule, sorted by id."""
+    pack = mini_pack(tmp_path / "mini")
+    expected = """规则包 Rule pack mini 1: 2 rules
+┏━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━┓
+┃ 编号 Id          ┃ 阶段 Stage ┃ 标题 Title                                                 ┃ 依据 Cites              ┃
+┡━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━┩
+│ O-LIFESAVING     │ facts      │ 群众救命钱顶格处理 / top of range for life-saving funds    │ speech:P12              │
+│ O-SEVERITY-MINOR │ facts      │ 轻微违纪的直接责任 / direct responsibility for a minor     │ speech:P20, disc2023:39 │
+│                  │            │ violation                                                  │                         │
+└──────────────────┴────────────┴────────────────────────────────────────────────────────────┴─────────────────────────┘
+"""
+    code, stdout, stderr = invoke(runner, "rules", "list", "--rules", str(pack))
+    assert (code, lines_of(stdout), stderr) == (0, expected, "")
+
+
+def test_rules_list_of_the_default_pack(runner: CliRunner, engine: Engine) -> None:
+    """`rules list` shows every rule of the default pack, in id order, under the pack's title."""
+    code, stdout, stderr = invoke(runner, "rules", "list")
+    assert (code, stderr) == (0, "")
+    lines = lines_of(stdout).split("\n")
+    assert lines[0] == f"规则包 Rule pack default 2019.1: {len(engine.pack.rules)} rules"
+    assert lines[2] == (
+        "┃ 编号 Id                    ┃ 阶段 Stage ┃ 标题 Title                          "
+        "┃ 依据 Cites                           ┃"
+    )
+    first_cells = [line.split("│")[1].strip() for line in lines[4:-2]]
+    assert [cell for cell in first_cells if cell] == [rule.id for rule in engine.pack.rules]
+
+
+def test_rules_show_o_lifesaving(runner: CliRunner) -> None:
+    """`rules show O-LIFESAVING` prints its basis, source, cited provisions, conditions and effect."""
+    expected = """O-LIFESAVING  群众救命钱顶格处理 / top of range for life-saving funds
+依据 Basis: Whoever touches the public's life-saving money is dealt with at the top of the range.
+阶段 Stage: facts    来源 Source: offence.yaml:53
+引用 Cites:
+  speech:P12: Zero tolerance for petty corruption in areas touching the public (poverty relief, subsidies, land,
+housing, education, healthcare, safety, environment, construction, justice); no leniency for minor, first or widely
+shared faults; top of the range for theft of life-saving funds.
+条件 When:
+  - offender as o: any
+  - violation as violation: v = $o.v, lifesaving_funds = true
+效果 Then: modifier: kind=top_of_range, person=$o.p, violation=$o.v, applies_to=['offence']
+"""
+    code, stdout, stderr = invoke(runner, "rules", "show", "O-LIFESAVING")
+    assert (code, lines_of(stdout), stderr) == (0, expected, "")
+
+
+def test_rules_show_unknown_id_suggests_the_closest(runner: CliRunner) -> None:
+    """An unknown rule id is an error with a did-you-mean suggestion and exit 1."""
+    assert invoke(runner, "rules", "show", "O-LIFESAVNG") == (
+        1,
+        "",
+        "Error: no rule 'O-LIFESAVNG' in pack 'default'. Did you mean 'O-LIFESAVING'?\n",
+    )
+
+
+def test_rules_show_unknown_id_without_a_close_one(runner: CliRunner) -> None:
+    """With nothing close, the error names the pack only."""
+    assert invoke(runner, "rules", "show", "Z-NOTHING") == (1, "", "Error: no rule 'Z-NOTHING' in pack 'default'.\n")
+
+
+@pytest.mark.parametrize(
+    "command", [["rules", "list"], ["rules", "show", "O-LIFESAVING"], ["evaluate", str(SPEC_EXAMPLE)]]
+)
+def test_rules_option_with_a_missing_directory(runner: CliRunner, tmp_path: Path, command: list[str]) -> None:
+    """`--rules` naming a folder that does not exist is an error with exit 1."""
+    missing = tmp_path / "nope"
+    assert invoke(runner, *command, "--rules", str(missing)) == (
+        1,
+        "",
+        f"Error: {missing}: no such rule pack directory; give the folder that holds pack.yaml\n",
+    )
+
+
+@pytest.mark.parametrize("command", [["rules", "list"], ["evaluate", str(SPEC_EXAMPLE)]])
+def test_rules_option_with_a_broken_pack(runner: CliRunner, tmp_path: Path, command: list[str]) -> None:
+    """A pack whose rule reads a fact field that does not exist is refused with file, line and a suggestion."""
+    pack = mini_pack(tmp_path / "broken")
+    rules = pack / "offence.yaml"
+    rules.write_text(rules.read_text(encoding="utf-8").replace("lifesaving_funds: true", "lifesaving_fund: true"))
+    code, stdout, stderr = invoke(runner, *command, "--rules", str(pack))
+    assert (code, stdout) == (1, "")
+    assert stderr == (
+        f"Error: {pack.resolve() / 'offence.yaml'}:18: rule 'O-LIFESAVING' reads field 'violation.lifesaving_fund', "
+        "which does not exist. Did you mean 'lifesaving_funds'? Fields of 'violation': v, kind, severity, s, area, "
+        "lifesaving_funds, suspected_crime, long_term_spread, first_offence, minor_error, many_participants\n"
+    )
+
+
+def test_evaluate_with_a_custom_pack(runner: CliRunner, tmp_path: Path) -> None:
+    """`evaluate --rules DIR` decides with that pack only and names it in the output."""
+    pack = mini_pack(tmp_path / "mini")
+    code, stdout, stderr = invoke(runner, "evaluate", str(CLEAN_PRINCIPAL), "--rules", str(pack), "-f", "json")
+    assert (code, stderr) == (0, "")
+    determination = json.loads(stdout)
+    assert determination["rulepack"]["name"] == "mini"
+    assert [(p["person"], p["form"], p["findings"]) for p in determination["people"]] == [
+        ("p2", 1, ["O-SEVERITY-MINOR"])
+    ]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# help
+
+
+def command_paths(command: Any, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    """Every command and subcommand of the app, found by walking it (so new commands are covered)."""
+    yield prefix
+    for name, sub in sorted(getattr(command, "commands", {}).items()):
+        yield from command_paths(sub, (*prefix, name))
+
+
+COMMANDS = list(command_paths(typer.main.get_command(app)))
+
+
+def test_the_app_has_the_commands_of_the_spec() -> None:
+    """The walk finds the core commands (others may add more)."""
+    assert {("evaluate",), ("schema",), ("rules",), ("rules", "list"), ("rules", "show")} <= set(COMMANDS)
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=lambda p: " ".join(p) or "accountrules")
+def test_help_works_for_every_command(runner: CliRunner, path: tuple[str, ...]) -> None:
+    """``--help`` prints usage and exits 0 for the app and each of its commands."""
+    code, stdout, stderr = invoke(runner, *path, "--help")
+    assert (code, stderr) == (0, "")
+    assert stdout.startswith(f"Usage: accountrules {' '.join(path)}".rstrip() + " ")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the installed script, in a real process
+
+
+def installed_script() -> str:
+    beside = Path(sys.executable).with_name("accountrules")
+    found = str(beside) if beside.exists() else shutil.which("accountrules")
+    assert found, "the accountrules script is not installed beside this Python; pip install -e . first"
+    return found
+
+
+def run_script(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    env = {k: v for k, v in os.environ.items() if k != "ACCOUNTRULES_DEBUG"}
+    return subprocess.run([installed_script(), *args], input=stdin, capture_output=True, env=env, timeout=120)
+
+
+def test_installed_script_prints_json_when_piped(engine: Engine) -> None:
+    """In a real process with stdout on a pipe, the default format is JSON, byte-identical to the library's."""
+    done = run_script("evaluate", str(SPEC_EXAMPLE))
+    expected = engine.evaluate(SPEC_EXAMPLE.read_text(encoding="utf-8")).to_json() + "\n"
+    assert (done.returncode, done.stdout.decode("utf-8"), done.stderr) == (0, expected, b"")
+
+
+def test_installed_script_refuses_bad_input_without_traceback(tmp_path: Path) -> None:
+    """In a real process, bad input gives ``Error: …`` on stderr, nothing on stdout, exit 1, no traceback."""
+    path = tmp_path / "case.json"
+    path.write_text('{"case_id": "2023-017", "unit": {"name": "某县民政局", "level": "country"}}', encoding="utf-8")
+    done = run_script("evaluate", str(path))
+    assert (done.returncode, done.stdout) == (1, b"")
+    assert done.stderr.decode("utf-8") == (
+        f"Error: {path}: unit.level: 'country' is not one of province, city, county, township, village, enterprise, "
+        "institution. Did you mean 'county'?\n"
+        f"Error: {path}: people: required field is missing; add it\n"
+        f"Error: {path}: violations: required field is missing; add it\n"
+    )
+
+
+def test_installed_script_reads_non_utf8_stdin_without_crashing() -> None:
+    """Bytes that are not UTF-8 on stdin are a reported error (exit 1), not an unexpected failure."""
+    done = run_script("evaluate", "-", stdin=b'{"title": "\xff"}')
+    assert (done.returncode, done.stdout) == (1, b"")
+    assert done.stderr == b"Error: <stdin>: line 1 byte 11: not UTF-8 text; save the case file as UTF-8\n"
