@@ -100,6 +100,11 @@ BAD_CASES: list[tuple[str, dict[str, Any], list[str]]] = [
         ['people[2].id: an id is one word without spaces; got "p 3"'],
     ),
     (
+        "wrong-type-number",
+        edited(lambda c: c["violations"][0].update(amount_cny="三十二万")),
+        ['violations[0].amount_cny: expected a number, got "三十二万"'],
+    ),
+    (
         "form-out-of-range",
         edited(lambda c: c.update(recorded={"p3": {"form": 5}})),
         ["recorded.p3.form: must be at most 4; got 5"],

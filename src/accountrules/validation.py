@@ -162,6 +162,7 @@ _EXPECTED_TYPES = {
     "int_type": "a whole number",
     "int_from_float": "a whole number",
     "float_type": "a number",
+    "float_parsing": "a number",
     "list_type": "a list",
     "dict_type": "an object",
     "model_type": "an object",
