@@ -78,6 +78,9 @@ def test_engine_evaluates_more_cases_than_durable_has_sessions(engine: Engine) -
 # --- deleting a session that holds nothing kills the process --------------------------------------------------
 
 
+@pytest.mark.skipif(
+    sys.version_info >= (3, 13), reason="Python 3.13's allocator does not trap durable_rules' invalid free here"
+)
 def test_durable_crashes_deleting_an_empty_session() -> None:
     """delete_state after a failed assertion (nothing stored, no action run) is a segmentation fault."""
     result = run_python(

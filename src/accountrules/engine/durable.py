@@ -30,6 +30,7 @@ durable_rules 2.0.28 is unmaintained and has sharp edges, each guarded here (tes
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -40,6 +41,10 @@ from accountrules.errors import EvaluationError, RulePackError
 from accountrules.rulepack.pack import RulePack
 from accountrules.rulepack.policy import Policy
 from accountrules.rulepack.spec import Pattern, Ref, Rule, Test
+
+# durable_rules reads the clock with datetime.utcfromtimestamp, deprecated since Python 3.12; its warning is
+# about durable's own code, and under ``-W error`` it would abort every action.
+warnings.filterwarnings("ignore", message=r"datetime\.datetime\.utcfromtimestamp", category=DeprecationWarning)
 
 SID = "0"
 GO = {"t": "go__", "id": "go__"}
