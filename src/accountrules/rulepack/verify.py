@@ -1,0 +1,700 @@
+"""Verifying a rule pack over the finite fact space its conditions span (``accountrules rules verify``).
+
+Every case of the space (see `accountrules.rulepack.space`) goes through the pack's real engine, durable_rules
+and all. The checks:
+
+- completeness: every offender and every person linked to a violation (SPEC D1) has a finding on it or is
+  listed as missing;
+- monotonicity (SPEC D11): a failure act, a higher severity, life-saving funds, a suspected crime, long-term
+  spread or an aggravating act never lowers anyone's (form, measure); a mitigating act never raises it;
+- refusals (SPEC D5, D6): ``personally_clean``, ``first_offence``, ``minor_error`` and ``many_participants``
+  are recorded as refused and change nothing else;
+- order invariance: the same facts asserted in a shuffled order give the same bytes, and the same rules listed
+  in the reverse order (so every tie left to the order of rule ids breaks the other way) give the same
+  decisions;
+- every rule fires somewhere in the space, and no two rules have the same conditions and the same kind of
+  effect.
+
+A failure comes with the smallest case found (fewest departures from the plain case) as a runnable case file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from accountrules.engine.evaluate import Engine
+from accountrules.engine.firings import Firing
+from accountrules.engine.flatten import Fact
+from accountrules.errors import AccountRulesError
+from accountrules.models import Determination, PersonResult
+from accountrules.rulepack.pack import RulePack
+from accountrules.rulepack.space import (
+    LOOKED_BACK,
+    OFFENDER,
+    Assignment,
+    Classes,
+    Dim,
+    Template,
+    classes_of,
+    departures,
+    templates,
+)
+from accountrules.rulepack.spec import Ref, Rule, Test
+from accountrules.validation import parse_case
+from accountrules.vocabulary import FORM_MEASURES
+
+#: Cases per template before its dimensions are combined sparsely rather than in full.
+DEFAULT_CAP = 2500
+#: Cases per template also evaluated with shuffled facts and with the rules in reverse order.
+DEFAULT_ORDER_SAMPLE = 250
+#: Random cases per template tried before a rule that never fired is called dead.
+DEAD_RULE_SEARCH = 300
+
+CHECKS: dict[str, str] = {
+    "completeness": "完整性 completeness: every offender and linked person has a result",
+    "monotonicity": "单调性 monotonicity (D11)",
+    "refusals": "不予从宽 refusals of D5 and D6: recorded, changing nothing else",
+    "order": "顺序无关 order invariance: facts asserted, rules listed in other orders",
+    "dead_rules": "无死规则 every rule fires somewhere in the space",
+    "duplicates": "无重复条件 no two rules with the same conditions and kind of effect",
+}
+
+_WHO = {"offender": OFFENDER, "leader": LOOKED_BACK}
+
+
+@dataclass(frozen=True)
+class Counterexample:
+    """The smallest case found that breaks a check; ``after`` is the changed case of a pair."""
+
+    message: str
+    case: dict[str, Any]
+    after: dict[str, Any] | None = None
+    template: str = ""
+    departures: int = 0
+
+    def size(self) -> tuple[int, int]:
+        return (self.departures, len(json.dumps(self.case)))
+
+
+@dataclass
+class CheckResult:
+    name: str
+    checked: int = 0
+    unit: str = "cases"
+    problems: list[str] = field(default_factory=list)
+    counterexample: Counterexample | None = None
+    note: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems and self.counterexample is None
+
+    @property
+    def title(self) -> str:
+        return CHECKS[self.name]
+
+    def offer(self, example: Counterexample) -> None:
+        """Keep the smallest counterexample."""
+        if self.counterexample is None or example.size() < self.counterexample.size():
+            self.counterexample = example
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How much of one template's product was evaluated."""
+
+    template: str
+    title: str
+    dimensions: int
+    product: int
+    cases: int
+    #: Departures from the plain case outside the core dimensions; None when the whole product was evaluated.
+    depth: int | None
+    core: tuple[str, ...]
+
+    def line(self) -> str:
+        if self.depth is None:
+            how = "exhaustive 全部"
+        else:
+            core = f"every {' × '.join(self.core)} with " if self.core else ""
+            how = f"{core}every combination of up to {self.depth} classes"
+        return f"{self.template:<10} {self.cases:>6,} of {self.product:,} cases ({self.dimensions} dimensions; {how})"
+
+
+@dataclass
+class VerifyReport:
+    pack: str
+    version: str
+    rules: int
+    classes: list[str]
+    class_count: int
+    coverage: list[Coverage]
+    evaluations: int
+    seconds: float
+    checks: list[CheckResult]
+    seed: int
+
+    @property
+    def ok(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+    @property
+    def cases(self) -> int:
+        return sum(c.cases for c in self.coverage)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "pack": {"name": self.pack, "version": self.version, "rules": self.rules},
+            "ok": self.ok,
+            "space": {
+                "classes": self.classes,
+                "class_count": self.class_count,
+                "templates": [dataclasses.asdict(c) for c in self.coverage],
+                "cases": self.cases,
+            },
+            "evaluations": self.evaluations,
+            "seconds": round(self.seconds, 2),
+            "seed": self.seed,
+            "checks": [
+                {
+                    "name": c.name,
+                    "passed": c.passed,
+                    "checked": c.checked,
+                    "unit": c.unit,
+                    "note": c.note,
+                    "problems": c.problems,
+                    "counterexample": dataclasses.asdict(c.counterexample) if c.counterexample else None,
+                }
+                for c in self.checks
+            ],
+        }
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Engines that watch
+
+
+class _ProbeEngine(Engine):
+    """The pack's engine (the same durable_rules host), recording which rules fire and, given a seed, asserting
+    each stage's facts in a shuffled order."""
+
+    def __init__(self, pack: RulePack, shuffle_seed: int | None = None) -> None:
+        super().__init__(pack)
+        self.fired: set[str] = set()
+        self.evaluations = 0
+        self._shuffle = random.Random(shuffle_seed) if shuffle_seed is not None else None
+
+    def run_stage(self, stage: str, facts: list[Fact]) -> list[Firing]:
+        if self._shuffle is not None:
+            facts = list(facts)
+            self._shuffle.shuffle(facts)
+        firings = super().run_stage(stage, facts)
+        self.fired.update(f.rule for f in firings)
+        return firings
+
+    def determine(self, case: dict[str, Any]) -> Determination:
+        self.evaluations += 1
+        return self.evaluate_valid(parse_case(case))
+
+
+def reversed_rule_order(pack: RulePack) -> tuple[RulePack, dict[str, str]]:
+    """The same pack with its rules renamed so that they sort in the reverse order, and the way back."""
+    count = len(pack.rules)
+    renamed = {r.id: f"R{count - i:04d}-{r.id}" for i, r in enumerate(pack.rules)}
+    rules = tuple(sorted((dataclasses.replace(r, id=renamed[r.id]) for r in pack.rules), key=lambda r: r.id))
+    twin = dataclasses.replace(
+        pack, digest=f"{pack.digest}+reversed-rule-order", rules=rules, _by_id={r.id: r for r in rules}
+    )
+    return twin, {new: old for old, new in renamed.items()}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Views and words
+
+
+def _measure_rank(result: PersonResult) -> tuple[int, int]:
+    assert result.form is not None
+    assert result.measure is not None
+    return (result.form, FORM_MEASURES[result.form].index(result.measure))
+
+
+def _forms(d: Determination) -> dict[str, PersonResult]:
+    return {p.person: p for p in d.people if p.form is not None}
+
+
+def _form_text(result: PersonResult | None) -> str:
+    if result is None or result.form is None:
+        return "no result"
+    return f"form {result.form} ({result.measure})"
+
+
+def person_view(p: PersonResult, refused: bool = True) -> tuple[Any, ...]:
+    """What was decided for a person, without the rule ids that justify it."""
+    out: tuple[Any, ...] = (
+        p.responsibility,
+        p.scope,
+        tuple(p.range) if p.range else None,
+        p.form,
+        p.measure,
+        tuple(m.kind for m in p.modifiers),
+    )
+    if refused:
+        out += (tuple(sorted((r.kind, r.detail or "") for r in p.refused)),)
+    return out
+
+
+def decision_view(d: Determination, drop_refusal: str | None = None) -> dict[str, Any]:
+    """A determination as decisions only (no rule ids, no trace); ``drop_refusal`` leaves one refusal kind out."""
+    people = {}
+    for p in d.people:
+        view = person_view(p, refused=False)
+        refused = tuple(sorted((r.kind, r.detail or "") for r in p.refused if r.kind != drop_refusal))
+        people[p.person] = (*view, refused)
+    return {
+        "people": people,
+        "organization": (d.organization.responsibility, tuple(d.organization.measures)),
+        "publicize": d.publicize,
+        "dual_investigation": (
+            d.dual_investigation.complete,
+            tuple(d.dual_investigation.examined),
+            tuple((m.person, m.violation) for m in d.dual_investigation.missing),
+        ),
+    }
+
+
+def _view_diff(before: dict[str, Any], after: dict[str, Any]) -> str:
+    for pid in sorted(set(before["people"]) | set(after["people"])):
+        b, a = before["people"].get(pid), after["people"].get(pid)
+        if b != a:
+            return f"{pid}: {_person_words(b)} → {_person_words(a)}"
+    for key in ("organization", "publicize", "dual_investigation"):
+        if before[key] != after[key]:
+            return f"{key}: {before[key]} → {after[key]}"
+    return "no difference"
+
+
+def _person_words(view: tuple[Any, ...] | None) -> str:
+    if view is None:
+        return "not in the determination"
+    responsibility, scope, rng, form, measure, modifiers, refused = view
+    words = f"{responsibility}/{scope} {list(rng) if rng else '—'} form {form} ({measure})"
+    if modifiers:
+        words += f" {'+'.join(modifiers)}"
+    if refused:
+        words += " refused " + ",".join(k + (f":{d}" if d else "") for k, d in refused)
+    return words
+
+
+def _step_words(dim: Dim, before: int, after: int) -> str:
+    who, _, rest = dim.name.partition(".")
+    if rest.startswith("act["):
+        added = dim.options[after][-1]
+        return f"adding act '{added}' to {_WHO[who]}'s conduct on v1"
+    if dim.name == "violation.severity":
+        return f"raising v1's severity from {dim.options[before]} to {dim.options[after]}"
+    target = {"violation": "v1", "unit": "unit_record"}.get(who, _WHO.get(who, who))
+    if dim.options[before] is False and dim.options[after] is True:
+        return f"setting {target}.{rest}"
+    return f"changing {dim.name} from {dim.labels[before]} to {dim.labels[after]}"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The checks on one case or one pair
+
+
+def linked_people(case: dict[str, Any]) -> dict[tuple[str, str], str]:
+    """(person, violation) → why SPEC D1 links them (offenders excluded)."""
+    out: dict[tuple[str, str], str] = {}
+    for v in case["violations"]:
+        vid = v["id"]
+        offenders = set(v["offenders"])
+        for person in case["people"]:
+            roles = set(person.get("roles", []))
+            pid = person["id"]
+            if pid in offenders:
+                continue
+            if "principal_leader" in roles:
+                out[(pid, vid)] = "principal leader"
+            elif "discipline_inspection" in roles:
+                out[(pid, vid)] = "discipline-inspection head"
+            elif "leader_in_charge" in roles and v["area"] in person.get("oversees", []):
+                out[(pid, vid)] = f"leader in charge of {v['area']}"
+        for entry in case.get("conduct", []):
+            if entry["violation"] == vid and entry["person"] not in offenders:
+                out.setdefault((entry["person"], vid), "has conduct on it")
+        for decision in case.get("decisions", []):
+            if decision["violation"] == vid:
+                for pid in decision["participants"]:
+                    if pid not in offenders:
+                        out.setdefault((pid, vid), f"took part in {decision['id']}")
+    return out
+
+
+def completeness_problem(case: dict[str, Any], d: Determination, pack: RulePack) -> str | None:
+    """The first offender or linked person without a result, in words; None when everyone has one."""
+    found = {(s.person, s.violation) for s in d.trace if s.person and pack.rule(s.rule).effect_kind == "finding"}
+    missing = {(m.person, m.violation) for m in d.dual_investigation.missing}
+    for v in case["violations"]:
+        for pid in sorted(v["offenders"]):
+            if (pid, v["id"]) not in found:
+                return f"offender {pid} of {v['id']} gets no finding on it"
+    for (pid, vid), why in sorted(linked_people(case).items()):
+        if (pid, vid) not in found and (pid, vid) not in missing:
+            return f"{pid} is linked to {vid} ({why}) but gets no finding on it and is not listed as missing"
+    return None
+
+
+def monotonicity_problem(before: Determination, after: Determination, direction: int) -> str | None:
+    """How ``after`` breaks D11 against ``before`` for a step in ``direction``; None when it does not."""
+    old, new = _forms(before), _forms(after)
+    for pid, was in sorted(old.items()):
+        now = new.get(pid)
+        if now is None:
+            if direction > 0:
+                return f"{pid} loses their result ({_form_text(was)} → no result)"
+            continue
+        if direction > 0 and _measure_rank(now) < _measure_rank(was):
+            return f"lowers {pid} from {_form_text(was)} to {_form_text(now)}"
+        if direction < 0 and _measure_rank(now) > _measure_rank(was):
+            return f"raises {pid} from {_form_text(was)} to {_form_text(now)}"
+    return None
+
+
+def _has_unit_finding(d: Determination, pid: str, pack: RulePack) -> bool:
+    return any(s.person == pid and s.violation is None and pack.rule(s.rule).effect_kind == "finding" for s in d.trace)
+
+
+def refusal_problem(
+    before: Determination, after: Determination, kind: str, holders: Iterable[str], pack: RulePack
+) -> str | None:
+    """How setting a refused flag changed more than the refusal, or failed to record it; None when it did not."""
+    old, new = decision_view(before, drop_refusal=kind), decision_view(after, drop_refusal=kind)
+    if old != new:
+        return f"changes the determination: {_view_diff(old, new)}"
+    results = {p.person: p for p in after.people}
+    for pid in holders:
+        if pid == "*unit*":
+            continue
+        result = results.get(pid)
+        if result is not None and kind not in {r.kind for r in result.refused}:
+            return f"is not recorded: {pid} has no refusal '{kind}'"
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Static checks
+
+
+def _test_signature(test: Test, names: dict[str, str]) -> tuple[Any, ...]:
+    value = test.value
+    if test.op == "any":
+        return ("any", frozenset(frozenset(_test_signature(t, names) for t in alt) for alt in value))
+    if isinstance(value, Ref):
+        return (test.field, test.op, ("ref", names.get(value.alias, value.alias), value.field))
+    if test.op in {"in", "not_in"}:
+        values = frozenset(value)
+        if len(values) == 1:
+            return (test.field, "eq" if test.op == "in" else "ne", next(iter(values)))
+        return (test.field, test.op, values)
+    return (test.field, test.op, value)
+
+
+def condition_signature(rule: Rule) -> tuple[Any, ...]:
+    """A rule's conditions with aliases and the order of patterns and tests made irrelevant."""
+    names: dict[str, str] = {}
+    seen: Counter[str] = Counter()
+    for pattern in rule.positive():
+        names[pattern.alias] = f"{pattern.fact}#{seen[pattern.fact]}"
+        seen[pattern.fact] += 1
+    patterns = Counter(
+        (p.fact, p.negated, frozenset(_test_signature(t, names) for t in p.tests)) for p in rule.patterns
+    )
+    return (rule.stage, frozenset(patterns.items()))
+
+
+def duplicate_conditions(pack: RulePack) -> list[str]:
+    """Pairs of rules whose conditions are the same and whose effects are of the same kind."""
+    seen: dict[tuple[Any, ...], Rule] = {}
+    problems = []
+    for rule in pack.rules:
+        key = (condition_signature(rule), rule.effect_kind)
+        first = seen.get(key)
+        if first is None:
+            seen[key] = rule
+        else:
+            problems.append(
+                f"{first.id} ({first.source.name}:{first.line}) and {rule.id} ({rule.source.name}:{rule.line}) "
+                f"have the same conditions and both give a {rule.effect_kind}; merge them or tell them apart"
+            )
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The run
+
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class _Run:
+    pack: RulePack
+    engine: _ProbeEngine
+    results: dict[str, CheckResult]
+    progress: Progress | None
+    extra_evaluations: int = 0
+
+    def evaluate(self, template: Template, assignment: Assignment) -> tuple[dict[str, Any], Determination | str]:
+        case = template.case(assignment)
+        try:
+            return case, self.engine.determine(case)
+        except AccountRulesError as exc:
+            return case, f"{type(exc).__name__}: {exc}"
+
+    def example(
+        self, check: str, message: str, template: Template, a: Assignment, after: dict[str, Any] | None = None
+    ) -> None:
+        case = template.case(a)
+        self.results[check].offer(Counterexample(message, case, after, template.name, departures(a)))
+
+
+def verify(
+    pack: RulePack,
+    *,
+    cap: int = DEFAULT_CAP,
+    order_sample: int = DEFAULT_ORDER_SAMPLE,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> VerifyReport:
+    """Check ``pack`` over its fact space through its real engine. See the module docstring for the checks."""
+    started = time.perf_counter()
+    results = {name: CheckResult(name) for name in CHECKS}
+    results["monotonicity"].unit = "pairs"
+    results["refusals"].unit = "pairs"
+    results["dead_rules"].unit = "rules"
+    results["duplicates"].unit = "rules"
+    run = _Run(pack, _ProbeEngine(pack), results, progress)
+    shuffled = _ProbeEngine(pack, shuffle_seed=seed)
+    twin_pack, back = reversed_rule_order(pack)
+    twin = _ProbeEngine(twin_pack)
+
+    coverage = []
+    template_list = templates(pack)
+    for template in template_list:
+        depth = template.depth_for(cap)
+        assignments = template.assignments(depth)
+        evaluated = _evaluate_template(run, template, assignments)
+        _check_pairs(run, template, evaluated)
+        _check_order(run, template, evaluated, shuffled, twin, back, order_sample)
+        coverage.append(
+            Coverage(
+                template.name,
+                template.title,
+                len(template.dims),
+                template.product,
+                len(assignments),
+                None if template.exhaustive(depth) else depth,
+                tuple(sorted(template.core)),
+            )
+        )
+
+    fired = run.engine.fired | shuffled.fired | {back[r] for r in twin.fired if r in back}
+    _check_dead_rules(run, template_list, fired, seed)
+    duplicates = duplicate_conditions(pack)
+    results["duplicates"].checked = len(pack.rules)
+    results["duplicates"].problems.extend(duplicates)
+
+    classes: Classes = classes_of(pack)
+    return VerifyReport(
+        pack=pack.name,
+        version=pack.version,
+        rules=len(pack.rules),
+        classes=classes.lines(),
+        class_count=classes.count(),
+        coverage=coverage,
+        evaluations=run.engine.evaluations + shuffled.evaluations + twin.evaluations,
+        seconds=time.perf_counter() - started,
+        checks=[results[name] for name in CHECKS],
+        seed=seed,
+    )
+
+
+def _evaluate_template(
+    run: _Run, template: Template, assignments: list[Assignment]
+) -> dict[Assignment, tuple[dict[str, Any], Determination]]:
+    evaluated: dict[Assignment, tuple[dict[str, Any], Determination]] = {}
+    completeness = run.results["completeness"]
+    for n, a in enumerate(assignments):
+        case, outcome = run.evaluate(template, a)
+        if isinstance(outcome, str):
+            run.example("completeness", f"the engine fails: {outcome}", template, a)
+            continue
+        evaluated[a] = (case, outcome)
+        completeness.checked += 1
+        problem = completeness_problem(case, outcome, run.pack)
+        if problem:
+            run.example("completeness", problem, template, a)
+        if run.progress and n % 100 == 0:
+            run.progress(template.name, n, len(assignments))
+    if run.progress:
+        run.progress(template.name, len(assignments), len(assignments))
+    return evaluated
+
+
+def _check_pairs(
+    run: _Run, template: Template, evaluated: dict[Assignment, tuple[dict[str, Any], Determination]]
+) -> None:
+    monotone, refusals = run.results["monotonicity"], run.results["refusals"]
+    for a, (_, before) in evaluated.items():
+        for i, dim in enumerate(template.dims):
+            if not dim.direction and not dim.refusal:
+                continue
+            if a[i] + 1 >= len(dim.options) or (dim.refusal and a[i] != 0):
+                continue
+            b = (*a[:i], a[i] + 1, *a[i + 1 :])
+            pair = evaluated.get(b)
+            if pair is None:
+                continue
+            after_case, after = pair
+            if dim.direction:
+                monotone.checked += 1
+                problem = monotonicity_problem(before, after, dim.direction)
+                if problem:
+                    words = _step_words(dim, a[i], b[i])
+                    run.example("monotonicity", f"{words} {problem}", template, a, after_case)
+            if dim.refusal:
+                refusals.checked += 1
+                holders = _refusal_holders(dim, after_case, after, run.pack)
+                problem = refusal_problem(before, after, dim.refusal, holders, run.pack)
+                if problem:
+                    words = _step_words(dim, a[i], b[i])
+                    run.example("refusals", f"{words} {problem}", template, a, after_case)
+
+
+def _refusal_holders(dim: Dim, case: dict[str, Any], d: Determination, pack: RulePack) -> list[str]:
+    """Who must show the refusal: the offenders for a violation flag (D6); the person, when they have a finding
+    on no violation (the unit finding of D5), for ``personally_clean``."""
+    who = dim.name.partition(".")[0]
+    if who == "violation":
+        return sorted({p for v in case["violations"] for p in v["offenders"]})
+    pid = _WHO[who]
+    return [pid] if _has_unit_finding(d, pid, pack) else []
+
+
+def _check_order(
+    run: _Run,
+    template: Template,
+    evaluated: dict[Assignment, tuple[dict[str, Any], Determination]],
+    shuffled: _ProbeEngine,
+    twin: _ProbeEngine,
+    back: dict[str, str],
+    sample: int,
+) -> None:
+    result = run.results["order"]
+    chosen = _sample(list(evaluated), sample)
+    for a in chosen:
+        case, plain = evaluated[a]
+        try:
+            other = shuffled.determine(case)
+            reordered = twin.determine(case)
+        except AccountRulesError as exc:
+            run.example("order", f"the engine fails on another order: {exc}", template, a)
+            continue
+        result.checked += 1
+        if other.to_json() != plain.to_json():
+            diff = _view_diff(decision_view(plain), decision_view(other))
+            run.example("order", f"asserting the same facts in another order changes {diff}", template, a)
+            continue
+        plain_view, twin_view = decision_view(plain), decision_view(_rename(reordered, back))
+        if plain_view != twin_view:
+            rules = _rules_in_tie(plain, _rename(reordered, back))
+            run.example(
+                "order",
+                f"listing the rules in another order changes {_view_diff(plain_view, twin_view)}: "
+                f"the tie between {rules} is broken by the order of rule ids, not by the policy",
+                template,
+                a,
+            )
+
+
+def _sample(items: list[Assignment], size: int) -> list[Assignment]:
+    """The smallest cases (at most one departure) and an even spread of the rest, ``size`` in all."""
+    small = [a for a in items if departures(a) <= 1]
+    rest = [a for a in items if departures(a) > 1]
+    room = max(0, size - len(small))
+    if room >= len(rest):
+        return small + rest
+    stride = len(rest) / room if room else len(rest) + 1
+    return small + [rest[int(i * stride)] for i in range(room)]
+
+
+def _rename(d: Determination, back: dict[str, str]) -> Determination:
+    data = json.loads(d.to_json())
+    for person in data["people"]:
+        person["findings"] = sorted(back.get(r, r) for r in person["findings"])
+        for item in person["modifiers"] + person["refused"]:
+            item["rule"] = back.get(item["rule"], item["rule"])
+    for step in data["trace"]:
+        step["rule"] = back.get(step["rule"], step["rule"])
+    return Determination.model_validate(data)
+
+
+def _rules_in_tie(plain: Determination, other: Determination) -> str:
+    first = {p.person: set(p.findings) for p in plain.people}
+    second = {p.person: set(p.findings) for p in other.people}
+    rules: set[str] = set()
+    for pid in set(first) | set(second):
+        rules |= first.get(pid, set()) ^ second.get(pid, set())
+    return ", ".join(sorted(rules)) or "rules with the same effect"
+
+
+def _check_dead_rules(run: _Run, template_list: list[Template], fired: set[str], seed: int) -> None:
+    result = run.results["dead_rules"]
+    result.checked = len(run.pack.rules)
+    unfired = {r.id for r in run.pack.rules} - fired
+    searched = 0
+    if unfired:
+        rng = random.Random(seed)
+        for template in template_list:
+            for _ in range(DEAD_RULE_SEARCH):
+                a = tuple(rng.randrange(len(d.options)) for d in template.dims)
+                run.evaluate(template, a)
+                searched += 1
+        unfired -= run.engine.fired
+        result.note = f"{searched} random cases searched for {len(unfired) + 0} rules that the space did not fire"
+    for rule_id in sorted(unfired):
+        rule = run.pack.rule(rule_id)
+        result.problems.append(
+            f"{rule_id} ({rule.source.name}:{rule.line}) never fires: no case of the space"
+            f"{f' nor {searched} random cases' if searched else ''} meets its conditions"
+        )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Writing counterexamples
+
+
+def write_counterexamples(report: VerifyReport, directory: Path) -> list[tuple[str, Path, Path | None]]:
+    """Write each failed check's counterexample as runnable case files; returns (check, case, after) paths."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for check in report.checks:
+        example = check.counterexample
+        if example is None:
+            continue
+        case_path = directory / f"{check.name}.json"
+        case_path.write_text(json.dumps(example.case, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        after_path = None
+        if example.after is not None:
+            after_path = directory / f"{check.name}-after.json"
+            after_path.write_text(json.dumps(example.after, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        written.append((check.name, case_path, after_path))
+    return written
