@@ -95,7 +95,7 @@ def test_evaluate_markdown_for_the_spec_example(runner: CliRunner, engine: Engin
 7. **O-PUBLIC-INTEREST** 群众身边腐败从重 / heavier for corruption in areas touching the public: 王某(p3) v1, `area=poverty_alleviation, kind=corruption` → heavier (speech:P12, disc2023:122)
 8. **O-SEVERITY-SERIOUS** 严重违纪的直接责任 / direct responsibility for a serious violation: 王某(p3) v1, `severity=serious, suspected_crime=false` → direct [2,3] (speech:P20, disc2023:39)
 9. **X-NO-LENIENCY** 不搞微错不究、初犯不查、法不责众 / no leniency for minor, first or shared faults: 王某(p3) v1, `flag=first_offence` → refused: first_offence (speech:P12)
-10. **G-INSPECTION** 领导班子作出检查 / inspection by the leadership team: 单位 unit, `responsibility=important_leadership` → inspection (acct2019:8, acct2019:6)
+10. **G-INSPECTION** 领导班子作出检查 / inspection by the leadership team: 单位 unit, `responsibility=principal_leadership` → inspection (acct2019:8, acct2019:6)
 11. **G-PUBLIC-NOTICE-CORRUPTION** 屡屡出现重大腐败问题，予以通报 / public notice for repeated major corruption: 单位 unit, `major_corruption_in_period=2` → public_notice (acct2019:8, speech:P20)
 12. **P-PUBLICIZE-FORM** 问责典型案例及时曝光 / publicise leadership accountability at the second form or above: 单位 unit, `form=2, kind=leader` → publicize (speech:P20, acct2016:9)
 13. **P-PUBLICIZE-LIFESAVING** 侵占群众救命钱案件曝光 / publicise cases about life-saving funds: 单位 unit, `lifesaving_funds=true` → publicize (speech:P12, speech:P20)
@@ -265,8 +265,8 @@ def test_rules_list_of_the_default_pack(runner: CliRunner, engine: Engine) -> No
     lines = lines_of(stdout).split("\n")
     assert lines[0] == f"规则包 Rule pack default 2019.1: {len(engine.pack.rules)} rules"
     assert lines[2] == (
-        "┃ 编号 Id                    ┃ 阶段 Stage ┃ 标题 Title                          "
-        "┃ 依据 Cites                           ┃"
+        "┃ 编号 Id                            ┃ 阶段 Stage ┃ 标题 Title                      "
+        "┃ 依据 Cites                       ┃"
     )
     first_cells = [line.split("│")[1].strip() for line in lines[4:-2]]
     assert [cell for cell in first_cells if cell] == [rule.id for rule in engine.pack.rules]

@@ -146,6 +146,21 @@ PEOPLE: dict[str, dict[str, Key]] = {
         "p4": Key("direct", 3, "removal_from_party_post", "heavier"),
         "p5": Key("direct", 1, "reminder"),
     },
+    "14-leaders-of-other-areas": {
+        # ordinary → T1 [1,2], lowest form; v2's entry holds only credit ([0,0]).
+        "p1": Key("principal_leadership", 1, "reminder"),
+        "p2": Key("none", 0, "none"),
+        # in charge of housing, not of v1 (construction) or v2: important leadership, capped at the lowest
+        # form; v1 failed_to_implement T1 → 1, v2 failed_to_stop serious T3 [2,3] → [2,2].
+        "p3": Key("important_leadership", 2, "warning"),
+        # discipline-inspection head who also leads finance: supervisory; v1 failed_to_stop T2 [2,2], v2
+        # failed_to_implement T2 [2,2].
+        "p4": Key("supervisory", 2, "warning"),
+        # ordinary [1,2]; harming the public interest in construction → heavier, the top.
+        "p5": Key("direct", 2, "warning", "heavier"),
+        # serious [2,3]; administrative approval is not a public-interest area.
+        "p6": Key("direct", 2, "warning"),
+    },
 }
 
 UNITS: dict[str, Unit] = {
@@ -163,6 +178,7 @@ UNITS: dict[str, Unit] = {
     "11-long-term-spread-reorganization": Unit(("inspection", "public_notice", "reorganization"), True),
     "12-leader-credit": Unit((), False),
     "13-case-left-uninvestigated": Unit(("inspection",), True, (("p1", "v1"),)),
+    "14-leaders-of-other-areas": Unit(("inspection",), True),
 }
 
 

@@ -54,7 +54,8 @@ def determination_text(d: Determination) -> RenderableType:
 def rules_table(pack: RulePack) -> RenderableType:
     title = Text(f"规则包 Rule pack {pack.name} {pack.version}: {len(pack.rules)} rules")
     table = Table(title=title, title_justify="left")
-    for header in ("编号 Id", "阶段 Stage", "标题 Title", "依据 Cites"):
+    table.add_column(Text("编号 Id"), no_wrap=True)  # an id is looked up whole, never wrapped
+    for header in ("阶段 Stage", "标题 Title", "依据 Cites"):
         table.add_column(Text(header), overflow="fold")
     for rule in pack.rules:
         cites = ", ".join(rule.cites) + ("" if rule.verified else " (unverified)")
