@@ -340,6 +340,8 @@ class Template:
     dims: tuple[Dim, ...]
     build: Callable[[dict[str, Any]], dict[str, Any]]
     core: frozenset[str] = frozenset()
+    #: How the report names the core dimensions.
+    core_label: str = ""
 
     @property
     def product(self) -> int:
@@ -665,6 +667,7 @@ def templates(pack: RulePack) -> list[Template]:
         ),
         build_look_back,
         frozenset(d.name for d in _role_dims("leader", classes)),
+        "set of the looked-back person's roles",
     )
     decision = Template(
         "decision",
@@ -680,12 +683,13 @@ def templates(pack: RulePack) -> list[Template]:
         ),
         build_decision,
         frozenset({"leader.decision"}),
+        "part the looked-back person took in the decision",
     )
     out = [offence, context, look_back]
     if classes.reads_participants:
         out.append(decision)
     return [
-        Template(t.name, t.title, tuple(d for d in t.dims if len(d.options) > 1), t.build, t.core)
+        Template(t.name, t.title, tuple(d for d in t.dims if len(d.options) > 1), t.build, t.core, t.core_label)
         for t in out
         if any(len(d.options) > 1 for d in t.dims)
     ]

@@ -118,13 +118,13 @@ class Coverage:
     cases: int
     #: Departures from the plain case outside the core dimensions; None when the whole product was evaluated.
     depth: int | None
-    core: tuple[str, ...]
+    core: str
 
     def line(self) -> str:
         if self.depth is None:
             how = "exhaustive 全部"
         else:
-            core = f"every {' × '.join(self.core)} with " if self.core else ""
+            core = f"every {self.core} with " if self.core else ""
             how = f"{core}every combination of up to {self.depth} classes"
         return f"{self.template:<10} {self.cases:>6,} of {self.product:,} cases ({self.dimensions} dimensions; {how})"
 
@@ -502,7 +502,7 @@ def verify(
                 template.product,
                 len(assignments),
                 None if template.exhaustive(depth) else depth,
-                tuple(sorted(template.core)),
+                template.core_label,
             )
         )
 
