@@ -70,6 +70,16 @@ BAD_CASES: list[tuple[str, dict[str, Any], list[str]]] = [
         ['violations[0].lifesaving_funds: expected true or false, got "yes"'],
     ),
     (
+        "wrong-type-amount-text",
+        edited(lambda c: c["violations"][0].update(amount_cny="320000")),
+        ['violations[0].amount_cny: expected a number, got "320000"'],
+    ),
+    (
+        "wrong-type-amount-bool",
+        edited(lambda c: c["violations"][0].update(amount_cny=True)),
+        ["violations[0].amount_cny: expected a number, got true"],
+    ),
+    (
         "wrong-type-count",
         edited(lambda c: c.update(unit_record={"violations_in_period": "4"})),
         ['unit_record.violations_in_period: expected a whole number, got "4"'],

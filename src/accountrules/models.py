@@ -53,7 +53,7 @@ class Violation(_Strict):
     area: Area
     offenders: list[Id] = Field(min_length=1)
     summary: Text | None = None
-    amount_cny: Annotated[float, Field(ge=0, strict=False)] | None = None
+    amount_cny: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
     lifesaving_funds: bool = False
     suspected_crime: bool = False
     long_term_spread: bool = False
