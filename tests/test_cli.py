@@ -75,9 +75,9 @@ def test_evaluate_markdown_for_the_spec_example(runner: CliRunner, engine: Engin
 
 | 人员 Person | 责任 Responsibility | 形态 Form [range] | 措施 Measure | 情节 Modifier | 不予采纳 Refused |
 |---|---|---|---|---|---|
-| 张某 p1 | 主要领导责任 principal leadership, 个人责任 | 2 [2,2] | 警告 warning | — | 本人廉洁 personally clean (X-PERSONALLY-CLEAN) |
-| 李某 p2 | 直接责任 direct, 个人责任 | 3 [2,3] | 开除党籍 expulsion | 顶格 top of range (L-LIFESAVING) | — |
-| 王某 p3 | 直接责任 direct, 个人责任 | 3 [2,3] | 开除党籍 expulsion | 顶格 top of range (O-LIFESAVING) | 初犯 first offence (X-NO-LENIENCY) |
+| 张某 p1 | 主要领导责任 principal leadership, 个人责任 individual | 2 [2,2] | 警告 warning | — | 本人廉洁 personally clean (X-PERSONALLY-CLEAN) |
+| 李某 p2 | 直接责任 direct, 个人责任 individual | 3 [2,3] | 开除党籍 expulsion | 顶格 top of range (L-LIFESAVING) | — |
+| 王某 p3 | 直接责任 direct, 个人责任 individual | 3 [2,3] | 开除党籍 expulsion | 顶格 top of range (O-LIFESAVING) | 初犯 first offence (X-NO-LENIENCY) |
 
 - 组织 Organization: 某县民政局: 全面领导责任 overall leadership; 检查 inspection, 通报 public notice
 - 公开曝光 Publicize: 是 yes
@@ -110,32 +110,32 @@ def test_evaluate_text_for_a_small_example(runner: CliRunner, engine: Engine) ->
     """The terminal table and trace of a two-person example, at 120 columns."""
     short_digest = engine.pack.digest[:19]
     expected = f"""问责建议 Accountability recommendation — 2023-044
-┏━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━┓
-┃ 人员 Person ┃ 责任 Responsibility   ┃ 形态 Form [range] ┃ 措施 Measure      ┃ 情节 Modifier ┃ 不予采纳 Refused       ┃
-┡━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━┩
-│ 陈某 p1     │ 主要领导责任          │ 1 [1,1]           │ 谈话提醒 reminder │ —             │ 本人廉洁 personally    │
-│             │ principal leadership, │                   │                   │               │ clean                  │
-│             │ 个人责任              │                   │                   │               │ (X-PERSONALLY-CLEAN)   │
-│ 褚某 p2     │ 直接责任 direct,      │ 1 [1,1]           │ 谈话提醒 reminder │ —             │ —                      │
-│             │ 个人责任              │                   │                   │               │                        │
-└─────────────┴───────────────────────┴───────────────────┴───────────────────┴───────────────┴────────────────────────┘
+┏━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━┓
+┃ 人员 Person ┃ 责任 Responsibility    ┃ 形态 Form [range] ┃ 措施 Measure      ┃ 情节 Modifier ┃ 不予采纳 Refused      ┃
+┡━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━┩
+│ 陈某 p1     │ 主要领导责任 principal │ 1 [1,1]           │ 谈话提醒 reminder │ —             │ 本人廉洁 personally   │
+│             │ leadership, 个人责任   │                   │                   │               │ clean                 │
+│             │ individual             │                   │                   │               │ (X-PERSONALLY-CLEAN)  │
+│ 褚某 p2     │ 直接责任 direct,       │ 1 [1,1]           │ 谈话提醒 reminder │ —             │ —                     │
+│             │ 个人责任 individual    │                   │                   │               │                       │
+└─────────────┴────────────────────────┴───────────────────┴───────────────────┴───────────────┴───────────────────────┘
 组织 Organization: 某县市场监督管理局: 全面领导责任 overall leadership; 检查 inspection
 公开曝光 Publicize: 否 no
 一案双查 Dual investigation: 完整 complete; 已倒查 examined: p1; 未倒查 missing: —
 规则包 Rule pack: default 2019.1 ({short_digest}…)
 
 推理过程 Reasoning trace
-  1. [M-NO-FAILURE] 已履职尽责、无失责情形 / conduct without any failure
-     陈某(p1) v1: — → none [0,0]  (speech:P20, acct2019:17)
-  2. [U-MANY-PROBLEMS] 单位问题多多，主要领导脱不了干系 / principal leader of a unit with repeated problems
-     陈某(p1): long_term_spread=false, major_corruption_in_period=0, role=principal_leader, violations_in_period=3 →
-principal_leadership [1,1]  (speech:P20, acct2019:6)
-  3. [X-PERSONALLY-CLEAN] 本人廉洁不能免责 / being personally clean is no defence
-     陈某(p1): personally_clean=true, role=principal_leader → refused: personally_clean  (speech:P20)
-  4. [O-SEVERITY-MINOR] 轻微违纪的直接责任 / direct responsibility for a minor violation
-     褚某(p2) v1: severity=minor, suspected_crime=false → direct [1,1]  (speech:P20, disc2023:39)
-  5. [G-INSPECTION] 领导班子作出检查 / inspection by the leadership team
-     单位 unit: responsibility=principal_leadership → inspection  (acct2019:8, acct2019:6)
+1. [M-NO-FAILURE] 已履职尽责、无失责情形 / conduct without any failure
+   陈某(p1) v1: — → none [0,0]  (speech:P20, acct2019:17)
+2. [U-MANY-PROBLEMS] 单位问题多多，主要领导脱不了干系 / principal leader of a unit with repeated problems
+   陈某(p1): long_term_spread=false, major_corruption_in_period=0, role=principal_leader, violations_in_period=3 →
+   principal_leadership [1,1]  (speech:P20, acct2019:6)
+3. [X-PERSONALLY-CLEAN] 本人廉洁不能免责 / being personally clean is no defence
+   陈某(p1): personally_clean=true, role=principal_leader → refused: personally_clean  (speech:P20)
+4. [O-SEVERITY-MINOR] 轻微违纪的直接责任 / direct responsibility for a minor violation
+   褚某(p2) v1: severity=minor, suspected_crime=false → direct [1,1]  (speech:P20, disc2023:39)
+5. [G-INSPECTION] 领导班子作出检查 / inspection by the leadership team
+   单位 unit: responsibility=principal_leadership → inspection  (acct2019:8, acct2019:6)
 
 本结果为建议，由有权机关依规依纪作出决定。 This is a recommendation; the competent bodies decide.
 """
@@ -275,16 +275,16 @@ def test_rules_list_of_the_default_pack(runner: CliRunner, engine: Engine) -> No
 def test_rules_show_o_lifesaving(runner: CliRunner) -> None:
     """`rules show O-LIFESAVING` prints its basis, source, cited provisions, conditions and effect."""
     expected = """O-LIFESAVING  群众救命钱顶格处理 / top of range for life-saving funds
-依据 Basis: Whoever touches the public's life-saving money is dealt with at the top of the range.
-阶段 Stage: facts    来源 Source: offence.yaml:53
-引用 Cites:
-  speech:P12: Zero tolerance for petty corruption in areas touching the public (poverty relief, subsidies, land,
-housing, education, healthcare, safety, environment, construction, justice); no leniency for minor, first or widely
-shared faults; top of the range for theft of life-saving funds.
-条件 When:
-  - offender as o: any
-  - violation as violation: v = $o.v, lifesaving_funds = true
-效果 Then: modifier: kind=top_of_range, person=$o.p, violation=$o.v, applies_to=['offence']
+依据 Basis     Whoever touches the public's life-saving money is dealt with at the top of the range.
+阶段 Stage     facts
+来源 Source    offence.yaml:53
+核实 Verified  是 yes
+引用 Cites     speech:P12: Zero tolerance for petty corruption in areas touching the public (poverty relief, subsidies,
+               land, housing, education, healthcare, safety, environment, construction, justice); no leniency for minor,
+               first or widely shared faults; top of the range for theft of life-saving funds.
+条件 When      - offender as o: any
+               - violation as violation: v = $o.v, lifesaving_funds = true
+效果 Then      modifier: kind=top_of_range, person=$o.p, violation=$o.v, applies_to=[offence]
 """
     code, stdout, stderr = invoke(runner, "rules", "show", "O-LIFESAVING")
     assert (code, lines_of(stdout), stderr) == (0, expected, "")

@@ -22,7 +22,7 @@ HEADERS = (
 def person_row(p: PersonResult) -> tuple[str, ...]:
     """One person as table cells, each value bilingual."""
     who = f"{p.name} {p.person}" if p.name else p.person
-    responsibility = f"{label(p.responsibility)}, {label_zh(p.scope)}"
+    responsibility = f"{label(p.responsibility)}, {label(p.scope)}"
     form = f"{p.form} [{p.range[0]},{p.range[1]}]" if p.form is not None and p.range else "—"
     measure = measure_label(p.measure) if p.measure else "—"
     modifiers = "; ".join(f"{label(m.kind)} ({m.rule})" for m in p.modifiers) or "—"

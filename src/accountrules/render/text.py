@@ -38,17 +38,20 @@ def determination_text(d: Determination) -> RenderableType:
         Text(""),
         Text("推理过程 Reasoning trace", style="bold"),
     ]
+    # a grid keeps a wrapped step indented under its number
+    trace = Table.grid(padding=(0, 1))
+    trace.add_column(justify="right", no_wrap=True)
+    trace.add_column(overflow="fold")
     for i, step in enumerate(d.trace, 1):
         facts = facts_text(step.facts)
-        lines.append(
+        trace.add_row(
+            Text(f"{i}."),
             Text(
-                f"{i:>3}. [{step.rule}] {step.title}\n"
-                f"     {step_target(step, names)}: {facts or '—'} → {step.effect}  ({', '.join(step.cites)})"
-            )
+                f"[{step.rule}] {step.title}\n"
+                f"{step_target(step, names)}: {facts or '—'} → {step.effect}  ({', '.join(step.cites)})"
+            ),
         )
-    lines.append(Text(""))
-    lines.append(Text(NOTICE, style="italic"))
-    return Group(table, *lines)
+    return Group(table, *lines, trace, Text(""), Text(NOTICE, style="italic"))
 
 
 def rules_table(pack: RulePack) -> RenderableType:
@@ -86,27 +89,38 @@ def effect_text(rule: Rule) -> str:
     if effect is True:
         return "publicize: true"
     fields = effect.model_dump(exclude_none=True, by_alias=True)
-    return f"{rule.effect_kind}: " + ", ".join(f"{k}={v}" for k, v in fields.items())
+
+    def show(value: object) -> str:
+        if isinstance(value, dict):
+            return "{" + ", ".join(f"{k}: {show(v)}" for k, v in value.items()) + "}"
+        if isinstance(value, (list, tuple)):
+            return "[" + ", ".join(show(v) for v in value) + "]"
+        return str(value)
+
+    return f"{rule.effect_kind}: " + ", ".join(f"{k}={show(v)}" for k, v in fields.items())
 
 
 def rule_text(rule: Rule, pack: RulePack) -> RenderableType:
-    lines = [
-        Text(f"{rule.id}  {rule.title}", style="bold"),
-        Text(f"依据 Basis: {rule.basis}"),
-        Text(
-            f"阶段 Stage: {rule.stage}    来源 Source: {rule.source.name}:{rule.line}"
-            + ("" if rule.verified else "    未核实 unverified citation")
-        ),
-        Text("引用 Cites:"),
-        *(
-            Text(f"  {c}: {pack.citations[c].paraphrase}" + ("" if pack.citations[c].verified else " (unverified)"))
-            for c in rule.cites
-        ),
-        Text("条件 When:"),
-        *(Text(f"  - {pattern_text(p)}") for p in rule.patterns),
-        Text(f"效果 Then: {effect_text(rule)}"),
+    """One rule as a two-column sheet: a wrapped value stays indented under its label."""
+    sheet = Table.grid(padding=(0, 2))
+    sheet.add_column(no_wrap=True)
+    sheet.add_column(overflow="fold")
+    cites = "\n".join(
+        f"{c}: {pack.citations[c].paraphrase}" + ("" if pack.citations[c].verified else " (unverified)")
+        for c in rule.cites
+    )
+    rows = [
+        ("依据 Basis", rule.basis),
+        ("阶段 Stage", rule.stage),
+        ("来源 Source", f"{rule.source.name}:{rule.line}"),
+        ("核实 Verified", "是 yes" if rule.verified else "否 no: cites a provision known only from secondary sources"),
+        ("引用 Cites", cites),
+        ("条件 When", "\n".join(f"- {pattern_text(p)}" for p in rule.patterns)),
+        ("效果 Then", effect_text(rule)),
     ]
-    return Group(*lines)
+    for name, value in rows:
+        sheet.add_row(Text(name), Text(value))
+    return Group(Text(f"{rule.id}  {rule.title}", style="bold"), sheet)
 
 
 def print_to(console: Console, renderable: RenderableType) -> None:
