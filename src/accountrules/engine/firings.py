@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from accountrules.errors import EvaluationError
 from accountrules.rulepack.policy import Policy
@@ -20,9 +19,12 @@ Matched = dict[str, dict[str, Any]]
 Getter = Callable[[Matched], Any]
 
 
-@dataclass(frozen=True, order=True)
-class Firing:
-    """One distinct effect of one rule. ``what`` is the effect's content beyond its target."""
+class Firing(NamedTuple):
+    """One distinct effect of one rule. ``what`` is the effect's content beyond its target.
+
+    Firings order by their key (rule, effect, target, content); two distinct firings never share a key, so the
+    trailing ``facts`` never decides an order.
+    """
 
     rule: str
     effect: str
@@ -31,11 +33,11 @@ class Firing:
     decision: str | None
     what: tuple[Any, ...]
     #: The facts the rule's conditions read, as sorted (name, value) pairs.
-    facts: tuple[tuple[str, Any], ...] = field(compare=False)
+    facts: tuple[tuple[str, Any], ...]
 
     @property
     def key(self) -> tuple[Any, ...]:
-        return (self.rule, self.effect, self.person, self.violation, self.decision, self.what)
+        return self[:6]
 
     def facts_dict(self) -> dict[str, Any]:
         return dict(self.facts)
@@ -107,6 +109,14 @@ class FiringBuilder:
         )
 
 
+def _first_facts(a: tuple[tuple[str, Any], ...], b: tuple[tuple[str, Any], ...]) -> bool:
+    """Whether facts ``a`` sort before ``b`` (values of one field may differ in type across matches)."""
+    try:
+        return a < b
+    except TypeError:
+        return repr(a) < repr(b)
+
+
 class Evaluation:
     """The matches of one stage of one case. Owned by the engine, filled by actions on whichever thread."""
 
@@ -135,7 +145,8 @@ class Evaluation:
                 firing = self.builders[rule_id].build(matched)
             except (KeyError, TypeError, ValueError) as exc:
                 raise EvaluationError(f"rule '{rule_id}' matched facts it cannot read: {exc!r}") from None
-            known = kept.get(firing.key)
-            if known is None or repr(firing.facts) < repr(known.facts):
-                kept[firing.key] = firing
-        return sorted(kept.values())
+            key = firing[:6]
+            known = kept.get(key)
+            if known is None or _first_facts(firing.facts, known.facts):
+                kept[key] = firing
+        return [kept[key] for key in sorted(kept)]
