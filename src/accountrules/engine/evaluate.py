@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from accountrules.engine.cache import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, DeterminationCache, FactPlan
 from accountrules.engine.durable import runtime_for
 from accountrules.engine.firings import Firing
 from accountrules.engine.flatten import Fact, fact_id, flatten
@@ -26,6 +28,9 @@ from accountrules.models import (
 from accountrules.rulepack.pack import RulePack, load_default, load_pack
 from accountrules.validation import parse_case, parse_case_text
 from accountrules.vocabulary import OrgMeasure, values
+
+if TYPE_CHECKING:
+    from accountrules.batch.records import RecordError
 
 CaseInput = Case | Mapping[str, Any] | str | bytes
 
@@ -53,6 +58,8 @@ class Engine:
         self.resolver = Resolver(pack.policy)
         self._runtime = runtime_for(pack)
         self._info = RulePackInfo(name=pack.name, version=pack.version, digest=pack.digest)
+        #: Determinations by canonical facts (`with_cache`); None evaluates every case.
+        self.cache: DeterminationCache | None = None
 
     @classmethod
     def default(cls) -> Engine:
@@ -86,6 +93,13 @@ class Engine:
     def evaluate_valid(self, case: Case) -> Determination:
         """`evaluate` for a case that has already been validated."""
         facts = flatten(case, self.policy)
+        if self.cache is not None:
+            canonical = self.cache.canonical(case, facts)
+            return self.cache.determine(case, canonical, lambda: self.evaluate_facts(case, facts))
+        return self.evaluate_facts(case, facts)
+
+    def evaluate_facts(self, case: Case, facts: list[Fact]) -> Determination:
+        """`evaluate_valid` from the case's flattened facts, never cached."""
         first = self.run_stage("facts", facts)
         findings = [f for f in first if f.effect == "finding"]
         adjustments = [f for f in first if f.effect in _ADJUSTMENTS]
@@ -267,3 +281,19 @@ class Engine:
             facts=f.facts_dict(),
             effect=effect,
         )
+
+    # ------------------------------------------------------------------------------------------------------
+
+    def with_cache(self, max_entries: int = DEFAULT_MAX_ENTRIES, max_bytes: int = DEFAULT_MAX_BYTES) -> Engine:
+        """This engine with its own bounded cache of determinations by canonical facts (`engine.cache`)."""
+        cached = copy.copy(self)
+        cached.cache = DeterminationCache(FactPlan.for_pack(self.pack), max_entries=max_entries, max_bytes=max_bytes)
+        return cached
+
+    def evaluate_many(
+        self, cases: Iterable[CaseInput], workers: int = 0, **options: Any
+    ) -> Iterator[Determination | RecordError]:
+        """Evaluate ``cases`` in order, in ``workers`` processes; see `accountrules.batch.evaluate_many`."""
+        from accountrules.batch import evaluate_many
+
+        return evaluate_many(self, cases, workers=workers, **options)

@@ -1,0 +1,98 @@
+"""`evaluate_many` and the stream of results behind it and behind `check_consistency`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from accountrules.batch.pool import Pool
+from accountrules.batch.records import Record, RecordError, given_records
+from accountrules.batch.worker import EngineSpec, Hook, Mode, Processor
+from accountrules.engine.cache import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES
+from accountrules.engine.evaluate import Engine
+from accountrules.models import Determination
+from accountrules.rulepack.pack import default_pack_path
+
+EngineLike = Engine | str | Path | None
+
+
+def engine_of(engine: EngineLike) -> Engine:
+    """An `Engine` from an engine, a rule pack directory, or None for the default pack."""
+    if isinstance(engine, Engine):
+        return engine
+    return Engine.default() if engine is None else Engine.from_path(engine)
+
+
+def _spec(engine: Engine, cache_entries: int, cache_bytes: int) -> EngineSpec:
+    path = engine.pack.path
+    default = path.resolve() == default_pack_path().resolve()
+    return EngineSpec(None if default else str(path), engine.pack.digest, cache_entries, cache_bytes)
+
+
+def stream(
+    engine: EngineLike,
+    cases: Iterable[Any],
+    *,
+    mode: Mode,
+    workers: int = 0,
+    cache_entries: int = DEFAULT_MAX_ENTRIES,
+    cache_bytes: int = DEFAULT_MAX_BYTES,
+    chunk_size: int = 32,
+    window: int = 0,
+    progress: Callable[[int], None] | None = None,
+    hook: Hook | None = None,
+) -> Iterator[tuple[Record, bool, Any]]:
+    """``(record, ok, result or RecordError)`` for every record of ``cases``, in order."""
+    built = engine_of(engine)
+    records = given_records(cases)
+    if workers <= 0:
+        local = built if built.cache is not None or cache_entries <= 0 else built.with_cache(cache_entries, cache_bytes)
+        processor = Processor(local, mode, hook)
+        for count, record in enumerate(records, 1):
+            ok, value = processor.process(record)
+            yield record, ok, value
+            if progress is not None:
+                progress(count)
+        return
+    pool = Pool(
+        _spec(built, cache_entries, cache_bytes),
+        workers,
+        mode,
+        chunk_size=chunk_size,
+        window=window,
+        hook=hook,
+        progress=progress,
+    )
+    if mode == "model":
+        for record, ok, value in pool.run(records):
+            yield record, ok, Determination.model_validate_json(value) if ok else value
+    else:
+        yield from pool.run(records)
+
+
+def evaluate_many(
+    engine: EngineLike,
+    cases: Iterable[Any],
+    workers: int = 0,
+    *,
+    as_json: bool = False,
+    **options: Any,
+) -> Iterator[Any]:
+    """Evaluate ``cases`` in order: one result per case, a `Determination` (or, with ``as_json``, its compact
+    JSON as UTF-8 bytes) or a `RecordError` for a case that could not be evaluated.
+
+    Args:
+        engine: an `Engine`, a rule pack directory, or None for the default pack.
+        cases: `Case`s, objects, JSON texts, or the `Record`s of `open_source` (whose line or index numbers the
+            errors then carry); read lazily, never all at once.
+        workers: 0 evaluates in this process; N > 0 in N supervised worker processes, so that a crash of the
+            rule engine on one case costs that case only.
+        options: ``cache_entries`` and ``cache_bytes`` bound each process's cache of determinations (0 entries:
+            no cache); ``chunk_size``, ``window`` and ``progress`` (called with the count of results so far).
+    """
+    for _, _, value in stream(engine, cases, mode="json" if as_json else "model", workers=workers, **options):
+        yield value
+
+
+__all__ = ["EngineLike", "RecordError", "engine_of", "evaluate_many", "stream"]

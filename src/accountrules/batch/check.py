@@ -1,0 +1,485 @@
+"""Consistency of historical decisions: the recorded outcomes of an archive against what the rules recommend.
+
+For every case with a ``recorded`` outcome:
+
+- each recorded person is ``within`` the forms the rules accept (`recommended_band`), ``too_lenient`` below
+  them, ``too_harsh`` above them, or ``undetermined`` when the facts on file do not let the rules decide;
+- each leader the rules hold responsible (a leader, unit or decision finding at form 1 or more) whom the record
+  leaves out is an *omitted leader*: 一案双查 not carried through;
+- like cases, those whose facts the rules cannot tell apart (the same cache signature), are grouped, and a group
+  whose like people (the same facts, up to ids) were recorded with different forms is *inconsistent*, the
+  largest spread of forms first.
+
+`check_consistency` returns a `ConsistencyReport`; its JSON (``accountrules check --json``) follows the model's
+JSON Schema, ``accountrules schema``-style: ``ConsistencyReport.model_json_schema()``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from accountrules.engine.cache import Canonical
+from accountrules.models import Case, Determination, PersonResult, RulePackInfo
+
+Verdict = Literal["within", "too_lenient", "too_harsh", "undetermined"]
+VERDICTS: tuple[Verdict, ...] = ("within", "too_lenient", "too_harsh", "undetermined")
+
+SCHEMA_ID = "accountrules.check/1"
+#: Like cases listed per group and per recorded form.
+EXAMPLES = 5
+
+
+def recommended_band(result: PersonResult) -> tuple[int, int] | None:
+    """The forms the rules accept for a person: their range, or the one form a deciding modifier placed them
+    at (从重 and 顶格 the top, 从轻 the bottom, 加重, 减轻 and 免予问责 a form outside the range); None for an
+    undetermined person."""
+    if result.form is None or result.range is None:
+        return None
+    if result.modifiers:
+        return (result.form, result.form)
+    lo, hi = result.range
+    return (min(lo, result.form), max(hi, result.form))
+
+
+def deviation(recorded: int, band: tuple[int, int]) -> int:
+    """How many forms the record lies below (negative) or above (positive) the band; 0 within it."""
+    lo, hi = band
+    return recorded - lo if recorded < lo else recorded - hi if recorded > hi else 0
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The report (its JSON Schema documents ``--json``)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Step(_Model):
+    """One step of the reasoning trace about a person (SPEC §5 ``trace``)."""
+
+    rule: str
+    title: str
+    cites: list[str]
+    violation: str | None
+    facts: dict[str, Any]
+    effect: str
+
+
+class PersonCheck(_Model):
+    """One recorded person against the rules."""
+
+    case_id: str
+    person: str
+    name: str
+    roles: list[str]
+    verdict: Verdict
+    recorded_form: int
+    recorded_measure: str | None
+    recommended_form: int | None = Field(description="the form the rules recommend; null when undetermined")
+    recommended_measure: str | None
+    range: tuple[int, int] | None = Field(description="the rules' range of forms for the person's finding")
+    band: tuple[int, int] | None = Field(
+        description="the forms the rules accept: the range, or the one form a modifier placed them at"
+    )
+    deviation: int = Field(description="forms below (negative) or above (positive) the band; 0 within")
+    responsibility: str
+    modifier: str | None
+    rules: list[str] = Field(description="the rules that decided: the finding rules, then the deciding modifier's")
+    trace: list[Step] = Field(default_factory=list, description="the trace steps about this person (flagged people)")
+
+
+class OmittedLeader(_Model):
+    """A leader the rules hold responsible whom the record leaves out (一案双查 not carried through)."""
+
+    case_id: str
+    person: str
+    name: str
+    roles: list[str]
+    responsibility: str
+    recommended_form: int
+    recommended_measure: str | None
+    rules: list[str]
+    trace: list[Step] = Field(default_factory=list)
+
+
+class Slot(_Model):
+    """Like people of a group of like cases: the same facts up to ids."""
+
+    roles: list[str]
+    offender: bool
+    people: int = Field(description="recorded people of this kind across the group")
+    forms: dict[str, int] = Field(description="recorded form → how many people")
+    examples: dict[str, list[str]] = Field(description="recorded form → some case ids")
+    spread: int
+
+
+class Group(_Model):
+    """Like cases (the rules see the same facts) whose like people were recorded with different forms."""
+
+    signature: str
+    cases: int
+    spread: int = Field(description="the largest difference between two recorded forms of like people")
+    slots: list[Slot]
+    case_ids: list[str] = Field(description=f"the first {EXAMPLES * 4} case ids of the group")
+
+
+class Tally(_Model):
+    """Verdicts for one value of a dimension (a year, a unit level, a violation kind)."""
+
+    key: str
+    cases: int = 0
+    people: int = 0
+    within: int = 0
+    too_lenient: int = 0
+    too_harsh: int = 0
+    undetermined: int = 0
+    omitted: int = 0
+
+
+class BadRecord(_Model):
+    line: int | None = None
+    index: int | None = None
+    case_id: str | None
+    error: str
+
+
+class Summary(_Model):
+    records: int = Field(description="records read, bad ones included")
+    bad_records: int
+    cases: int = Field(description="valid cases")
+    cases_with_record: int = Field(description="valid cases with a recorded outcome (only these are checked)")
+    people_checked: int
+    within: int
+    too_lenient: int
+    too_harsh: int
+    undetermined: int
+    omitted_leaders: int
+    like_case_groups: int = Field(description="groups of two or more like cases, or of like people in one case")
+    inconsistent_groups: int
+    incomplete_dual_investigation: int = Field(description="checked cases where a linked leader has nothing on file")
+    score: float = Field(
+        description="per cent of checked people and responsible leaders whose record agrees with the rules: "
+        "within / (within + too_lenient + too_harsh + omitted_leaders)"
+    )
+    inconsistent: bool = Field(description="any too_lenient, too_harsh, omitted leader or inconsistent group")
+
+
+class ConsistencyReport(_Model):
+    """What ``accountrules check`` finds (its ``--json``)."""
+
+    schema_id: Literal["accountrules.check/1"] = Field("accountrules.check/1", alias="schema")
+    rulepack: RulePackInfo
+    summary: Summary
+    by_year: list[Tally]
+    by_unit_level: list[Tally]
+    by_violation_kind: list[Tally]
+    deviations: dict[str, int] = Field(description="deviation (forms from the band) → recorded people")
+    flagged: list[PersonCheck] = Field(description="too_lenient, too_harsh and undetermined people, by case")
+    within: list[PersonCheck] = Field(default_factory=list, description="people within the band (with --all)")
+    omitted_leaders: list[OmittedLeader]
+    groups: list[Group] = Field(description="inconsistent groups of like cases, largest spread first")
+    bad_records: list[BadRecord]
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return self.model_dump_json(indent=indent, by_alias=True)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# One case
+
+
+@dataclass
+class CaseCheck:
+    """What one case contributes to the report (small: this is what a worker sends back)."""
+
+    case_id: str
+    title: str
+    unit: str
+    unit_level: str
+    year: str
+    kinds: list[str]
+    signature: str
+    recorded: bool
+    complete: bool
+    people: list[PersonCheck] = field(default_factory=list)
+    omitted: list[OmittedLeader] = field(default_factory=list)
+    #: class → (roles, offender, [(person, recorded form)])
+    slots: dict[int, tuple[list[str], bool, list[int]]] = field(default_factory=dict)
+
+
+def _steps(determination: Determination, person: str) -> list[Step]:
+    return [
+        Step(
+            rule=s.rule,
+            title=s.title,
+            cites=list(s.cites),
+            violation=s.violation,
+            facts=dict(s.facts),
+            effect=s.effect,
+        )
+        for s in determination.trace
+        if s.person == person
+    ]
+
+
+def _rules(result: PersonResult) -> list[str]:
+    return [*result.findings, *(m.rule for m in result.modifiers if m.rule not in result.findings)]
+
+
+def examine_case(case: Case, determination: Determination, canonical: Canonical) -> CaseCheck:
+    """Judge one case's record against its determination."""
+    results = {r.person: r for r in determination.people}
+    people = {p.id: p for p in case.people}
+    offenders = {pid for v in case.violations for pid in v.offenders}
+    check = CaseCheck(
+        case_id=case.case_id,
+        title=case.title,
+        unit=case.unit.name,
+        unit_level=case.unit.level,
+        year=str(case.decided_on.year) if case.decided_on else "unknown",
+        kinds=sorted({v.kind for v in case.violations}),
+        signature=canonical.signature,
+        recorded=bool(case.recorded),
+        complete=determination.dual_investigation.complete,
+    )
+    if not case.recorded:
+        return check
+    for pid in sorted(case.recorded):
+        recorded = case.recorded[pid]
+        result = results.get(pid)
+        band: tuple[int, int] | None
+        form: int | None
+        measure: str | None
+        rng: tuple[int, int] | None
+        modifier: str | None
+        rules: list[str]
+        if result is None:  # no finding at all: the rules hold them not responsible
+            band, form, measure, responsibility, modifier, rules, rng = (0, 0), 0, "none", "none", None, [], (0, 0)
+        else:
+            band, form, measure = recommended_band(result), result.form, result.measure
+            responsibility, rules, rng = result.responsibility, _rules(result), result.range
+            modifier = result.modifiers[0].kind if result.modifiers else None
+        if band is None:
+            verdict: Verdict = "undetermined"
+            off = 0
+        else:
+            off = deviation(recorded.form, band)
+            verdict = "within" if off == 0 else "too_lenient" if off < 0 else "too_harsh"
+        person = people[pid]
+        check.people.append(
+            PersonCheck(
+                case_id=case.case_id,
+                person=pid,
+                name=person.name,
+                roles=list(person.roles),
+                verdict=verdict,
+                recorded_form=recorded.form,
+                recorded_measure=recorded.measure,
+                recommended_form=form,
+                recommended_measure=measure,
+                range=rng,
+                band=band,
+                deviation=off,
+                responsibility=responsibility,
+                modifier=modifier,
+                rules=rules,
+                trace=_steps(determination, pid) if verdict != "within" else [],
+            )
+        )
+        cls = canonical.classes[pid]
+        slot = check.slots.setdefault(cls, (list(person.roles), pid in offenders, []))
+        slot[2].append(recorded.form)
+    examined = set(determination.dual_investigation.examined)
+    for result in determination.people:
+        pid = result.person
+        if pid in examined and pid not in case.recorded and result.form is not None and result.form >= 1:
+            check.omitted.append(
+                OmittedLeader(
+                    case_id=case.case_id,
+                    person=pid,
+                    name=people[pid].name,
+                    roles=list(people[pid].roles),
+                    responsibility=result.responsibility,
+                    recommended_form=result.form,
+                    recommended_measure=result.measure,
+                    rules=_rules(result),
+                    trace=_steps(determination, pid),
+                )
+            )
+    return check
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The whole archive
+
+
+@dataclass
+class _GroupState:
+    cases: int = 0
+    case_ids: list[str] = field(default_factory=list)
+    #: class → roles, offender, form → count, form → example case ids
+    slots: dict[int, tuple[list[str], bool, Counter[int], dict[int, list[str]]]] = field(default_factory=dict)
+
+
+class Accumulator:
+    """Adds up `CaseCheck`s and bad records into a `ConsistencyReport`, holding only what the report shows."""
+
+    def __init__(self, rulepack: RulePackInfo, keep_within: bool = False) -> None:
+        self.rulepack = rulepack
+        self.keep_within = keep_within
+        self.records = 0
+        self.cases = 0
+        self.with_record = 0
+        self.incomplete = 0
+        self.verdicts: Counter[str] = Counter()
+        self.deviations: Counter[int] = Counter()
+        self.flagged: list[PersonCheck] = []
+        self.within: list[PersonCheck] = []
+        self.omitted: list[OmittedLeader] = []
+        self.bad: list[BadRecord] = []
+        self.groups: dict[str, _GroupState] = {}
+        self.tallies: dict[str, dict[str, dict[str, int]]] = {"year": {}, "level": {}, "kind": {}}
+
+    def add_bad(self, position: str, number: int, case_id: str | None, error: str) -> None:
+        self.records += 1
+        self.bad.append(BadRecord(**{position: number}, case_id=case_id, error=error))
+
+    def add(self, check: CaseCheck) -> None:
+        self.records += 1
+        self.cases += 1
+        if not check.recorded:
+            return
+        self.with_record += 1
+        if not check.complete:
+            self.incomplete += 1
+        counts: Counter[str] = Counter(p.verdict for p in check.people)
+        for person in check.people:
+            self.verdicts[person.verdict] += 1
+            if person.verdict != "undetermined":
+                self.deviations[person.deviation] += 1
+            if person.verdict == "within":
+                if self.keep_within:
+                    self.within.append(person)
+            else:
+                self.flagged.append(person)
+        self.omitted.extend(check.omitted)
+        for dimension, keys in (("year", [check.year]), ("level", [check.unit_level]), ("kind", check.kinds)):
+            for key in keys:
+                tally = self.tallies[dimension].setdefault(key, Counter())
+                tally["cases"] += 1
+                tally["people"] += len(check.people)
+                for verdict, n in counts.items():
+                    tally[verdict] += n
+                tally["omitted"] += len(check.omitted)
+        group = self.groups.setdefault(check.signature, _GroupState())
+        group.cases += 1
+        if len(group.case_ids) < EXAMPLES * 4:
+            group.case_ids.append(check.case_id)
+        for cls, (roles, offender, forms) in check.slots.items():
+            slot = group.slots.setdefault(cls, (roles, offender, Counter(), {}))
+            for form in forms:
+                slot[2][form] += 1
+                examples = slot[3].setdefault(form, [])
+                if len(examples) < EXAMPLES and check.case_id not in examples:
+                    examples.append(check.case_id)
+
+    def report(self) -> ConsistencyReport:
+        groups = []
+        like = 0
+        for signature, state in self.groups.items():
+            slots = []
+            for cls in sorted(state.slots):
+                roles, offender, forms, examples = state.slots[cls]
+                slots.append(
+                    Slot(
+                        roles=roles,
+                        offender=offender,
+                        people=sum(forms.values()),
+                        forms={str(f): n for f, n in sorted(forms.items())},
+                        examples={str(f): examples[f] for f in sorted(examples)},
+                        spread=max(forms) - min(forms),
+                    )
+                )
+            if state.cases > 1 or any(s.people > 1 for s in slots):
+                like += 1
+            spread = max((s.spread for s in slots), default=0)
+            if spread > 0:
+                groups.append(
+                    Group(
+                        signature=signature,
+                        cases=state.cases,
+                        spread=spread,
+                        slots=[s for s in slots if s.spread > 0],
+                        case_ids=state.case_ids,
+                    )
+                )
+        groups.sort(key=lambda g: (-g.spread, -g.cases, g.signature))
+        v = self.verdicts
+        judged = v["within"] + v["too_lenient"] + v["too_harsh"] + len(self.omitted)
+        summary = Summary(
+            records=self.records,
+            bad_records=len(self.bad),
+            cases=self.cases,
+            cases_with_record=self.with_record,
+            people_checked=sum(v.values()),
+            within=v["within"],
+            too_lenient=v["too_lenient"],
+            too_harsh=v["too_harsh"],
+            undetermined=v["undetermined"],
+            omitted_leaders=len(self.omitted),
+            like_case_groups=like,
+            inconsistent_groups=len(groups),
+            incomplete_dual_investigation=self.incomplete,
+            score=round(100 * v["within"] / judged, 1) if judged else 100.0,
+            inconsistent=bool(v["too_lenient"] or v["too_harsh"] or self.omitted or groups),
+        )
+        return ConsistencyReport(
+            rulepack=self.rulepack,
+            summary=summary,
+            by_year=self._tallies("year"),
+            by_unit_level=self._tallies("level"),
+            by_violation_kind=self._tallies("kind"),
+            deviations={str(k): self.deviations[k] for k in sorted(self.deviations)},
+            flagged=self.flagged,
+            within=self.within,
+            omitted_leaders=self.omitted,
+            groups=groups,
+            bad_records=self.bad,
+        )
+
+    def _tallies(self, dimension: str) -> list[Tally]:
+        return [Tally(key=key, **counts) for key, counts in sorted(self.tallies[dimension].items())]
+
+
+def check_consistency(
+    cases: Iterable[Any],
+    engine: Any = None,
+    *,
+    workers: int = 0,
+    keep_within: bool = False,
+    progress: Callable[[int], None] | None = None,
+    **options: Any,
+) -> ConsistencyReport:
+    """Check the recorded outcomes of ``cases`` (cases, objects, JSON text or `Record`s from
+    `accountrules.batch.open_source`) against ``engine`` (an `Engine`, a rule pack directory, or None for the
+    default pack). Bad records are reported in the result, never raised.
+    """
+    from accountrules.batch.api import engine_of, stream
+
+    built = engine_of(engine)
+    info = RulePackInfo(name=built.pack.name, version=built.pack.version, digest=built.pack.digest)
+    accumulator = Accumulator(info, keep_within=keep_within)
+    for record, ok, value in stream(built, cases, mode="check", workers=workers, progress=progress, **options):
+        if ok:
+            accumulator.add(value)
+        else:
+            accumulator.add_bad(record.position, record.number, value.case_id, value.error)
+    return accumulator.report()

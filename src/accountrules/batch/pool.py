@@ -1,0 +1,228 @@
+"""Supervised worker processes that evaluate a stream of records and give the results back in input order.
+
+- Workers are started with the ``forkserver`` method (``spawn`` where there is none), never ``fork``: the
+  calling process may hold a durable_rules Host, whose threads a fork would copy in a broken state.
+- Records go out in chunks, at most ``window`` records are read ahead of the oldest unanswered one, and
+  results are handed on as soon as every earlier record has been: memory stays flat whatever the archive's size.
+- A worker that dies (a crash in the C engine kills the process) takes its chunk with it. Every record of
+  that chunk that had no result gets one strike and is run again alone in a fresh worker; a record that
+  kills a worker a second time is set aside as an error record. No record is lost or answered twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import multiprocessing.connection
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from accountrules.batch.records import Record, RecordError
+from accountrules.batch.worker import EngineSpec, Hook, Mode, worker_main
+from accountrules.errors import EvaluationError
+
+#: A record that has killed this many workers is set aside.
+STRIKES = 2
+#: Workers in a row that die before they are ready before the run gives up.
+START_FAILURES = 3
+#: How long a stopping worker may take to exit before it is terminated.
+STOP_SECONDS = 5.0
+
+
+def start_method() -> str:
+    methods = multiprocessing.get_all_start_methods()
+    return "forkserver" if "forkserver" in methods else "spawn"
+
+
+@dataclass
+class _Pending:
+    record: Record
+    strikes: int = 0
+    result: tuple[bool, Any] | None = None
+
+
+@dataclass
+class _Worker:
+    process: Any
+    conn: multiprocessing.connection.Connection
+    ready: bool = False
+    chunk: list[int] | None = None
+    chunk_id: int = -1
+
+
+@dataclass
+class Pool:
+    """Evaluates records in ``workers`` processes; `run` yields ``(record, ok, value)`` in input order."""
+
+    spec: EngineSpec
+    workers: int
+    mode: Mode
+    chunk_size: int = 32
+    window: int = 0
+    hook: Hook | None = None
+    #: Called with the number of records handed on so far, after each batch of them.
+    progress: Callable[[int], None] | None = None
+    restarts: int = 0
+    _workers: list[_Worker] = field(default_factory=list)
+    _next_chunk: int = 0
+
+    def __post_init__(self) -> None:
+        if self.workers < 1:
+            raise ValueError("a pool needs at least one worker")
+        self.window = self.window or max(self.workers * self.chunk_size * 4, 64)
+        method = start_method()
+        self._context = multiprocessing.get_context(method)
+        if method == "forkserver":
+            self._context.set_forkserver_preload(["accountrules.batch.worker"])
+
+    # -- workers ---------------------------------------------------------------------------------------------
+
+    def _start(self) -> _Worker:
+        parent, child = self._context.Pipe(duplex=True)
+        process = self._context.Process(  # type: ignore[attr-defined]
+            target=worker_main, args=(child, self.spec, self.mode, self.hook), daemon=True, name="accountrules-worker"
+        )
+        process.start()
+        child.close()
+        worker = _Worker(process, parent)
+        self._workers.append(worker)
+        return worker
+
+    def _stop_all(self) -> None:
+        for worker in self._workers:
+            with contextlib.suppress(OSError, ValueError):  # already gone
+                worker.conn.send(None)
+        for worker in self._workers:
+            worker.process.join(STOP_SECONDS)
+            if worker.process.is_alive():
+                worker.process.terminate()
+                worker.process.join(STOP_SECONDS)
+            worker.conn.close()
+        self._workers.clear()
+
+    # -- the run -----------------------------------------------------------------------------------------------
+
+    def run(self, records: Iterable[Record]) -> Iterator[tuple[Record, bool, Any]]:
+        source = iter(records)
+        pending: dict[int, _Pending] = {}
+        queue: deque[list[int]] = deque()
+        read = emitted = 0
+        exhausted = False
+        start_failures = 0
+        try:
+            for _ in range(self.workers):
+                self._start()
+            while True:
+                # read ahead, within the window
+                while not exhausted and read - emitted < self.window and len(queue) < 2 * self.workers:
+                    chunk: list[int] = []
+                    while len(chunk) < self.chunk_size and read - emitted < self.window:
+                        record = next(source, None)
+                        if record is None:
+                            exhausted = True
+                            break
+                        pending[read] = _Pending(record)
+                        chunk.append(read)
+                        read += 1
+                    if chunk:
+                        queue.append(chunk)
+                # hand out work
+                for worker in self._workers:
+                    if worker.ready and worker.chunk is None and queue:
+                        self._send(worker, queue.popleft(), pending)
+                # hand on what is finished, in order
+                handed = emitted
+                while emitted < read and pending[emitted].result is not None:
+                    item = pending.pop(emitted)
+                    assert item.result is not None
+                    emitted += 1
+                    yield item.record, item.result[0], item.result[1]
+                if emitted != handed and self.progress is not None:
+                    self.progress(emitted)
+                if exhausted and emitted == read:
+                    return
+                # wait for answers or deaths
+                waitables: list[Any] = []
+                for worker in self._workers:
+                    waitables += [worker.conn, worker.process.sentinel]
+                ready = multiprocessing.connection.wait(waitables)
+                for worker in list(self._workers):
+                    if worker.conn in ready:
+                        try:
+                            while worker.conn.poll():
+                                self._receive(worker, worker.conn.recv(), pending)
+                        except (EOFError, OSError):
+                            pass  # the worker is gone; its sentinel says so
+                    if worker.process.sentinel in ready or not worker.process.is_alive():
+                        worker.process.join()
+                        if not worker.ready:
+                            start_failures += 1
+                            if start_failures >= START_FAILURES:
+                                raise EvaluationError(
+                                    f"the worker processes could not start (exit code {worker.process.exitcode}). "
+                                    "A script that starts them must guard its entry point with "
+                                    "`if __name__ == '__main__':`; workers=0 evaluates in this process"
+                                )
+                        else:
+                            start_failures = 0
+                        self._buried(worker, pending, queue)
+                        self._workers.remove(worker)
+                        worker.conn.close()
+                        self.restarts += 1
+                        self._start()
+        finally:
+            self._stop_all()
+
+    def _send(self, worker: _Worker, chunk: list[int], pending: dict[int, _Pending]) -> None:
+        worker.chunk = chunk
+        worker.chunk_id = self._next_chunk
+        self._next_chunk += 1
+        worker.conn.send((worker.chunk_id, [pending[seq].record for seq in chunk]))
+
+    def _receive(self, worker: _Worker, message: Any, pending: dict[int, _Pending]) -> None:
+        head = message[0]
+        if head == "ready":
+            worker.ready = True
+            return
+        if head == "failed":
+            from accountrules.errors import AccountRulesError
+
+            raise AccountRulesError(f"a worker could not build its engine: {message[1]}")
+        chunk_id, results = message
+        if worker.chunk is None or chunk_id != worker.chunk_id:
+            return
+        for seq, result in zip(worker.chunk, results, strict=True):
+            item = pending.get(seq)
+            if item is not None and item.result is None:
+                item.result = result
+        worker.chunk = None
+
+    def _buried(self, worker: _Worker, pending: dict[int, _Pending], queue: deque[list[int]]) -> None:
+        """Account for the chunk a dead worker held: strike its unanswered records, rerun them one by one."""
+        if worker.chunk is None:
+            return
+        code = worker.process.exitcode
+        rerun: list[list[int]] = []
+        for seq in worker.chunk:
+            item = pending.get(seq)
+            if item is None or item.result is not None:
+                continue
+            item.strikes += 1
+            if item.strikes >= STRIKES:
+                record = item.record
+                item.result = (
+                    False,
+                    RecordError(
+                        record.number,
+                        record.position,
+                        None,
+                        f"the rule engine crashed {item.strikes} times on this record (worker exit code {code}); "
+                        "it was set aside",
+                    ),
+                )
+            else:
+                rerun.append([seq])
+        queue.extendleft(reversed(rerun))
+        worker.chunk = None

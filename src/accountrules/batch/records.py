@@ -1,0 +1,261 @@
+"""Reading archives record by record (JSON lines, a JSON array, gzip) and the error record of a bad one.
+
+Nothing here holds more than one record (at most `MAX_CASE_BYTES`) in memory at a time, whatever the size of
+the file.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from accountrules.validation import MAX_CASE_BYTES
+
+Position = Literal["line", "index"]
+_READ = 1 << 16
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+@dataclass(frozen=True)
+class Record:
+    """One record of an archive: where it is (line from 1, or index from 0 in a JSON array) and its text.
+
+    ``payload`` is what the record holds (JSON text, or a case given as an object); ``problem`` is set, and
+    the payload empty, for a record that could not even be read whole.
+    """
+
+    number: int
+    position: Position
+    payload: Any
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordError:
+    """A record that could not be evaluated: SPEC §7's ``{"line": N, "case_id": …, "error": "…"}``."""
+
+    number: int
+    position: Position
+    case_id: str | None
+    error: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {self.position: self.number, "case_id": self.case_id, "error": self.error}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False)
+
+    def __str__(self) -> str:
+        where = f"line {self.number}" if self.position == "line" else f"index {self.number}"
+        case = f" (case {self.case_id})" if self.case_id else ""
+        return f"{where}{case}: {self.error}"
+
+
+def too_long(number: int, position: Position) -> Record:
+    return Record(
+        number,
+        position,
+        b"",
+        f"the record is larger than {MAX_CASE_BYTES // 1024 // 1024} MB, the most one case may take; "
+        "check that records are separated as the format requires",
+    )
+
+
+class Source:
+    """An archive opened for reading: iterate for its records; ``done``/``size`` tell how far it has got (bytes
+    of the file as stored, compressed or not; ``size`` is None when unknown, as for stdin)."""
+
+    def __init__(self, name: str, raw: IO[bytes], stream: IO[bytes], array: bool, size: int | None) -> None:
+        self.name = name
+        self._raw = raw
+        self._stream = stream
+        self.array = array
+        self.size = size
+
+    @property
+    def done(self) -> int:
+        try:
+            return self._raw.tell()
+        except (OSError, ValueError):
+            return 0
+
+    def __iter__(self) -> Iterator[Record]:
+        return json_array_records(self._stream) if self.array else jsonl_records(self._stream)
+
+    def close(self) -> None:
+        if self._stream is not self._raw:
+            self._stream.close()
+        if self._raw is not sys.stdin.buffer:
+            self._raw.close()
+
+    def __enter__(self) -> Source:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_source(name: str | Path, stdin: IO[bytes] | None = None) -> Source:
+    """Open an archive by its name: ``.json`` is a JSON array, ``.jsonl``/``.ndjson`` (or any other name) JSON
+    lines, ``.gz`` either of them compressed; ``-`` reads JSON lines (gzip or not) from stdin.
+
+    Raises:
+        FileNotFoundError, IsADirectoryError, PermissionError: as ``open`` does.
+    """
+    text = str(name)
+    if text == "-":
+        given: Any = stdin if stdin is not None else sys.stdin.buffer
+        buffered: Any = given if isinstance(given, io.BufferedReader) else io.BufferedReader(given)
+        compressed = buffered.peek(2)[:2] == _GZIP_MAGIC
+        stream: Any = gzip.GzipFile(fileobj=buffered, mode="rb") if compressed else buffered
+        return Source("<stdin>", buffered, stream, False, None)
+    path = Path(text)
+    raw: Any = path.open("rb")
+    size = path.stat().st_size if path.is_file() else None
+    lower = path.name.lower()
+    compressed = lower.endswith(".gz")
+    stem = lower[: -len(".gz")] if compressed else lower
+    stream = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw
+    return Source(text, raw, stream, stem.endswith(".json"), size)
+
+
+def jsonl_records(stream: IO[bytes]) -> Iterator[Record]:
+    """One record per non-blank line, numbered from 1 (blank lines count but are not records)."""
+    number = 0
+    while True:
+        line = stream.readline(MAX_CASE_BYTES + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > MAX_CASE_BYTES and not line.endswith(b"\n"):
+            while line and not line.endswith(b"\n"):  # skip the rest of the line, a piece at a time
+                line = stream.readline(_READ)
+            yield too_long(number, "line")
+            continue
+        if line.strip():
+            yield Record(number, "line", line)
+
+
+_SIGNIFICANT = re.compile(rb'["\\{}\[\],]')
+_IN_STRING = re.compile(rb'["\\]')
+_SPACE = b" \t\r\n"
+
+
+def json_array_records(stream: IO[bytes]) -> Iterator[Record]:
+    """The elements of a top-level JSON array, numbered from 0, each as its own JSON text.
+
+    The array is scanned for its top-level commas only; each element is parsed (and any error in it reported)
+    by whoever evaluates it, so one malformed element costs only itself.
+    """
+    scanner = _ArrayScanner(stream)
+    yield from scanner.records()
+
+
+class _ArrayScanner:
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
+        self.buffer = b""
+        self.eof = False
+
+    def _more(self) -> bool:
+        if self.eof:
+            return False
+        chunk = self.stream.read(_READ)
+        if not chunk:
+            self.eof = True
+            return False
+        self.buffer += chunk
+        return True
+
+    def _skip_space(self, pos: int) -> int:
+        while True:
+            while pos < len(self.buffer) and self.buffer[pos] in _SPACE:
+                pos += 1
+            if pos < len(self.buffer) or not self._more():
+                return pos
+
+    def records(self) -> Iterator[Record]:
+        pos = self._skip_space(0)
+        if self.buffer[pos : pos + 3] == b"\xef\xbb\xbf":
+            pos = self._skip_space(pos + 3)
+        if pos >= len(self.buffer) or self.buffer[pos : pos + 1] != b"[":
+            found = self.buffer[pos : pos + 20].decode("utf-8", "replace") or "nothing"
+            yield Record(
+                0, "index", b"", f"a .json archive holds one JSON array of cases; found {found!r} at its start"
+            )
+            return
+        pos = self._skip_space(pos + 1)
+        index = 0
+        if self.buffer[pos : pos + 1] == b"]":
+            return
+        while True:
+            end, closed, oversize = self._element_end(pos)
+            element = b"" if oversize else self.buffer[pos:end]
+            if oversize:
+                yield too_long(index, "index")
+            elif element.strip():
+                yield Record(index, "index", element)
+            else:
+                yield Record(index, "index", b"", "an empty element in the array (two commas in a row?)")
+            index += 1
+            self.buffer = self.buffer[end + 1 :]
+            if closed != b",":  # the closing bracket, or the end of the input (a missing bracket is forgiven)
+                return
+            pos = self._skip_space(0)
+
+    def _element_end(self, start: int) -> tuple[int, bytes | None, bool]:
+        """Where the element that starts at ``start`` ends (the index of the comma or bracket after it), the
+        byte found there (None at the end of the input) and whether it was too large to keep."""
+        depth = 0
+        pos = start
+        in_string = False
+        oversize = False
+        while True:
+            pattern = _IN_STRING if in_string else _SIGNIFICANT
+            match = pattern.search(self.buffer, pos)
+            if match is None:
+                if len(self.buffer) - start > MAX_CASE_BYTES:
+                    oversize = True
+                    self.buffer = self.buffer[-1:] if in_string and self.buffer.endswith(b"\\") else b""
+                    start = pos = 0
+                else:
+                    pos = len(self.buffer)
+                if not self._more():
+                    return len(self.buffer), None, oversize
+                continue
+            char = match.group()
+            pos = match.end()
+            if in_string:
+                if char == b"\\":
+                    if pos >= len(self.buffer) and not self._more():
+                        return len(self.buffer), None, oversize
+                    pos += 1
+                else:
+                    in_string = False
+            elif char == b'"':
+                in_string = True
+            elif char in (b"{", b"["):
+                depth += 1
+            elif char in (b"}", b"]") and depth > 0:
+                depth -= 1
+            elif depth == 0:  # a comma or the closing bracket of the array
+                return match.start(), char, oversize
+
+
+def given_records(items: Iterable[Any]) -> Iterator[Record]:
+    """Records for cases given in Python (a `Case`, an object, JSON text or `Record`s), numbered by index."""
+    for index, item in enumerate(items):
+        yield item if isinstance(item, Record) else Record(index, "index", item)
+
+
+def write_lines(lines: Iterable[bytes], out: IO[bytes]) -> None:
+    for line in lines:
+        out.write(line)
+        out.write(b"\n")

@@ -1,0 +1,125 @@
+"""The terminal summary of a consistency check (rich), and the bilingual labels it shares with the HTML report."""
+
+from __future__ import annotations
+
+from rich.console import Group as Stack
+from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from accountrules.batch.check import ConsistencyReport, Group, Slot, Tally
+from accountrules.vocabulary import label_zh
+
+#: Verdicts and report headings, Chinese first.
+VERDICT_LABELS = {
+    "within": ("在幅度内", "within range"),
+    "too_lenient": ("偏轻", "too lenient"),
+    "too_harsh": ("偏重", "too harsh"),
+    "undetermined": ("待查明", "undetermined"),
+    "omitted": ("遗漏问责", "omitted leader"),
+}
+SUMMARY_ROWS = (
+    ("records", "记录", "records"),
+    ("bad_records", "错误记录", "bad records"),
+    ("cases_with_record", "有原处理结果的案件", "cases with a recorded outcome"),
+    ("people_checked", "核查人员", "people checked"),
+    ("within", "在幅度内", "within range"),
+    ("too_lenient", "偏轻", "too lenient"),
+    ("too_harsh", "偏重", "too harsh"),
+    ("undetermined", "待查明", "undetermined"),
+    ("omitted_leaders", "遗漏问责的领导（一案双查未落实）", "responsible leaders left out"),
+    ("inconsistent_groups", "同案不同处理的案件组", "groups of like cases treated unlike"),
+    ("incomplete_dual_investigation", "一案双查不完整的案件", "cases with a leader not looked back on"),
+    ("score", "一致性得分", "consistency score"),
+)
+#: Most inconsistent groups and flagged people shown in the terminal.
+SHOWN = 10
+
+
+def verdict_label(verdict: str) -> str:
+    zh, en = VERDICT_LABELS[verdict]
+    return f"{zh} {en}"
+
+
+def slot_label(slot: Slot) -> str:
+    """Who the like people are: their roles, and whether they offended."""
+    roles = "、".join(label_zh(r) for r in slot.roles) or "无职务"
+    return f"{roles}{'（违纪人）' if slot.offender else ''}"
+
+
+def forms_label(forms: dict[str, int]) -> str:
+    return ", ".join(f"{form}×{n}" for form, n in forms.items())
+
+
+def group_line(group: Group) -> str:
+    return "; ".join(f"{slot_label(s)}: {forms_label(s.forms)}" for s in group.slots)
+
+
+def summary_text(report: ConsistencyReport) -> RenderableType:
+    """The headline figures, the verdicts by year, the most inconsistent groups and the first flagged people."""
+    s = report.summary
+    headline = Table(title=Text("一致性检查 Consistency check"), title_justify="left", show_header=False)
+    headline.add_column(Text("项目 Item"))
+    headline.add_column(Text("数量 Count"), justify="right")
+    values = s.model_dump()
+    for key, zh, en in SUMMARY_ROWS:
+        value = values[key]
+        shown = f"{value:.1f}%" if key == "score" else f"{value:,}"
+        headline.add_row(Text(f"{zh} {en}"), Text(shown))
+    parts: list[RenderableType] = [headline, _tallies("按年度 By year of decision", report.by_year)]
+    if report.groups:
+        groups = Table(
+            title=Text("同案不同处理 Like cases treated unlike (largest spread first)"), title_justify="left"
+        )
+        for header in ("签名 Signature", "案件 Cases", "差距 Spread", "原处理形态 Recorded forms"):
+            groups.add_column(Text(header), overflow="fold")
+        for group in report.groups[:SHOWN]:
+            groups.add_row(
+                Text(group.signature[:12]), Text(str(group.cases)), Text(str(group.spread)), Text(group_line(group))
+            )
+        parts.append(groups)
+    flagged = [p for p in report.flagged if p.verdict != "undetermined"]
+    if flagged or report.omitted_leaders:
+        people = Table(title=Text("需复核的人员 People to review"), title_justify="left")
+        for header in ("案件 Case", "人员 Person", "结论 Verdict", "原处理 Recorded", "建议 Recommended", "规则 Rules"):
+            people.add_column(Text(header), overflow="fold")
+        for p in flagged[:SHOWN]:
+            band = f"[{p.band[0]},{p.band[1]}]" if p.band else "—"
+            people.add_row(
+                Text(p.case_id),
+                Text(f"{p.name} {p.person}".strip()),
+                Text(verdict_label(p.verdict)),
+                Text(str(p.recorded_form)),
+                Text(f"{p.recommended_form} {band}"),
+                Text(", ".join(p.rules)),
+            )
+        for leader in report.omitted_leaders[: max(SHOWN - len(flagged[:SHOWN]), 0)]:
+            people.add_row(
+                Text(leader.case_id),
+                Text(f"{leader.name} {leader.person}".strip()),
+                Text(verdict_label("omitted")),
+                Text("—"),
+                Text(str(leader.recommended_form)),
+                Text(", ".join(leader.rules)),
+            )
+        listed = min(len(flagged), SHOWN) + min(len(report.omitted_leaders), max(SHOWN - len(flagged), 0))
+        total = len(flagged) + len(report.omitted_leaders)
+        if total > listed:
+            people.caption = Text(
+                f"前 {listed} 人，共 {total} 人 first {listed} of {total}; --json or --report for all"
+            )
+        parts.append(people)
+    return Stack(*parts)
+
+
+def _tallies(title: str, tallies: list[Tally]) -> Table:
+    table = Table(title=Text(title), title_justify="left")
+    headers = ("", "案件 Cases", "人员 People", "在幅度内 Within", "偏轻 Lenient", "偏重 Harsh", "遗漏 Omitted")
+    for i, header in enumerate(headers):
+        table.add_column(Text(header), justify="left" if i == 0 else "right")
+    for t in tallies:
+        table.add_row(
+            Text(t.key),
+            *(Text(f"{n:,}") for n in (t.cases, t.people, t.within, t.too_lenient, t.too_harsh, t.omitted)),
+        )
+    return table

@@ -1,0 +1,618 @@
+"""Seeded synthetic archives of decided cases, for tests and benchmarks.
+
+A corpus is drawn from *patterns* (the facts the rules see: roles, violations, acts, decisions, the unit's
+record) that are then dressed as individual cases with their own case id, unit name, names, positions, title,
+amounts, date and id scheme, so that like cases look unlike. ``patterns=None`` draws every case afresh (and
+checks that no two assert the same facts). With an engine, every case gets a ``recorded`` outcome: the form
+and measure the rules recommend, except where drift, discretion or an omission is injected on purpose; each
+injection is reported beside the case, so a test knows exactly what a consistency check must find.
+
+    python -m accountrules.batch.synth --cases 100000 --patterns 300 --seed 7 -o archive.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gzip
+import json
+import random
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from accountrules.vocabulary import FORM_MEASURES, LABELS
+
+if TYPE_CHECKING:
+    from accountrules.engine.evaluate import Engine
+    from accountrules.models import Determination
+
+PUBLIC_INTEREST_AREAS = (
+    "poverty_alleviation",
+    "agricultural_subsidies",
+    "land_requisition",
+    "housing",
+    "education",
+    "healthcare",
+    "work_safety",
+    "environment",
+    "construction",
+    "law_enforcement",
+)
+OTHER_AREAS = ("cadre_selection", "finance", "administrative_approval", "other")
+LIFESAVING_AREAS = ("poverty_alleviation", "agricultural_subsidies", "housing", "healthcare")
+
+UNITS: dict[str, tuple[str, ...]] = {
+    "province": ("省交通运输厅", "省水利厅", "省卫生健康委员会"),
+    "city": ("市住房和城乡建设局", "市自然资源和规划局", "市医疗保障局", "市教育局"),
+    "county": ("县民政局", "县扶贫开发办公室", "县农业农村局", "县人力资源和社会保障局", "县市场监督管理局"),
+    "township": ("镇人民政府", "乡人民政府", "街道办事处"),
+    "village": ("村党支部", "村民委员会"),
+    "enterprise": ("市城市建设投资集团有限公司", "县供销合作社", "市公共交通集团"),
+    "institution": ("县人民医院", "市第一中学", "县疾病预防控制中心"),
+}
+PLACES = ("东", "西", "南", "北", "青", "平", "安", "河", "山", "林", "永", "新", "长", "清", "宁", "兴")
+SURNAMES = (
+    "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜谢邹喻柏水窦章云苏潘葛范彭郎鲁韦马苗方俞任袁柳"
+)
+POSITIONS = {
+    "principal_leader": ("党组书记、局长", "党委书记", "党支部书记", "党委书记、董事长", "党委书记、院长"),
+    "leader_in_charge": ("副局长", "副镇长", "副主任", "副总经理", "副院长"),
+    "discipline_inspection": ("派驻纪检监察组组长", "纪委书记", "纪检委员"),
+    "team_member": ("党组成员", "党委委员", "班子成员"),
+    "staff": ("科长", "科员", "会计", "出纳", "项目负责人", "村文书", "股长", "站长"),
+}
+UNIT_LEVELS = tuple(UNITS)
+YEARS = tuple(range(2016, 2025))
+
+
+@dataclass(frozen=True)
+class Injection:
+    """Something a consistency check must find (or, for ``discretion``, must not call out of range)."""
+
+    case_id: str
+    person: str
+    #: too_lenient, too_harsh (recorded out of the recommended range), discretion (another form inside it),
+    #: omitted (a leader the rules hold responsible, left out of the record)
+    kind: str
+    recommended: int | None = None
+    recorded: int | None = None
+
+
+@dataclass(frozen=True)
+class Generated:
+    """One record of a corpus: its JSON text and what was done to it."""
+
+    text: str
+    case_id: str
+    #: The pattern the case was drawn from (None when every case is drawn afresh).
+    pattern: int | None
+    injected: tuple[Injection, ...] = ()
+    #: Why the record is not a valid case, for records made bad on purpose.
+    bad: str | None = None
+
+
+@dataclass(frozen=True)
+class CorpusSpec:
+    """What to generate. Shares are per case; every draw comes from ``seed``."""
+
+    cases: int
+    seed: int = 0
+    #: Distinct fact patterns to draw from, most common first; None: every case is different.
+    patterns: int | None = 200
+    #: Give every case a ``recorded`` outcome (needs an engine).
+    recorded: bool = True
+    drift: float = 0.0
+    discretion: float = 0.0
+    omissions: float = 0.0
+    bad: float = 0.0
+    first_year: int = YEARS[0]
+    last_year: int = YEARS[-1]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Patterns: the facts, with ids p1…, v1…, d1…
+
+
+def _weighted(rng: random.Random, options: Sequence[tuple[Any, float]]) -> Any:
+    values = [v for v, _ in options]
+    weights = [w for _, w in options]
+    return rng.choices(values, weights)[0]
+
+
+def draw_pattern(rng: random.Random) -> dict[str, Any]:
+    """The facts of one case, with plain ids and no names."""
+    people: list[dict[str, Any]] = [{"id": "p1", "roles": ["principal_leader"]}]
+    if rng.random() < 0.35:
+        people[0]["personally_clean"] = True
+    in_charge = []
+    for _ in range(_weighted(rng, [(1, 0.5), (2, 0.35), (3, 0.15)])):
+        areas = rng.sample(PUBLIC_INTEREST_AREAS + OTHER_AREAS, _weighted(rng, [(1, 0.5), (2, 0.35), (3, 0.15)]))
+        person = {"id": f"p{len(people) + 1}", "roles": ["leader_in_charge"], "oversees": areas}
+        people.append(person)
+        in_charge.append(person)
+    discipline = None
+    if rng.random() < 0.7:
+        discipline = {"id": f"p{len(people) + 1}", "roles": ["discipline_inspection"]}
+        people.append(discipline)
+    team = []
+    for _ in range(_weighted(rng, [(0, 0.5), (1, 0.35), (2, 0.15)])):
+        member = {"id": f"p{len(people) + 1}", "roles": ["team_member"]}
+        people.append(member)
+        team.append(member)
+    staff = []
+    for _ in range(rng.randint(1, 5)):
+        member = {"id": f"p{len(people) + 1}", "roles": ["staff"]}
+        people.append(member)
+        staff.append(member)
+
+    violations: list[dict[str, Any]] = []
+    conduct: list[dict[str, Any]] = []
+    decisions: list[dict[str, Any]] = []
+    for j in range(_weighted(rng, [(1, 0.55), (2, 0.3), (3, 0.15)])):
+        vid = f"v{j + 1}"
+        kind = _weighted(
+            rng,
+            [
+                ("harming_public_interest", 0.3),
+                ("corruption", 0.25),
+                ("four_winds", 0.2),
+                ("dereliction", 0.12),
+                ("cadre_selection", 0.05),
+                ("other_discipline", 0.08),
+            ],
+        )
+        overseer = rng.choice(in_charge)
+        if kind == "cadre_selection":
+            area = "cadre_selection"
+        elif rng.random() < 0.8:
+            area = rng.choice(overseer["oversees"])
+        else:
+            area = rng.choice(PUBLIC_INTEREST_AREAS + OTHER_AREAS)
+        severity = _weighted(rng, [("minor", 0.25), ("ordinary", 0.4), ("serious", 0.25), ("grave", 0.1)])
+        pool = (
+            staff if rng.random() < 0.9 or len(in_charge) < 2 else staff + [p for p in in_charge if p is not overseer]
+        )
+        offenders = rng.sample(pool, min(len(pool), _weighted(rng, [(1, 0.7), (2, 0.3)])))
+        violation: dict[str, Any] = {
+            "id": vid,
+            "kind": kind,
+            "severity": severity,
+            "area": area,
+            "offenders": [p["id"] for p in offenders],
+        }
+        if area in LIFESAVING_AREAS and kind in ("corruption", "harming_public_interest") and rng.random() < 0.25:
+            violation["lifesaving_funds"] = True
+        if kind == "corruption" and severity in ("serious", "grave") and rng.random() < 0.3:
+            violation["suspected_crime"] = True
+        if rng.random() < 0.04:
+            violation["long_term_spread"] = True
+        if rng.random() < 0.2:
+            violation["first_offence"] = True
+        if severity == "minor" and rng.random() < 0.25:
+            violation["minor_error"] = True
+        if len(offenders) > 1 and rng.random() < 0.3:
+            violation["many_participants"] = True
+        violations.append(violation)
+        offender_ids = set(violation["offenders"])
+
+        for offender in offenders:
+            if rng.random() < 0.55:
+                acts = _some(rng, [("confessed", 0.5), ("returned_gains", 0.35), ("remedied", 0.2)])
+                acts += _some(rng, [("exposed_others", 0.05), ("obstructed_inquiry", 0.08), ("defied_orders", 0.05)])
+                acts += _some(rng, [("refused_restitution", 0.04), ("reoffended", 0.03), ("coerced_others", 0.03)])
+                if acts:
+                    conduct.append({"person": offender["id"], "violation": vid, "acts": acts})
+
+        deciders: list[dict[str, Any]] = []
+        if rng.random() < 0.12:
+            deciders = [people[0], *[p for p in in_charge if p["id"] not in offender_ids], *team]
+            deciders = [p for p in deciders if p["id"] not in offender_ids]
+        linked = [people[0], *[p for p in in_charge if area in p["oversees"]]]
+        if discipline is not None:
+            linked.append(discipline)
+        for leader in linked:
+            if leader["id"] in offender_ids or leader in deciders or rng.random() < 0.06:
+                continue  # an offender is not looked back on; a gap in the record leaves a leader unexamined
+            conduct.append({"person": leader["id"], "violation": vid, "acts": _leader_acts(rng, leader["roles"][0])})
+        if len(deciders) >= 2:
+            participants = [p["id"] for p in deciders]
+            decision: dict[str, Any] = {
+                "id": f"d{len(decisions) + 1}",
+                "violation": vid,
+                "participants": participants,
+            }
+            if rng.random() < 0.7:
+                decision["advocates"] = [rng.choice(participants)]
+            others = [p for p in participants if p not in decision.get("advocates", [])]
+            if others and rng.random() < 0.4:
+                decision["objectors"] = [rng.choice(others)]
+            decisions.append(decision)
+
+    spread = rng.random() < 0.03
+    pattern: dict[str, Any] = {
+        "unit_level": _weighted(
+            rng,
+            [
+                ("county", 0.35),
+                ("township", 0.2),
+                ("village", 0.12),
+                ("city", 0.13),
+                ("enterprise", 0.08),
+                ("institution", 0.08),
+                ("province", 0.04),
+            ],
+        ),
+        "people": people,
+        "violations": violations,
+        "conduct": conduct,
+        "decisions": decisions,
+        "unit_record": {
+            "violations_in_period": _weighted(rng, [(0, 0.3), (1, 0.25), (2, 0.2), (3, 0.15), (4, 0.06), (6, 0.04)]),
+            "major_corruption_in_period": _weighted(rng, [(0, 0.6), (1, 0.25), (2, 0.1), (3, 0.05)]),
+            "long_term_spread": spread,
+        },
+    }
+    return pattern
+
+
+def _some(rng: random.Random, options: Sequence[tuple[str, float]]) -> list[str]:
+    return [act for act, p in options if rng.random() < p]
+
+
+def _leader_acts(rng: random.Random, role: str) -> list[str]:
+    """What a linked leader did about a violation, as an archive might record it."""
+    if role == "principal_leader":
+        main = _weighted(
+            rng,
+            [
+                ("failed_to_implement", 0.45),
+                ("failed_to_stop", 0.18),
+                ("dereliction", 0.05),
+                ("concealed", 0.04),
+                ("reported", 0.1),
+                ("supported_investigation", 0.1),
+                ("investigated_resolutely", 0.05),
+                ("pilot_error", 0.03),
+            ],
+        )
+    elif role == "leader_in_charge":
+        main = _weighted(
+            rng,
+            [
+                ("failed_to_stop", 0.3),
+                ("failed_to_implement", 0.22),
+                ("dereliction", 0.12),
+                ("concealed", 0.07),
+                ("shielded", 0.04),
+                ("obstructed", 0.02),
+                ("discovered_proactively", 0.08),
+                ("reported", 0.08),
+                ("pilot_error", 0.04),
+                ("force_majeure", 0.03),
+            ],
+        )
+    else:
+        main = _weighted(
+            rng,
+            [
+                ("not_investigated", 0.3),
+                ("failed_to_stop", 0.15),
+                ("dereliction", 0.05),
+                ("concealed", 0.03),
+                ("supported_investigation", 0.22),
+                ("investigated_resolutely", 0.15),
+                ("reported", 0.1),
+            ],
+        )
+    acts = [main]
+    extra = _some(rng, [("remedied", 0.12), ("reported", 0.08), ("defied_orders", 0.04), ("obstructed_inquiry", 0.02)])
+    acts += [a for a in extra if a not in acts]
+    return acts
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Dressing a pattern as one case
+
+
+def _id_scheme(rng: random.Random, case_no: int, scheme: int | None) -> tuple[Any, Any]:
+    """How this archive names people and violations. Violation ids keep their order (v1 < v2 …)."""
+    if scheme is None:
+        scheme = rng.randrange(3)
+    if scheme == 0:
+        return (lambda i: f"p{i}"), (lambda j: f"v{j}")
+    if scheme == 1:
+        base = rng.randrange(10_000, 90_000)
+        return (lambda i: f"R{base + 37 * i}"), (lambda j: f"W{case_no}-{j:02d}")
+    return (lambda i: f"人员{i:02d}"), (lambda j: f"问题{j}")
+
+
+def dress(
+    pattern: dict[str, Any], rng: random.Random, case_no: int, years: tuple[int, int], scheme: int | None = None
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """A case of ``pattern`` with its own ids, names, unit, title, amounts and date, and the person ids it gave
+    (pattern id → case id). Scheme 0 keeps the pattern's ids."""
+    person_id, violation_id = _id_scheme(rng, case_no, scheme)
+    pids = {p["id"]: person_id(int(p["id"][1:])) for p in pattern["people"]}
+    vids = {v["id"]: violation_id(int(v["id"][1:])) for v in pattern["violations"]}
+    level = pattern["unit_level"]
+    place = rng.choice(PLACES) + rng.choice(PLACES)
+    if level in ("township", "village"):
+        place += rng.choice(("县", "市", "区", "镇"))
+    unit_name = f"某{place}{rng.choice(UNITS[level])}"
+    used: set[str] = set()
+    people = []
+    for p in pattern["people"]:
+        name = _name(rng, used)
+        person: dict[str, Any] = {
+            "id": pids[p["id"]],
+            "name": name,
+            "position": rng.choice(POSITIONS[p["roles"][0]]),
+            "roles": list(p["roles"]),
+        }
+        if p.get("oversees"):
+            person["oversees"] = list(p["oversees"])
+        if p.get("personally_clean"):
+            person["personally_clean"] = True
+        people.append(person)
+    rng.shuffle(people)
+    violations = []
+    for v in pattern["violations"]:
+        violation = {**v, "id": vids[v["id"]], "offenders": [pids[o] for o in v["offenders"]]}
+        if v["kind"] in ("corruption", "harming_public_interest", "four_winds"):
+            violation["amount_cny"] = rng.randrange(2, 2000) * 500
+        violation["summary"] = _summary(rng, v)
+        violations.append(violation)
+    conduct = [
+        {"person": pids[c["person"]], "violation": vids[c["violation"]], "acts": list(c["acts"])}
+        for c in pattern["conduct"]
+    ]
+    rng.shuffle(conduct)
+    decisions = [
+        {
+            **d,
+            "violation": vids[d["violation"]],
+            "participants": [pids[p] for p in d["participants"]],
+            **({"advocates": [pids[p] for p in d["advocates"]]} if d.get("advocates") else {}),
+            **({"objectors": [pids[p] for p in d["objectors"]]} if d.get("objectors") else {}),
+        }
+        for d in pattern["decisions"]
+    ]
+    first = pattern["violations"][0]
+    year = rng.randint(*years)
+    decided = dt.date(year, 1, 1) + dt.timedelta(days=rng.randrange(365))
+    case: dict[str, Any] = {
+        "case_id": f"{year}-{case_no:07d}",
+        "title": f"{unit_name}{LABELS[first['area']][0]}领域{LABELS[first['kind']][0]}问题案",
+        "unit": {"name": unit_name, "level": level},
+        "decided_on": decided.isoformat(),
+        "people": people,
+        "violations": violations,
+        "conduct": conduct,
+    }
+    if decisions:
+        case["decisions"] = decisions
+    case["unit_record"] = dict(pattern["unit_record"])
+    return case, pids
+
+
+def _name(rng: random.Random, used: set[str]) -> str:
+    while True:
+        name = rng.choice(SURNAMES) + rng.choice(("某", "某某", "某甲", "某乙"))
+        if name not in used:
+            used.add(name)
+            return name
+
+
+def _summary(rng: random.Random, violation: dict[str, Any]) -> str:
+    area = LABELS[violation["area"]][0]
+    kind = LABELS[violation["kind"]][0]
+    return f"{area}工作中存在{kind}问题，{rng.choice(('群众举报', '巡察发现', '审计移交', '专项检查发现'))}。"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Recorded outcomes and injections
+
+
+def record(
+    determination: Determination, rng: random.Random, spec: CorpusSpec, case_id: str
+) -> tuple[dict[str, Any], list[Injection]]:
+    """What the archive says was decided: the rules' recommendation, with drift, discretion and omissions."""
+    from accountrules.batch.check import recommended_band
+
+    recorded: dict[str, Any] = {}
+    bands: dict[str, tuple[int, int]] = {}
+    for result in determination.people:
+        band = recommended_band(result)
+        if band is None or result.form is None:
+            continue  # undetermined: the archive cannot have decided them on these facts
+        recorded[result.person] = {"form": result.form, "measure": result.measure}
+        bands[result.person] = band
+    injections: list[Injection] = []
+    examined = set(determination.dual_investigation.examined)
+    omissible = [p for p in recorded if p in examined and recorded[p]["form"] >= 1]
+    if omissible and rng.random() < spec.omissions:
+        person = rng.choice(omissible)
+        injections.append(Injection(case_id, person, "omitted", recorded[person]["form"], None))
+        del recorded[person]
+    candidates = sorted(recorded)
+    if candidates and rng.random() < spec.drift:
+        person = rng.choice(candidates)
+        lo, hi = bands[person]
+        directions = ([("too_lenient", lo - 1)] if lo >= 1 else []) + ([("too_harsh", hi + 1)] if hi <= 3 else [])
+        kind, form = rng.choice(directions)
+        if kind == "too_lenient" and form > 0 and rng.random() < 0.3:
+            form = rng.randint(0, form)
+        injections.append(Injection(case_id, person, kind, recorded[person]["form"], form))
+        recorded[person] = {"form": form, "measure": FORM_MEASURES[form][0]}
+    elif candidates and rng.random() < spec.discretion:
+        wide = [p for p in candidates if bands[p][1] > bands[p][0]]
+        if wide:
+            person = rng.choice(wide)
+            lo, hi = bands[person]
+            form = rng.choice([f for f in range(lo, hi + 1) if f != recorded[person]["form"]])
+            injections.append(Injection(case_id, person, "discretion", recorded[person]["form"], form))
+            recorded[person] = {"form": form, "measure": FORM_MEASURES[form][0]}
+    return recorded, injections
+
+
+_BAD_KINDS = ("malformed", "unknown_field", "dangling", "not_object")
+
+
+def spoil(case: dict[str, Any], rng: random.Random) -> tuple[str, str]:
+    """The text of a bad record made from ``case``, and what is wrong with it."""
+    kind = rng.choice(_BAD_KINDS)
+    if kind == "malformed":
+        text = json.dumps(case, ensure_ascii=False)
+        return text[: rng.randrange(10, len(text) - 1)], kind
+    if kind == "unknown_field":
+        return json.dumps({**case, "verdict": "待定"}, ensure_ascii=False), kind
+    if kind == "dangling":
+        violations = [dict(v) for v in case["violations"]]
+        violations[0]["offenders"] = [*violations[0]["offenders"], "nobody"]
+        return json.dumps({**case, "violations": violations}, ensure_ascii=False), kind
+    return json.dumps([case["case_id"]], ensure_ascii=False), kind
+
+
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def generate(spec: CorpusSpec, engine: Engine | None = None) -> Iterator[Generated]:
+    """The records of ``spec``, in order. ``engine`` (cached or not) is needed for ``recorded`` outcomes and to
+    keep patterns distinct; without one, patterns are distinct only by chance."""
+    if spec.recorded and engine is None:
+        raise ValueError("recorded outcomes need an engine; pass engine= or recorded=False")
+    keyed = engine.with_cache(max_entries=1) if engine is not None else None
+    years = (spec.first_year, spec.last_year)
+    seen: set[bytes] = set()
+    patterns: list[dict[str, Any]] = []
+    outcomes: list[Determination | None] = []
+    weights: list[float] = []
+    if spec.patterns is not None:
+        n = 0
+        while len(patterns) < spec.patterns:
+            pattern = draw_pattern(random.Random(f"{spec.seed}:pattern:{n}"))
+            n += 1
+            new, determination = _distinct(pattern, keyed, seen, spec.recorded)
+            if not new:
+                continue
+            patterns.append(pattern)
+            outcomes.append(determination)
+            weights.append(1 / (len(patterns) ** 0.8))  # a few patterns are common, most are rare
+    draw = random.Random(f"{spec.seed}:draw")
+    for number in range(spec.cases):
+        rng = random.Random(f"{spec.seed}:case:{number}")
+        outcome: Determination | None = None
+        if spec.patterns is not None:
+            chosen = draw.choices(range(len(patterns)), weights)[0]
+            index: int | None = chosen
+            pattern, outcome = patterns[chosen], outcomes[chosen]
+        else:
+            index = None
+            while True:
+                pattern = draw_pattern(rng)
+                if _distinct(pattern, keyed, seen, evaluate=False)[0]:
+                    break
+        case, pids = dress(pattern, rng, number + 1, years)
+        injected: list[Injection] = []
+        if spec.recorded and engine is not None:
+            determination = engine.evaluate(case) if outcome is None else _renamed(outcome, pids)
+            case["recorded"], injected = record(determination, rng, spec, case["case_id"])
+        if spec.bad and rng.random() < spec.bad:
+            text, why = spoil(case, rng)
+            yield Generated(text, case["case_id"], index, (), why)
+            continue
+        yield Generated(json.dumps(case, ensure_ascii=False), case["case_id"], index, tuple(injected))
+
+
+def _distinct(
+    pattern: dict[str, Any], keyed: Engine | None, seen: set[bytes], evaluate: bool
+) -> tuple[bool, Determination | None]:
+    """Whether ``pattern`` asserts facts no pattern drawn before did (always, without an engine) and, when
+    ``evaluate``, its determination with the pattern's own ids."""
+    if keyed is None or keyed.cache is None:
+        return True, None
+    from accountrules.engine.flatten import flatten
+    from accountrules.validation import parse_case
+
+    plain, _ = dress(pattern, random.Random(0), 0, (2020, 2020), scheme=0)
+    case = parse_case(plain)
+    facts = flatten(case, keyed.policy)
+    key = keyed.cache.canonical(case, facts).key
+    if key in seen:
+        return False, None
+    seen.add(key)
+    return True, keyed.evaluate_facts(case, facts) if evaluate else None
+
+
+def _renamed(determination: Determination, pids: dict[str, str]) -> Determination:
+    """A pattern's determination with one case's person ids (the part `record` reads)."""
+    dual = determination.dual_investigation
+    return determination.model_copy(
+        update={
+            "people": [r.model_copy(update={"person": pids[r.person]}) for r in determination.people],
+            "dual_investigation": dual.model_copy(update={"examined": [pids[p] for p in dual.examined]}),
+        }
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def write(spec: CorpusSpec, out: TextIO, engine: Engine | None = None) -> list[Injection]:
+    """Write the corpus as JSON lines; return what was injected."""
+    injected: list[Injection] = []
+    for record_ in generate(spec, engine):
+        out.write(record_.text)
+        out.write("\n")
+        injected.extend(record_.injected)
+    return injected
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m accountrules.batch.synth", description="Write a seeded synthetic archive of cases (JSONL)."
+    )
+    parser.add_argument("--cases", type=int, required=True)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--patterns", type=int, default=200, help="distinct fact patterns; 0: every case differs")
+    parser.add_argument("--no-recorded", dest="recorded", action="store_false")
+    parser.add_argument("--drift", type=float, default=0.0)
+    parser.add_argument("--discretion", type=float, default=0.0)
+    parser.add_argument("--omissions", type=float, default=0.0)
+    parser.add_argument("--bad", type=float, default=0.0)
+    parser.add_argument("-o", "--output", default="-", help="file (.jsonl or .jsonl.gz) or - for stdout")
+    parser.add_argument("--injected", help="also write what was injected here (JSON lines)")
+    args = parser.parse_args(argv)
+    spec = CorpusSpec(
+        cases=args.cases,
+        seed=args.seed,
+        patterns=args.patterns or None,
+        recorded=args.recorded,
+        drift=args.drift,
+        discretion=args.discretion,
+        omissions=args.omissions,
+        bad=args.bad,
+    )
+    from accountrules.engine.evaluate import Engine
+
+    engine = Engine.default()
+    if args.output == "-":
+        injected = write(spec, sys.stdout, engine)
+    elif args.output.endswith(".gz"):
+        with gzip.open(args.output, "wt", encoding="utf-8") as out:
+            injected = write(spec, out, engine)
+    else:
+        with Path(args.output).open("w", encoding="utf-8") as out:
+            injected = write(spec, out, engine)
+    if args.injected:
+        with Path(args.injected).open("w", encoding="utf-8") as out:
+            for item in injected:
+                out.write(json.dumps(item.__dict__, ensure_ascii=False) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

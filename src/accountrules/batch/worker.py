@@ -1,0 +1,153 @@
+"""Evaluating one record, in whichever process: the same function runs in the caller or in a worker process.
+
+A worker process builds its own engine (a durable_rules Host holds threads, so it is never inherited), with a
+bounded cache, then answers chunks of records until told to stop. Whatever goes wrong with one record becomes
+that record's error; only a crash of the process itself (the C engine can kill it) escapes, and the
+supervisor in `accountrules.batch.pool` deals with that.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any, Literal
+
+from accountrules.batch.records import Record, RecordError
+from accountrules.engine.cache import FactPlan, canonicalize
+from accountrules.engine.evaluate import Engine
+from accountrules.engine.flatten import flatten
+from accountrules.errors import AccountRulesError, CaseValidationError, RulePackError
+from accountrules.models import Case
+from accountrules.validation import parse_case, parse_case_text
+
+#: What a record becomes: ``json`` (the determination as compact UTF-8 JSON), ``model`` (a `Determination`)
+#: or ``check`` (a `accountrules.batch.check.CaseCheck`).
+Mode = Literal["json", "model", "check"]
+
+#: Called with each record before it is evaluated, in the process that evaluates it. Only tests pass one
+#: (to kill a worker on purpose); nothing in a record can.
+Hook = Callable[[Record], None]
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """How a worker builds its engine: the rule pack's directory (None: the default pack), the digest it must
+    have (the caller's), and the worker's cache."""
+
+    pack: str | None
+    digest: str
+    cache_entries: int
+    cache_bytes: int
+
+    def build(self) -> Engine:
+        engine = Engine.from_path(self.pack) if self.pack is not None else Engine.default()
+        if engine.pack.digest != self.digest:
+            raise RulePackError("the rule pack changed on disk while the archive was being evaluated", self.pack)
+        if self.cache_entries <= 0:
+            return engine
+        return engine.with_cache(max_entries=self.cache_entries, max_bytes=self.cache_bytes)
+
+
+class Processor:
+    """Turns records into results with one engine."""
+
+    def __init__(self, engine: Engine, mode: Mode, hook: Hook | None = None) -> None:
+        self.engine = engine
+        self.mode = mode
+        self.hook = hook
+        self.plan = engine.cache.plan if engine.cache is not None else FactPlan.for_pack(engine.pack)
+
+    def process(self, record: Record) -> tuple[bool, Any]:
+        """(True, result) for an evaluated record, (False, `RecordError`) for a bad one."""
+        if self.hook is not None:
+            self.hook(record)
+        if record.problem is not None:
+            return False, RecordError(record.number, record.position, None, record.problem)
+        try:
+            case = _case(record.payload)
+            return True, self._evaluate(case)
+        except CaseValidationError as exc:
+            message = "; ".join(str(p) for p in exc.problems) or str(exc)
+            return False, RecordError(record.number, record.position, case_id_of(record.payload), message)
+        except AccountRulesError as exc:
+            return False, RecordError(record.number, record.position, case_id_of(record.payload), str(exc))
+        except Exception as exc:  # one record must not stop the archive; say what happened
+            return False, RecordError(
+                record.number,
+                record.position,
+                case_id_of(record.payload),
+                f"unexpected failure ({type(exc).__name__}: {exc})",
+            )
+
+    def _evaluate(self, case: Case) -> Any:
+        engine = self.engine
+        facts = flatten(case, engine.policy)
+        cache = engine.cache
+        if self.mode == "json":
+            if cache is None:
+                return engine.evaluate_facts(case, facts).to_json(indent=None).encode("utf-8")
+            canonical = cache.canonical(case, facts)
+            return cache.determine_json(case, canonical, lambda: engine.evaluate_facts(case, facts))
+        if cache is None:
+            canonical = canonicalize(case, facts, self.plan)
+            determination = engine.evaluate_facts(case, facts)
+        else:
+            canonical = cache.canonical(case, facts)
+            determination = cache.determine(case, canonical, lambda: engine.evaluate_facts(case, facts))
+        if self.mode == "model":
+            return determination
+        from accountrules.batch.check import examine_case
+
+        return examine_case(case, determination, canonical)
+
+
+def _case(payload: Any) -> Case:
+    if isinstance(payload, (bytes, str)):
+        return parse_case_text(payload)
+    return parse_case(payload)
+
+
+def case_id_of(payload: Any) -> str | None:
+    """The case id of a bad record, when one can be read from it."""
+    data: Any = payload
+    if isinstance(payload, Case):
+        return payload.case_id
+    if isinstance(payload, (bytes, str)):
+        try:
+            data = json.loads(payload)
+        except (ValueError, RecursionError):
+            return None
+    if isinstance(data, dict):
+        case_id = data.get("case_id")
+        if isinstance(case_id, str):
+            return case_id
+    return None
+
+
+def worker_main(conn: Connection, spec: EngineSpec, mode: Mode, hook: Hook | None) -> None:
+    """A worker process: build the engine, say ``ready``, then answer ``(chunk_id, records)`` with
+    ``(chunk_id, results)`` until ``None`` comes."""
+    try:
+        processor = Processor(spec.build(), mode, hook)
+    except AccountRulesError as exc:
+        conn.send(("failed", str(exc)))
+        return
+    conn.send(("ready", os.getpid()))
+    while True:
+        try:
+            message = conn.recv()
+        except EOFError:  # the supervisor is gone
+            return
+        if message is None:
+            return
+        chunk_id, records = message
+        results = []
+        for record in records:
+            ok, value = processor.process(record)
+            if mode == "model" and ok:
+                value = value.to_json(indent=None).encode("utf-8")  # far cheaper to send than the model
+            results.append((ok, value))
+        conn.send((chunk_id, results))
