@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from accountrules.cli.app import RulesOption, engine_for, user_errors
+from accountrules.cli.app import RulesOption, engine_for, fail, user_errors
 
 if TYPE_CHECKING:
     from accountrules.rulepack.verify import VerifyReport
@@ -33,6 +33,7 @@ FormatOption = Annotated[
 def register(app: typer.Typer, rules_app: typer.Typer) -> None:
     """Add the rule-pack tooling and explanation commands."""
     rules_app.command("verify")(rules_verify)
+    rules_app.command("test")(rules_test)
 
 
 def rules_verify(
@@ -120,3 +121,71 @@ def _verify_lines(report: VerifyReport, written: Written) -> list[str]:
     else:
         lines.append(f"通过 PASSED: all {len(report.checks)} checks")
     return lines
+
+
+def rules_test(
+    files: Annotated[
+        Optional[list[Path]],  # noqa: UP045
+        typer.Argument(help="Golden test files (YAML); default: every file in the pack's tests folder."),
+    ] = None,
+    rules: RulesOption = None,
+    output_format: FormatOption = ReportFormat.text,
+) -> None:
+    """黄金测试 Run a pack's golden tests: cases with the determinations they must get. Exit 1 if any fails."""
+    from accountrules.rulepack.goldens import failure_report, golden_files, load_goldens, run_goldens
+
+    with user_errors():
+        engine = engine_for(rules)
+        paths = list(files) if files else golden_files(engine.pack.tests_dir)
+        if not paths:
+            raise fail(f"no golden tests in {_shown(engine.pack.tests_dir)}; add YAML files of cases there")
+        goldens = load_goldens(paths)
+    results = run_goldens(engine, goldens)
+    failed = [r for r in results if not r.passed]
+    if output_format is ReportFormat.json:
+        import json
+
+        data = {
+            "pack": {"name": engine.pack.name, "version": engine.pack.version},
+            "passed": len(results) - len(failed),
+            "failed": len(failed),
+            "cases": [
+                {
+                    "file": _shown(r.golden.path),
+                    "line": r.golden.line,
+                    "principle": r.golden.principle,
+                    "name": r.golden.name,
+                    "passed": r.passed,
+                    "error": r.error,
+                    "mismatches": [{"path": m.path, "expected": m.expected, "got": m.got} for m in r.mismatches],
+                }
+                for r in results
+            ],
+        }
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        typer.echo(f"黄金测试 Golden tests of rule pack {engine.pack.name} {engine.pack.version}: {len(results)} cases")
+        for path in dict.fromkeys(r.golden.path for r in results):
+            mine = [r for r in results if r.golden.path == path]
+            bad = sum(1 for r in mine if not r.passed)
+            mark = "✗" if bad else "✓"
+            tally = f"{bad} of {len(mine)} failed" if bad else f"{len(mine)} passed"
+            typer.echo(f"{mark} {_shown(path)}: {tally}")
+        for result in failed:
+            typer.echo("")
+            typer.echo(failure_report(result).replace(str(result.golden.path), _shown(result.golden.path), 1))
+        typer.echo("")
+        if failed:
+            typer.echo(f"未通过 FAILED: {len(failed)} of {len(results)} cases")
+        else:
+            typer.echo(f"通过 PASSED: all {len(results)} cases")
+    if failed:
+        raise typer.Exit(1)
+
+
+def _shown(path: Path) -> str:
+    """A path relative to the working folder when it lies inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
