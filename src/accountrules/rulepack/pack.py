@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -113,6 +113,13 @@ def _load(root: Path, chain: tuple[Path, ...]) -> RulePack:
     base: RulePack | None = None
     if meta.extends:
         base_path = default_pack_path() if meta.extends == "default" else (root / meta.extends)
+        if not (base_path / "pack.yaml").is_file():
+            raise RulePackError(
+                f"extends: no rule pack at '{meta.extends}' ({base_path.resolve()}); "
+                "give 'default' or the folder of a pack, relative to this one",
+                meta_file,
+                line_at(read_yaml(meta_file), ("extends",)),
+            )
         base = _load(base_path.resolve(), (*chain, root))
 
     citations = dict(base.citations) if base else {}
@@ -179,19 +186,51 @@ def _validate(model: type[Any], data: Any, path: Path) -> Any:
     try:
         return model.model_validate(plain(data))
     except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
+        err = _first_error(exc)
         loc = tuple(err["loc"])
-        message = f"{json_path(loc) or 'file'}: {_pydantic_message(err)}"
+        message = f"{json_path(loc) or 'file'}: {_pydantic_message(err, model)}"
         raise RulePackError(message, path, line_at(data, loc)) from None
 
 
-def _pydantic_message(err: Any) -> str:
+def _first_error(exc: ValidationError) -> Any:
+    """The error to report: an unknown key first, since a misspelt key also makes its right spelling missing."""
+    errors = exc.errors(include_url=False)
+    return next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+
+
+def _pydantic_message(err: Any, model: type[BaseModel] | None = None) -> str:
     if err["type"] == "extra_forbidden":
-        return "unknown key; remove it or check its spelling"
+        key = str(err["loc"][-1])
+        known = _known_keys(model, tuple(err["loc"])) if model else []
+        return f"unknown key '{key}'; remove it or correct its name.{suggest(key, known)}"
     if err["type"] == "missing":
         return "required key is missing"
+    if err["type"] in {"literal_error", "enum"} and isinstance(err.get("input"), str):
+        allowed = [a.strip(" '") for a in str(err.get("ctx", {}).get("expected", "")).replace(" or ", ", ").split(",")]
+        return f"'{err['input']}' is not one of {', '.join(allowed)}.{suggest(err['input'], allowed)}"
     msg: str = err["msg"]
     return msg[0].lower() + msg[1:]
+
+
+def _known_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The keys allowed in the mapping that holds ``loc`` (dict keys and list indexes are stepped over)."""
+    current: Any = model
+    for part in loc[:-1]:
+        fields = getattr(current, "model_fields", None)
+        if fields is None or part not in fields:
+            continue
+        current = _model_in(fields[part].annotation)
+    return list(getattr(current, "model_fields", {}))
+
+
+def _model_in(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
 
 
 def _load_citations(root: Path) -> dict[str, Citation]:
@@ -213,7 +252,8 @@ def _load_citations(root: Path) -> dict[str, Citation]:
         try:
             out[key] = Citation.model_validate(plain(body))
         except ValidationError as exc:
-            raise RulePackError(f"citation '{key}': {_pydantic_message(exc.errors()[0])}", file, line) from None
+            message = _pydantic_message(_first_error(exc), Citation)
+            raise RulePackError(f"citation '{key}': {message}", file, line) from None
     return out
 
 
@@ -236,11 +276,12 @@ def _load_rules(path: Path, policy: Policy, citations: dict[str, Citation]) -> I
         try:
             spec = RuleSpec.model_validate(plain(raw))
         except ValidationError as exc:
-            err = exc.errors(include_url=False)[0]
+            err = _first_error(exc)
             loc = tuple(err["loc"])
             where = line_at(raw, loc) or line
             rid = raw.get("id", f"#{i + 1}")
-            raise RulePackError(f"rule '{rid}': {json_path(loc)}: {_pydantic_message(err)}", path, where) from None
+            message = f"rule '{rid}': {json_path(loc)}: {_pydantic_message(err, RuleSpec)}"
+            raise RulePackError(message, path, where) from None
         yield _build_rule(spec, raw, path, line, policy, citations)
 
 
@@ -270,6 +311,8 @@ class _RuleChecker:
             fact = head[4:].strip() if negated else head.strip()
             if fact not in self.facts:
                 hint = suggest(fact, self.facts)
+                if not hint and fact in facts_for_stage("resolved", tuple(self.policy.finding_kinds)):
+                    hint = " It is a fact of the resolved stage; add `stage: resolved` to the rule."
                 raise self.fail(f"reads fact '{fact}', which is not a fact of the {self.spec.stage} stage.{hint}", loc)
             body = body if body is not None else {}
             if not isinstance(body, dict):
@@ -370,7 +413,7 @@ class _RuleChecker:
         if ref.field not in fields:
             raise self.fail(
                 f"refers to '{ref}', but '{self.aliases[ref.alias]}' has no field '{ref.field}'."
-                f"{suggest(ref.field, fields)}",
+                f"{suggest(ref.field, fields)} Fields of '{self.aliases[ref.alias]}': {', '.join(fields)}",
                 loc,
             )
         return fields[ref.field]
