@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from accountrules.cli.app import RulesOption, engine_for, fail, user_errors
+from accountrules.cli.app import RulesOption, engine_for, fail, read_case, user_errors
 
 if TYPE_CHECKING:
+    from accountrules.engine.explain import Change, Explanation
     from accountrules.rulepack.verify import VerifyReport
 
 Written = dict[str, tuple[Path, Optional[Path]]]  # noqa: UP045 - evaluated at run time on Python 3.10
@@ -34,6 +35,7 @@ def register(app: typer.Typer, rules_app: typer.Typer) -> None:
     """Add the rule-pack tooling and explanation commands."""
     rules_app.command("verify")(rules_verify)
     rules_app.command("test")(rules_test)
+    app.command("explain")(explain)
 
 
 def rules_verify(
@@ -189,3 +191,105 @@ def _shown(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd()))
     except ValueError:
         return str(path)
+
+
+def explain(
+    case: Annotated[str, typer.Argument(help="Case file (JSON, SPEC §3); - reads stdin.")],
+    person: Annotated[str, typer.Option("--person", "-p", help="Id of the person to explain, e.g. p2.")],
+    output_format: FormatOption = ReportFormat.text,
+    rules: RulesOption = None,
+) -> None:
+    """解释 Explain one person's result: why (the rules and citations that produced it), why not (the rules
+    that did not apply and the fact each lacked), and which single change of facts would move the form."""
+    with user_errors():
+        parsed = read_case(case)
+        explanation = engine_for(rules).explain(parsed, person)
+    if output_format is ReportFormat.json:
+        typer.echo(explanation.to_json())
+    else:
+        for line in explanation_lines(explanation):
+            typer.echo(line)
+
+
+_PARTS = {
+    "decided": "决定 decides",
+    "placed": "定档 places",
+    "counted": "计入 counts",
+    "refused": "不采纳 refuses",
+    "finding": "另认定 also finds",
+    "outranked": "被取代 outranked",
+    "missing": "未倒查 missing",
+}
+
+
+def explanation_lines(e: Explanation) -> list[str]:
+    """An explanation as bilingual text, Chinese first."""
+    from accountrules.render.common import facts_text
+    from accountrules.vocabulary import form_label, label, measure_label
+
+    who = f"{e.name} {e.person}" if e.name else e.person
+    lines = [f"解释 Explanation: {who} — case {e.case_id} (rule pack {e.rulepack})"]
+    r = e.result
+    if r is None:
+        lines.append("结果 Result: 不在认定之列 not in the determination: no rule names this person")
+    elif r.form is None:
+        lines.append(f"结果 Result: {label(r.responsibility)}: linked to a violation with nothing recorded")
+    else:
+        rng = f" [{r.range[0]},{r.range[1]}]" if r.range else ""
+        modifier = "; ".join(f"{label(m.kind)} ({m.rule})" for m in r.modifiers) or "no modifier 无情节"
+        lines.append(
+            f"结果 Result: {label(r.responsibility)}, {label(r.scope)}; {form_label(r.form)}{rng}, "
+            f"{measure_label(r.measure or 'none')}; {modifier}"
+        )
+        if r.refused:
+            refused = ", ".join(label(x.kind) + (f" ← {label(x.detail)}" if x.detail else "") for x in r.refused)
+            lines.append(f"不予采纳 Refused: {refused}")
+    lines += ["", "为何 Why"]
+    if not e.why:
+        lines.append("  — no rule fired for this person 没有规则适用")
+    for i, reason in enumerate(e.why, 1):
+        target = f"{reason.violation}: " if reason.violation else ""
+        lines.append(f"  {i}. {_PARTS[reason.part]}  [{reason.rule}] {reason.title}  ({', '.join(reason.cites)})")
+        lines.append(f"     {target}{facts_text(reason.facts) or '—'} → {reason.effect}")
+        lines.append(f"     {reason.note}")
+    lines += ["", f"为何不 Why not: {len(e.why_not)} rules that could have named {e.person} did not"]
+    far: dict[str, list[str]] = {}
+    for w in e.why_not:
+        if w.met == 0:
+            far.setdefault(w.lacking, []).append(w.rule)
+            continue
+        on = f" on {w.violation}" if w.violation else ""
+        lines.append(f"  - [{w.rule}] {w.title}: {w.met} of {w.conditions} conditions met{on}")
+        lines.append(f"      {w.lacking}")
+        if not w.condition.startswith("not "):
+            lines.extend(f"      nearest: {near}" for near in w.near)
+    for lacking, rule_ids in far.items():
+        lines.append(f"  - {lacking}: {', '.join(rule_ids)}")
+    lines += ["", "如何改变 What would change the form (each change re-evaluated through the engine)"]
+    lines += _changes("↑ 加重 up", e.up)
+    lines += _changes("↓ 减轻 down", e.down)
+    if e.needed:
+        lines += ["", "尚需查明 Still needed"]
+        for need in e.needed:
+            lines.append(f"  - {need.description}")
+            lines.extend(f"      {_change_words(c)}" for c in need.options)
+    return lines
+
+
+def _change_words(c: Change) -> str:
+    from accountrules.engine.explain import form_words
+
+    found = f" ({', '.join(c.findings_after)})" if c.findings_after else ""
+    before = form_words(c.form_before, c.measure_before)
+    return f"{c.description}: {before} → {form_words(c.form_after, c.measure_after)}{found}"
+
+
+def _changes(head: str, changes: list[Change]) -> list[str]:
+    if not changes:
+        return [f"  {head}: no single change found 未找到"]
+    lines = [f"  {head}: {_change_words(changes[0])}"]
+    for c in changes[1:4]:
+        lines.append(f"      or {_change_words(c)}")
+    if len(changes) > 4:
+        lines.append(f"      and {len(changes) - 4} more (--format json lists them all)")
+    return lines

@@ -31,6 +31,7 @@ from accountrules.vocabulary import OrgMeasure, values
 
 if TYPE_CHECKING:
     from accountrules.batch.records import RecordError
+    from accountrules.engine.explain import Explanation
 
 CaseInput = Case | Mapping[str, Any] | str | bytes
 
@@ -297,3 +298,10 @@ class Engine:
         from accountrules.batch import evaluate_many
 
         return evaluate_many(self, cases, workers=workers, **options)
+
+    def explain(self, case: CaseInput, person: str) -> Explanation:
+        """Why ``person`` got their result, why other rules did not name them, and which single change of facts
+        would move their form; see `accountrules.engine.explain`."""
+        from accountrules.engine.explain import explain
+
+        return explain(self, coerce_case(case), person)

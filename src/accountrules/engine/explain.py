@@ -1,0 +1,555 @@
+"""Why a person got their result, why other rules did not apply, and which single change of facts would move it.
+
+- *Why*: the finding that decided the person's form, the modifier that placed it in the range, the refusals,
+  the person's other findings and the candidates they outranked: each a rule firing with its citations.
+- *Why not*: every rule that could have named the person and did not, with the condition that failed and the
+  facts closest to meeting it (conditions evaluated by `accountrules.rulepack.conditions`).
+- *What would change it*: every single change of facts (an act added or removed, a flag, a severity, the unit's
+  record) re-evaluated through the engine; the ones that move the form up and down, smallest move first.
+- *Still needed*: for a person listed as missing, the conduct to record, with what each choice would give.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict
+
+from accountrules.engine.firings import Firing
+from accountrules.engine.flatten import flatten
+from accountrules.engine.resolve import Outcome, Resolved
+from accountrules.errors import AccountRulesError, CaseValidationError
+from accountrules.models import Case, Determination, PersonResult
+from accountrules.rulepack.conditions import FactIndex, Miss, failing_tests, first_miss
+from accountrules.rulepack.space import FAILURE_ACTS, classes_of
+from accountrules.rulepack.spec import Pattern, Ref, Rule, Test
+from accountrules.validation import parse_case, suggest
+from accountrules.vocabulary import (
+    FORM_MEASURES,
+    OFFENDER_ACTS,
+    Act,
+    Severity,
+    ViolationFlag,
+    label,
+    measure_label,
+    values,
+)
+
+if TYPE_CHECKING:
+    from accountrules.engine.evaluate import Engine
+
+
+class UnknownPersonError(AccountRulesError, ValueError):
+    """The person to explain is not in the case."""
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Part = Literal["decided", "placed", "counted", "refused", "finding", "outranked", "missing"]
+
+
+class Reason(_Out):
+    """One rule firing in the chain that produced a person's result."""
+
+    part: Part
+    rule: str
+    title: str
+    cites: list[str]
+    violation: str | None
+    facts: dict[str, Any]
+    effect: str
+    note: str
+
+
+class WhyNot(_Out):
+    """A rule that could have named the person and did not: the condition that failed, and the nearest facts."""
+
+    rule: str
+    title: str
+    cites: list[str]
+    violation: str | None
+    condition: str
+    lacking: str
+    near: list[str]
+    met: int
+    conditions: int
+
+
+Op = Literal[
+    "add_act",
+    "remove_act",
+    "set_flag",
+    "clear_flag",
+    "set_severity",
+    "set_unit_record",
+    "set_personally_clean",
+    "record_conduct",
+]
+
+
+class Change(_Out):
+    """One change of facts and what it does to the person, as re-evaluated through the engine."""
+
+    op: Op
+    person: str | None = None
+    violation: str | None = None
+    field: str | None = None
+    value: Any = None
+    description: str
+    form_before: int | None
+    measure_before: str | None
+    form_after: int | None
+    measure_after: str | None
+    responsibility_after: str
+    findings_after: list[str]
+
+
+class Need(_Out):
+    """A violation the person is linked to but on which nothing is recorded, and what each record would give."""
+
+    violation: str
+    description: str
+    options: list[Change]
+
+
+class Explanation(_Out):
+    case_id: str
+    rulepack: str
+    person: str
+    name: str
+    status: Literal["determined", "undetermined", "not_involved"]
+    result: PersonResult | None
+    why: list[Reason]
+    why_not: list[WhyNot]
+    up: list[Change]
+    down: list[Change]
+    needed: list[Need]
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return self.model_dump_json(indent=indent)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The run
+
+
+def explain(engine: Engine, case: Case, person: str) -> Explanation:
+    """Explain ``person``'s result in ``case`` with ``engine``'s rule pack."""
+    people = {p.id: p for p in case.people}
+    if person not in people:
+        raise UnknownPersonError(
+            f"no person '{person}' in case {case.case_id} (people are: {', '.join(people)}).{suggest(person, people)}"
+        )
+    determination = engine.evaluate_valid(case)
+    facts = flatten(case, engine.policy)
+    first = engine.run_stage("facts", facts)
+    findings = [f for f in first if f.effect == "finding"]
+    adjustments = [f for f in first if f.effect in {"modifier", "tally", "refusal"}]
+    standing = engine.resolver.select(findings)
+    outcomes = engine.resolver.resolve(standing, adjustments)
+    result = next((p for p in determination.people if p.person == person), None)
+    status: Literal["determined", "undetermined", "not_involved"] = (
+        "not_involved" if result is None else "undetermined" if result.form is None else "determined"
+    )
+    mine = [f for f in first if f.person == person]
+    data = json.loads(case.model_dump_json())
+    return Explanation(
+        case_id=case.case_id,
+        rulepack=f"{engine.pack.name} {engine.pack.version}",
+        person=person,
+        name=people[person].name,
+        status=status,
+        result=result,
+        why=_why(engine, outcomes.get(person), mine, findings, standing),
+        why_not=_why_not(engine, facts, person, {f.rule for f in mine}),
+        **_what_would_change(engine, data, person, result, determination),
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Why
+
+
+def _why(
+    engine: Engine, outcome: Outcome | None, mine: list[Firing], findings: list[Firing], standing: list[Any]
+) -> list[Reason]:
+    reasons: list[Reason] = []
+    shown: set[tuple[Any, ...]] = set()
+
+    def add(f: Firing, part: Part, note: str) -> None:
+        if f.key not in shown:
+            shown.add(f.key)
+            reasons.append(_reason(engine, f, part, note))
+
+    if outcome is not None and outcome.best is not None:
+        best = outcome.best
+        add(best.finding.firing, "decided", _decided_note(engine, best))
+        _adjustments(engine, best, add)
+        for item in outcome.resolved:
+            if item is best:
+                continue
+            add(item.finding.firing, "finding", f"resolves to form {item.form} ({item.measure}); not the heaviest")
+            _adjustments(engine, item, add)
+    winners = {(f.firing.person, f.firing.violation, f.firing.decision, f.kind): f.firing for f in standing}
+    for f in mine:
+        if f.effect == "finding" and f.key not in shown:
+            winner = winners.get((f.person, f.violation, f.decision, str(f.what[0])))
+            note = f"outranked by {winner.rule} ({_effect(winner)})" if winner else "outranked"
+            add(f, "outranked", note)
+    for f in mine:
+        if f.effect == "missing":
+            add(f, "missing", f"linked to {f.violation} with nothing recorded: listed as missing (一案双查)")
+    return reasons
+
+
+def _adjustments(engine: Engine, item: Resolved, add: Callable[[Firing, Part, str], None]) -> None:
+    deciding = item.deciding
+    for adj in sorted(item.adjustments):
+        if adj.effect == "refusal":
+            add(adj, "refused", f"refused {adj.what[0]}: recorded, never applied")
+        elif adj.effect == "tally":
+            add(adj, "counted", f"counts toward {adj.what[0]} ({adj.what[1]})")
+        elif deciding is not None and adj.rule == deciding.rule and str(adj.what[0]) == deciding.kind:
+            add(adj, "placed", _placement(engine, deciding.kind, item))
+        else:
+            add(adj, "placed", f"{adj.what[0]} applies but does not decide the form")
+
+
+def _decided_note(engine: Engine, item: Resolved) -> str:
+    lo, hi = item.effective
+    cap = " (capped at its lowest form)" if tuple(item.finding.range) != (lo, hi) else ""
+    how = (
+        _placement(engine, item.deciding.kind, item)
+        if item.deciding
+        else f"no modifier: the lowest form of [{lo},{hi}]"
+        + (f", held at the floor {item.form}" if item.form > lo else "")
+        + f", lightest measure {measure_label(item.measure)}"
+    )
+    return f"decides the result: range [{lo},{hi}]{cap}; {how}"
+
+
+def _placement(engine: Engine, kind: str, item: Resolved) -> str:
+    effect = engine.policy.modifier_effects[kind]  # type: ignore[index]
+    lo, hi = item.effective
+    where = {"lo": f"lowest form {lo}", "hi": f"highest form {hi}", "zero": "form 0"}[effect.at]
+    shift = f" {effect.shift:+d}" if effect.shift else ""
+    outweighed = [r.detail for r in item.refused if r.kind == "outweighed"]
+    beaten = f"; outweighs {', '.join(str(o) for o in outweighed)}" if outweighed else ""
+    return f"{label(kind)}: {where}{shift} → form {item.form}, {measure_label(item.measure)}{beaten}"
+
+
+def _reason(engine: Engine, f: Firing, part: Part, note: str) -> Reason:
+    rule = engine.pack.rule(f.rule)
+    return Reason(
+        part=part,
+        rule=f.rule,
+        title=rule.title,
+        cites=list(rule.cites),
+        violation=f.violation,
+        facts=f.facts_dict(),
+        effect=_effect(f),
+        note=note,
+    )
+
+
+def _effect(f: Firing) -> str:
+    if f.effect == "finding":
+        return f"{f.what[1]} [{f.what[3]},{f.what[4]}]"
+    if f.effect == "tally":
+        return f"{f.what[0]}: {f.what[1]}"
+    if f.effect == "refusal":
+        return f"refused: {f.what[0]}"
+    if f.effect in {"modifier", "organization"}:
+        return str(f.what[0])
+    return f.effect
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Why not
+
+
+def _person_alias(rule: Rule) -> str | None:
+    person = getattr(rule.effect, "person", None)
+    if isinstance(person, str) and person.startswith("$"):
+        return Ref.parse(person).alias
+    return None
+
+
+def _why_not(engine: Engine, facts: list[dict[str, Any]], person: str, fired: set[str]) -> list[WhyNot]:
+    index = FactIndex(facts)
+    out: list[WhyNot] = []
+    for rule in engine.pack.stage_rules("facts"):
+        alias = _person_alias(rule)
+        if alias is None or rule.id in fired:
+            continue
+        person_field = Ref.parse(rule.effect.person).field
+        miss = first_miss(rule, index, {alias: {person_field: person}})
+        if miss is None:
+            continue
+        out.append(_why_not_entry(rule, miss, alias, person_field, person))
+    out.sort(key=lambda w: (-w.met, w.rule))
+    return out
+
+
+def _why_not_entry(rule: Rule, miss: Miss, alias: str, person_field: str, person: str) -> WhyNot:
+    pattern = miss.pattern
+    bound = {person_field: person} if pattern.alias == alias else {}
+    condition = _pattern_words(pattern, miss.matched, bound)
+    if pattern.negated:
+        lacking = f"excluded: {_fact_words(miss.near[0], pattern)} exists"
+        near = [_fact_words(f, pattern) for f in miss.near]
+    elif not miss.near:
+        lacking = f"no {pattern.fact} fact with {condition or 'anything'}"
+        near = []
+    else:
+        lacking = f"no {pattern.fact} fact with {condition}"
+        near = [_near_words(f, pattern, miss) for f in miss.near]
+    violation = next((str(m["v"]) for m in miss.matched.values() if m.get("v")), None)
+    return WhyNot(
+        rule=rule.id,
+        title=rule.title,
+        cites=list(rule.cites),
+        violation=violation,
+        condition=("not " if pattern.negated else "") + f"{pattern.fact}: {condition or 'any'}",
+        lacking=lacking,
+        near=near,
+        met=miss.met,
+        conditions=len(rule.patterns),
+    )
+
+
+def _near_words(fact: Any, pattern: Pattern, miss: Miss) -> str:
+    failed = failing_tests(pattern, fact, miss.matched)
+    return f"{_fact_words(fact, pattern)} fails {', '.join(_test_words(t, miss.matched) for t in failed)}"
+
+
+def _value_words(value: Any, matched: dict[str, dict[str, Any]]) -> str:
+    if isinstance(value, Ref):
+        got = matched.get(value.alias, {}).get(value.field)
+        return str(got) if got is not None else str(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return "[" + ", ".join(str(v) for v in value) + "]"
+    return str(value)
+
+
+_OPS = {"eq": "=", "ne": "≠", "in": " in ", "not_in": " not in ", "lt": "<", "le": "≤", "gt": ">", "ge": "≥"}
+
+
+def _test_words(test: Test, matched: dict[str, dict[str, Any]]) -> str:
+    if test.op == "any":
+        return "any of (" + "; ".join(", ".join(_test_words(t, matched) for t in alt) for alt in test.value) + ")"
+    return f"{test.field}{_OPS[test.op]}{_value_words(test.value, matched)}"
+
+
+def _pattern_words(pattern: Pattern, matched: dict[str, dict[str, Any]], bound: dict[str, Any]) -> str:
+    parts = [f"{k}={v}" for k, v in bound.items()]
+    parts += [_test_words(t, matched) for t in pattern.tests if t.field not in bound]
+    return ", ".join(parts)
+
+
+def _fact_words(fact: Any, pattern: Pattern) -> str:
+    shown = [n for n in ("p", "v", "d") if n in fact]
+    shown += [t.field for t in pattern.tests if t.field in fact and t.field not in shown]
+    inner = ", ".join(f"{n}={_value_words(fact[n], {})}" for n in shown)
+    return f"{pattern.fact}({inner})"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# What would change it
+
+
+def _what_would_change(
+    engine: Engine, data: dict[str, Any], person: str, result: PersonResult | None, d: Determination
+) -> dict[str, Any]:
+    before = (result.form, result.measure) if result else (None, None)
+    up: list[Change] = []
+    down: list[Change] = []
+    missing = [m.violation for m in d.dual_investigation.missing if m.person == person]
+    undetermined = result is not None and result.form is None
+    # an undetermined person's form waits on their conduct (see `needed`); anyone else's can move either way,
+    # and a person without a result moves up when a change gives them a form of at least 1
+    candidates = [] if undetermined else _candidates(engine, data, person, set(missing))
+    for op, fields, words in candidates:
+        change = _try(engine, data, person, before, op, fields, words)
+        if change is None or change.form_after is None:
+            continue
+        was = 0 if change.form_before is None else change.form_before
+        if change.form_after > was:
+            up.append(change)
+        elif change.form_after < was:
+            down.append(change)
+    up.sort(key=lambda c: ((c.form_after or 0) - (c.form_before or 0), _OP_ORDER[c.op]))
+    down.sort(key=lambda c: ((c.form_before or 0) - (c.form_after or 0), _OP_ORDER[c.op]))
+    needed = [_need(engine, data, person, before, v) for v in missing]
+    return {"up": up, "down": down, "needed": needed}
+
+
+_OP_ORDER = {op: i for i, op in enumerate(get_args(Op))}
+
+Candidate = tuple[Op, dict[str, Any], str]
+
+
+def _related_violations(data: dict[str, Any], person: str, missing: set[str]) -> list[str]:
+    me = next(p for p in data["people"] if p["id"] == person)
+    roles = set(me.get("roles", []))
+    related = set(missing)
+    for v in data["violations"]:
+        if (
+            person in v["offenders"]
+            or roles & {"principal_leader", "discipline_inspection"}
+            or ("leader_in_charge" in roles and v["area"] in me.get("oversees", []))
+        ):
+            related.add(v["id"])
+    related.update(c["violation"] for c in data.get("conduct", []) if c["person"] == person)
+    related.update(dd["violation"] for dd in data.get("decisions", []) if person in dd["participants"])
+    return sorted(related) or sorted(v["id"] for v in data["violations"])
+
+
+def _candidates(engine: Engine, data: dict[str, Any], person: str, missing: set[str]) -> Iterable[Candidate]:
+    severities = values(Severity)
+    for vid in _related_violations(data, person, missing):
+        violation = next(v for v in data["violations"] if v["id"] == vid)
+        offender = person in violation["offenders"]
+        entry = next((c for c in data.get("conduct", []) if c["person"] == person and c["violation"] == vid), None)
+        acts = entry["acts"] if entry else []
+        for act in values(Act):
+            if act in acts or (offender and act not in OFFENDER_ACTS):
+                continue
+            words = f"add {label(act)} to {person}'s conduct on {vid}"
+            yield "add_act", {"person": person, "violation": vid, "value": act}, words
+        for act in acts:
+            words = f"remove {label(act)} from {person}'s conduct on {vid}"
+            yield "remove_act", {"person": person, "violation": vid, "value": act}, words
+        for flag in values(ViolationFlag):
+            on = bool(violation.get(flag, False))
+            op: Op = "clear_flag" if on else "set_flag"
+            verb = "clear" if on else "set"
+            yield op, {"violation": vid, "field": flag, "value": not on}, f"{verb} {vid}.{flag} ({label(flag)})"
+        at = severities.index(violation["severity"])
+        for step in (1, -1):
+            if 0 <= at + step < len(severities):
+                new = severities[at + step]
+                words = f"{'raise' if step > 0 else 'lower'} {vid}'s severity to {label(new)}"
+                yield "set_severity", {"violation": vid, "field": "severity", "value": new}, words
+    record = data.get("unit_record", {})
+    spread = bool(record.get("long_term_spread", False))
+    yield (
+        "set_unit_record",
+        {"field": "long_term_spread", "value": not spread},
+        f"{'clear' if spread else 'set'} unit_record.long_term_spread ({label('long_term_spread')})",
+    )
+    classes = classes_of(engine.pack)
+    for name, options in (
+        ("violations_in_period", classes.violations_in_period),
+        ("major_corruption_in_period", classes.major_corruption_in_period),
+    ):
+        current = int(record.get(name, 0))
+        for option in options:
+            low, high = option.interval or (0, None)
+            if not (low <= current and (high is None or current <= high)):
+                yield "set_unit_record", {"field": name, "value": low}, f"set unit_record.{name} to {low}"
+    me = next(p for p in data["people"] if p["id"] == person)
+    clean = bool(me.get("personally_clean", False))
+    yield (
+        "set_personally_clean",
+        {"person": person, "value": not clean},
+        f"{'clear' if clean else 'set'} {person}.personally_clean ({label('personally_clean')})",
+    )
+
+
+def apply_change(data: dict[str, Any], op: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """The case (as JSON data) with one change applied; the input is left as it was."""
+    out = copy.deepcopy(data)
+    person, vid, field, value = fields.get("person"), fields.get("violation"), fields.get("field"), fields.get("value")
+    if op in {"add_act", "remove_act", "record_conduct"}:
+        conduct = out.setdefault("conduct", [])
+        entry = next((c for c in conduct if c["person"] == person and c["violation"] == vid), None)
+        if entry is None:
+            entry = {"person": person, "violation": vid, "acts": []}
+            conduct.append(entry)
+        if op == "add_act":
+            entry["acts"] = [*entry["acts"], value]
+        elif op == "remove_act":
+            entry["acts"] = [a for a in entry["acts"] if a != value]
+        else:
+            entry["acts"] = list(value or [])
+    elif op in {"set_flag", "clear_flag", "set_severity"}:
+        violation = next(v for v in out["violations"] if v["id"] == vid)
+        violation[str(field)] = value
+    elif op == "set_unit_record":
+        out.setdefault("unit_record", {})[str(field)] = value
+    elif op == "set_personally_clean":
+        me = next(p for p in out["people"] if p["id"] == person)
+        me["personally_clean"] = value
+    else:
+        raise ValueError(f"unknown change {op!r}")
+    return out
+
+
+def _try(
+    engine: Engine,
+    data: dict[str, Any],
+    person: str,
+    before: tuple[int | None, str | None],
+    op: Op,
+    fields: dict[str, Any],
+    words: str,
+) -> Change | None:
+    changed = apply_change(data, op, fields)
+    try:
+        d = engine.evaluate_valid(parse_case(changed))
+    except CaseValidationError:
+        return None  # the change would break the case's own rules (SPEC §3): not a possible case
+    after = next((p for p in d.people if p.person == person), None)
+    return Change(
+        op=op,
+        description=words,
+        form_before=before[0],
+        measure_before=before[1],
+        form_after=after.form if after else None,
+        measure_after=after.measure if after else None,
+        responsibility_after=after.responsibility if after else "none",
+        findings_after=list(after.findings) if after else [],
+        **fields,
+    )
+
+
+def _need(engine: Engine, data: dict[str, Any], person: str, before: tuple[int | None, str | None], vid: str) -> Need:
+    """What recording the person's conduct on ``vid`` would give: with no failure, and with each failure act."""
+    offenders = next(v for v in data["violations"] if v["id"] == vid)["offenders"]
+    choices: list[list[str]] = [[]]
+    if person not in offenders:
+        choices += [[a] for a in FAILURE_ACTS]
+    options = []
+    for acts in choices:
+        shown = ", ".join(label(a) for a in acts) or "no failure (an entry without acts)"
+        change = _try(
+            engine,
+            data,
+            person,
+            before,
+            "record_conduct",
+            {"person": person, "violation": vid, "value": acts},
+            f"record {person}'s conduct on {vid}: {shown}",
+        )
+        if change is not None:
+            options.append(change)
+    return Need(
+        violation=vid,
+        description=f"{person} is linked to {vid} but nothing is recorded: record their conduct on it (一案双查)",
+        options=options,
+    )
+
+
+def form_words(form: int | None, measure: str | None) -> str:
+    """``form 2 (警告 warning)`` or ``no result``."""
+    if form is None:
+        return "no result 无结论"
+    return f"form {form} ({measure_label(measure or FORM_MEASURES[form][0])})"
