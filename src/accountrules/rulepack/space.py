@@ -276,7 +276,8 @@ def classes_of(pack: RulePack) -> Classes:
     act_classes = partition(values(Act), act_sets, ("act", "act") in found.exact)
     acts = [(c, min(len(c.values), found.max_count) if set(c.values) & found.counted else 1) for c in act_classes]
 
-    flags: set[str] = set()
+    # SPEC D5 and D6 require these to be recorded whether or not a condition reads them
+    flags: set[str] = {*LENIENCY_FLAGS, "personally_clean"}
     flag_sets = sets(("flag", "flag"))
     for name in ("lifesaving_funds", "suspected_crime", "long_term_spread", *LENIENCY_FLAGS):
         in_flag_fact = ("flag", "flag") in found.untested and "flag" in found.facts
@@ -286,8 +287,6 @@ def classes_of(pack: RulePack) -> Classes:
         flags.add("suspected_crime")
     if found.tested(("case", "long_term_spread")):
         flags.update(("unit_long_term_spread", "long_term_spread"))
-    if found.tested(("person", "personally_clean")):
-        flags.add("personally_clean")
 
     return Classes(
         kinds=kinds,

@@ -359,7 +359,7 @@ def monotonicity_problem(before: Determination, after: Determination, direction:
         now = new.get(pid)
         if now is None:
             if direction > 0:
-                return f"{pid} loses their result ({_form_text(was)} → no result)"
+                return f"takes away {pid}'s result ({_form_text(was)} → no result)"
             continue
         if direction > 0 and _measure_rank(now) < _measure_rank(was):
             return f"lowers {pid} from {_form_text(was)} to {_form_text(now)}"
@@ -385,7 +385,7 @@ def refusal_problem(
             continue
         result = results.get(pid)
         if result is not None and kind not in {r.kind for r in result.refused}:
-            return f"is not recorded: {pid} has no refusal '{kind}'"
+            return f"records no refusal '{kind}' for {pid}"
     return None
 
 
