@@ -139,10 +139,12 @@ class Pool:
                     assert item.result is not None
                     emitted += 1
                     yield item.record, item.result[0], item.result[1]
-                if emitted != handed and self.progress is not None:
-                    self.progress(emitted)
                 if exhausted and emitted == read:
                     return
+                if emitted != handed:
+                    if self.progress is not None:
+                        self.progress(emitted)
+                    continue  # the window has room again: read on before waiting
                 # wait for answers or deaths
                 waitables: list[Any] = []
                 for worker in self._workers:

@@ -539,12 +539,11 @@ def _distinct(
 
     plain, _ = dress(pattern, random.Random(0), 0, (2020, 2020), scheme=0)
     case = parse_case(plain)
-    facts = flatten(case, keyed.policy)
-    key = keyed.cache.canonical(case, facts).key
+    key = keyed.cache.canonical(case).key
     if key in seen:
         return False, None
     seen.add(key)
-    return True, keyed.evaluate_facts(case, facts) if evaluate else None
+    return True, keyed.evaluate_facts(case, flatten(case, keyed.policy)) if evaluate else None
 
 
 def _renamed(determination: Determination, pids: dict[str, str]) -> Determination:

@@ -20,6 +20,7 @@ an evaluation would give (tests/test_batch_cache.py proves it over generated cas
 from __future__ import annotations
 
 import hashlib
+import marshal
 import operator
 import threading
 from collections import OrderedDict
@@ -30,7 +31,7 @@ from typing import Any
 import pydantic_core
 
 from accountrules.engine.durable import runtime_for
-from accountrules.engine.flatten import Fact
+from accountrules.engine.flatten import Fact, flatten, severity_index
 from accountrules.models import (
     Case,
     Determination,
@@ -40,12 +41,17 @@ from accountrules.models import (
     PersonResult,
     TraceStep,
 )
+from accountrules.rulepack.facts import CASE_FACTS
 from accountrules.rulepack.pack import RulePack
+from accountrules.rulepack.policy import Policy
+from accountrules.vocabulary import ViolationFlag, values
 
 #: The id fields of the fact vocabulary, and the kind of id each holds.
 ID_FIELDS = {"p": "person", "v": "violation", "d": "decision"}
 #: Fields every fact carries for durable_rules' sake; the fact's identity is derived from the others.
 _BOOKKEEPING = frozenset({"t", "id"})
+
+_FLAGS = values(ViolationFlag)
 
 DEFAULT_MAX_ENTRIES = 4096
 DEFAULT_MAX_BYTES = 48 * 1024 * 1024
@@ -77,27 +83,52 @@ class Canonical:
         return self.key.hex()
 
 
-class FactPlan:
-    """How to read the asserted fields of each fact type: a getter, where the person is, which values are
-    violation or decision ids. Built once per engine."""
+#: For each fact type `flatten` makes, its fields in the order `_DirectReader` builds them.
+_NATURAL: dict[str, tuple[str, ...]] = {
+    "case": ("unit_level", "violations_in_period", "major_corruption_in_period", "long_term_spread"),
+    "person": ("p", "personally_clean"),
+    "role": ("p", "role"),
+    "oversees": ("p", "area"),
+    "violation": ("v", "kind", "severity", "s", "area", *values(ViolationFlag)),
+    "flag": ("v", "flag"),
+    "offender": ("p", "v"),
+    "conduct": ("p", "v"),
+    "act": ("p", "v", "act"),
+    "participant": ("d", "v", "p", "advocate", "objector"),
+}
 
-    def __init__(self, fields: Mapping[str, Sequence[str]]) -> None:
+
+class FactPlan:
+    """How to read the asserted fields of each fact type: a getter, whether a person is named, which values
+    are violation or decision ids. Built once per engine."""
+
+    def __init__(self, fields: Mapping[str, Sequence[str]], policy: Policy) -> None:
         self.fields = {t: tuple(names) for t, names in fields.items()}
+        self.policy = policy
         self.types: dict[str, tuple[bool, Callable[[Fact], tuple[Any, ...]], tuple[tuple[int, str], ...]]] = {}
         for fact_type, names in self.fields.items():
             others = [n for n in names if n != "p"]
             relabelled = tuple((i + 1, n) for i, n in enumerate(others) if n in ("v", "d"))
             self.types[fact_type] = ("p" in names, operator.itemgetter("t", *others), relabelled)
+        self.direct = _DirectReader.build(self)
 
     @classmethod
     def for_pack(cls, pack: RulePack) -> FactPlan:
         """The plan of the facts the engine of ``pack`` asserts, in either stage."""
-        return cls(asserted_fields(stage.fields for stage in runtime_for(pack).stages.values()))
+        fields = asserted_fields(stage.fields for stage in runtime_for(pack).stages.values())
+        # facts of the resolved stage (candidates, results, measures) follow from the case's own facts
+        return cls({t: names for t, names in fields.items() if t in CASE_FACTS}, pack.policy)
+
+    def canonical(self, case: Case) -> Canonical:
+        """`canonicalize` of the case's flattened facts, read straight from the case when the plan allows."""
+        if self.direct is not None:
+            return self.direct.canonical(case)
+        return canonicalize(case, flatten(case, self.policy), self)
 
 
 def canonicalize(case: Case, facts: Iterable[Fact], plan: FactPlan) -> Canonical:
     """The key of ``case``, whose flattened facts are ``facts``, read as ``plan`` says (a fact type that is not
-    in the plan is not asserted)."""
+    in the plan is not asserted). This is the definition; `FactPlan.canonical` gets the same faster."""
     relabel = {
         "v": _labels("v", sorted(v.id for v in case.violations)),
         "d": _labels("d", sorted(d.id for d in case.decisions)),
@@ -120,16 +151,112 @@ def canonicalize(case: Case, facts: Iterable[Fact], plan: FactPlan) -> Canonical
             profiles[fact["p"]].append(values)
         else:
             common.append(values)
+    return _canonical(common, profiles, relabel["v"])
+
+
+def _canonical(
+    common: list[tuple[Any, ...]], profiles: dict[str, list[tuple[Any, ...]]], violations: dict[str, str]
+) -> Canonical:
     profile = {pid: tuple(sorted(entries)) for pid, entries in profiles.items()}
     ordered = sorted(profile, key=lambda pid: (profile[pid], pid))
     rank = {p: i for i, p in enumerate(sorted(set(profile.values())))}
-    material = repr((tuple(sorted(common)), tuple(profile[pid] for pid in ordered)))
+    # marshal's version 0 writes values only (no references, no interning flags): equal facts, equal bytes
+    material = marshal.dumps((tuple(sorted(common)), tuple(profile[pid] for pid in ordered)), 0)
     return Canonical(
-        key=hashlib.blake2b(material.encode("utf-8"), digest_size=16).digest(),
+        key=hashlib.blake2b(material, digest_size=16).digest(),
         people=_labels("p", ordered),
-        violations=relabel["v"],
+        violations=violations,
         classes={pid: rank[profile[pid]] for pid in ordered},
     )
+
+
+Projection = Callable[[tuple[Any, ...]], tuple[Any, ...]]
+#: A fact type's projection (None: not asserted) and the position of its person in the natural tuple.
+_Reading = tuple[Projection | None, int]
+
+
+class _DirectReader:
+    """`canonicalize` ∘ `flatten` without building the facts: each fact is read from the case as a tuple of its
+    type and its values in `_NATURAL` order, then projected onto the plan's fields. Used only when the plan asks
+    for nothing else; tests/test_batch_cache.py checks that both give the same `Canonical`."""
+
+    def __init__(self, readings: dict[str, _Reading], policy: Policy) -> None:
+        self.readings = readings
+        self.policy = policy
+
+    @classmethod
+    def build(cls, plan: FactPlan) -> _DirectReader | None:
+        if not set(plan.fields) <= set(_NATURAL):
+            return None  # a fact this reader does not know: canonicalize the flattened facts instead
+        readings: dict[str, _Reading] = {}
+        for fact_type, natural in _NATURAL.items():
+            names = plan.fields.get(fact_type)
+            person = 1 + natural.index("p") if "p" in natural else -1
+            if names is None:
+                readings[fact_type] = (None, person)
+                continue
+            if not set(names) <= set(natural):
+                return None
+            indexes = [0, *(1 + natural.index(n) for n in names if n != "p")]
+            readings[fact_type] = (_projection(indexes), person if "p" in names else -1)
+        return cls(readings, plan.policy)
+
+    def canonical(self, case: Case) -> Canonical:
+        violations = _labels("v", sorted(v.id for v in case.violations))
+        decisions = _labels("d", sorted(d.id for d in case.decisions))
+        common: list[tuple[Any, ...]] = []
+        profiles: dict[str, list[tuple[Any, ...]]] = {p.id: [] for p in case.people}
+        facts: list[tuple[str, tuple[Any, ...]]] = []  # (type, natural tuple)
+
+        record = case.unit_record
+        spread = record.long_term_spread or any(v.long_term_spread for v in case.violations)
+        facts.append(
+            ("case", ("case", case.unit.level, record.violations_in_period, record.major_corruption_in_period, spread))
+        )
+        for person in case.people:
+            pid = person.id
+            facts.append(("person", ("person", pid, person.personally_clean)))
+            facts.extend(("role", ("role", pid, role)) for role in person.roles)
+            facts.extend(("oversees", ("oversees", pid, area)) for area in person.oversees)
+        policy = self.policy
+        for violation in case.violations:
+            label = violations[violation.id]
+            flags = tuple(bool(getattr(violation, f)) for f in _FLAGS)
+            s = severity_index(policy, violation.severity, violation.suspected_crime)
+            facts.append(
+                ("violation", ("violation", label, violation.kind, violation.severity, s, violation.area, *flags))
+            )
+            facts.extend(("flag", ("flag", label, f)) for f, on in zip(_FLAGS, flags, strict=True) if on)
+            facts.extend(("offender", ("offender", pid, label)) for pid in violation.offenders)
+        for entry in case.conduct:
+            label = violations[entry.violation]
+            facts.append(("conduct", ("conduct", entry.person, label)))
+            facts.extend(("act", ("act", entry.person, label, act)) for act in entry.acts)
+        for decision in case.decisions:
+            advocates, objectors = set(decision.advocates), set(decision.objectors)
+            label, dlabel = violations[decision.violation], decisions[decision.id]
+            facts.extend(
+                ("participant", ("participant", dlabel, label, pid, pid in advocates, pid in objectors))
+                for pid in decision.participants
+            )
+        readings = self.readings
+        for fact_type, natural in facts:
+            project, person = readings[fact_type]
+            if project is None:
+                continue
+            if person < 0:
+                common.append(project(natural))
+            else:
+                profiles[natural[person]].append(project(natural))
+        return _canonical(common, profiles, violations)
+
+
+def _projection(indexes: list[int]) -> Projection:
+    """The values at ``indexes`` (two or more) of a tuple, as a tuple."""
+    if len(indexes) == 1:
+        index = indexes[0]
+        return lambda natural: (natural[index],)
+    return operator.itemgetter(*indexes)
 
 
 def asserted_fields(stage_fields: Iterable[Mapping[str, Sequence[str]]]) -> dict[str, tuple[str, ...]]:
@@ -186,22 +313,37 @@ class _Restore:
 
 
 class _Template:
-    """A determination in labels as JSON fragments, filled in and ordered for one case without pydantic."""
+    """A determination in labels as JSON fragments, filled in and ordered for one case without pydantic.
+
+    Its trace is kept in blocks, one per person (in label order, the unit's last): within a block the steps
+    are already in the engine's order for any case, because violation labels keep the order of violation ids
+    and nothing else in a step's key is an id; only the blocks are sorted again, by the restored person id.
+    """
 
     def __init__(self, canonical: Determination) -> None:
+        to_json = pydantic_core.to_json
         text = canonical.to_json(indent=None).encode("utf-8")
         head, _, _ = text.partition(b'"people":[')
         self.after_case_id = head[len(b'{"case_id":""') :]
         self.people = [(p.person, self._person_rest(p)) for p in canonical.people]
-        org = canonical.organization
-        org_json = org.model_dump_json().encode("utf-8")
-        self.org_rest = org_json[len(b'{"unit":""') :]
-        self.publicize = b"true" if canonical.publicize else b"false"
+        self.org_rest = canonical.organization.model_dump_json().encode("utf-8")[len(b'{"unit":""') :]
         dual = canonical.dual_investigation
-        self.complete = b"true" if dual.complete else b"false"
+        self.middle = b',"publicize":%s,"dual_investigation":{"complete":%s,"examined":[' % (
+            b"true" if canonical.publicize else b"false",
+            b"true" if dual.complete else b"false",
+        )
         self.examined = list(dual.examined)
         self.missing = [(m.person, m.violation) for m in dual.missing]
-        self.trace = [self._step(step) for step in canonical.trace]
+        #: person label (None: the unit) → its steps as (before person, violation label, after violation)
+        self.blocks: dict[str | None, list[tuple[bytes, str | None, bytes]]] = {}
+        for step in canonical.trace:
+            before = b'{"rule":%s,"title":%s,"cites":%s,"person":' % (
+                to_json(step.rule),
+                to_json(step.title),
+                to_json(step.cites),
+            )
+            after = b',"facts":%s,"effect":%s}' % (to_json(step.facts), to_json(step.effect))
+            self.blocks.setdefault(step.person, []).append((before, step.violation, after))
         self.size = len(text)
 
     @staticmethod
@@ -209,55 +351,43 @@ class _Template:
         blank = result.model_copy(update={"person": "", "name": ""})
         return blank.model_dump_json().encode("utf-8")[len(b'{"person":"","name":""') :]
 
-    @staticmethod
-    def _step(step: TraceStep) -> tuple[str | None, str | None, tuple[Any, ...], bytes, bytes]:
-        to_json = pydantic_core.to_json
-        before = b'{"rule":%s,"title":%s,"cites":%s,"person":' % (
-            to_json(step.rule),
-            to_json(step.title),
-            to_json(step.cites),
-        )
-        after = b',"facts":%s,"effect":%s}' % (to_json(step.facts), to_json(step.effect))
-        tail = (step.rule, step.effect, repr(tuple(step.facts.items())))
-        return step.person, step.violation, tail, before, after
-
     def fill(self, case: Case, restore: _Restore) -> bytes:
-        people = sorted((restore.people[label], rest) for label, rest in self.people)
-        trace = []
-        for p_label, v_label, tail, before, after in self.trace:
-            person, violation = restore.person(p_label), restore.violation(v_label)
-            key = (person is None, person or "", violation is None, violation or "", *tail)
-            trace.append((key, before, person, violation, after))
-        trace.sort(key=lambda item: item[0])
-        missing = sorted((restore.people[p], restore.violations[v]) for p, v in self.missing)
-        parts: list[bytes] = [b'{"case_id":', _json(case.case_id), self.after_case_id, b'"people":[']
+        to_json = pydantic_core.to_json
+        ids = {label: (pid, to_json(pid)) for label, pid in restore.people.items()}
+        vids = {label: to_json(vid) for label, vid in restore.violations.items()}
+        vids[None] = b"null"  # type: ignore[index]
+        names = restore.names
+        people = sorted((ids[label], rest) for label, rest in self.people)
+        parts: list[bytes] = [b'{"case_id":', to_json(case.case_id), self.after_case_id, b'"people":[']
         parts.append(
             b",".join(
-                b'{"person":' + _json(pid) + b',"name":' + _json(restore.names.get(pid, "")) + rest
-                for pid, rest in people
+                b'{"person":' + encoded + b',"name":' + to_json(names.get(pid, "")) + rest
+                for (pid, encoded), rest in people
             )
         )
-        parts += [b'],"organization":{"unit":', _json(case.unit.name), self.org_rest]
-        parts += [b',"publicize":', self.publicize, b',"dual_investigation":{"complete":', self.complete]
-        parts += [b',"examined":[', b",".join(_json(p) for p in sorted(restore.people[x] for x in self.examined))]
+        parts += [b'],"organization":{"unit":', to_json(case.unit.name), self.org_rest, self.middle]
+        parts.append(b",".join(encoded for _, encoded in sorted(ids[label] for label in self.examined)))
+        missing = sorted((ids[p], vids[v], restore.violations[v]) for p, v in self.missing)
+        missing.sort(key=lambda m: (m[0][0], m[2]))
         parts += [
             b'],"missing":[',
-            b",".join(b'{"person":' + _json(p) + b',"violation":' + _json(v) + b"}" for p, v in missing),
+            b",".join(b'{"person":' + p[1] + b',"violation":' + v + b"}" for p, v, _ in missing),
             b']},"trace":[',
         ]
-        parts.append(
-            b",".join(
-                before + _json(person) + b',"violation":' + _json(violation) + after
-                for _, before, person, violation, after in trace
-            )
-        )
+        order = sorted((label is None, "" if label is None else ids[label][0], label) for label in self.blocks)
+        steps = []
+        for _, _, label in order:
+            person = b"null" if label is None else ids[label][1]
+            for before, violation, after in self.blocks[label]:
+                steps.append(before + person + b',"violation":' + vids[violation] + after)  # type: ignore[index]
+        parts.append(b",".join(steps))
         parts.append(b"]}")
         return b"".join(parts)
 
 
 @dataclass
 class _Entry:
-    model: Determination | None = None
+    model: _Stored | None = None
     template: _Template | None = None
     size: int = 0
 
@@ -285,8 +415,8 @@ class DeterminationCache:
     _entries: OrderedDict[bytes, _Entry] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def canonical(self, case: Case, facts: Sequence[Fact]) -> Canonical:
-        return canonicalize(case, facts, self.plan)
+    def canonical(self, case: Case) -> Canonical:
+        return self.plan.canonical(case)
 
     def determine(self, case: Case, canonical: Canonical, evaluate: Callable[[], Determination]) -> Determination:
         """The determination of ``case``: restored from the cache, or ``evaluate()`` d and stored."""
@@ -294,12 +424,12 @@ class DeterminationCache:
         if entry is not None:
             if entry.model is None:  # stored by determine_json: read its text back once
                 assert entry.template is not None
-                entry.model = Determination.model_validate_json(entry.template.fill(case, _Restore.of(case, canonical)))
-                entry.model = _to_labels(entry.model, canonical)
-            return _from_labels(entry.model, case, canonical)
+                text = entry.template.fill(case, _Restore.of(case, canonical))
+                entry.model = _Stored(_to_labels(Determination.model_validate_json(text), canonical))
+            return entry.model.restore(case, canonical)
         determination = evaluate()
-        model = _to_labels(determination, canonical)
-        self._put(canonical.key, _Entry(model=model, size=len(determination.to_json(indent=None))))
+        stored = _Stored(_to_labels(determination, canonical))
+        self._put(canonical.key, _Entry(model=stored, size=len(determination.to_json(indent=None))))
         return determination
 
     def determine_json(self, case: Case, canonical: Canonical, evaluate: Callable[[], Determination]) -> bytes:
@@ -308,7 +438,7 @@ class DeterminationCache:
         if entry is not None:
             if entry.template is None:
                 assert entry.model is not None
-                entry.template = _Template(entry.model)
+                entry.template = _Template(entry.model.determination)
             return entry.template.fill(case, _Restore.of(case, canonical))
         determination = evaluate()
         template = _Template(_to_labels(determination, canonical))
@@ -402,76 +532,85 @@ def _to_labels(determination: Determination, canonical: Canonical) -> Determinat
     )
 
 
-def _from_labels(stored: Determination, case: Case, canonical: Canonical) -> Determination:
-    """A fresh determination for ``case`` from one in labels (nothing mutable is shared with the stored one)."""
-    restore = _Restore.of(case, canonical)
-    people = []
-    for r in stored.people:
-        pid = restore.people[r.person]
-        people.append(
-            _build(
-                PersonResult,
+class _Stored:
+    """A determination in labels, with the id-free part of each trace step's sort key worked out once."""
+
+    def __init__(self, determination: Determination) -> None:
+        self.determination = determination
+        self.tails = [(s.rule, s.effect, repr(tuple(s.facts.items()))) for s in determination.trace]
+
+    def restore(self, case: Case, canonical: Canonical) -> Determination:
+        """A fresh determination for ``case`` (nothing mutable is shared with the stored one)."""
+        stored = self.determination
+        restore = _Restore.of(case, canonical)
+        people = []
+        for r in stored.people:
+            pid = restore.people[r.person]
+            people.append(
+                _build(
+                    PersonResult,
+                    {
+                        "person": pid,
+                        "name": restore.names.get(pid, ""),
+                        "responsibility": r.responsibility,
+                        "scope": r.scope,
+                        "range": r.range,
+                        "form": r.form,
+                        "measure": r.measure,
+                        "modifiers": list(r.modifiers),
+                        "refused": list(r.refused),
+                        "findings": list(r.findings),
+                    },
+                )
+            )
+        people.sort(key=lambda r: r.person)
+        keyed = []
+        for step, tail in zip(stored.trace, self.tails, strict=True):
+            person, violation = restore.person(step.person), restore.violation(step.violation)
+            restored = _build(
+                TraceStep,
                 {
-                    "person": pid,
-                    "name": restore.names.get(pid, ""),
-                    "responsibility": r.responsibility,
-                    "scope": r.scope,
-                    "range": r.range,
-                    "form": r.form,
-                    "measure": r.measure,
-                    "modifiers": list(r.modifiers),
-                    "refused": list(r.refused),
-                    "findings": list(r.findings),
+                    "rule": step.rule,
+                    "title": step.title,
+                    "cites": list(step.cites),
+                    "person": person,
+                    "violation": violation,
+                    "facts": dict(step.facts),
+                    "effect": step.effect,
                 },
             )
-        )
-    people.sort(key=lambda r: r.person)
-    trace = [
-        _build(
-            TraceStep,
+            keyed.append(((person is None, person or "", violation is None, violation or "", *tail), restored))
+        keyed.sort(key=lambda item: item[0])  # `trace_key`, the engine's order
+        dual = stored.dual_investigation
+        missing = [
+            _build(MissingLink, {"person": restore.people[m.person], "violation": restore.violations[m.violation]})
+            for m in dual.missing
+        ]
+        missing.sort(key=lambda m: (m.person, m.violation))
+        organization = stored.organization
+        return _build(  # type: ignore[no-any-return]
+            Determination,
             {
-                "rule": step.rule,
-                "title": step.title,
-                "cites": list(step.cites),
-                "person": restore.person(step.person),
-                "violation": restore.violation(step.violation),
-                "facts": dict(step.facts),
-                "effect": step.effect,
+                "case_id": case.case_id,
+                "rulepack": stored.rulepack,
+                "people": people,
+                "organization": _build(
+                    Organization,
+                    {
+                        "unit": case.unit.name,
+                        "responsibility": organization.responsibility,
+                        "measures": list(organization.measures),
+                    },
+                ),
+                "publicize": stored.publicize,
+                "dual_investigation": _build(
+                    DualInvestigation,
+                    {
+                        "complete": dual.complete,
+                        "examined": sorted(restore.people[p] for p in dual.examined),
+                        "missing": missing,
+                    },
+                ),
+                "trace": [step for _, step in keyed],
             },
         )
-        for step in stored.trace
-    ]
-    trace.sort(key=trace_key)
-    dual = stored.dual_investigation
-    missing = [
-        _build(MissingLink, {"person": restore.people[m.person], "violation": restore.violations[m.violation]})
-        for m in dual.missing
-    ]
-    missing.sort(key=lambda m: (m.person, m.violation))
-    organization = stored.organization
-    return _build(  # type: ignore[no-any-return]
-        Determination,
-        {
-            "case_id": case.case_id,
-            "rulepack": stored.rulepack,
-            "people": people,
-            "organization": _build(
-                Organization,
-                {
-                    "unit": case.unit.name,
-                    "responsibility": organization.responsibility,
-                    "measures": list(organization.measures),
-                },
-            ),
-            "publicize": stored.publicize,
-            "dual_investigation": _build(
-                DualInvestigation,
-                {
-                    "complete": dual.complete,
-                    "examined": sorted(restore.people[p] for p in dual.examined),
-                    "missing": missing,
-                },
-            ),
-            "trace": trace,
-        },
-    )

@@ -93,11 +93,10 @@ class Engine:
 
     def evaluate_valid(self, case: Case) -> Determination:
         """`evaluate` for a case that has already been validated."""
-        facts = flatten(case, self.policy)
         if self.cache is not None:
-            canonical = self.cache.canonical(case, facts)
-            return self.cache.determine(case, canonical, lambda: self.evaluate_facts(case, facts))
-        return self.evaluate_facts(case, facts)
+            compute = lambda: self.evaluate_facts(case, flatten(case, self.policy))  # noqa: E731
+            return self.cache.determine(case, self.cache.canonical(case), compute)
+        return self.evaluate_facts(case, flatten(case, self.policy))
 
     def evaluate_facts(self, case: Case, facts: list[Fact]) -> Determination:
         """`evaluate_valid` from the case's flattened facts, never cached."""
