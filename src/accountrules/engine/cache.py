@@ -241,13 +241,13 @@ class _DirectReader:
             )
         readings = self.readings
         for fact_type, natural in facts:
-            project, person = readings[fact_type]
+            project, at = readings[fact_type]
             if project is None:
                 continue
-            if person < 0:
+            if at < 0:
                 common.append(project(natural))
             else:
-                profiles[natural[person]].append(project(natural))
+                profiles[natural[at]].append(project(natural))
         return _canonical(common, profiles, violations)
 
 
