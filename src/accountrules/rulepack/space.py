@@ -365,12 +365,12 @@ class Template:
         return math.prod(len(self.dims[i].options) for i in core) * sum(coefficients[: k + 1])
 
     def depth_for(self, cap: int) -> int:
-        """The most departures whose cases fit in ``cap``; at least 2 (every pair of classes)."""
+        """The most departures whose cases fit in ``cap``; at least 1 (every class of every dimension)."""
         _, rest = self._split()
         k = 0
         while k < len(rest) and self.within(k + 1) <= cap:
             k += 1
-        return max(k, min(2, len(rest)))
+        return max(k, min(1, len(rest)))
 
     def exhaustive(self, k: int) -> bool:
         return k >= len(self._split()[1])
