@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from accountrules.batch.check import ConsistencyReport, Group, Slot, Tally
-from accountrules.vocabulary import label_zh
+from accountrules.vocabulary import LABELS, label, label_zh
 
 #: Verdicts and report headings, Chinese first.
 VERDICT_LABELS = {
@@ -32,8 +32,27 @@ SUMMARY_ROWS = (
     ("incomplete_dual_investigation", "一案双查不完整的案件", "cases with a leader not looked back on"),
     ("score", "一致性得分", "consistency score"),
 )
+UNIT_LEVEL_LABELS = {
+    "province": ("省级", "province"),
+    "city": ("市级", "city"),
+    "county": ("县级", "county"),
+    "township": ("乡镇", "township"),
+    "village": ("村级", "village"),
+    "enterprise": ("国有企业", "enterprise"),
+    "institution": ("事业单位", "public institution"),
+}
 #: Most inconsistent groups and flagged people shown in the terminal.
 SHOWN = 10
+
+
+def key_label(key: str) -> str:
+    """A year, unit level or violation kind as shown in tallies."""
+    if key in UNIT_LEVEL_LABELS:
+        zh, en = UNIT_LEVEL_LABELS[key]
+        return f"{zh} {en}"
+    if key == "unknown":
+        return "未填日期 no date"
+    return label(key) if key in LABELS else key
 
 
 def verdict_label(verdict: str) -> str:
@@ -119,7 +138,7 @@ def _tallies(title: str, tallies: list[Tally]) -> Table:
         table.add_column(Text(header), justify="left" if i == 0 else "right")
     for t in tallies:
         table.add_row(
-            Text(t.key),
+            Text(key_label(t.key)),
             *(Text(f"{n:,}") for n in (t.cases, t.people, t.within, t.too_lenient, t.too_harsh, t.omitted)),
         )
     return table
