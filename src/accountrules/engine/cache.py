@@ -6,8 +6,9 @@ Two cases that assert the same facts up to the names of their ids therefore get 
 those names. The key is a digest of the facts of both stages' fields (`DurableRuntime` asserts nothing else)
 with canonical labels in place of ids:
 
-- violations and decisions are numbered in the order of their ids (``v0``, ``v1``, …): the engine breaks an
-  exact tie between two findings of one person by the violation's id, and keeping the order keeps the tie-break;
+- violations and decisions are numbered in the order of their ids (``v0``, ``v1``, …, ``d0``, …): the engine
+  breaks an exact tie between two findings of one person by the violation's id, and keeping the order keeps
+  the tie-break (decisions keep theirs so that a pack may join participants of one decision);
 - people are numbered by their own facts (roles, areas, offences, acts and participation, naming violations and
   decisions by their labels). No fact relates two people, so nothing decided for one person depends on what
   another is called, and a case whose people are numbered differently still hits.

@@ -1,0 +1,221 @@
+"""The determination cache: keyed by the facts the rules see, blind to names and ids, bounded, and exact."""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from accountrules import Engine
+from accountrules.engine.cache import DeterminationCache, FactPlan, canonicalize
+from accountrules.engine.flatten import flatten
+from accountrules.validation import parse_case
+from tests.strategies import cases
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC_EXAMPLE = ROOT / "examples" / "cases" / "spec-example.json"
+BENCH_CASE = ROOT / "benchmarks" / "case_10x3.json"
+
+#: Ids as archives write them: anything without whitespace.
+ID_TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Z", "C"), blacklist_characters="\\\"'"), min_size=1, max_size=6
+)
+
+
+def load(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def renamed(case: dict[str, Any], seed: int, keep_violation_order: bool = True) -> dict[str, Any]:
+    """``case`` with other ids, names, title, unit name, amounts, date and list orders; the same facts.
+
+    People get ids in any order; violations and decisions keep the order of their ids (what the cache key
+    keeps of ids, see engine/cache.py), violations unless told otherwise."""
+    rng = random.Random(seed)
+    out = copy.deepcopy(case)
+    people = {p["id"]: f"{rng.choice('甲乙丙丁XYZ')}{rng.randrange(10**6)}-{i}" for i, p in enumerate(case["people"])}
+    vids = sorted(v["id"] for v in case["violations"])
+    fresh = sorted(f"{rng.choice('ABCabc')}{rng.randrange(10**5):05d}{i}" for i in range(len(vids)))
+    if not keep_violation_order:
+        rng.shuffle(fresh)
+    violations = dict(zip(vids, fresh, strict=True))
+    dids = sorted(d["id"] for d in case.get("decisions", []))
+    decisions = dict(zip(dids, sorted(f"决定{rng.randrange(10**4):04d}-{i}" for i in range(len(dids))), strict=True))
+    out["case_id"] = f"C-{rng.randrange(10**8)}"
+    out["title"] = f"案件{rng.randrange(1000)}"
+    out["unit"]["name"] = f"某单位{rng.randrange(1000)}"
+    out["decided_on"] = f"20{rng.randrange(10, 25)}-0{rng.randrange(1, 10)}-1{rng.randrange(10)}"
+    for p in out["people"]:
+        p["id"] = people[p["id"]]
+        p["name"] = f"{rng.choice('赵钱孙李')}某{rng.randrange(100)}"
+        p["position"] = rng.choice(["科员", "副局长", ""])
+    for v in out["violations"]:
+        v["id"] = violations[v["id"]]
+        v["offenders"] = [people[o] for o in v["offenders"]]
+        v["amount_cny"] = rng.randrange(10**6)
+        v["summary"] = f"摘要{rng.randrange(100)}"
+    for c in out.get("conduct", []):
+        c["person"], c["violation"] = people[c["person"]], violations[c["violation"]]
+        rng.shuffle(c["acts"])
+    for d in out.get("decisions", []):
+        d["id"] = decisions[d["id"]]
+        d["violation"] = violations[d["violation"]]
+        for key in ("participants", "advocates", "objectors"):
+            d[key] = [people[p] for p in d.get(key, [])]
+    out["recorded"] = {people[p]: r for p, r in case.get("recorded", {}).items()}
+    for key in ("people", "violations", "conduct", "decisions"):
+        rng.shuffle(out.get(key, []))
+    return out
+
+
+def key_of(engine: Engine, case: dict[str, Any]) -> bytes:
+    cached = engine.with_cache()
+    assert cached.cache is not None
+    return cached.cache.canonical(parse_case(case)).key
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# exact: cached == uncached
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=cases(), seeds=st.tuples(st.integers(0, 10**6), st.integers(0, 10**6)))
+def test_a_cached_determination_is_the_uncached_one_byte_for_byte(
+    engine: Engine, case: dict[str, Any], seeds: tuple[int, int]
+) -> None:
+    """A like case served from the cache gives the same JSON as evaluating it, ids and names restored."""
+    cached = engine.with_cache()
+    assert cached.cache is not None
+    first, second = renamed(case, seeds[0]), renamed(case, seeds[1])
+    assert cached.evaluate(first).to_json() == engine.evaluate(first).to_json()  # a miss: stored
+    expected = engine.evaluate(second)
+    assert cached.evaluate(second).to_json() == expected.to_json()  # a hit: restored
+    assert cached.evaluate(second) == expected
+    parsed = parse_case(second)
+    text = cached.cache.determine_json(parsed, cached.cache.canonical(parsed), lambda: expected)
+    assert text.decode("utf-8") == expected.to_json(indent=None)
+    assert (cached.cache.stats.hits, cached.cache.stats.misses) == (3, 1)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=cases(), seed=st.integers(0, 10**6), odd=st.lists(ID_TEXT, min_size=12, max_size=12, unique=True))
+def test_any_ids_are_restored_exactly(engine: Engine, case: dict[str, Any], seed: int, odd: list[str]) -> None:
+    """Ids of any characters (and violations renamed out of order) still give the uncached bytes."""
+    base = renamed(case, seed, keep_violation_order=False)
+    mapping = {p["id"]: odd[i] for i, p in enumerate(base["people"])}
+    text = json.dumps(base, ensure_ascii=False)
+    for old, new in mapping.items():
+        text = text.replace(json.dumps(old, ensure_ascii=False), json.dumps(new, ensure_ascii=False))
+    strange = json.loads(text)
+    cached = engine.with_cache()
+    cached.evaluate(case)
+    assert cached.evaluate(strange).to_json() == engine.evaluate(strange).to_json()
+
+
+@settings(max_examples=60, deadline=None)
+@given(case=cases(max_people=8))
+def test_the_direct_reading_of_a_case_is_its_flattened_facts(engine: Engine, case: dict[str, Any]) -> None:
+    """`FactPlan.canonical` (read from the case) equals `canonicalize` of the flattened facts (the definition)."""
+    plan = FactPlan.for_pack(engine.pack)
+    assert plan.direct is not None
+    parsed = parse_case(case)
+    assert plan.canonical(parsed) == canonicalize(parsed, flatten(parsed, engine.policy), plan)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# what splits the cache and what does not
+
+
+def test_names_titles_amounts_dates_and_ids_do_not_split_the_cache(engine: Engine) -> None:
+    """Ten renamed and reshuffled copies of one case share one key."""
+    case = load(BENCH_CASE)
+    keys = {key_of(engine, renamed(case, seed)) for seed in range(10)}
+    assert keys == {key_of(engine, case)}
+
+
+def test_a_fact_the_rules_read_splits_the_cache(engine: Engine) -> None:
+    """One more act, one flag or another severity gives another key."""
+    case = load(SPEC_EXAMPLE)
+    more_acts = copy.deepcopy(case)
+    more_acts["conduct"][0]["acts"].append("defied_orders")
+    flagged = copy.deepcopy(case)
+    flagged["violations"][0]["long_term_spread"] = True
+    graver = copy.deepcopy(case)
+    graver["violations"][0]["severity"] = "grave"
+    keys = [key_of(engine, c) for c in (case, more_acts, flagged, graver)]
+    assert len(set(keys)) == 4
+
+
+def test_a_fact_no_rule_reads_does_not_split_the_cache(engine: Engine) -> None:
+    """The unit's level is not asserted by the default pack, so it is not part of the key."""
+    case = load(SPEC_EXAMPLE)
+    other = copy.deepcopy(case)
+    other["unit"]["level"] = "village"
+    assert key_of(engine, other) == key_of(engine, case)
+
+
+def test_like_people_share_a_class(engine: Engine) -> None:
+    """People the rules cannot tell apart share a class; the others each have their own."""
+    case = load(BENCH_CASE)
+    cached = engine.with_cache()
+    assert cached.cache is not None
+    classes = cached.cache.canonical(parse_case(case)).classes
+    assert classes["p09"] == classes["p10"]  # two offenders of v3 with no conduct
+    assert len({classes[p] for p in ("p01", "p02", "p03", "p04", "p05", "p06", "p07", "p08", "p09")}) == 9
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# bounded, and nothing shared
+
+
+def test_the_cache_keeps_at_most_max_entries(engine: Engine) -> None:
+    """With room for 3, five distinct cases leave the 3 most recent and count 2 evictions."""
+    cached = engine.with_cache(max_entries=3)
+    assert cached.cache is not None
+    case = load(SPEC_EXAMPLE)
+    for violations_in_period in range(5):
+        variant = copy.deepcopy(case)
+        variant["unit_record"]["violations_in_period"] = violations_in_period
+        cached.evaluate(variant)
+    stats = cached.cache.stats
+    assert (len(cached.cache), stats.entries, stats.evictions, stats.misses) == (3, 3, 2, 5)
+
+
+def test_the_cache_keeps_at_most_max_bytes(engine: Engine) -> None:
+    """A byte bound smaller than two determinations keeps one."""
+    variants = []
+    for spread in (False, True):
+        variant = load(BENCH_CASE)
+        variant["unit_record"]["long_term_spread"] = spread
+        variants.append(variant)
+    sizes = [len(engine.evaluate(v).to_json(indent=None)) for v in variants]
+    cached = engine.with_cache(max_bytes=max(sizes) + min(sizes) // 2)
+    assert cached.cache is not None
+    for variant in variants:
+        cached.evaluate(variant)
+    assert (len(cached.cache), cached.cache.stats.bytes, cached.cache.stats.evictions) == (1, sizes[1], 1)
+
+
+def test_a_restored_determination_shares_nothing_mutable_with_the_cache(engine: Engine) -> None:
+    """Changing a list of one result does not change the next result of a like case."""
+    cached = engine.with_cache()
+    case = load(SPEC_EXAMPLE)
+    cached.evaluate(case)
+    first = cached.evaluate(case)
+    first.people[0].findings.append("CHANGED")
+    first.trace[0].facts["changed"] = True
+    assert cached.evaluate(case).to_json() == engine.evaluate(case).to_json()
+
+
+def test_with_cache_leaves_the_shared_engine_uncached(engine: Engine) -> None:
+    """`with_cache` returns another engine; the process-wide one stays as it was."""
+    cached = engine.with_cache()
+    assert isinstance(cached.cache, DeterminationCache)
+    assert engine.cache is None
+    assert Engine.default().cache is None
