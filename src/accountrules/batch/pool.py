@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accountrules.batch.records import Record, RecordError
-from accountrules.batch.worker import EngineSpec, Hook, Mode, worker_main
+from accountrules.batch.worker import EngineSpec, Hook, Mode, case_id_of, worker_main
 from accountrules.errors import EvaluationError
 
 #: A record that has killed this many workers is set aside.
@@ -219,7 +219,7 @@ class Pool:
                     RecordError(
                         record.number,
                         record.position,
-                        None,
+                        case_id_of(record.payload),
                         f"the rule engine crashed {item.strikes} times on this record (worker exit code {code}); "
                         "it was set aside",
                     ),

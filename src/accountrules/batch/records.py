@@ -6,6 +6,7 @@ the file.
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import io
 import json
@@ -143,35 +144,36 @@ def jsonl_records(stream: IO[bytes]) -> Iterator[Record]:
             yield Record(number, "line", line)
 
 
-_SIGNIFICANT = re.compile(rb'["\\{}\[\],]')
-_IN_STRING = re.compile(rb'["\\]')
-_SPACE = b" \t\r\n"
+_SIGNIFICANT = re.compile(r'["\\{}\[\],]')
+_IN_STRING = re.compile(r'["\\]')
+_SPACE = " \t\r\n"
+_DECODER = json.JSONDecoder()
 
 
 def json_array_records(stream: IO[bytes]) -> Iterator[Record]:
     """The elements of a top-level JSON array, numbered from 0, each as its own JSON text.
 
-    The array is scanned for its top-level commas only; each element is parsed (and any error in it reported)
-    by whoever evaluates it, so one malformed element costs only itself.
+    Each element's end is found by Python's JSON parser (or, for an element it cannot parse, by scanning for
+    the next top-level comma); the element is parsed again, and any error in it reported, by whoever
+    evaluates it, so one malformed element costs only itself. Bytes that are not UTF-8 are kept as they were
+    and reported by the evaluation of their element.
     """
-    scanner = _ArrayScanner(stream)
-    yield from scanner.records()
+    yield from _ArrayScanner(stream).records()
 
 
 class _ArrayScanner:
     def __init__(self, stream: IO[bytes]) -> None:
         self.stream = stream
-        self.buffer = b""
+        self.decode = codecs.getincrementaldecoder("utf-8")("surrogateescape").decode
+        self.buffer = ""
         self.eof = False
 
     def _more(self) -> bool:
         if self.eof:
             return False
         chunk = self.stream.read(_READ)
-        if not chunk:
-            self.eof = True
-            return False
-        self.buffer += chunk
+        self.buffer += self.decode(chunk, final=not chunk)
+        self.eof = not chunk
         return True
 
     def _skip_space(self, pos: int) -> int:
@@ -181,38 +183,63 @@ class _ArrayScanner:
             if pos < len(self.buffer) or not self._more():
                 return pos
 
+    def _char(self, pos: int) -> str:
+        while pos >= len(self.buffer) and self._more():
+            pass
+        return self.buffer[pos : pos + 1]
+
     def records(self) -> Iterator[Record]:
         pos = self._skip_space(0)
-        if self.buffer[pos : pos + 3] == b"\xef\xbb\xbf":
-            pos = self._skip_space(pos + 3)
-        if pos >= len(self.buffer) or self.buffer[pos : pos + 1] != b"[":
-            found = self.buffer[pos : pos + 20].decode("utf-8", "replace") or "nothing"
-            yield Record(
-                0, "index", b"", f"a .json archive holds one JSON array of cases; found {found!r} at its start"
-            )
+        if self._char(pos) == "\ufeff":
+            pos = self._skip_space(pos + 1)
+        if self._char(pos) != "[":
+            found = self.buffer[pos : pos + 20] or "nothing"
+            problem = f"a .json archive holds one JSON array of cases; found {found!r} at its start"
+            yield Record(0, "index", b"", problem)
             return
         pos = self._skip_space(pos + 1)
-        index = 0
-        if self.buffer[pos : pos + 1] == b"]":
+        if self._char(pos) == "]":
             return
+        index = 0
         while True:
-            end, closed, oversize = self._element_end(pos)
-            element = b"" if oversize else self.buffer[pos:end]
+            end = self._value_end(pos)
+            after = self._skip_space(end) if end is not None else -1
+            closed = self._char(after) if end is not None else ""
+            oversize = False
+            if closed not in (",", "]"):  # not one value then a separator: scan for the separator instead
+                end, found, oversize = self._element_end(pos)
+                after = end
+                closed = found or ""
+                pos = 0 if oversize else pos
+            assert end is not None
+            element = self.buffer[pos:end]
             if oversize:
                 yield too_long(index, "index")
             elif element.strip():
-                yield Record(index, "index", element)
+                yield Record(index, "index", element.encode("utf-8", "surrogateescape"))
             else:
                 yield Record(index, "index", b"", "an empty element in the array (two commas in a row?)")
             index += 1
-            self.buffer = self.buffer[end + 1 :]
-            if closed != b",":  # the closing bracket, or the end of the input (a missing bracket is forgiven)
+            self.buffer = self.buffer[after + 1 :]
+            if closed != ",":  # the closing bracket, or the end of the input (a missing bracket is forgiven)
                 return
             pos = self._skip_space(0)
 
-    def _element_end(self, start: int) -> tuple[int, bytes | None, bool]:
+    def _value_end(self, start: int) -> int | None:
+        """Where the JSON value at ``start`` ends, if it is one (reading on as far as a case may go)."""
+        while True:
+            try:
+                _, end = _DECODER.raw_decode(self.buffer, start)
+            except (ValueError, RecursionError):
+                end = None
+            if end is not None and (end < len(self.buffer) or self.eof):
+                return end
+            if len(self.buffer) - start > MAX_CASE_BYTES or not self._more():
+                return None
+
+    def _element_end(self, start: int) -> tuple[int, str | None, bool]:
         """Where the element that starts at ``start`` ends (the index of the comma or bracket after it), the
-        byte found there (None at the end of the input) and whether it was too large to keep."""
+        character found there (None at the end of the input) and whether it was too large to keep."""
         depth = 0
         pos = start
         in_string = False
@@ -223,7 +250,7 @@ class _ArrayScanner:
             if match is None:
                 if len(self.buffer) - start > MAX_CASE_BYTES:
                     oversize = True
-                    self.buffer = self.buffer[-1:] if in_string and self.buffer.endswith(b"\\") else b""
+                    self.buffer = self.buffer[-1:] if in_string and self.buffer.endswith("\\") else ""
                     start = pos = 0
                 else:
                     pos = len(self.buffer)
@@ -233,17 +260,17 @@ class _ArrayScanner:
             char = match.group()
             pos = match.end()
             if in_string:
-                if char == b"\\":
+                if char == "\\":
                     if pos >= len(self.buffer) and not self._more():
                         return len(self.buffer), None, oversize
                     pos += 1
                 else:
                     in_string = False
-            elif char == b'"':
+            elif char == '"':
                 in_string = True
-            elif char in (b"{", b"["):
+            elif char in ("{", "["):
                 depth += 1
-            elif char in (b"}", b"]") and depth > 0:
+            elif char in ("}", "]") and depth > 0:
                 depth -= 1
             elif depth == 0:  # a comma or the closing bracket of the array
                 return match.start(), char, oversize
