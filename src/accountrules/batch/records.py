@@ -207,9 +207,9 @@ class _ArrayScanner:
             closed = self._char(after) if end is not None else ""
             oversize = False
             if closed not in (",", "]"):  # not one value then a separator: scan for the separator instead
-                end, found, oversize = self._element_end(pos)
+                end, separator, oversize = self._element_end(pos)
                 after = end
-                closed = found or ""
+                closed = separator or ""
                 pos = 0 if oversize else pos
             assert end is not None
             element = self.buffer[pos:end]
