@@ -128,7 +128,7 @@ class Coverage:
         else:
             core = f"every {self.core} with " if self.core else ""
             combos = (
-                "every class of every dimension" if self.depth == 1 else f"every combination of {self.depth} classes"
+                "every class of every dimension" if self.depth == 1 else f"every combination of up to {self.depth} classes"
             )
             how = f"{core}{combos}"
         return f"{self.template:<10} {self.cases:>6,} of {self.product:,} cases ({self.dimensions} dimensions; {how})"
