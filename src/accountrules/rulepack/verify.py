@@ -127,9 +127,9 @@ class Coverage:
             how = "exhaustive 全部"
         else:
             core = f"every {self.core} with " if self.core else ""
-            combos = (
-                "every class of every dimension" if self.depth == 1 else f"every combination of up to {self.depth} classes"
-            )
+            combos = f"every combination of up to {self.depth} classes"
+            if self.depth == 1:
+                combos = "every class of every dimension"
             how = f"{core}{combos}"
         return f"{self.template:<10} {self.cases:>6,} of {self.product:,} cases ({self.dimensions} dimensions; {how})"
 
