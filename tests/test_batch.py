@@ -41,11 +41,15 @@ def expected_line(engine: Engine, text: str) -> bytes:
     return engine.evaluate(text).to_json(indent=None).encode("utf-8")
 
 
-def error_of(text: str) -> str:
-    """The error a record carries: the validation problems, as `evaluate` reports them."""
+def error_of(text: str, line: bool = False) -> str:
+    """The error a record carries: the validation problems, as `evaluate` reports them (a record that is one
+    line of a file names the column of a syntax error, not "line 1")."""
     with pytest.raises(CaseValidationError) as caught:
         parse_case_text(text)
-    return "; ".join(str(p) for p in caught.value.problems)
+    problems = [str(p) for p in caught.value.problems]
+    if line:
+        problems = [p.replace("line 1 column ", "column ", 1) if p.startswith("line 1 ") else p for p in problems]
+    return "; ".join(problems)
 
 
 def results(source: Any, engine: Engine, **options: Any) -> list[Any]:
@@ -166,14 +170,15 @@ def test_bad_records_at_the_start_middle_and_end_are_error_records(
     with open_source(path) as source:
         got = results(source, engine, workers=2)
     assert got == [
-        RecordError(1, "line", None, error_of("{not json")),
+        RecordError(1, "line", None, error_of("{not json", line=True)),
         expected_line(engine, lines[0]),
-        RecordError(4, "line", json.loads(lines[1])["case_id"], error_of(unknown)),
+        RecordError(4, "line", json.loads(lines[1])["case_id"], error_of(unknown, line=True)),
         expected_line(engine, lines[2]),
-        RecordError(6, "line", None, error_of("[1, 2]")),
+        RecordError(6, "line", None, error_of("[1, 2]", line=True)),
         expected_line(engine, lines[3]),
-        RecordError(8, "line", None, error_of(lines[4][:-5])),
+        RecordError(8, "line", None, error_of(lines[4][:-5], line=True)),
     ]
+    assert got[0].error.startswith("column 2: not valid JSON")
     assert got[2].to_dict() == {"line": 4, "case_id": json.loads(lines[1])["case_id"], "error": error_of(unknown)}
 
 

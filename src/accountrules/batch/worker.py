@@ -71,7 +71,7 @@ class Processor:
             case = _case(record.payload)
             return True, self._evaluate(case)
         except CaseValidationError as exc:
-            message = "; ".join(str(p) for p in exc.problems) or str(exc)
+            message = "; ".join(_within_line(str(p), record) for p in exc.problems) or str(exc)
             return False, RecordError(record.number, record.position, case_id_of(record.payload), message)
         except AccountRulesError as exc:
             return False, RecordError(record.number, record.position, case_id_of(record.payload), str(exc))
@@ -101,6 +101,13 @@ class Processor:
         from accountrules.batch.check import examine_case
 
         return examine_case(case, determination, canonical)
+
+
+def _within_line(problem: str, record: Record) -> str:
+    """A JSON syntax problem of a one-line record names its column only (the record names the line)."""
+    if record.position == "line" and problem.startswith("line 1 column "):
+        return problem[len("line 1 ") :]
+    return problem
 
 
 def _case(payload: Any) -> Case:

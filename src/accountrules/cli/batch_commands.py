@@ -15,6 +15,7 @@ import typer
 from accountrules.cli.app import RulesOption, engine_for, fail, user_errors
 
 if TYPE_CHECKING:
+    from accountrules.batch.check import BadRecord
     from accountrules.batch.records import Source
 
 #: Error records named in the closing message of ``batch``.
@@ -150,12 +151,20 @@ def check(
         _write_text(report, report_html(result, source=_display_name(source)))
     summary = result.summary
     if summary.bad_records:
-        raise typer.Exit(1)
+        shown = "; ".join(_bad(b) for b in result.bad_records[:SHOWN_ERRORS])
+        more = f"; and {summary.bad_records - SHOWN_ERRORS} more" if summary.bad_records > SHOWN_ERRORS else ""
+        raise fail(f"{summary.bad_records} of {summary.records} records could not be checked: {shown}{more}")
     if summary.inconsistent:
         raise typer.Exit(3)
 
 
 # ---------------------------------------------------------------------------------------------------------------
+
+
+def _bad(record: BadRecord) -> str:
+    where = f"line {record.line}" if record.line is not None else f"index {record.index}"
+    case = f" (case {record.case_id})" if record.case_id else ""
+    return f"{where}{case}: {record.error}"
 
 
 def _display_name(source: str) -> str:

@@ -1,0 +1,164 @@
+"""`accountrules batch` on the command line: exact output and exit codes."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from accountrules import Engine
+from accountrules.batch.synth import CorpusSpec, generate
+from accountrules.cli import app
+
+TERMINAL = {"COLUMNS": "120", "FORCE_COLOR": None, "TTY_COMPATIBLE": None, "TTY_INTERACTIVE": None}
+
+
+@pytest.fixture(scope="module")
+def runner() -> CliRunner:
+    return CliRunner(env=TERMINAL)
+
+
+@pytest.fixture(scope="module")
+def lines() -> list[str]:
+    return [g.text for g in generate(CorpusSpec(cases=12, seed=5, patterns=4, recorded=False))]
+
+
+def invoke(runner: CliRunner, *args: str, stdin: bytes | None = None) -> tuple[int, bytes, str]:
+    result = runner.invoke(app, list(args), input=stdin)
+    if result.exception is not None:
+        assert isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stdout_bytes, result.stderr
+
+
+def determinations(engine: Engine, lines: list[str]) -> bytes:
+    return b"".join(engine.evaluate(text).to_json(indent=None).encode("utf-8") + b"\n" for text in lines)
+
+
+def write(path: Path, lines: list[str]) -> Path:
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_batch_prints_one_determination_per_line_and_exits_0(
+    runner: CliRunner, engine: Engine, lines: list[str], tmp_path: Path, workers: str
+) -> None:
+    """Every record evaluated: the determinations, one compact JSON line each, nothing on stderr, exit 0."""
+    archive = write(tmp_path / "archive.jsonl", lines)
+    assert invoke(runner, "batch", str(archive), "--workers", workers) == (0, determinations(engine, lines), "")
+
+
+def test_batch_writes_the_output_file_and_compresses_gz(
+    runner: CliRunner, engine: Engine, lines: list[str], tmp_path: Path
+) -> None:
+    """``-o out.jsonl`` and ``-o out.jsonl.gz`` hold the same lines; stdout stays empty."""
+    archive = write(tmp_path / "archive.jsonl", lines)
+    plain, packed = tmp_path / "out.jsonl", tmp_path / "out.jsonl.gz"
+    assert invoke(runner, "batch", str(archive), "-o", str(plain), "--workers", "0") == (0, b"", "")
+    assert invoke(runner, "batch", str(archive), "--output", str(packed), "--workers", "0") == (0, b"", "")
+    assert plain.read_bytes() == gzip.decompress(packed.read_bytes()) == determinations(engine, lines)
+
+
+def test_batch_reads_stdin(runner: CliRunner, engine: Engine, lines: list[str]) -> None:
+    """``-`` reads the archive from stdin."""
+    data = "".join(line + "\n" for line in lines[:3]).encode("utf-8")
+    assert invoke(runner, "batch", "-", "--workers", "0", stdin=data) == (0, determinations(engine, lines[:3]), "")
+
+
+def test_batch_reads_a_json_array(runner: CliRunner, engine: Engine, lines: list[str], tmp_path: Path) -> None:
+    """A .json archive is an array of cases."""
+    archive = tmp_path / "archive.json"
+    archive.write_text("[" + ",\n".join(lines[:4]) + "]", encoding="utf-8")
+    assert invoke(runner, "batch", str(archive), "--workers", "0") == (0, determinations(engine, lines[:4]), "")
+
+
+def test_bad_records_are_error_lines_and_exit_1(
+    runner: CliRunner, engine: Engine, lines: list[str], tmp_path: Path
+) -> None:
+    """Bad records become error lines in place; stderr names them; exit 1."""
+    case_id = json.loads(lines[1])["case_id"]
+    unknown = json.dumps({**json.loads(lines[1]), "verdict": "x"}, ensure_ascii=False)
+    archive = write(tmp_path / "archive.jsonl", ["{oops", lines[0], unknown])
+    code, stdout, stderr = invoke(runner, "batch", str(archive), "--workers", "0")
+    oops = {
+        "line": 1,
+        "case_id": None,
+        "error": "column 2: not valid JSON: Expecting property name enclosed in double quotes",
+    }
+    verdict = {
+        "line": 3,
+        "case_id": case_id,
+        "error": "verdict: unknown field 'verdict'; remove it or correct its name.",
+    }
+    assert code == 1
+    assert stdout.decode("utf-8").splitlines() == [
+        json.dumps(oops),
+        engine.evaluate(lines[0]).to_json(indent=None),
+        json.dumps(verdict),
+    ]
+    assert stderr == (
+        "Error: 2 of 3 records could not be evaluated: line 1: column 2: not valid JSON: Expecting property name "
+        f"enclosed in double quotes; line 3 (case {case_id}): verdict: unknown field 'verdict'; remove it or "
+        "correct its name.\n"
+    )
+
+
+def test_a_missing_archive_is_an_error(runner: CliRunner, tmp_path: Path) -> None:
+    """An archive that does not exist: one line on stderr, exit 1."""
+    missing = tmp_path / "nope.jsonl"
+    assert invoke(runner, "batch", str(missing)) == (1, b"", f"Error: {missing}: no such file; check the path\n")
+
+
+def test_a_directory_is_not_an_archive(runner: CliRunner, tmp_path: Path) -> None:
+    """A directory: one line on stderr, exit 1."""
+    expected = f"Error: {tmp_path}: is a directory; give an archive file (.jsonl, .json or .gz)\n"
+    assert invoke(runner, "batch", str(tmp_path)) == (1, b"", expected)
+
+
+def test_a_bad_rule_pack_is_an_error(runner: CliRunner, lines: list[str], tmp_path: Path) -> None:
+    """``--rules`` pointing at a folder with no pack: ``Error: …``, exit 1, before anything is read."""
+    archive = write(tmp_path / "archive.jsonl", lines[:1])
+    code, stdout, stderr = invoke(runner, "batch", str(archive), "--rules", str(tmp_path))
+    assert (code, stdout) == (1, b"")
+    assert stderr.startswith("Error: ")
+    assert "pack.yaml" in stderr
+
+
+def test_progress_is_shown_on_stderr_when_asked(runner: CliRunner, lines: list[str], tmp_path: Path) -> None:
+    """``--progress`` draws the bar on stderr (cases and cases/s); stdout holds only the results."""
+    archive = write(tmp_path / "archive.jsonl", lines)
+    code, stdout, stderr = invoke(runner, "batch", str(archive), "--workers", "0", "--progress")
+    assert code == 0
+    assert len(stdout.splitlines()) == len(lines)
+    assert "12 案 cases" in stderr
+    assert "案/秒 cases/s" in stderr
+
+
+def test_the_installed_script_batches_without_traceback(engine: Engine, lines: list[str], tmp_path: Path) -> None:
+    """In a real process with two workers: the same lines, and a bad record is reported without a traceback."""
+    archive = write(tmp_path / "archive.jsonl", [lines[0], "[]", lines[1]])
+    beside = Path(sys.executable).with_name("accountrules")
+    script = str(beside) if beside.exists() else shutil.which("accountrules")
+    assert script
+    env = {k: v for k, v in os.environ.items() if k != "ACCOUNTRULES_DEBUG"}
+    done = subprocess.run(
+        [script, "batch", str(archive), "--workers", "2"], capture_output=True, env=env, timeout=120, check=False
+    )
+    assert done.returncode == 1
+    assert done.stdout.splitlines()[0] + b"\n" + done.stdout.splitlines()[2] + b"\n" == determinations(
+        engine, [lines[0], lines[1]]
+    )
+    assert json.loads(done.stdout.splitlines()[1]) == {
+        "line": 2,
+        "case_id": None,
+        "error": "expected a JSON object (a case), got an array",
+    }
+    assert done.stderr.decode("utf-8").startswith("Error: 1 of 3 records could not be evaluated: line 2: ")
+    assert b"Traceback" not in done.stderr
