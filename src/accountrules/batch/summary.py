@@ -85,7 +85,7 @@ def summary_text(report: ConsistencyReport) -> RenderableType:
         value = values[key]
         shown = f"{value:.1f}%" if key == "score" else f"{value:,}"
         headline.add_row(Text(f"{zh} {en}"), Text(shown))
-    parts: list[RenderableType] = [headline, _tallies("按年度 By year of decision", report.by_year)]
+    parts: list[RenderableType] = [headline, _tallies("按年度 By year of decision", "年度 Year", report.by_year)]
     if report.groups:
         groups = Table(
             title=Text("同案不同处理 Like cases treated unlike (largest spread first)"), title_justify="left"
@@ -131,9 +131,9 @@ def summary_text(report: ConsistencyReport) -> RenderableType:
     return Stack(*parts)
 
 
-def _tallies(title: str, tallies: list[Tally]) -> Table:
+def _tallies(title: str, key: str, tallies: list[Tally]) -> Table:
     table = Table(title=Text(title), title_justify="left")
-    headers = ("", "案件 Cases", "人员 People", "在幅度内 Within", "偏轻 Lenient", "偏重 Harsh", "遗漏 Omitted")
+    headers = (key, "案件 Cases", "人员 People", "在幅度内 Within", "偏轻 Lenient", "偏重 Harsh", "遗漏 Omitted")
     for i, header in enumerate(headers):
         table.add_column(Text(header), justify="left" if i == 0 else "right")
     for t in tallies:
