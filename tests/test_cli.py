@@ -20,7 +20,8 @@ from accountrules import Engine
 from accountrules.cli import app
 from accountrules.rulepack.pack import default_pack_path
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
 CASES = sorted((EXAMPLES / "cases").glob("*.json"))
 SPEC_EXAMPLE = EXAMPLES / "cases" / "spec-example.json"
 CLEAN_PRINCIPAL = EXAMPLES / "cases" / "02-clean-principal-troubled-unit.json"
@@ -197,6 +198,23 @@ def test_schema_of_something_else_is_a_usage_error(runner: CliRunner) -> None:
     code, stdout, stderr = invoke(runner, "schema", "rules")
     assert (code, stdout) == (2, "")
     assert "'rules' is not one of 'case', 'determination'" in stderr
+
+
+def test_schema_names_the_pack_given_with_rules(runner: CliRunner, engine: Engine) -> None:
+    """`schema --rules DIR` validates the pack and names it in the schema's $comment."""
+    code, stdout, stderr = invoke(runner, "schema", "determination", "--rules", str(ROOT / "rules"))
+    assert (code, stderr) == (0, "")
+    assert json.loads(stdout)["$comment"] == f"rule pack default 2019.1 ({engine.pack.digest})"
+
+
+def test_schema_with_a_missing_pack_is_an_error(runner: CliRunner, tmp_path: Path) -> None:
+    """A --rules directory that does not exist is reported like on every other command."""
+    missing = tmp_path / "nowhere"
+    assert invoke(runner, "schema", "case", "--rules", str(missing)) == (
+        1,
+        "",
+        f"Error: {missing}: no such rule pack directory; give the folder that holds pack.yaml\n",
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------

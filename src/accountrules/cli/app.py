@@ -114,12 +114,18 @@ def evaluate(
 @app.command()
 def schema(
     which: Annotated[SchemaKind, typer.Argument(help="case or determination")],
+    rules: RulesOption = None,
 ) -> None:
-    """JSON Schema 模式 of a case file or of a determination."""
+    """JSON Schema 模式 of a case file or of a determination (the pack given with --rules is validated and named)."""
     from accountrules.models import Case, Determination
 
+    with user_errors():
+        pack = engine_for(rules).pack if rules else None
     model = Case if which is SchemaKind.case else Determination
-    typer.echo(json.dumps(model.model_json_schema(), ensure_ascii=False, indent=2))
+    document = model.model_json_schema()
+    if pack is not None:
+        document["$comment"] = f"rule pack {pack.name} {pack.version} ({pack.digest})"
+    typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
 
 
 @rules_app.command("list")
