@@ -12,7 +12,7 @@ from accountrules.batch.worker import EngineSpec, Hook, Mode, Processor
 from accountrules.engine.cache import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES
 from accountrules.engine.evaluate import Engine
 from accountrules.models import Determination
-from accountrules.rulepack.pack import default_pack_path
+from accountrules.rulepack.pack import RulePack, default_pack_path, load_default, load_pack
 
 EngineLike = Engine | str | Path | None
 
@@ -24,10 +24,17 @@ def engine_of(engine: EngineLike) -> Engine:
     return Engine.default() if engine is None else Engine.from_path(engine)
 
 
-def _spec(engine: Engine, cache_entries: int, cache_bytes: int) -> EngineSpec:
-    path = engine.pack.path
-    default = path.resolve() == default_pack_path().resolve()
-    return EngineSpec(None if default else str(path), engine.pack.digest, cache_entries, cache_bytes)
+def pack_of(engine: EngineLike) -> RulePack:
+    """The (validated) rule pack of an engine, a directory, or None for the default pack; workers build their
+    own engines, so the caller need not start a rule-engine host for them."""
+    if isinstance(engine, Engine):
+        return engine.pack
+    return load_default() if engine is None else load_pack(engine)
+
+
+def _spec(pack: RulePack, cache_entries: int, cache_bytes: int) -> EngineSpec:
+    default = pack.path.resolve() == default_pack_path().resolve()
+    return EngineSpec(None if default else str(pack.path), pack.digest, cache_entries, cache_bytes)
 
 
 def stream(
@@ -44,9 +51,9 @@ def stream(
     hook: Hook | None = None,
 ) -> Iterator[tuple[Record, bool, Any]]:
     """``(record, ok, result or RecordError)`` for every record of ``cases``, in order."""
-    built = engine_of(engine)
     records = given_records(cases)
     if workers <= 0:
+        built = engine_of(engine)
         local = built if built.cache is not None or cache_entries <= 0 else built.with_cache(cache_entries, cache_bytes)
         processor = Processor(local, mode, hook)
         for count, record in enumerate(records, 1):
@@ -56,7 +63,7 @@ def stream(
                 progress(count)
         return
     pool = Pool(
-        _spec(built, cache_entries, cache_bytes),
+        _spec(pack_of(engine), cache_entries, cache_bytes),
         workers,
         mode,
         chunk_size=chunk_size,
@@ -95,4 +102,4 @@ def evaluate_many(
         yield value
 
 
-__all__ = ["EngineLike", "RecordError", "engine_of", "evaluate_many", "stream"]
+__all__ = ["EngineLike", "RecordError", "engine_of", "evaluate_many", "pack_of", "stream"]

@@ -472,12 +472,12 @@ def check_consistency(
     `accountrules.batch.open_source`) against ``engine`` (an `Engine`, a rule pack directory, or None for the
     default pack). Bad records are reported in the result, never raised.
     """
-    from accountrules.batch.api import engine_of, stream
+    from accountrules.batch.api import pack_of, stream
 
-    built = engine_of(engine)
-    info = RulePackInfo(name=built.pack.name, version=built.pack.version, digest=built.pack.digest)
+    pack = pack_of(engine)
+    info = RulePackInfo(name=pack.name, version=pack.version, digest=pack.digest)
     accumulator = Accumulator(info, keep_within=keep_within)
-    for record, ok, value in stream(built, cases, mode="check", workers=workers, progress=progress, **options):
+    for record, ok, value in stream(engine, cases, mode="check", workers=workers, progress=progress, **options):
         if ok:
             accumulator.add(value)
         else:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -22,7 +21,7 @@ from accountrules.engine.evaluate import Engine
 from accountrules.engine.flatten import flatten
 from accountrules.errors import AccountRulesError, CaseValidationError, RulePackError
 from accountrules.models import Case, Determination
-from accountrules.validation import MAX_CASE_BYTES, parse_case, parse_case_text
+from accountrules.validation import parse_case, parse_case_text
 
 #: What a record becomes: ``json`` (the determination as compact UTF-8 JSON), ``model`` (a `Determination`)
 #: or ``check`` (a `accountrules.batch.check.CaseCheck`).
@@ -112,44 +111,8 @@ def _within_line(problem: str, record: Record) -> str:
 
 def _case(payload: Any) -> Case:
     if isinstance(payload, (bytes, str)):
-        data = _plain_json(payload)
-        return parse_case_text(payload) if data is None else parse_case(data)
+        return parse_case_text(payload)
     return parse_case(payload)
-
-
-_KEY_END = re.compile(rb'"\s*:')
-
-
-def _plain_json(payload: bytes | str) -> Any:
-    """The parsed payload when `parse_case_text` would parse it to the same value, else None (and
-    `parse_case_text` then says what is wrong). Python's parser without the hook that refuses repeated keys
-    is several times faster; a repeated key shows as more ``"…":`` in the text than keys in the result
-    (strings that hold ``":`` only add to the text's count, so the counts agree only without repeats)."""
-    raw = payload if isinstance(payload, bytes) else payload.encode("utf-8")
-    if len(raw) > MAX_CASE_BYTES:
-        return None
-    try:
-        data = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
-    except (ValueError, RecursionError):  # not UTF-8, a byte-order mark, not JSON, NaN: let the parser say so
-        return None
-    try:
-        if _count_keys(data) != len(_KEY_END.findall(raw)):
-            return None
-    except RecursionError:
-        return None
-    return data
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(name)
-
-
-def _count_keys(value: Any) -> int:
-    if isinstance(value, dict):
-        return len(value) + sum(_count_keys(v) for v in value.values() if isinstance(v, (dict, list)))
-    if isinstance(value, list):
-        return sum(_count_keys(v) for v in value if isinstance(v, (dict, list)))
-    return 0
 
 
 def case_id_of(payload: Any) -> str | None:

@@ -17,6 +17,7 @@ from accountrules.cli.app import RulesOption, engine_for, fail, user_errors
 if TYPE_CHECKING:
     from accountrules.batch.check import BadRecord
     from accountrules.batch.records import Source
+    from accountrules.engine.evaluate import Engine
 
 #: Error records named in the closing message of ``batch``.
 SHOWN_ERRORS = 5
@@ -73,19 +74,12 @@ def batch(
     from accountrules.batch.api import stream
     from accountrules.batch.records import RecordError
 
-    with user_errors():
-        engine = engine_for(rules)
+    processes = default_workers() if workers is None else workers
+    engine = _engine(rules, processes)
     errors: list[RecordError] = []
     count = 0
     with _opened(source) as archive, _output(output) as out, _progress_bar(archive, progress) as tick:
-        results = stream(
-            engine,
-            archive,
-            mode="json",
-            workers=default_workers() if workers is None else workers,
-            cache_entries=cache,
-            progress=tick,
-        )
+        results = stream(engine, archive, mode="json", workers=processes, cache_entries=cache, progress=tick)
         with user_errors():
             for _, ok, value in results:
                 count += 1
@@ -124,13 +118,13 @@ def check(
     else 3 when inconsistencies were found, else 0."""
     from accountrules.batch.check import check_consistency
 
-    with user_errors():
-        engine = engine_for(rules)
+    processes = default_workers() if workers is None else workers
+    engine = _engine(rules, processes)
     with _opened(source) as archive, _progress_bar(archive, progress) as tick, user_errors():
         result = check_consistency(
             archive,
             engine,
-            workers=default_workers() if workers is None else workers,
+            workers=processes,
             keep_within=all_people,
             progress=tick,
             cache_entries=cache,
@@ -159,6 +153,18 @@ def check(
 
 
 # ---------------------------------------------------------------------------------------------------------------
+
+
+def _engine(rules: Path | None, workers: int) -> Engine | Path | None:
+    """The engine to evaluate with in this process, or, for workers (which build their own), the pack's folder
+    once it is known to load: either way a bad pack stops the command before the archive is read."""
+    from accountrules.batch.api import pack_of
+
+    with user_errors():
+        if workers == 0:
+            return engine_for(rules)  # type: ignore[no-any-return]
+        pack_of(rules)
+    return rules
 
 
 def _bad(record: BadRecord) -> str:

@@ -20,6 +20,7 @@ an evaluation would give (tests/test_batch_cache.py proves it over generated cas
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import marshal
 import operator
@@ -58,11 +59,15 @@ DEFAULT_MAX_ENTRIES = 4096
 DEFAULT_MAX_BYTES = 48 * 1024 * 1024
 
 
-def _labels(prefix: str, ids: Iterable[str]) -> dict[str, str]:
+@functools.lru_cache(maxsize=256)
+def _label_list(prefix: str, count: int) -> tuple[str, ...]:
     """Zero-padded labels, so that the labels sort as their positions do."""
-    ordered = list(ids)
-    width = len(str(max(len(ordered) - 1, 0)))
-    return {original: f"{prefix}{i:0{width}d}" for i, original in enumerate(ordered)}
+    width = len(str(max(count - 1, 0)))
+    return tuple(f"{prefix}{i:0{width}d}" for i in range(count))
+
+
+def _labels(prefix: str, ids: Sequence[str]) -> dict[str, str]:
+    return dict(zip(ids, _label_list(prefix, len(ids)), strict=True))
 
 
 @dataclass(frozen=True)
@@ -158,106 +163,151 @@ def canonicalize(case: Case, facts: Iterable[Fact], plan: FactPlan) -> Canonical
 def _canonical(
     common: list[tuple[Any, ...]], profiles: dict[str, list[tuple[Any, ...]]], violations: dict[str, str]
 ) -> Canonical:
-    profile = {pid: tuple(sorted(entries)) for pid, entries in profiles.items()}
-    ordered = sorted(profile, key=lambda pid: (profile[pid], pid))
-    rank = {p: i for i, p in enumerate(sorted(set(profile.values())))}
+    ordered = sorted([(tuple(sorted(entries)), pid) for pid, entries in profiles.items()])
+    classes: dict[str, int] = {}
+    last: tuple[Any, ...] | None = None
+    rank = -1
+    for profile, pid in ordered:
+        if profile != last:
+            rank, last = rank + 1, profile
+        classes[pid] = rank
     # marshal's version 0 writes values only (no references, no interning flags): equal facts, equal bytes
-    material = marshal.dumps((tuple(sorted(common)), tuple(profile[pid] for pid in ordered)), 0)
+    material = marshal.dumps((tuple(sorted(common)), tuple(profile for profile, _ in ordered)), 0)
     return Canonical(
         key=hashlib.blake2b(material, digest_size=16).digest(),
-        people=_labels("p", ordered),
+        people=_labels("p", [pid for _, pid in ordered]),
         violations=violations,
-        classes={pid: rank[profile[pid]] for pid in ordered},
+        classes=classes,
     )
 
 
-Projection = Callable[[tuple[Any, ...]], tuple[Any, ...]]
-#: A fact type's projection (None: not asserted) and the position of its person in the natural tuple.
-_Reading = tuple[Projection | None, int]
+#: How `flatten` builds each fact from a case, for `_DirectReader`: the loop that yields the facts of a type
+#: (nested in its parent's), and the expression of each field in it.
+_SOURCES: dict[str, tuple[str | None, str, dict[str, str]]] = {
+    "case": (
+        None,
+        "",
+        {
+            "unit_level": "case.unit.level",
+            "violations_in_period": "record.violations_in_period",
+            "major_corruption_in_period": "record.major_corruption_in_period",
+            "long_term_spread": "spread",
+        },
+    ),
+    "person": (None, "for person in case.people:", {"p": "person.id", "personally_clean": "person.personally_clean"}),
+    "role": ("person", "for role in person.roles:", {"p": "person.id", "role": "role"}),
+    "oversees": ("person", "for area in person.oversees:", {"p": "person.id", "area": "area"}),
+    "violation": (
+        None,
+        "for violation in case.violations:",
+        {
+            "v": "vl",
+            "kind": "violation.kind",
+            "severity": "violation.severity",
+            "s": "severity_index(policy, violation.severity, violation.suspected_crime)",
+            "area": "violation.area",
+            **{flag: f"violation.{flag}" for flag in _FLAGS},
+        },
+    ),
+    "flag": ("violation", "for flag in FLAGS:\n if getattr(violation, flag):", {"v": "vl", "flag": "flag"}),
+    "offender": ("violation", "for pid in violation.offenders:", {"p": "pid", "v": "vl"}),
+    "conduct": (None, "for entry in case.conduct:", {"p": "entry.person", "v": "vl"}),
+    "act": ("conduct", "for act in entry.acts:", {"p": "entry.person", "v": "vl", "act": "act"}),
+    "participant": (
+        None,
+        "for decision in case.decisions:",
+        {
+            "d": "dl",
+            "v": "vl",
+            "p": "pid",
+            "advocate": "pid in advocates",
+            "objector": "pid in objectors",
+        },
+    ),
+}
+#: What a loop sets up before its facts, and the loop of a participant's facts.
+_PREAMBLE = {
+    "person": "own = profiles[person.id]",
+    "violation": "vl = violations[violation.id]",
+    "conduct": "vl = violations[entry.violation]\nown = profiles[entry.person]",
+    "participant": (
+        "vl, dl = violations[decision.violation], decisions[decision.id]\n"
+        "advocates, objectors = set(decision.advocates), set(decision.objectors)\n"
+        "for pid in decision.participants:"
+    ),
+}
+
+
+#: Person expressions whose profile a loop's preamble has already looked up as ``own``.
+_OWN = ("person.id", "entry.person")
 
 
 class _DirectReader:
-    """`canonicalize` ∘ `flatten` without building the facts: each fact is read from the case as a tuple of its
-    type and its values in `_NATURAL` order, then projected onto the plan's fields. Used only when the plan asks
-    for nothing else; tests/test_batch_cache.py checks that both give the same `Canonical`."""
+    """`canonicalize` ∘ `flatten` without building the facts: a function compiled for the plan appends each
+    fact's asserted values straight from the case to its person's profile (or the common facts). Used only
+    when the plan asks for nothing else; tests/test_batch_cache.py checks that both give the same `Canonical`."""
 
-    def __init__(self, readings: dict[str, _Reading], policy: Policy) -> None:
-        self.readings = readings
+    def __init__(self, read: Callable[..., None], policy: Policy) -> None:
+        self.read = read
         self.policy = policy
 
     @classmethod
     def build(cls, plan: FactPlan) -> _DirectReader | None:
-        if not set(plan.fields) <= set(_NATURAL):
+        if not set(plan.fields) <= set(_SOURCES):
             return None  # a fact this reader does not know: canonicalize the flattened facts instead
-        readings: dict[str, _Reading] = {}
-        for fact_type, natural in _NATURAL.items():
-            names = plan.fields.get(fact_type)
-            person = 1 + natural.index("p") if "p" in natural else -1
-            if names is None:
-                readings[fact_type] = (None, person)
-                continue
-            if not set(names) <= set(natural):
+        for fact_type, names in plan.fields.items():
+            if not set(names) <= set(_SOURCES[fact_type][2]):
                 return None
-            indexes = [0, *(1 + natural.index(n) for n in names if n != "p")]
-            readings[fact_type] = (_projection(indexes), person if "p" in names else -1)
-        return cls(readings, plan.policy)
+        lines = [
+            "def read(case, violations, decisions, profiles, common):",
+            " record = case.unit_record",
+            " spread = record.long_term_spread or any(v.long_term_spread for v in case.violations)",
+        ]
+
+        def emit(fact_type: str, indent: str) -> list[str]:
+            names = plan.fields.get(fact_type)
+            if names is None:
+                return []
+            fields = _SOURCES[fact_type][2]
+            values = ", ".join([repr(fact_type), *(fields[n] for n in names if n != "p")])
+            owner = fields.get("p")
+            target = "common" if "p" not in names else "own" if owner in _OWN else f"profiles[{owner}]"
+            return [f"{indent}{target}.append(({values},))"]
+
+        for parent in ("case", "person", "violation", "conduct", "participant"):
+            _, loop, _ = _SOURCES[parent]
+            children = [t for t, (up, _, _) in _SOURCES.items() if up == parent]
+            if parent not in plan.fields and not any(c in plan.fields for c in children):
+                continue
+            indent = " "
+            if loop:
+                lines.append(f" {loop}")
+                indent = "  "
+            if parent in _PREAMBLE:
+                for line in _PREAMBLE[parent].split("\n"):
+                    lines.append(f"{indent}{line}")
+                    if line.endswith(":"):
+                        indent += " "
+            lines += emit(parent, indent)
+            for child in children:
+                if child in plan.fields:
+                    loop_lines = _SOURCES[child][1].split("\n")
+                    inner = indent
+                    for line in loop_lines:
+                        lines.append(f"{inner}{line.strip()}")
+                        inner += " "
+                    lines += emit(child, inner)
+        namespace: dict[str, Any] = {"severity_index": severity_index, "policy": plan.policy, "FLAGS": _FLAGS}
+        exec("\n".join(lines), namespace)  # code made above from the plan's field names only
+        return cls(namespace["read"], plan.policy)
 
     def canonical(self, case: Case) -> Canonical:
-        violations = _labels("v", sorted(v.id for v in case.violations))
-        decisions = _labels("d", sorted(d.id for d in case.decisions))
+        violations = _labels("v", sorted([v.id for v in case.violations]))
+        decisions = _labels("d", sorted([d.id for d in case.decisions]))
         common: list[tuple[Any, ...]] = []
         profiles: dict[str, list[tuple[Any, ...]]] = {p.id: [] for p in case.people}
-        facts: list[tuple[str, tuple[Any, ...]]] = []  # (type, natural tuple)
-
-        record = case.unit_record
-        spread = record.long_term_spread or any(v.long_term_spread for v in case.violations)
-        facts.append(
-            ("case", ("case", case.unit.level, record.violations_in_period, record.major_corruption_in_period, spread))
-        )
-        for person in case.people:
-            pid = person.id
-            facts.append(("person", ("person", pid, person.personally_clean)))
-            facts.extend(("role", ("role", pid, role)) for role in person.roles)
-            facts.extend(("oversees", ("oversees", pid, area)) for area in person.oversees)
-        policy = self.policy
-        for violation in case.violations:
-            label = violations[violation.id]
-            flags = tuple(bool(getattr(violation, f)) for f in _FLAGS)
-            s = severity_index(policy, violation.severity, violation.suspected_crime)
-            facts.append(
-                ("violation", ("violation", label, violation.kind, violation.severity, s, violation.area, *flags))
-            )
-            facts.extend(("flag", ("flag", label, f)) for f, on in zip(_FLAGS, flags, strict=True) if on)
-            facts.extend(("offender", ("offender", pid, label)) for pid in violation.offenders)
-        for entry in case.conduct:
-            label = violations[entry.violation]
-            facts.append(("conduct", ("conduct", entry.person, label)))
-            facts.extend(("act", ("act", entry.person, label, act)) for act in entry.acts)
-        for decision in case.decisions:
-            advocates, objectors = set(decision.advocates), set(decision.objectors)
-            label, dlabel = violations[decision.violation], decisions[decision.id]
-            facts.extend(
-                ("participant", ("participant", dlabel, label, pid, pid in advocates, pid in objectors))
-                for pid in decision.participants
-            )
-        readings = self.readings
-        for fact_type, natural in facts:
-            project, at = readings[fact_type]
-            if project is None:
-                continue
-            if at < 0:
-                common.append(project(natural))
-            else:
-                profiles[natural[at]].append(project(natural))
+        self.read(case, violations, decisions, profiles, common)
         return _canonical(common, profiles, violations)
-
-
-def _projection(indexes: list[int]) -> Projection:
-    """The values at ``indexes`` (two or more) of a tuple, as a tuple."""
-    if len(indexes) == 1:
-        index = indexes[0]
-        return lambda natural: (natural[index],)
-    return operator.itemgetter(*indexes)
 
 
 def asserted_fields(stage_fields: Iterable[Mapping[str, Sequence[str]]]) -> dict[str, tuple[str, ...]]:
