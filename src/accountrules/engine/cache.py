@@ -426,12 +426,16 @@ class _Template:
             b']},"trace":[',
         ]
         order = sorted((label is None, "" if label is None else ids[label][0], label) for label in self.blocks)
-        steps = []
         for _, _, label in order:
-            person = b"null" if label is None else ids[label][1]
+            person = (b"null" if label is None else ids[label][1]) + b',"violation":'
+            targets: dict[str | None, bytes] = {}
             for before, violation, after in self.blocks[label]:
-                steps.append(before + person + b',"violation":' + vids[violation] + after)  # type: ignore[index]
-        parts.append(b",".join(steps))
+                target = targets.get(violation)
+                if target is None:
+                    target = targets[violation] = person + vids[violation]  # type: ignore[index]
+                parts += (before, target, after, b",")
+        if self.blocks:
+            parts.pop()  # the comma after the last step
         parts.append(b"]}")
         return b"".join(parts)
 
