@@ -345,3 +345,18 @@ def test_workers_stop_when_the_caller_stops_reading(engine: Engine, lines: list[
     while multiprocessing.active_children() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not [p for p in multiprocessing.active_children() if p.name == "accountrules-worker"]
+
+
+@pytest.mark.parametrize("separators", [(", ", ": "), (",", ":"), (" , ", " : "), (",", '":')])
+def test_records_give_the_same_determination_however_they_are_spaced(
+    engine: Engine, lines: list[str], separators: tuple[str, str]
+) -> None:
+    """Compact, spaced and odd key separators (which send a record down the slower reading) all give the
+    determination of `evaluate`; the last one puts ``":`` inside every string too."""
+    item, key = separators
+    if key == '":':  # a title holding the separator pattern, written compactly
+        case = {**json.loads(lines[0]), "title": 'says "x": y'}
+        text = json.dumps(case, ensure_ascii=False, separators=(",", ":"))
+    else:
+        text = json.dumps(json.loads(lines[0]), ensure_ascii=False, separators=(item, key))
+    assert results([text], engine) == [expected_line(engine, text)]
