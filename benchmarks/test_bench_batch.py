@@ -1,0 +1,181 @@
+"""SPEC §8 budgets for archives: ``accountrules batch`` beside a hand-written function, and the cache.
+
+Run with ``python -m pytest benchmarks/test_bench_batch.py --benchmark-enable -p no:randomly -s``; figures,
+never assertions (the last test prints the throughput of both and their ratio). The corpora are generated once
+per run: ``ACCOUNTRULES_BENCH_CASES`` cases (default 100,000) whose fact patterns repeat as archives do, and
+``ACCOUNTRULES_BENCH_DIFFERENT`` cases (default 10,000) that all differ. Peak memory on a large archive is
+measured by ``benchmarks/peak_memory.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from accountrules import Engine
+from accountrules.batch.synth import CorpusSpec, generate
+from accountrules.validation import load_case
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from handwritten import decide, decide_line  # noqa: E402 - the yardstick lives beside this file
+
+CASE = HERE / "case_10x3.json"
+REPEATED = int(os.environ.get("ACCOUNTRULES_BENCH_CASES", "100000"))
+DIFFERENT = int(os.environ.get("ACCOUNTRULES_BENCH_DIFFERENT", "10000"))
+WORKERS = 2
+#: cases/s of each run, for the closing summary
+FIGURES: dict[str, float] = {}
+
+
+@pytest.fixture(scope="session")
+def corpora(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The two archives, written once: repeated patterns (300, some common) and all different."""
+    folder = tmp_path_factory.mktemp("corpora")
+    engine = Engine.default()
+    out = {}
+    for name, spec in (
+        ("repeated", CorpusSpec(cases=REPEATED, seed=7, patterns=300)),
+        ("different", CorpusSpec(cases=DIFFERENT, seed=8, patterns=None, recorded=False)),
+    ):
+        path = folder / f"{name}.jsonl"
+        with path.open("w", encoding="utf-8") as handle:
+            for record in generate(spec, engine):
+                handle.write(record.text + "\n")
+        out[name] = path
+    return out
+
+
+def handwritten(path: Path, out: Path) -> int:
+    """The hand-written function over every line of the archive, writing a JSON line for each."""
+    count = 0
+    with path.open("rb") as lines, out.open("w", encoding="utf-8") as results:
+        for line in lines:
+            results.write(decide_line(line))
+            results.write("\n")
+            count += 1
+    return count
+
+
+def batch(path: Path, out: Path) -> int:
+    """``accountrules batch`` in its own process with two workers."""
+    script = Path(sys.executable).with_name("accountrules")
+    subprocess.run(
+        [str(script), "batch", str(path), "-o", str(out), "--workers", str(WORKERS), "--no-progress"],
+        check=True,
+        timeout=3600,
+    )
+    with out.open("rb") as lines:
+        return sum(1 for _ in lines)
+
+
+def measured(benchmark: Any, name: str, run: Any, path: Path, out: Path) -> None:
+    timings: list[float] = []
+
+    def once() -> int:
+        start = time.perf_counter()
+        count = int(run(path, out))
+        timings.append(time.perf_counter() - start)
+        return count
+
+    count = benchmark.pedantic(once, rounds=1, iterations=1)
+    FIGURES[name] = count / timings[-1]
+    benchmark.extra_info["cases"] = count
+    benchmark.extra_info["cases_per_second"] = round(FIGURES[name])
+
+
+@pytest.mark.parametrize("corpus", ["repeated", "different"])
+def test_handwritten(benchmark: Any, corpora: dict[str, Path], tmp_path: Path, corpus: str) -> None:
+    """The yardstick: a plain Python function, one process."""
+    measured(benchmark, f"handwritten/{corpus}", handwritten, corpora[corpus], tmp_path / "out.jsonl")
+
+
+@pytest.mark.parametrize("corpus", ["repeated", "different"])
+def test_batch_two_workers(benchmark: Any, corpora: dict[str, Path], tmp_path: Path, corpus: str) -> None:
+    """``accountrules batch --workers 2``: the rules on durable_rules, with the cache, start-up included."""
+    measured(benchmark, f"batch/{corpus}", batch, corpora[corpus], tmp_path / "out.jsonl")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# one case through the library, cached
+
+
+@pytest.fixture(scope="module")
+def cached() -> Engine:
+    engine = Engine.default().with_cache()
+    case = load_case(CASE)
+    for _ in range(200):
+        engine.evaluate_valid(case)
+    return engine
+
+
+def test_cached_evaluate_10_people_3_violations(benchmark: Any, cached: Engine) -> None:
+    """A like case served from the cache: key, restore, re-sort (SPEC §8: ≤ 50 µs)."""
+    case = load_case(CASE)
+    result = benchmark(cached.evaluate_valid, case)
+    assert len(result.people) == 10
+
+
+def test_cached_json_10_people_3_violations(benchmark: Any, cached: Engine) -> None:
+    """The same as compact JSON bytes, the way a batch worker serves it."""
+    cache = cached.cache
+    assert cache is not None
+    case = load_case(CASE)
+
+    def serve() -> bytes:
+        return cache.determine_json(case, cache.canonical(case), _never)
+
+    assert benchmark(serve) == cached.evaluate_valid(case).to_json(indent=None).encode("utf-8")
+
+
+def _never() -> Any:
+    raise AssertionError("a like case was evaluated again")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def test_handwritten_agrees_with_the_engine(corpora: dict[str, Path]) -> None:
+    """The yardstick decides what the rules decide (people, organisation, publicity, dual investigation) on the
+    first 2,000 cases of each corpus, so the comparison is like with like."""
+    engine = Engine.default().with_cache()
+    for path in corpora.values():
+        with path.open(encoding="utf-8") as lines:
+            for _, line in zip(range(2000), lines, strict=False):
+                expected = engine.evaluate(line).model_dump(mode="json")
+                got = json.loads(json.dumps(decide(json.loads(line))))
+                people = [
+                    {
+                        "person": p["person"],
+                        "name": p["name"],
+                        "responsibility": p["responsibility"],
+                        "scope": p["scope"],
+                        "range": p["range"],
+                        "form": p["form"],
+                        "measure": p["measure"],
+                        "modifier": p["modifiers"][0]["kind"] if p["modifiers"] else None,
+                        "refused": [{k: v for k, v in r.items() if k in ("kind", "detail")} for r in p["refused"]],
+                    }
+                    for p in expected["people"]
+                ]
+                assert got["people"] == people
+                for key in ("organization", "publicize", "dual_investigation"):
+                    assert got[key] == expected[key]
+
+
+def test_summary() -> None:
+    """Print cases/s of both and the ratio (batch / hand-written) for each corpus."""
+    for corpus in ("repeated", "different"):
+        hand, ours = FIGURES.get(f"handwritten/{corpus}"), FIGURES.get(f"batch/{corpus}")
+        if hand and ours:
+            print(
+                f"\n{corpus}: hand-written {hand:,.0f} cases/s, batch ({WORKERS} workers) {ours:,.0f} cases/s, "
+                f"ratio {ours / hand:.2f}"
+            )
