@@ -56,7 +56,7 @@ _BOOKKEEPING = frozenset({"t", "id"})
 _FLAGS = values(ViolationFlag)
 
 DEFAULT_MAX_ENTRIES = 4096
-DEFAULT_MAX_BYTES = 48 * 1024 * 1024
+DEFAULT_MAX_BYTES = 24 * 1024 * 1024
 
 
 @functools.lru_cache(maxsize=256)
