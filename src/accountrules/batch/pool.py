@@ -48,6 +48,8 @@ class _Worker:
     process: Any
     conn: multiprocessing.connection.Connection
     ready: bool = False
+    #: The pipe broke before the worker was seen to die: send it nothing more.
+    lost: bool = False
     chunk: list[int] | None = None
     chunk_id: int = -1
 
@@ -130,8 +132,8 @@ class Pool:
                         queue.append(chunk)
                 # hand out work
                 for worker in self._workers:
-                    if worker.ready and worker.chunk is None and queue:
-                        self._send(worker, queue.popleft(), pending)
+                    if worker.ready and not worker.lost and worker.chunk is None and queue:
+                        self._send(worker, queue, pending)
                 # hand on what is finished, in order
                 handed = emitted
                 while emitted < read and pending[emitted].result is not None:
@@ -159,7 +161,7 @@ class Pool:
                             pass  # the worker is gone; its sentinel says so
                     if worker.process.sentinel in ready or not worker.process.is_alive():
                         worker.process.join()
-                        if not worker.ready:
+                        if not worker.ready and not worker.lost:
                             start_failures += 1
                             if start_failures >= START_FAILURES:
                                 raise EvaluationError(
@@ -177,11 +179,17 @@ class Pool:
         finally:
             self._stop_all()
 
-    def _send(self, worker: _Worker, chunk: list[int], pending: dict[int, _Pending]) -> None:
+    def _send(self, worker: _Worker, queue: deque[list[int]], pending: dict[int, _Pending]) -> None:
+        chunk = queue.popleft()
         worker.chunk = chunk
         worker.chunk_id = self._next_chunk
         self._next_chunk += 1
-        worker.conn.send((worker.chunk_id, [pending[seq].record for seq in chunk]))
+        try:
+            worker.conn.send((worker.chunk_id, [pending[seq].record for seq in chunk]))
+        except OSError:  # it died before it could take the chunk: the chunk goes back, unharmed
+            queue.appendleft(chunk)
+            worker.chunk = None
+            worker.lost = True
 
     def _receive(self, worker: _Worker, message: Any, pending: dict[int, _Pending]) -> None:
         head = message[0]

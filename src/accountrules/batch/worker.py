@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -165,7 +166,8 @@ def case_id_of(payload: Any) -> str | None:
 
 def worker_main(conn: Connection, spec: EngineSpec, mode: Mode, hook: Hook | None) -> None:
     """A worker process: build the engine, say ``ready``, then answer ``(chunk_id, records)`` with
-    ``(chunk_id, results)`` until ``None`` comes."""
+    ``(chunk_id, results)`` until ``None`` comes. Ctrl-C is the supervisor's to handle: it stops the workers."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         processor = Processor(spec.build(), mode, hook)
     except AccountRulesError as exc:
