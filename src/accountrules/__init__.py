@@ -1,10 +1,38 @@
-"""accountrules: declarative 问责 rules; who bears what responsibility for a violation case, and why."""
+"""accountrules: declarative 问责 rules; who bears what responsibility for a violation case, and why.
 
-from accountrules.batch import ConsistencyReport, RecordError, check_consistency, evaluate_many
-from accountrules.engine import Engine
-from accountrules.errors import AccountRulesError, CaseValidationError, EvaluationError, RulePackError
-from accountrules.models import Case, Determination, PersonResult, TraceStep
-from accountrules.rulepack import RulePack, load_pack
+The public names are imported on first use, so that ``accountrules evaluate`` does not pay for batch machinery
+it does not run.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from accountrules.batch import ConsistencyReport, RecordError, check_consistency, evaluate_many
+    from accountrules.engine import Engine
+    from accountrules.errors import AccountRulesError, CaseValidationError, EvaluationError, RulePackError
+    from accountrules.models import Case, Determination, PersonResult, TraceStep
+    from accountrules.rulepack import RulePack, load_pack
+
+_HOMES = {
+    "AccountRulesError": "accountrules.errors",
+    "Case": "accountrules.models",
+    "CaseValidationError": "accountrules.errors",
+    "ConsistencyReport": "accountrules.batch",
+    "Determination": "accountrules.models",
+    "Engine": "accountrules.engine",
+    "EvaluationError": "accountrules.errors",
+    "PersonResult": "accountrules.models",
+    "RecordError": "accountrules.batch",
+    "RulePack": "accountrules.rulepack",
+    "RulePackError": "accountrules.errors",
+    "TraceStep": "accountrules.models",
+    "check_consistency": "accountrules.batch",
+    "evaluate_many": "accountrules.batch",
+    "load_pack": "accountrules.rulepack",
+}
 
 __all__ = [
     "AccountRulesError",
@@ -23,3 +51,16 @@ __all__ = [
     "evaluate_many",
     "load_pack",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'accountrules' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

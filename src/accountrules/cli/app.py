@@ -9,12 +9,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
-from rich.console import Console
 
 from accountrules.errors import AccountRulesError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 app = typer.Typer(
     name="accountrules",
@@ -51,6 +53,8 @@ class SchemaKind(str, Enum):
 
 
 def _console() -> Console:
+    from rich.console import Console  # only the text formats need it
+
     return Console(highlight=False, soft_wrap=False)
 
 
