@@ -45,7 +45,7 @@ def stream(
     workers: int = 0,
     cache_entries: int = DEFAULT_MAX_ENTRIES,
     cache_bytes: int = DEFAULT_MAX_BYTES,
-    chunk_size: int = 32,
+    chunk_size: int = 128,
     window: int = 0,
     progress: Callable[[int], None] | None = None,
     hook: Hook | None = None,

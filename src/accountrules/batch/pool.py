@@ -36,7 +36,7 @@ def start_method() -> str:
     return "forkserver" if "forkserver" in methods else "spawn"
 
 
-@dataclass
+@dataclass(slots=True)
 class _Pending:
     record: Record
     strikes: int = 0
@@ -52,6 +52,8 @@ class _Worker:
     lost: bool = False
     chunk: list[int] | None = None
     chunk_id: int = -1
+    #: Cache entries other workers made, to go out with this worker's next chunk.
+    learnt: list[Any] = field(default_factory=list)
 
 
 @dataclass
@@ -61,7 +63,7 @@ class Pool:
     spec: EngineSpec
     workers: int
     mode: Mode
-    chunk_size: int = 32
+    chunk_size: int = 128
     window: int = 0
     hook: Hook | None = None
     #: Called with the number of records handed on so far, after each batch of them.
@@ -185,7 +187,8 @@ class Pool:
         worker.chunk_id = self._next_chunk
         self._next_chunk += 1
         try:
-            worker.conn.send((worker.chunk_id, [pending[seq].record for seq in chunk]))
+            worker.conn.send((worker.chunk_id, [pending[seq].record for seq in chunk], worker.learnt))
+            worker.learnt = []
         except OSError:  # it died before it could take the chunk: the chunk goes back, unharmed
             queue.appendleft(chunk)
             worker.chunk = None
@@ -200,7 +203,11 @@ class Pool:
             from accountrules.errors import AccountRulesError
 
             raise AccountRulesError(f"a worker could not build its engine: {message[1]}")
-        chunk_id, results = message
+        chunk_id, results, fresh = message
+        if fresh:
+            for other in self._workers:
+                if other is not worker:
+                    other.learnt.extend(fresh)
         if worker.chunk is None or chunk_id != worker.chunk_id:
             return
         for seq, result in zip(worker.chunk, results, strict=True):

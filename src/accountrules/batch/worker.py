@@ -137,13 +137,11 @@ def _fast_case(payload: bytes | str) -> Case | None:
 
 def _keys_given(case: Case) -> int:
     """How many object keys the JSON text of ``case`` held, repeats apart (the model forbids unknown keys)."""
-    count = len(case.model_fields_set) + len(case.unit.model_fields_set) + len(case.unit_record.model_fields_set)
-    for items in (case.people, case.violations, case.conduct, case.decisions):
+    count = len(case.__pydantic_fields_set__) + len(case.unit.__pydantic_fields_set__)
+    count += len(case.unit_record.__pydantic_fields_set__) + len(case.recorded)
+    for items in (case.people, case.violations, case.conduct, case.decisions, case.recorded.values()):
         for item in items:
-            count += len(item.model_fields_set)
-    count += len(case.recorded)
-    for recorded in case.recorded.values():
-        count += len(recorded.model_fields_set)
+            count += len(item.__pydantic_fields_set__)
     return count
 
 
@@ -165,14 +163,20 @@ def case_id_of(payload: Any) -> str | None:
 
 
 def worker_main(conn: Connection, spec: EngineSpec, mode: Mode, hook: Hook | None) -> None:
-    """A worker process: build the engine, say ``ready``, then answer ``(chunk_id, records)`` with
-    ``(chunk_id, results)`` until ``None`` comes. Ctrl-C is the supervisor's to handle: it stops the workers."""
+    """A worker process: build the engine, say ``ready``, then answer ``(chunk_id, records, learnt)`` with
+    ``(chunk_id, results, fresh)`` until ``None`` comes. ``fresh`` holds the determinations this worker
+    evaluated and cached since its last answer; the supervisor passes them on to the other workers as their
+    ``learnt``, so that a fact pattern is evaluated once, not once per worker. Ctrl-C is the supervisor's to
+    handle: it stops the workers."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         processor = Processor(spec.build(), mode, hook)
     except AccountRulesError as exc:
         conn.send(("failed", str(exc)))
         return
+    cache = processor.engine.cache
+    if cache is not None:
+        cache.keep_fresh = True
     conn.send(("ready", os.getpid()))
     while True:
         try:
@@ -181,11 +185,13 @@ def worker_main(conn: Connection, spec: EngineSpec, mode: Mode, hook: Hook | Non
             return
         if message is None:
             return
-        chunk_id, records = message
+        chunk_id, records, learnt = message
+        if cache is not None and learnt:
+            cache.adopt(learnt)
         results = []
         for record in records:
             ok, value = processor.process(record)
             if mode == "model" and ok:
                 value = value.to_json(indent=None).encode("utf-8")  # far cheaper to send than the model
             results.append((ok, value))
-        conn.send((chunk_id, results))
+        conn.send((chunk_id, results, cache.fresh() if cache is not None else []))

@@ -206,8 +206,10 @@ def _output(name: str) -> Iterator[IO[bytes]]:
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()
         return
+    from accountrules.batch.records import BUFFER
+
     try:
-        out: Any = gzip.open(name, "wb") if name.endswith(".gz") else open(name, "wb")  # noqa: SIM115
+        out: Any = gzip.open(name, "wb") if name.endswith(".gz") else open(name, "wb", buffering=BUFFER)  # noqa: SIM115
     except OSError as exc:
         raise fail(f"{name}: cannot write: {exc.strerror or exc}") from None
     with out:

@@ -467,6 +467,9 @@ class DeterminationCache:
     max_entries: int = DEFAULT_MAX_ENTRIES
     max_bytes: int = DEFAULT_MAX_BYTES
     stats: CacheStats = field(default_factory=CacheStats)
+    #: Remember new entries for `fresh` (worker processes share what each evaluated).
+    keep_fresh: bool = False
+    _fresh: list[tuple[bytes, Any]] = field(default_factory=list)
     _entries: OrderedDict[bytes, _Entry] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -505,6 +508,19 @@ class DeterminationCache:
             self._entries.clear()
             self.stats = CacheStats()
 
+    def fresh(self) -> list[tuple[bytes, Any]]:
+        """The entries stored since the last call (to hand to other caches of the same pack with `adopt`);
+        only kept once `keep_fresh` is set."""
+        with self._lock:
+            out, self._fresh = self._fresh, []
+        return out
+
+    def adopt(self, entries: Iterable[tuple[bytes, Any]]) -> None:
+        """Store entries another cache of the same pack made (its `fresh`), as if this cache had made them."""
+        for key, entry in entries:
+            if isinstance(entry, _Entry):
+                self._put(key, entry, fresh=False)
+
     def __len__(self) -> int:
         return len(self._entries)
 
@@ -518,8 +534,10 @@ class DeterminationCache:
             self.stats.hits += 1
             return entry
 
-    def _put(self, key: bytes, entry: _Entry) -> None:
+    def _put(self, key: bytes, entry: _Entry, fresh: bool = True) -> None:
         with self._lock:
+            if fresh and self.keep_fresh:
+                self._fresh.append((key, entry))
             old = self._entries.pop(key, None)
             if old is not None:
                 self.stats.bytes -= old.size
