@@ -219,3 +219,26 @@ def test_with_cache_leaves_the_shared_engine_uncached(engine: Engine) -> None:
     assert isinstance(cached.cache, DeterminationCache)
     assert engine.cache is None
     assert Engine.default().cache is None
+
+
+def test_a_cache_adopts_what_another_evaluated(engine: Engine) -> None:
+    """Entries one cache made (`fresh`) serve like cases from another cache (`adopt`) without evaluating."""
+    case = load(BENCH_CASE)
+    first, second = engine.with_cache(), engine.with_cache()
+    assert first.cache is not None
+    assert second.cache is not None
+    first.cache.keep_fresh = True
+    first.evaluate(case)
+    fresh = first.cache.fresh()
+    assert len(fresh) == 1
+    assert first.cache.fresh() == []
+    second.cache.adopt(fresh)
+    like = parse_case(renamed(case, 4))
+
+    def never() -> Any:
+        raise AssertionError("evaluated again")
+
+    text = second.cache.determine_json(like, second.cache.canonical(like), never)
+    assert text.decode("utf-8") == engine.evaluate(like).to_json(indent=None)
+    assert second.cache.determine(like, second.cache.canonical(like), never) == engine.evaluate(like)
+    assert (second.cache.stats.hits, second.cache.stats.misses) == (2, 0)
