@@ -269,7 +269,7 @@ def _groups_chart(groups: Sequence[Group]) -> str:
     out = [f'<svg class="chart" id="chart-groups" viewBox="0 0 {width} {height}" width="100%" role="img">']
     for i, group in enumerate(shown):
         y = top + i * row
-        w = (width - left - 60) * group.spread / 4
+        w = (width - left - 96) * group.spread / 4  # room for the label after the longest bar
         out.append(
             f'<text x="{left - 6}" y="{y + 14}" text-anchor="end" font-size="11">'
             f"{escape(group.signature[:10])} · {group.cases:,} 案</text>"

@@ -96,12 +96,12 @@ class Processor:
             if cache is None:
                 return evaluate().to_json(indent=None).encode("utf-8")
             return cache.determine_json(case, cache.canonical(case), evaluate)
-        canonical = self.plan.canonical(case)
-        determination = evaluate() if cache is None else cache.determine(case, canonical, evaluate)
         if self.mode == "model":
-            return determination
+            return evaluate() if cache is None else cache.determine(case, cache.canonical(case), evaluate)
         from accountrules.batch.check import examine_case
 
+        canonical = self.plan.canonical(case)  # the check groups like cases by it, cache or not
+        determination = evaluate() if cache is None else cache.determine(case, canonical, evaluate)
         return examine_case(case, determination, canonical)
 
 
