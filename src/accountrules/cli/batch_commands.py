@@ -99,7 +99,12 @@ def check(
     source: InputArgument,
     json_out: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--json", metavar="OUT.json", help="Write the findings as JSON (- for stdout, no table)."),
+        typer.Option(
+            "--json",
+            metavar="OUT.json",
+            help="Write the findings as JSON (- for stdout, no table); its JSON Schema is "
+            "accountrules.batch.ConsistencyReport.model_json_schema(by_alias=True).",
+        ),
     ] = None,
     report: Annotated[
         Optional[Path],  # noqa: UP045
