@@ -343,15 +343,23 @@ def test_engine_turns_a_duplicate_fact_into_an_error_and_recovers(engine: Engine
 # --- each Host starts two timer threads that never stop ---------------------------------------------------------
 
 
-def test_one_host_per_pack_per_process() -> None:
-    """Asking again for the default pack, by name or by path, reuses its engine, runtime and threads."""
+def test_one_host_per_pack_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Asking again for the default pack, by name or by path, reuses its engine and host: no new Host (and so
+    no new pair of timer threads) is ever started."""
     first = Engine.default()
-    threads = threading.active_count()
+    started: list[object] = []
+    original = durable_engine.Host.__init__
+
+    def counting(self: Any, *args: Any, **kwargs: Any) -> None:
+        started.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(durable_engine.Host, "__init__", counting)
     for _ in range(5):
         again = Engine.from_path(ROOT / "rules")
         assert again is first
         assert Engine.default()._runtime is first._runtime
-    assert threading.active_count() <= threads + 2  # the host's own timers re-arm themselves; no new host
+    assert started == []
 
 
 # --- the C core holds the GIL and has no locks ------------------------------------------------------------------
