@@ -67,6 +67,7 @@ def test_durable_refuses_the_1025th_live_session() -> None:
     assert result.stdout.strip() == "MemoryError at 1025"
 
 
+@pytest.mark.slow
 def test_engine_evaluates_more_cases_than_durable_has_sessions(engine: Engine) -> None:
     """1,100 evaluations in one process all succeed: every case runs in the one fixed session."""
     base = case_json(SPEC_EXAMPLE)

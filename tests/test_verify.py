@@ -24,6 +24,9 @@ from accountrules.rulepack.verify import (
 )
 from accountrules.validation import parse_case
 
+#: Whole-pack verification takes minutes of CPU: CI runs it once, on the main Python.
+pytestmark = pytest.mark.slow
+
 PACKS = Path(__file__).resolve().parent / "packs"
 #: Enough cases per template to reach every counterexample of the broken packs, few enough to run quickly.
 SMALL_CAP = 300
