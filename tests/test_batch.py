@@ -334,6 +334,41 @@ def test_a_record_that_kills_a_worker_twice_is_set_aside(engine: Engine, lines: 
     assert got == expected
 
 
+def stall_on(numbers: frozenset[int], once_in: str | None, record: Record) -> None:
+    """Test hook: the rule engine stalls on these records (only the first time, with ``once_in``), as when a
+    stage never finishes: the runtime is left unusable."""
+    if record.number not in numbers:
+        return
+    if once_in is not None:
+        mark = Path(once_in) / f"stall-{record.number}"
+        if mark.exists():
+            return
+        mark.touch()
+    Engine.default()._runtime._broken = "simulated stall"
+
+
+def test_a_worker_whose_engine_stalls_is_replaced(engine: Engine, lines: list[str], tmp_path: Path) -> None:
+    """The engine stalls once on record 7: that worker ends, a fresh one re-runs its records, nothing is lost."""
+    hook = functools.partial(stall_on, frozenset({7}), str(tmp_path))
+    got = results(lines[:16], engine, workers=2, chunk_size=4, hook=hook)
+    assert (tmp_path / "stall-7").exists()  # the engine did stall
+    assert got == [expected_line(engine, t) for t in lines[:16]]
+
+
+def test_a_record_that_stalls_the_engine_twice_is_set_aside(engine: Engine, lines: list[str]) -> None:
+    """Record 6 stalls every engine that runs it: after the second worker ends it becomes an error record."""
+    hook = functools.partial(stall_on, frozenset({6}), None)
+    got = results(lines[:12], engine, workers=2, chunk_size=3, hook=hook)
+    expected: list[Any] = [expected_line(engine, t) for t in lines[:12]]
+    expected[6] = RecordError(
+        6,
+        "index",
+        json.loads(lines[6])["case_id"],
+        "the rule engine crashed 2 times on this record (worker exit code 75); it was set aside",
+    )
+    assert got == expected
+
+
 def test_workers_stop_when_the_caller_stops_reading(engine: Engine, lines: list[str]) -> None:
     """Closing the result stream early ends the worker processes."""
     import multiprocessing

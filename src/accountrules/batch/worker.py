@@ -34,6 +34,9 @@ Mode = Literal["json", "model", "check"]
 #: (to kill a worker on purpose); nothing in a record can.
 Hook = Callable[[Record], None]
 
+#: Exit status of a worker whose rule engine stalled (EX_TEMPFAIL).
+STALLED_EXIT = 75
+
 
 @dataclass(frozen=True)
 class EngineSpec:
@@ -191,6 +194,10 @@ def worker_main(conn: Connection, spec: EngineSpec, mode: Mode, hook: Hook | Non
         results = []
         for record in records:
             ok, value = processor.process(record)
+            if not processor.engine.healthy:
+                # durable_rules stalled on this record and its session cannot be cleared: end this worker as a
+                # crash would, so that the supervisor starts a fresh one and re-runs the unfinished records
+                os._exit(STALLED_EXIT)
             if mode == "model" and ok:
                 value = value.to_json(indent=None).encode("utf-8")  # far cheaper to send than the model
             results.append((ok, value))

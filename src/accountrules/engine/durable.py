@@ -185,6 +185,11 @@ class DurableRuntime:
         except Exception as exc:  # durable raises bare Exception and its C module's error type
             raise RulePackError(f"durable_rules refused the compiled pack: {exc}", pack.path) from None
 
+    @property
+    def broken(self) -> str:
+        """Why this runtime can no longer be used (a stage that never finished), or empty."""
+        return self._broken
+
     def run(self, stage: str, facts: Iterable[dict[str, Any]]) -> list[Firing]:
         """Assert ``facts`` into a clean session of ``stage``, wait until every action has run, and return
         the distinct firings."""

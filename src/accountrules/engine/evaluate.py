@@ -80,6 +80,11 @@ class Engine:
                 engine = _ENGINES[pack.digest] = cls(pack)
             return engine
 
+    @property
+    def healthy(self) -> bool:
+        """False once the rule engine has stalled: its session cannot be cleared, so the process must end."""
+        return not self._runtime.broken
+
     # ------------------------------------------------------------------------------------------------------
 
     def evaluate(self, case: CaseInput) -> Determination:
