@@ -25,8 +25,10 @@ from accountrules.rulepack.spec import Pattern, Rule, Test
 def determination_text(d: Determination) -> RenderableType:
     # Every string goes in as Text: case data and labels are shown as written, never read as rich markup.
     table = Table(title=Text(f"问责建议 Accountability recommendation — {d.case_id}"), title_justify="left")
+    # short cells never wrap, so the wide ones (responsibility, modifier, refusals) get the room
+    short = {"人员 Person", "形态 Form [range]"}
     for header in HEADERS:
-        table.add_column(Text(header), overflow="fold")
+        table.add_column(Text(header), no_wrap=header in short, overflow="fold")
     for person in d.people:
         table.add_row(*map(Text, person_row(person)))
     names = names_of(d)
