@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
@@ -104,6 +104,19 @@ class Case(_Strict):
 
 # ---------------------------------------------------------------------------------------------------------------
 # Output
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def assemble(cls: type[ModelT], values: dict[str, Any]) -> ModelT:
+    """``cls.model_construct(**values)`` for ``values`` that give every field: the engine's own, already checked
+    output, built without pydantic's per-call field bookkeeping (one determination holds some fifty models)."""
+    model = cls.__new__(cls)
+    object.__setattr__(model, "__dict__", values)
+    object.__setattr__(model, "__pydantic_fields_set__", set(values))
+    object.__setattr__(model, "__pydantic_extra__", None)
+    object.__setattr__(model, "__pydantic_private__", None)
+    return model
 
 
 class _Out(BaseModel):

@@ -42,6 +42,7 @@ from accountrules.models import (
     Organization,
     PersonResult,
     TraceStep,
+    assemble,
 )
 from accountrules.rulepack.facts import CASE_FACTS
 from accountrules.rulepack.pack import RulePack
@@ -550,20 +551,6 @@ class DeterminationCache:
             self.stats.entries = len(self._entries)
 
 
-_set = object.__setattr__
-
-
-def _build(cls: Any, values: dict[str, Any]) -> Any:
-    """``cls.model_construct(**values)`` for values of every field, without its per-call overhead (a restore
-    builds some fifty models)."""
-    model = cls.__new__(cls)
-    _set(model, "__dict__", values)
-    _set(model, "__pydantic_fields_set__", set(values))
-    _set(model, "__pydantic_extra__", None)
-    _set(model, "__pydantic_private__", None)
-    return model
-
-
 def _to_labels(determination: Determination, canonical: Canonical) -> Determination:
     """The determination with labels for ids and no names, unit or case id."""
     people, violations = canonical.people, canonical.violations
@@ -620,7 +607,7 @@ class _Stored:
         for r in stored.people:
             pid = restore.people[r.person]
             people.append(
-                _build(
+                assemble(
                     PersonResult,
                     {
                         "person": pid,
@@ -640,7 +627,7 @@ class _Stored:
         keyed = []
         for step, tail in zip(stored.trace, self.tails, strict=True):
             person, violation = restore.person(step.person), restore.violation(step.violation)
-            restored = _build(
+            restored = assemble(
                 TraceStep,
                 {
                     "rule": step.rule,
@@ -656,18 +643,18 @@ class _Stored:
         keyed.sort(key=lambda item: item[0])  # `trace_key`, the engine's order
         dual = stored.dual_investigation
         missing = [
-            _build(MissingLink, {"person": restore.people[m.person], "violation": restore.violations[m.violation]})
+            assemble(MissingLink, {"person": restore.people[m.person], "violation": restore.violations[m.violation]})
             for m in dual.missing
         ]
         missing.sort(key=lambda m: (m.person, m.violation))
         organization = stored.organization
-        return _build(  # type: ignore[no-any-return]
+        return assemble(
             Determination,
             {
                 "case_id": case.case_id,
                 "rulepack": stored.rulepack,
                 "people": people,
-                "organization": _build(
+                "organization": assemble(
                     Organization,
                     {
                         "unit": case.unit.name,
@@ -676,7 +663,7 @@ class _Stored:
                     },
                 ),
                 "publicize": stored.publicize,
-                "dual_investigation": _build(
+                "dual_investigation": assemble(
                     DualInvestigation,
                     {
                         "complete": dual.complete,

@@ -24,6 +24,7 @@ from accountrules.models import (
     Refusal,
     RulePackInfo,
     TraceStep,
+    assemble,
 )
 from accountrules.rulepack.pack import RulePack, load_default, load_pack
 from accountrules.validation import parse_case, parse_case_text
@@ -206,31 +207,31 @@ class Engine:
         modifiers = []
         if best.deciding is not None:
             modifiers.append(
-                Modifier.model_construct(
-                    kind=best.deciding.kind,  # type: ignore[arg-type]  # a ModifierKind from the checked policy
-                    rule=best.deciding.rule,
-                    cites=self._cites(best.deciding.rule),
+                assemble(
+                    Modifier,
+                    {"kind": best.deciding.kind, "rule": best.deciding.rule, "cites": self._cites(best.deciding.rule)},
                 )
             )
-        return PersonResult.model_construct(
-            person=outcome.person,
-            name=names.get(outcome.person, ""),
-            responsibility=finding.responsibility,  # type: ignore[arg-type]
-            scope=finding.scope,  # type: ignore[arg-type]
-            range=best.effective,
-            form=best.form,
-            measure=best.measure,  # type: ignore[arg-type]
-            modifiers=modifiers,
-            refused=[self._refusal(r) for r in outcome.refused],
-            findings=outcome.findings,
+        return assemble(
+            PersonResult,
+            {
+                "person": outcome.person,
+                "name": names.get(outcome.person, ""),
+                "responsibility": finding.responsibility,
+                "scope": finding.scope,
+                "range": best.effective,
+                "form": best.form,
+                "measure": best.measure,
+                "modifiers": modifiers,
+                "refused": [self._refusal(r) for r in outcome.refused],
+                "findings": outcome.findings,
+            },
         )
 
     def _refusal(self, refusal: Attached) -> Refusal:
-        return Refusal.model_construct(
-            kind=refusal.kind,  # type: ignore[arg-type]  # a RefusalKind from the checked pack
-            rule=refusal.rule,
-            cites=self._cites(refusal.rule),
-            detail=refusal.detail,  # type: ignore[arg-type]  # a ModifierKind from the checked policy
+        return assemble(
+            Refusal,
+            {"kind": refusal.kind, "rule": refusal.rule, "cites": self._cites(refusal.rule), "detail": refusal.detail},
         )
 
     def _trace(self, firings: list[Firing], outcomes: dict[str, Outcome]) -> list[TraceStep]:
@@ -277,14 +278,17 @@ class Engine:
     def _step(self, f: Firing, effect: str) -> TraceStep:
         rule = self.pack.rule(f.rule)
         # built from the engine's own checked data: construct without re-validating
-        return TraceStep.model_construct(
-            rule=f.rule,
-            title=rule.title,
-            cites=list(rule.cites),
-            person=f.person,
-            violation=f.violation,
-            facts=f.facts_dict(),
-            effect=effect,
+        return assemble(
+            TraceStep,
+            {
+                "rule": f.rule,
+                "title": rule.title,
+                "cites": list(rule.cites),
+                "person": f.person,
+                "violation": f.violation,
+                "facts": f.facts_dict(),
+                "effect": effect,
+            },
         )
 
     # ------------------------------------------------------------------------------------------------------
