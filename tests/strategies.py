@@ -6,23 +6,25 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from accountrules.vocabulary import OFFENDER_ACTS, Act, Area, Role, Severity, ViolationKind, values
+from accountrules.vocabulary import (
+    AGGRAVATING_ACTS,
+    FAILURE_ACTS,
+    OFFENDER_ACTS,
+    Act,
+    Area,
+    Role,
+    Severity,
+    ViolationKind,
+    values,
+)
+
+__all__ = ["AGGRAVATING_ACTS", "FAILURE_ACTS", "cases"]
 
 ROLES = values(Role)
 AREAS = values(Area)
 KINDS = values(ViolationKind)
 SEVERITIES = values(Severity)
 ACTS = values(Act)
-FAILURE_ACTS = (
-    "failed_to_implement",
-    "failed_to_stop",
-    "dereliction",
-    "not_investigated",
-    "concealed",
-    "shielded",
-    "obstructed",
-)
-AGGRAVATING_ACTS = ("defied_orders", "obstructed_inquiry", "coerced_others", "refused_restitution", "reoffended")
 LEADER_MITIGATING_ACTS = (
     "discovered_proactively",
     "investigated_resolutely",

@@ -87,6 +87,39 @@ ViolationFlag = Literal[
     "lifesaving_funds", "suspected_crime", "long_term_spread", "first_offence", "minor_error", "many_participants"
 ]
 
+#: SPEC §2's groups of acts. D11's monotonicity speaks of failures, aggravations and the favourable rest.
+FAVOURABLE_ACTS: tuple[Act, ...] = (
+    "discovered_proactively",
+    "investigated_resolutely",
+    "supported_investigation",
+    "reported",
+    "remedied",
+    "confessed",
+    "exposed_others",
+    "returned_gains",
+    "pilot_error",
+    "force_majeure",
+)
+FAILURE_ACTS: tuple[Act, ...] = (
+    "failed_to_implement",
+    "failed_to_stop",
+    "dereliction",
+    "not_investigated",
+    "concealed",
+    "shielded",
+    "obstructed",
+)
+AGGRAVATING_ACTS: tuple[Act, ...] = (
+    "defied_orders",
+    "obstructed_inquiry",
+    "coerced_others",
+    "refused_restitution",
+    "reoffended",
+)
+
+#: The ten public-interest areas named in speech:P12: the first ten areas of SPEC §2.
+PUBLIC_INTEREST_AREAS: tuple[Area, ...] = get_args(Area)[:10]
+
 #: Acts an offender may record about their own violation (SPEC §3).
 OFFENDER_ACTS: tuple[Act, ...] = (
     "confessed",

@@ -23,25 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from accountrules.vocabulary import FORM_MEASURES, LABELS
+from accountrules.vocabulary import FORM_MEASURES, LABELS, PUBLIC_INTEREST_AREAS, Area, values
 
 if TYPE_CHECKING:
     from accountrules.engine.evaluate import Engine
     from accountrules.models import Determination
 
-PUBLIC_INTEREST_AREAS = (
-    "poverty_alleviation",
-    "agricultural_subsidies",
-    "land_requisition",
-    "housing",
-    "education",
-    "healthcare",
-    "work_safety",
-    "environment",
-    "construction",
-    "law_enforcement",
-)
-OTHER_AREAS = ("cadre_selection", "finance", "administrative_approval", "other")
+OTHER_AREAS = tuple(a for a in values(Area) if a not in PUBLIC_INTEREST_AREAS)
 LIFESAVING_AREAS = ("poverty_alleviation", "agricultural_subsidies", "housing", "healthcare")
 
 UNITS: dict[str, tuple[str, ...]] = {

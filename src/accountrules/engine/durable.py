@@ -40,7 +40,7 @@ from accountrules.engine.firings import Evaluation, Firing, FiringBuilder
 from accountrules.errors import EvaluationError, RulePackError
 from accountrules.rulepack.pack import RulePack
 from accountrules.rulepack.policy import Policy
-from accountrules.rulepack.spec import Pattern, Ref, Rule, Test
+from accountrules.rulepack.spec import Pattern, Ref, Rule, Test, leaf_tests
 
 # durable_rules reads the clock with datetime.utcfromtimestamp, deprecated since Python 3.12; its warning is
 # about durable's own code, and under ``-W error`` it would abort every action.
@@ -147,7 +147,7 @@ def _fields_read(rules: Iterable[Rule]) -> dict[str, tuple[str, ...]]:
         facts_of = {p.alias: p.fact for p in rule.positive()}
         for pattern in rule.patterns:
             fields = read.setdefault(pattern.fact, {"t", "id"})
-            for test in _all_tests(pattern.tests):
+            for test in leaf_tests(pattern.tests):
                 fields.add(test.field)
                 if isinstance(test.value, Ref):
                     read[facts_of[test.value.alias]].add(test.value.field)
@@ -156,15 +156,6 @@ def _fields_read(rules: Iterable[Rule]) -> dict[str, tuple[str, ...]]:
         for ref in rule.effect_refs():
             read[facts_of[ref.alias]].add(ref.field)
     return {fact: tuple(sorted(fields)) for fact, fields in read.items()}
-
-
-def _all_tests(tests: Iterable[Test]) -> Iterable[Test]:
-    for test in tests:
-        if test.op == "any":
-            for alternative in test.value:
-                yield from _all_tests(alternative)
-        else:
-            yield test
 
 
 class DurableRuntime:

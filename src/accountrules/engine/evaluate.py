@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from accountrules.engine.cache import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, DeterminationCache, FactPlan
 from accountrules.engine.durable import runtime_for
-from accountrules.engine.firings import Firing
+from accountrules.engine.firings import Firing, describe
 from accountrules.engine.flatten import Fact, fact_id, flatten
 from accountrules.engine.resolve import Attached, Outcome, Resolved, Resolver
 from accountrules.models import (
@@ -253,7 +253,7 @@ class Engine:
                     f.violation is None,
                     f.violation or "",
                     f.rule,
-                    self._effect(f),
+                    describe(f),
                     repr(f.facts),
                 ),
                 f,
@@ -261,19 +261,6 @@ class Engine:
             for f in shown.values()
         )
         return [self._step(f, key[5]) for key, f in ordered]
-
-    @staticmethod
-    def _effect(f: Firing) -> str:
-        """How a trace step names what the firing did."""
-        if f.effect == "finding":
-            return f"{f.what[1]} [{f.what[3]},{f.what[4]}]"
-        if f.effect == "tally":
-            return f"{f.what[0]}: {f.what[1]}"
-        if f.effect == "refusal":
-            return f"refused: {f.what[0]}"
-        if f.effect in {"modifier", "organization"}:
-            return str(f.what[0])
-        return f.effect
 
     def _step(self, f: Firing, effect: str) -> TraceStep:
         rule = self.pack.rule(f.rule)

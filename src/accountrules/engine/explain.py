@@ -18,16 +18,17 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict
 
-from accountrules.engine.firings import Firing
+from accountrules.engine.firings import Firing, describe
 from accountrules.engine.flatten import flatten
 from accountrules.engine.resolve import Outcome, Resolved
 from accountrules.errors import AccountRulesError, CaseValidationError
 from accountrules.models import Case, Determination, PersonResult
 from accountrules.rulepack.conditions import FactIndex, Miss, failing_tests, first_miss
-from accountrules.rulepack.space import FAILURE_ACTS, classes_of
+from accountrules.rulepack.space import classes_of
 from accountrules.rulepack.spec import Pattern, Ref, Rule, Test
 from accountrules.validation import parse_case, suggest
 from accountrules.vocabulary import (
+    FAILURE_ACTS,
     FORM_MEASURES,
     OFFENDER_ACTS,
     Act,
@@ -199,7 +200,7 @@ def _why(
     for f in mine:
         if f.effect == "finding" and f.key not in shown:
             winner = winners.get((f.person, f.violation, f.decision, str(f.what[0])))
-            note = f"outranked by {winner.rule} ({_effect(winner)})" if winner else "outranked"
+            note = f"outranked by {winner.rule} ({describe(winner)})" if winner else "outranked"
             add(f, "outranked", note)
     for f in mine:
         if f.effect == "missing":
@@ -252,21 +253,9 @@ def _reason(engine: Engine, f: Firing, part: Part, note: str) -> Reason:
         cites=list(rule.cites),
         violation=f.violation,
         facts=f.facts_dict(),
-        effect=_effect(f),
+        effect=describe(f),
         note=note,
     )
-
-
-def _effect(f: Firing) -> str:
-    if f.effect == "finding":
-        return f"{f.what[1]} [{f.what[3]},{f.what[4]}]"
-    if f.effect == "tally":
-        return f"{f.what[0]}: {f.what[1]}"
-    if f.effect == "refusal":
-        return f"refused: {f.what[0]}"
-    if f.effect in {"modifier", "organization"}:
-        return str(f.what[0])
-    return f.effect
 
 
 # ---------------------------------------------------------------------------------------------------------------

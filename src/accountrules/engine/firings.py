@@ -43,6 +43,19 @@ class Firing(NamedTuple):
         return dict(self.facts)
 
 
+def describe(f: Firing) -> str:
+    """How a trace step names what a firing did: ``direct [2,3]``, ``top_of_range``, ``refused: first_offence``."""
+    if f.effect == "finding":
+        return f"{f.what[1]} [{f.what[3]},{f.what[4]}]"
+    if f.effect == "tally":
+        return f"{f.what[0]}: {f.what[1]}"
+    if f.effect == "refusal":
+        return f"refused: {f.what[0]}"
+    if f.effect in {"modifier", "organization"}:
+        return str(f.what[0])
+    return f.effect
+
+
 def _getter(value: Any) -> Getter:
     """Read a ``$alias.field`` reference from the matched facts, or return a constant."""
     if isinstance(value, str) and value.startswith("$"):

@@ -13,34 +13,28 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from accountrules.rulepack.pack import RulePack
-from accountrules.rulepack.spec import Ref, Rule, Test
-from accountrules.vocabulary import OFFENDER_ACTS, Act, Area, Role, Severity, ViolationKind, values
+from accountrules.rulepack.spec import Ref, Rule, Test, leaf_tests
+from accountrules.vocabulary import (
+    AGGRAVATING_ACTS,
+    FAILURE_ACTS,
+    FAVOURABLE_ACTS,
+    OFFENDER_ACTS,
+    Act,
+    Area,
+    Role,
+    Severity,
+    ViolationKind,
+    values,
+)
 
 FieldKey = tuple[str, str]
 
-#: The acts of SPEC §2 by what they say about a person; D11's monotonicity speaks of these three groups.
-FAILURE_ACTS: tuple[str, ...] = (
-    "failed_to_implement",
-    "failed_to_stop",
-    "dereliction",
-    "not_investigated",
-    "concealed",
-    "shielded",
-    "obstructed",
-)
-AGGRAVATING_ACTS: tuple[str, ...] = (
-    "defied_orders",
-    "obstructed_inquiry",
-    "coerced_others",
-    "refused_restitution",
-    "reoffended",
-)
-MITIGATING_ACTS: tuple[str, ...] = tuple(a for a in values(Act) if a not in FAILURE_ACTS + AGGRAVATING_ACTS)
+MITIGATING_ACTS: tuple[str, ...] = FAVOURABLE_ACTS
 
 #: Violation flags that D6 records as refused leniency; they must change nothing else.
 LENIENCY_FLAGS: tuple[str, ...] = ("first_offence", "minor_error", "many_participants")
@@ -110,7 +104,7 @@ def distinctions(pack: RulePack) -> Distinctions:
         for pattern in rule.patterns:
             found.facts.add(pattern.fact)
             tested_fields = set()
-            for test in _all_tests(pattern.tests):
+            for test in leaf_tests(pattern.tests):
                 tested_fields.add(test.field)
                 _add_test(found, (pattern.fact, test.field), test, facts_of)
             if pattern.fact in {"role", "act", "flag"} and pattern.fact not in tested_fields:
@@ -123,15 +117,6 @@ def distinctions(pack: RulePack) -> Distinctions:
         if key[1] in {"violations_in_period", "major_corruption_in_period"}:
             found.boundaries.setdefault(key, set()).update(range(1, table_rows))
     return found
-
-
-def _all_tests(tests: Sequence[Test]) -> Iterator[Test]:
-    for test in tests:
-        if test.op == "any":
-            for alternative in test.value:
-                yield from _all_tests(alternative)
-        else:
-            yield test
 
 
 def _add_test(found: Distinctions, key: FieldKey, test: Test, facts_of: dict[str, str]) -> None:
@@ -164,7 +149,7 @@ def _add_effect(found: Distinctions, rule: Rule, facts_of: dict[str, str]) -> No
         ref = Ref.parse(effect.token)
         pattern = next(p for p in rule.positive() if p.alias == ref.alias)
         tokens: set[Any] = set()
-        for test in _all_tests(pattern.tests):
+        for test in leaf_tests(pattern.tests):
             if test.field == ref.field and test.op in {"eq", "in"} and not isinstance(test.value, Ref):
                 tokens.update(test.value if test.op == "in" else (test.value,))
         found.counted.update(tokens or values(Act))

@@ -15,6 +15,7 @@ alternatives does.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -70,17 +71,20 @@ class Pattern:
     def constant_fields(self) -> tuple[str, ...]:
         """Fields this pattern tests against constants: the facts a trace step shows."""
         names: list[str] = []
-        for test in self.tests:
-            for t in _flatten(test):
-                if not isinstance(t.value, Ref) and t.field not in names:
-                    names.append(t.field)
+        for t in leaf_tests(self.tests):
+            if not isinstance(t.value, Ref) and t.field not in names:
+                names.append(t.field)
         return tuple(names)
 
 
-def _flatten(test: Test) -> list[Test]:
-    if test.op != "any":
-        return [test]
-    return [t for alternative in test.value for inner in alternative for t in _flatten(inner)]
+def leaf_tests(tests: Iterable[Test]) -> Iterator[Test]:
+    """Every condition on a field, with the alternatives of ``any`` opened up."""
+    for test in tests:
+        if test.op == "any":
+            for alternative in test.value:
+                yield from leaf_tests(alternative)
+        else:
+            yield test
 
 
 class _Spec(BaseModel):
