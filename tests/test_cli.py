@@ -74,7 +74,7 @@ def test_evaluate_markdown_for_the_spec_example(runner: CliRunner, engine: Engin
 
 ## 人员 People
 
-| 人员 Person | 责任 Responsibility | 形态 Form [range] | 措施 Measure | 情节 Modifier | 不予采纳 Refused |
+| 人员 Person | 责任 Responsibility | 形态 Form | 措施 Measure | 情节 Modifier | 不予采纳 Refused |
 |---|---|---|---|---|---|
 | 张某 p1 | 主要领导责任 principal leadership, 个人责任 individual | 2 [2,2] | 警告 warning | — | 本人廉洁 personally clean (X-PERSONALLY-CLEAN) |
 | 李某 p2 | 直接责任 direct, 个人责任 individual | 3 [2,3] | 开除党籍 expulsion | 顶格 top of range (L-LIFESAVING) | — |
@@ -111,15 +111,15 @@ def test_evaluate_text_for_a_small_example(runner: CliRunner, engine: Engine) ->
     """The terminal table and trace of a two-person example, at 120 columns."""
     short_digest = engine.pack.digest[:19]
     expected = f"""问责建议 Accountability recommendation — 2023-044
-┏━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━┓
-┃ 人员 Person ┃ 责任 Responsibility    ┃ 形态 Form [range] ┃ 措施 Measure      ┃ 情节 Modifier ┃ 不予采纳 Refused      ┃
-┡━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━┩
-│ 陈某 p1     │ 主要领导责任 principal │ 1 [1,1]           │ 谈话提醒 reminder │ —             │ 本人廉洁 personally   │
-│             │ leadership, 个人责任   │                   │                   │               │ clean                 │
-│             │ individual             │                   │                   │               │ (X-PERSONALLY-CLEAN)  │
-│ 褚某 p2     │ 直接责任 direct,       │ 1 [1,1]           │ 谈话提醒 reminder │ —             │ —                     │
-│             │ 个人责任 individual    │                   │                   │               │                       │
-└─────────────┴────────────────────────┴───────────────────┴───────────────────┴───────────────┴───────────────────────┘
+┏━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━┓
+┃ 人员 Person ┃ 责任 Responsibility        ┃ 形态 Form ┃ 措施 Measure      ┃ 情节 Modifier ┃ 不予采纳 Refused          ┃
+┡━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━┩
+│ 陈某 p1     │ 主要领导责任 principal     │ 1 [1,1]   │ 谈话提醒 reminder │ —             │ 本人廉洁 personally clean │
+│             │ leadership, 个人责任       │           │                   │               │ (X-PERSONALLY-CLEAN)      │
+│             │ individual                 │           │                   │               │                           │
+│ 褚某 p2     │ 直接责任 direct, 个人责任  │ 1 [1,1]   │ 谈话提醒 reminder │ —             │ —                         │
+│             │ individual                 │           │                   │               │                           │
+└─────────────┴────────────────────────────┴───────────┴───────────────────┴───────────────┴───────────────────────────┘
 组织 Organization: 某县市场监督管理局: 全面领导责任 overall leadership; 检查 inspection
 公开曝光 Publicize: 否 no
 一案双查 Dual investigation: 完整 complete; 已倒查 examined: p1; 未倒查 missing: —

@@ -12,7 +12,7 @@ NOTICE = "本结果为建议，由有权机关依规依纪作出决定。 This i
 HEADERS = (
     "人员 Person",
     "责任 Responsibility",
-    "形态 Form [range]",
+    "形态 Form",
     "措施 Measure",
     "情节 Modifier",
     "不予采纳 Refused",

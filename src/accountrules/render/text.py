@@ -26,7 +26,7 @@ def determination_text(d: Determination) -> RenderableType:
     # Every string goes in as Text: case data and labels are shown as written, never read as rich markup.
     table = Table(title=Text(f"问责建议 Accountability recommendation — {d.case_id}"), title_justify="left")
     # short cells never wrap, so the wide ones (responsibility, modifier, refusals) get the room
-    short = {"人员 Person", "形态 Form [range]"}
+    short = {"人员 Person", "形态 Form"}
     for header in HEADERS:
         table.add_column(Text(header), no_wrap=header in short, overflow="fold")
     for person in d.people:
