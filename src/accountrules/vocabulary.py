@@ -87,35 +87,11 @@ ViolationFlag = Literal[
     "lifesaving_funds", "suspected_crime", "long_term_spread", "first_offence", "minor_error", "many_participants"
 ]
 
-#: SPEC §2's groups of acts. D11's monotonicity speaks of failures, aggravations and the favourable rest.
-FAVOURABLE_ACTS: tuple[Act, ...] = (
-    "discovered_proactively",
-    "investigated_resolutely",
-    "supported_investigation",
-    "reported",
-    "remedied",
-    "confessed",
-    "exposed_others",
-    "returned_gains",
-    "pilot_error",
-    "force_majeure",
-)
-FAILURE_ACTS: tuple[Act, ...] = (
-    "failed_to_implement",
-    "failed_to_stop",
-    "dereliction",
-    "not_investigated",
-    "concealed",
-    "shielded",
-    "obstructed",
-)
-AGGRAVATING_ACTS: tuple[Act, ...] = (
-    "defied_orders",
-    "obstructed_inquiry",
-    "coerced_others",
-    "refused_restitution",
-    "reoffended",
-)
+#: SPEC §2's groups of acts, in the order `Act` lists them: ten favourable acts, seven failures, five
+#: aggravating acts. D11's monotonicity speaks of these three groups.
+FAVOURABLE_ACTS: tuple[Act, ...] = get_args(Act)[:10]
+FAILURE_ACTS: tuple[Act, ...] = get_args(Act)[10:17]
+AGGRAVATING_ACTS: tuple[Act, ...] = get_args(Act)[17:]
 
 #: The ten public-interest areas named in speech:P12: the first ten areas of SPEC §2.
 PUBLIC_INTEREST_AREAS: tuple[Area, ...] = get_args(Area)[:10]
