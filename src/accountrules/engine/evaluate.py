@@ -99,10 +99,13 @@ class Engine:
 
     def evaluate_valid(self, case: Case) -> Determination:
         """`evaluate` for a case that has already been validated."""
+
+        def compute() -> Determination:
+            return self.evaluate_facts(case, flatten(case, self.policy))
+
         if self.cache is not None:
-            compute = lambda: self.evaluate_facts(case, flatten(case, self.policy))  # noqa: E731
             return self.cache.determine(case, self.cache.canonical(case), compute)
-        return self.evaluate_facts(case, flatten(case, self.policy))
+        return compute()
 
     def evaluate_facts(self, case: Case, facts: list[Fact]) -> Determination:
         """`evaluate_valid` from the case's flattened facts, never cached."""
