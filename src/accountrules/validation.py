@@ -6,7 +6,7 @@ import difflib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import ValidationError
 
@@ -187,7 +187,7 @@ def _problem(err: Any) -> Problem:
     shown = json.dumps(given, ensure_ascii=False)[:60]
     if kind == "extra_forbidden":
         field = str(loc[-1])
-        message = f"unknown field '{field}'; remove it or correct its name.{suggest(field, _known_fields(loc))}"
+        message = f"unknown field '{field}'; remove it or correct its name.{suggest(field, known_fields(Case, loc))}"
     elif kind == "missing":
         message = "required field is missing; add it"
     elif kind == "literal_error":
@@ -231,9 +231,9 @@ def suggest_value(given: Any, allowed: Sequence[str]) -> str:
     return f" Did you mean '{starts[0]}'?" if len(starts) == 1 else ""
 
 
-def _known_fields(loc: tuple[Any, ...]) -> list[str]:
-    """The field names allowed at the object that holds ``loc`` (list indexes and dict keys are stepped over)."""
-    model: Any = Case
+def known_fields(model: Any, loc: tuple[Any, ...]) -> list[str]:
+    """The field names ``model`` allows at the object that holds ``loc`` (list indexes and dict keys are
+    stepped over): what an unknown field could have been meant to be."""
     for part in loc[:-1]:
         field = getattr(model, "model_fields", {}).get(part) if isinstance(part, str) else None
         if field is not None:
@@ -242,8 +242,6 @@ def _known_fields(loc: tuple[Any, ...]) -> list[str]:
 
 
 def _model_of(annotation: Any) -> Any:
-    from typing import get_args
-
     if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
         return annotation
     for arg in get_args(annotation):

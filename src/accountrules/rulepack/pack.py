@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -27,7 +27,7 @@ from accountrules.rulepack.spec import (
     Test,
 )
 from accountrules.rulepack.yamlfile import LineList, LineMap, line_at, plain, read_yaml
-from accountrules.validation import json_path, suggest
+from accountrules.validation import json_path, known_fields, suggest
 from accountrules.vocabulary import RefusalKind, values
 
 RESERVED_FILES = {"pack.yaml", "policy.yaml", "citations.yaml"}
@@ -201,7 +201,7 @@ def _first_error(exc: ValidationError) -> Any:
 def _pydantic_message(err: Any, model: type[BaseModel] | None = None) -> str:
     if err["type"] == "extra_forbidden":
         key = str(err["loc"][-1])
-        known = _known_keys(model, tuple(err["loc"])) if model else []
+        known = known_fields(model, tuple(err["loc"])) if model else []
         return f"unknown key '{key}'; remove it or correct its name.{suggest(key, known)}"
     if err["type"] == "missing":
         return "required key is missing"
@@ -210,27 +210,6 @@ def _pydantic_message(err: Any, model: type[BaseModel] | None = None) -> str:
         return f"'{err['input']}' is not one of {', '.join(allowed)}.{suggest(err['input'], allowed)}"
     msg: str = err["msg"]
     return msg[0].lower() + msg[1:]
-
-
-def _known_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
-    """The keys allowed in the mapping that holds ``loc`` (dict keys and list indexes are stepped over)."""
-    current: Any = model
-    for part in loc[:-1]:
-        fields = getattr(current, "model_fields", None)
-        if fields is None or part not in fields:
-            continue
-        current = _model_in(fields[part].annotation)
-    return list(getattr(current, "model_fields", {}))
-
-
-def _model_in(annotation: Any) -> Any:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in get_args(annotation):
-        found = _model_in(arg)
-        if found is not None:
-            return found
-    return None
 
 
 def _load_citations(root: Path) -> dict[str, Citation]:
