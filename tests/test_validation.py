@@ -150,8 +150,8 @@ BAD_CASES: list[tuple[str, dict[str, Any], list[str]]] = [
     ),
     (
         "unknown-field-in-recorded",
-        edited(lambda c: c.update(recorded={"p3": {"form": 3, "measures": "expulsion"}})),
-        ["recorded.p3.measures: unknown field 'measures'; remove it or correct its name. Did you mean 'measure'?"],
+        edited(lambda c: c.update(recorded={"p3": {"form": 3, "mesure": "expulsion"}})),
+        ["recorded.p3.mesure: unknown field 'mesure'; remove it or correct its name. Did you mean 'measure'?"],
     ),
     (
         "unknown-field-without-suggestion",
@@ -278,6 +278,72 @@ BAD_CASES: list[tuple[str, dict[str, Any], list[str]]] = [
         [
             "recorded.p2.measure: 'admonishment' is a form-1 measure, not form 2; "
             "form 2 has warning, serious_warning, post_adjustment"
+        ],
+    ),
+    (
+        "date-with-time",
+        edited(lambda c: c["violations"][0].update(began_on="2023-03-01T00:00:00")),
+        ['violations[0].began_on: expected a date written YYYY-MM-DD, got "2023-03-01T00:00:00"'],
+    ),
+    (
+        "date-as-number",
+        edited(lambda c: c["people"][0].update(in_office={"from": 20200101})),
+        ["people[0].in_office.from: expected a date written YYYY-MM-DD, got 20200101"],
+    ),
+    (
+        "date-not-in-calendar",
+        edited(lambda c: c["violations"][0].update(ended_on="2023-02-30")),
+        ['violations[0].ended_on: "2023-02-30" is not a day of the calendar; write a real date as YYYY-MM-DD'],
+    ),
+    (
+        "tenure-ends-before-it-starts",
+        edited(lambda c: c["people"][1].update(in_office={"from": "2022-05-01", "to": "2021-12-31"})),
+        ["people[1].in_office.from: 2022-05-01 is after in_office.to 2021-12-31; swap or correct them"],
+    ),
+    (
+        "conduct-ends-before-it-begins",
+        edited(lambda c: c["violations"][0].update(began_on="2023-06-02", ended_on="2023-06-01")),
+        ["violations[0].began_on: 2023-06-02 is after ended_on 2023-06-01; swap or correct them"],
+    ),
+    (
+        "unknown-field-in-tenure",
+        edited(lambda c: c["people"][0].update(in_office={"form": "2020-01-01"})),
+        ["people[0].in_office.form: unknown field 'form'; remove it or correct its name. Did you mean 'from'?"],
+    ),
+    (
+        "negative-deaths",
+        edited(lambda c: c["violations"][0].update(consequences={"deaths": -1})),
+        ["violations[0].consequences.deaths: must be at least 0; got -1"],
+    ),
+    (
+        "fractional-loss",
+        edited(lambda c: c["violations"][0].update(consequences={"direct_loss_cny": 1.5})),
+        ["violations[0].consequences.direct_loss_cny: expected a whole number, got 1.5"],
+    ),
+    (
+        "party-member-not-bool",
+        edited(lambda c: c["people"][2].update(party_member="no")),
+        ['people[2].party_member: expected true or false, got "no"'],
+    ),
+    (
+        "recorded-measures-twice",
+        edited(lambda c: c.update(recorded={"p3": {"form": 3, "measures": ["expulsion", "expulsion"]}})),
+        ["recorded.p3.measures[1]: 'expulsion' is listed twice (first at recorded.p3.measures[0]); keep one"],
+    ),
+    (
+        "unknown-government-sanction",
+        edited(lambda c: c.update(recorded={"p3": {"form": 3, "government_sanction": "gov_dismisal"}})),
+        [
+            "recorded.p3.government_sanction: 'gov_dismisal' is not one of gov_warning, gov_demerit, "
+            "gov_major_demerit, gov_demotion, gov_removal, gov_dismissal. Did you mean 'gov_dismissal'?"
+        ],
+    ),
+    (
+        "offender-pilot-error-on-corruption",
+        edited(lambda c: c["conduct"].append({"person": "p3", "violation": "v1", "acts": ["pilot_error"]})),
+        [
+            "conduct[2].acts[0]: p3 offended in v1: pilot_error (容错) is open to an offender only on a "
+            "dereliction or other_discipline violation, and this one is corruption"
         ],
     ),
     (

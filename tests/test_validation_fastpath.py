@@ -39,7 +39,9 @@ def damaged(draw: st.DrawFn) -> dict[str, Any]:
     """A valid case with up to two changes that may break a cross-reference rule of SPEC §3."""
     case = copy.deepcopy(draw(cases()))
     for _ in range(draw(st.integers(0, 2))):
-        change = draw(st.sampled_from(["repeat", "dangle", "duplicate-id", "repeat-entry", "offender-act", "record"]))
+        change = draw(
+            st.sampled_from(["repeat", "dangle", "duplicate-id", "repeat-entry", "offender-act", "record", "backwards"])
+        )
         if change == "repeat":
             lists = [p for p in paths_of_lists(case) if at(case, p)]
             if lists:
@@ -60,11 +62,23 @@ def damaged(draw: st.DrawFn) -> dict[str, Any]:
         elif change == "offender-act":
             violation = draw(st.sampled_from(case["violations"]))
             case["conduct"].append({"person": violation["offenders"][0], "violation": violation["id"], "acts": []})
-            case["conduct"][-1]["acts"].append(draw(st.sampled_from(["concealed", "confessed", "failed_to_stop"])))
+            case["conduct"][-1]["acts"].append(
+                draw(st.sampled_from(["concealed", "confessed", "failed_to_stop", "pilot_error"]))
+            )
         elif change == "record":
             person = draw(st.sampled_from([p["id"] for p in case["people"]] + ["nobody"]))
             form = draw(st.integers(0, 4))
-            case["recorded"] = {person: {"form": form, "measure": draw(st.sampled_from(["warning", "reminder"]))}}
+            measures = draw(st.lists(st.sampled_from(["warning", "post_adjustment"]), max_size=2))
+            measure = draw(st.sampled_from(["warning", "reminder"]))
+            case["recorded"] = {person: {"form": form, "measure": measure, "measures": measures}}
+        elif change == "backwards":
+            first, second = sorted(
+                draw(st.lists(st.sampled_from(["2019-08-31", "2019-09-01"]), min_size=2, max_size=2))
+            )
+            if draw(st.booleans()):
+                draw(st.sampled_from(case["violations"])).update(began_on=second, ended_on=first)
+            else:
+                draw(st.sampled_from(case["people"]))["in_office"] = {"from": second, "to": first}
     return case
 
 

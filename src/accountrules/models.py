@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_serializer
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_serializer
+from pydantic_core import PydanticCustomError
 
 from accountrules.vocabulary import (
     Act,
     Area,
+    GovernmentSanction,
     Measure,
     ModifierKind,
     OrgMeasure,
@@ -28,6 +31,24 @@ Count = Annotated[int, Field(ge=0, le=1_000_000)]
 FormNumber = Annotated[int, Field(ge=0, le=4)]
 
 
+_DATE_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _date_text(value: Any) -> Any:
+    """A date is the string ``YYYY-MM-DD`` (or, from Python, a ``date``): no timestamps, no times of day."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and _DATE_SHAPE.fullmatch(value):
+        return value
+    raise PydanticCustomError("date_type", "expected a date written YYYY-MM-DD")
+
+
+#: A calendar date, written ``YYYY-MM-DD`` in JSON and nothing else (SPEC §9.1).
+Date = Annotated[dt.date, BeforeValidator(_date_text), Field(strict=False)]
+#: The roles that hold a party post unless the case says otherwise (SPEC §9.1 ``party_post``).
+_LEADER_ROLES = frozenset({"principal_leader", "leader_in_charge", "team_member", "discipline_inspection"})
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
@@ -37,6 +58,15 @@ class Unit(_Strict):
     level: UnitLevel
 
 
+class Tenure(_Strict):
+    """When a person held the position their roles describe; an open end is null (SPEC §9.1 ``in_office``)."""
+
+    model_config = ConfigDict(validate_by_name=True, validate_by_alias=True, serialize_by_alias=True)
+
+    start: Date | None = Field(default=None, alias="from", description="first day in office; null: always before")
+    end: Date | None = Field(default=None, alias="to", description="last day in office; null: still in office")
+
+
 class Person(_Strict):
     id: Id
     name: Text = ""
@@ -44,6 +74,32 @@ class Person(_Strict):
     roles: list[Role] = Field(default_factory=list)
     oversees: list[Area] = Field(default_factory=list)
     personally_clean: bool = False
+    party_member: bool = Field(default=True, description="党员 a member of the Party")
+    public_official: bool = Field(default=True, description="公职人员 a public official")
+    party_post: bool | None = Field(
+        default=None,
+        description="有党内职务 holds a party post; absent or null: true for the four leader roles, false otherwise",
+    )
+    in_office: Tenure | None = Field(default=None, description="when the roles were held; absent: throughout")
+
+    @property
+    def holds_party_post(self) -> bool:
+        """``party_post``, or its default: true exactly when the person has one of the four leader roles."""
+        if self.party_post is not None:
+            return self.party_post
+        return any(role in _LEADER_ROLES for role in self.roles)
+
+
+class Consequences(_Strict):
+    """What a violation caused (SPEC §9.1; read by V11's accident grades)."""
+
+    deaths: Count = 0
+    serious_injuries: Count = 0
+    direct_loss_cny: Annotated[int, Field(ge=0, le=10**15)] = 0
+
+    @property
+    def any(self) -> bool:
+        return bool(self.deaths or self.serious_injuries or self.direct_loss_cny)
 
 
 class Violation(_Strict):
@@ -60,6 +116,22 @@ class Violation(_Strict):
     first_offence: bool = False
     minor_error: bool = False
     many_participants: bool = False
+    began_on: Date | None = Field(default=None, description="first day of the conduct; absent: ended_on")
+    ended_on: Date | None = Field(
+        default=None, description="last day of the conduct; absent: began_on, then the case's decided_on"
+    )
+    consequences: Consequences = Field(default_factory=Consequences)
+
+    @property
+    def dated(self) -> bool:
+        """Whether the conduct has a date of its own (a violation with none overlaps every tenure, V10)."""
+        return self.began_on is not None or self.ended_on is not None
+
+    def period(self, decided_on: dt.date | None) -> tuple[dt.date, dt.date] | None:
+        """[began_on, ended_on] after SPEC §9.1's defaults, or None when no date is known at all."""
+        ended = self.ended_on or self.began_on or decided_on
+        began = self.began_on or ended
+        return None if began is None or ended is None else (began, ended)
 
 
 class Conduct(_Strict):
@@ -85,6 +157,8 @@ class UnitRecord(_Strict):
 class Recorded(_Strict):
     form: FormNumber
     measure: Measure | None = None
+    measures: list[Measure] = Field(default_factory=list, description="every measure actually taken, any order")
+    government_sanction: GovernmentSanction | None = Field(default=None, description="政务处分 actually imposed")
 
 
 class Case(_Strict):
@@ -93,7 +167,7 @@ class Case(_Strict):
     case_id: Id
     title: Text = ""
     unit: Unit
-    decided_on: Annotated[dt.date, Field(strict=False)] | None = None
+    decided_on: Date | None = None
     people: list[Person] = Field(min_length=1)
     violations: list[Violation] = Field(min_length=1)
     conduct: list[Conduct] = Field(default_factory=list)

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from accountrules.errors import CaseValidationError, Problem
 from accountrules.models import Case
-from accountrules.vocabulary import FORM_MEASURES, OFFENDER_ACTS
+from accountrules.vocabulary import FORM_MEASURES, OFFENDER_ACTS, PILOT_ERROR_KINDS
 
 #: A single case larger than this is refused before parsing (a case is a few kilobytes; batch files stream).
 MAX_CASE_BYTES = 5 * 1024 * 1024
@@ -194,6 +194,8 @@ def _problem(err: Any) -> Problem:
         allowed = [a.strip(" '") for a in str(ctx.get("expected", "")).replace(" or ", ", ").split(",")]
         value = f"'{given}'" if isinstance(given, str) else shown
         message = f"{value} is not one of {', '.join(allowed)}.{suggest_value(given, allowed)}"
+    elif kind.startswith("date_") and kind != "date_type" and isinstance(given, str):
+        message = f"{shown} is not a day of the calendar; write a real date as YYYY-MM-DD"
     elif kind in _EXPECTED_TYPES:
         message = f"expected {_EXPECTED_TYPES[kind]}, got {shown}"
     elif kind == "string_pattern_mismatch":
@@ -238,7 +240,7 @@ def known_fields(model: Any, loc: tuple[Any, ...]) -> list[str]:
         field = getattr(model, "model_fields", {}).get(part) if isinstance(part, str) else None
         if field is not None:
             model = _model_of(field.annotation)
-    return list(getattr(model, "model_fields", {}))
+    return [field.alias or name for name, field in getattr(model, "model_fields", {}).items()]
 
 
 def _model_of(annotation: Any) -> Any:
@@ -261,6 +263,20 @@ def _first_seen(items: Sequence[str], where: str) -> Iterable[Problem]:
 
 
 _OFFENDER_ACT_SET = frozenset(OFFENDER_ACTS)
+_PILOT_OFFENDER_ACT_SET = _OFFENDER_ACT_SET | {"pilot_error"}
+
+
+def _offender_acts(kind: str) -> frozenset[str]:
+    """The acts an offender may record on their own violation of ``kind`` (SPEC §3, §9.3 V6)."""
+    return _PILOT_OFFENDER_ACT_SET if kind in PILOT_ERROR_KINDS else _OFFENDER_ACT_SET
+
+
+def _dates_in_order(case: Case) -> bool:
+    for person in case.people:
+        tenure = person.in_office
+        if tenure is not None and tenure.start is not None and tenure.end is not None and tenure.start > tenure.end:
+            return False
+    return all(v.began_on is None or v.ended_on is None or v.began_on <= v.ended_on for v in case.violations)
 
 
 def _consistent(case: Case) -> bool:
@@ -273,11 +289,15 @@ def _consistent(case: Case) -> bool:
         if len(set(person.roles)) != len(person.roles) or len(set(person.oversees)) != len(person.oversees):
             return False
     offenders: dict[str, set[str]] = {}
+    kinds: dict[str, str] = {}
     for violation in case.violations:
         ids = set(violation.offenders)
         if violation.id in offenders or len(ids) != len(violation.offenders) or not ids <= people:
             return False
         offenders[violation.id] = ids
+        kinds[violation.id] = violation.kind
+    if not _dates_in_order(case):
+        return False
     entries: set[tuple[str, str]] = set()
     for entry in case.conduct:
         key = (entry.person, entry.violation)
@@ -286,7 +306,7 @@ def _consistent(case: Case) -> bool:
             return False
         if len(acts) != len(entry.acts):
             return False
-        if entry.person in offenders[entry.violation] and not acts <= _OFFENDER_ACT_SET:
+        if entry.person in offenders[entry.violation] and not acts <= _offender_acts(kinds[entry.violation]):
             return False
         entries.add(key)
     decisions: set[str] = set()
@@ -308,7 +328,9 @@ def _consistent(case: Case) -> bool:
             return False
         decisions.add(decision.id)
     return all(
-        pid in people and (recorded.measure is None or recorded.measure in FORM_MEASURES[recorded.form])
+        pid in people
+        and (recorded.measure is None or recorded.measure in FORM_MEASURES[recorded.form])
+        and len(set(recorded.measures)) == len(recorded.measures)
         for pid, recorded in case.recorded.items()
     )
 
@@ -323,6 +345,12 @@ def _cross_references(case: Case) -> Iterable[Problem]:
             people[person.id] = i
         yield from _first_seen(person.roles, f"people[{i}].roles")
         yield from _first_seen(person.oversees, f"people[{i}].oversees")
+        tenure = person.in_office
+        if tenure is not None and tenure.start is not None and tenure.end is not None and tenure.start > tenure.end:
+            yield Problem(
+                f"people[{i}].in_office.from",
+                f"{tenure.start.isoformat()} is after in_office.to {tenure.end.isoformat()}; swap or correct them",
+            )
     known_people = ", ".join(people) or "none"
 
     def person_ref(pid: str, where: str) -> Iterable[Problem]:
@@ -331,6 +359,7 @@ def _cross_references(case: Case) -> Iterable[Problem]:
 
     violations: dict[str, int] = {}
     offenders: dict[str, set[str]] = {}
+    kinds: dict[str, str] = {}
     for i, violation in enumerate(case.violations):
         if violation.id in violations:
             yield Problem(
@@ -340,6 +369,17 @@ def _cross_references(case: Case) -> Iterable[Problem]:
         else:
             violations[violation.id] = i
         offenders.setdefault(violation.id, set()).update(violation.offenders)
+        kinds.setdefault(violation.id, violation.kind)
+        if (
+            violation.began_on is not None
+            and violation.ended_on is not None
+            and violation.began_on > violation.ended_on
+        ):
+            yield Problem(
+                f"violations[{i}].began_on",
+                f"{violation.began_on.isoformat()} is after ended_on {violation.ended_on.isoformat()}; "
+                "swap or correct them",
+            )
         yield from _first_seen(violation.offenders, f"violations[{i}].offenders")
         for j, pid in enumerate(violation.offenders):
             yield from person_ref(pid, f"violations[{i}].offenders[{j}]")
@@ -367,11 +407,10 @@ def _cross_references(case: Case) -> Iterable[Problem]:
             entries[key] = i
         yield from _first_seen(entry.acts, f"{where}.acts")
         if entry.person in offenders.get(entry.violation, set()):
+            allowed = _offender_acts(kinds[entry.violation])
             for j, act in enumerate(entry.acts):
-                if act not in OFFENDER_ACTS:
-                    fix = _OFFENDER_REWORDING.get(
-                        act, f"an offender's own entry may hold only {', '.join(OFFENDER_ACTS)}"
-                    )
+                if act not in allowed:
+                    fix = _OFFENDER_REWORDING.get(act) or _offender_fix(act, kinds[entry.violation], allowed)
                     yield Problem(f"{where}.acts[{j}]", f"{entry.person} offended in {entry.violation}: {fix}")
 
     decisions: dict[str, int] = {}
@@ -399,6 +438,7 @@ def _cross_references(case: Case) -> Iterable[Problem]:
     for pid, recorded in case.recorded.items():
         where = f"recorded.{pid}"
         yield from person_ref(pid, where)
+        yield from _first_seen(recorded.measures, f"{where}.measures")
         measures = FORM_MEASURES[recorded.form]
         if recorded.measure is not None and recorded.measure not in measures:
             owner = next(f for f, ms in FORM_MEASURES.items() if recorded.measure in ms)
@@ -407,3 +447,14 @@ def _cross_references(case: Case) -> Iterable[Problem]:
                 f"'{recorded.measure}' is a form-{owner} measure, not form {recorded.form}; "
                 f"form {recorded.form} has {', '.join(measures)}",
             )
+
+
+def _offender_fix(act: str, kind: str, allowed: frozenset[str]) -> str:
+    if act == "pilot_error":
+        return (
+            f"pilot_error (容错) is open to an offender only on a {' or '.join(PILOT_ERROR_KINDS)} violation, "
+            f"and this one is {kind}"
+        )
+    return (
+        f"an offender's own entry may hold only {', '.join(a for a in (*OFFENDER_ACTS, 'pilot_error') if a in allowed)}"
+    )

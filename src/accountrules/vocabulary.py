@@ -83,6 +83,10 @@ Measure = Literal[
 OrgMeasure = Literal["inspection", "public_notice", "reorganization"]
 ModifierKind = Literal["lighter", "reduced", "heavier", "increased", "top_of_range", "exempt"]
 RefusalKind = Literal["first_offence", "minor_error", "many_participants", "personally_clean", "outweighed"]
+#: Government sanctions (政务处分) of public officials, lightest first (SPEC §9.2).
+GovernmentSanction = Literal[
+    "gov_warning", "gov_demerit", "gov_major_demerit", "gov_demotion", "gov_removal", "gov_dismissal"
+]
 ViolationFlag = Literal[
     "lifesaving_funds", "suspected_crime", "long_term_spread", "first_offence", "minor_error", "many_participants"
 ]
@@ -108,6 +112,10 @@ OFFENDER_ACTS: tuple[Act, ...] = (
     "refused_restitution",
     "reoffended",
 )
+
+#: Violation kinds whose offenders may also record ``pilot_error`` (容错, SPEC §9.3 V6): failures of duty,
+#: not taking.
+PILOT_ERROR_KINDS: tuple[ViolationKind, ...] = ("dereliction", "other_discipline")
 
 #: The measures of each form, lightest first (SPEC §2). Form 0 has the single measure ``none``.
 FORM_MEASURES: dict[int, tuple[Measure, ...]] = {
@@ -222,6 +230,13 @@ LABELS: dict[str, tuple[str, str]] = {
     "many_participants": ("法不责众", "many participants"),
     "personally_clean": ("本人廉洁", "personally clean"),
     "outweighed": ("被从重情节抵消", "outweighed"),
+    # government sanctions (政务处分)
+    "gov_warning": ("警告（政务处分）", "warning (government sanction)"),
+    "gov_demerit": ("记过", "demerit"),
+    "gov_major_demerit": ("记大过", "major demerit"),
+    "gov_demotion": ("降级", "demotion"),
+    "gov_removal": ("撤职", "removal from office"),
+    "gov_dismissal": ("开除（公职）", "dismissal from public office"),
     # flags
     "lifesaving_funds": ("群众救命钱", "life-saving funds"),
     "suspected_crime": ("涉嫌违法犯罪", "suspected crime"),
