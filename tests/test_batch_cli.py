@@ -141,6 +141,18 @@ def test_progress_is_shown_on_stderr_when_asked(runner: CliRunner, lines: list[s
     assert "案/秒 cases/s" in stderr
 
 
+@pytest.mark.parametrize("command", ["batch", "check"])
+def test_the_last_progress_frame_shows_the_final_count_of_the_total(
+    runner: CliRunner, lines: list[str], tmp_path: Path, command: str
+) -> None:
+    """With two workers, the bar's last frame counts every record, out of the total."""
+    archive = write(tmp_path / "archive.jsonl", lines)
+    code, _, stderr = invoke(runner, command, str(archive), "--workers", "2", "--progress")
+    assert code == 0
+    last = stderr.rstrip("\n").split("\n")[-1]
+    assert f"{len(lines)} / {len(lines)} 案 cases" in last
+
+
 def test_the_installed_script_batches_without_traceback(engine: Engine, lines: list[str], tmp_path: Path) -> None:
     """In a real process with two workers: the same lines, and a bad record is reported without a traceback."""
     archive = write(tmp_path / "archive.jsonl", [lines[0], "[]", lines[1]])

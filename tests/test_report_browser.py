@@ -1,13 +1,16 @@
 """The HTML report in a real browser: Debian's chromium, headless, with no network.
 
-It must load without console errors, draw its charts, show its Chinese text with real glyphs, filter its table
-and link to the traces. With ``CI=true`` these tests run and never skip; elsewhere they skip when chromium
+The tests read the page as the browser builds it (elements, their text, the geometry of the charts), never the
+markup. It must load without console errors, draw its charts on whole-number axes with bars on the gridlines'
+scale, show its Chinese text with real glyphs, show hostile names as text, filter its table and link to the
+traces. With ``CI=true`` these tests run and never skip; elsewhere they skip when chromium
 or chromedriver is not installed (``apt-get install chromium chromium-driver fonts-noto-cjk``).
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import os
 import shutil
 import tempfile
@@ -19,9 +22,12 @@ import pytest
 
 from accountrules import Engine
 from accountrules.batch import ConsistencyReport, check_consistency
-from accountrules.batch.report import report_html
 from accountrules.batch.synth import CorpusSpec, generate
+from accountrules.render.charts import STACKED
+from accountrules.render.html import report_html
 
+ROOT = Path(__file__).resolve().parents[1]
+SPEC_EXAMPLE = ROOT / "examples" / "cases" / "spec-example.json"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 FLAGS = (
@@ -69,18 +75,33 @@ def driver() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def report(engine: Engine) -> ConsistencyReport:
-    spec = CorpusSpec(cases=200, seed=31, patterns=20, drift=0.15, omissions=0.08, discretion=0.1)
+    spec = CorpusSpec(cases=200, seed=31, patterns=20, drift=0.15, omissions=0.08, discretion=0.1, bad=0.02)
     return check_consistency([g.text for g in generate(spec, engine)], engine)
 
 
 @pytest.fixture(scope="module")
-def page(driver: Any, report: ConsistencyReport, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """The report, opened from a file (the way a reviewer opens it); the console log starts empty."""
+def report_file(report: ConsistencyReport, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("report") / "report.html"
     path.write_text(report_html(report, source="archive.jsonl"), encoding="utf-8")
+    return path
+
+
+def opened(driver: Any, path: Path) -> Any:
+    """A report opened from a file, the way a reviewer opens it, with the console log emptied first."""
     driver.get_log("browser")  # drop whatever the browser logged before
     driver.get(path.as_uri())
     return driver
+
+
+@pytest.fixture
+def page(driver: Any, report_file: Path) -> Any:
+    """The report, freshly loaded for each test."""
+    return opened(driver, report_file)
+
+
+def spec_case(**changes: Any) -> dict[str, Any]:
+    case: dict[str, Any] = json.loads(SPEC_EXAMPLE.read_text(encoding="utf-8"))
+    return {**case, **changes}
 
 
 def test_the_report_loads_without_console_errors(page: Any) -> None:
@@ -104,6 +125,177 @@ def test_each_chart_is_drawn(page: Any, chart: str) -> None:
     assert height > 40
     assert bars > 0
     assert drawn == bars
+
+
+def bar_values(page: Any, chart: str) -> list[int]:
+    return [int(v) for v in page.execute_script(BARS, chart)]
+
+
+BARS = "return Array.from(document.querySelectorAll('#' + arguments[0] + ' rect')).map(b => b.dataset.value);"
+
+
+def test_the_bars_stand_for_the_figures(page: Any, report: ConsistencyReport) -> None:
+    """Years: one segment per non-zero verdict of each year, in stacking order; deviations: one bar per non-zero
+    deviation; groups: the spread of the first ten groups."""
+    years = [getattr(t, key) for t in report.by_year for key in STACKED if getattr(t, key)]
+    deviations = [n for _, n in sorted((int(d), n) for d, n in report.deviations.items()) if n]
+    assert bar_values(page, "chart-years") == years
+    assert bar_values(page, "chart-deviation") == deviations
+    assert bar_values(page, "chart-groups") == [g.spread for g in report.groups[:10]]
+
+
+AXIS = """
+const svg = document.getElementById(arguments[0]);
+const ticks = Array.from(svg.querySelectorAll('text.tick')).map(t => {
+  const b = t.getBBox(); return [t.textContent, b.y, b.y + b.height];
+});
+const grid = Array.from(svg.querySelectorAll('line.grid')).map(l => [
+  l.dataset.value, l.y1.baseVal.value, l.y2.baseVal.value, l.x1.baseVal.value, l.x2.baseVal.value]);
+const bars = Array.from(svg.querySelectorAll('rect')).map(r => {
+  const b = r.getBBox(); return [Number(r.dataset.value), b.x, b.y, b.width, b.height];
+});
+return [ticks, grid, bars];
+"""
+
+
+def axis(page: Any, chart: str) -> tuple[list[Any], list[Any], list[Any]]:
+    ticks, grid, bars = page.execute_script(AXIS, chart)
+    return ticks, grid, bars
+
+
+@pytest.mark.parametrize("chart", ["chart-years", "chart-deviation"])
+def test_count_axes_are_whole_numbers_at_a_round_step(page: Any, report: ConsistencyReport, chart: str) -> None:
+    """The tick labels read 0, s, 2s … with s a round step, and the last is the first at or above the peak."""
+    ticks, _, _ = axis(page, chart)
+    values = [int(text.replace(",", "")) for text, _, _ in ticks]
+    step = values[1]
+    assert values == list(range(0, values[-1] + 1, step))
+    assert str(step).strip("0") in ("1", "2", "5")
+    peak = max(
+        [sum(getattr(t, key) for key in STACKED) for t in report.by_year]
+        if chart == "chart-years"
+        else list(report.deviations.values())
+    )
+    assert values[-1] - step < peak <= values[-1]
+
+
+@pytest.mark.parametrize("chart", ["chart-years", "chart-deviation"])
+def test_gridlines_are_drawn_at_the_ticks(page: Any, chart: str) -> None:
+    """One horizontal gridline per tick label, running through the label."""
+    ticks, grid, _ = axis(page, chart)
+    assert [int(v) for v, *_ in grid] == [int(text.replace(",", "")) for text, _, _ in ticks]
+    for (_, above, below), (_, y1, y2, _, _) in zip(ticks, grid, strict=True):
+        assert y1 == y2
+        assert above < y1 < below
+
+
+@pytest.mark.parametrize("chart", ["chart-years", "chart-deviation"])
+def test_bars_are_measured_on_the_scale_of_the_gridlines(page: Any, chart: str) -> None:
+    """A bar of n is as tall as n units of the gridlines' scale, and each bar or stack stands on the 0 line or on
+    the segment below it."""
+    _, grid, bars = axis(page, chart)
+    zero, top = grid[0][1], grid[-1][1]
+    unit = (zero - top) / int(grid[-1][0])
+    floors: dict[float, float] = {}
+    for value, x, y, _, height in bars:
+        assert height == pytest.approx(value * unit, abs=0.05)
+        floor = floors.get(round(x, 1), zero)
+        assert y + height == pytest.approx(floor, abs=0.05)
+        floors[round(x, 1)] = y
+
+
+def test_the_groups_chart_measures_spreads_in_forms(page: Any) -> None:
+    """Vertical gridlines at 0 … 4 forms; a bar of spread s ends at the gridline labelled s."""
+    ticks, grid, bars = axis(page, "chart-groups")
+    assert [text for text, _, _ in ticks] == ["0", "1", "2", "3", "4"]
+    at = {int(v): x1 for v, _, _, x1, _ in grid}
+    for value, x, _, width, _ in bars:
+        assert x == pytest.approx(at[0], abs=0.05)
+        assert x + width == pytest.approx(at[value], abs=0.05)
+
+
+def test_small_counts_read_one_by_one(driver: Any, engine: Engine, tmp_path: Path) -> None:
+    """Three people within range: the ticks read 0, 1, 2, 3 and the bar reaches the gridline of 3."""
+    records = spec_case(recorded={p: {"form": f} for p, f in (("p1", 2), ("p2", 3), ("p3", 3))})
+    path = tmp_path / "small.html"
+    path.write_text(report_html(check_consistency([records], engine)), encoding="utf-8")
+    page = opened(driver, path)
+    for chart in ("chart-years", "chart-deviation"):
+        ticks, grid, bars = axis(page, chart)
+        assert [text for text, _, _ in ticks] == ["0", "1", "2", "3"]
+        assert [value for value, *_ in bars] == [3]
+        assert bars[0][2] == pytest.approx(grid[-1][1], abs=0.05)
+
+
+def test_every_listed_person_links_to_their_case(page: Any, report: ConsistencyReport) -> None:
+    """Each row of the table links to the section of its case, which names the person."""
+    rows = page.execute_script(
+        """
+        return Array.from(document.querySelectorAll('#people tbody tr')).map(tr => {
+          const link = tr.querySelector('td a');
+          const section = document.getElementById(link.hash.slice(1));
+          return [tr.dataset.verdict, link.textContent, tr.querySelector('td:nth-child(2) code').textContent,
+                  section.tagName, section.querySelector('h3').textContent,
+                  Array.from(section.querySelectorAll('summary code')).map(c => c.textContent)];
+        });
+        """
+    )
+    assert len(rows) == len(report.flagged) + len(report.omitted_leaders)
+    for _, case_id, person, tag, heading, people in rows:
+        assert (tag, heading) == ("SECTION", case_id)
+        assert person in people
+    expected = sorted([p.verdict for p in report.flagged] + ["omitted"] * len(report.omitted_leaders))
+    assert sorted(verdict for verdict, *_ in rows) == expected
+
+
+def test_labels_are_bilingual(page: Any) -> None:
+    """Headings, legend, verdicts and tallies in Chinese with English beside."""
+    text = page.find_element("tag name", "body").text
+    for shown in (
+        "问责一致性检查报告 Accountability consistency report",
+        "偏轻 too lenient",
+        "偏重 too harsh",
+        "遗漏问责 omitted leader",
+        "按单位层级 By unit level",
+        "县级 county",
+        "需复核的人员 People to review",
+    ):
+        assert shown in text
+
+
+def test_bad_records_are_listed_with_where_they_are(page: Any, report: ConsistencyReport) -> None:
+    """The table of bad records has one row per bad record: where it is in the archive (a list here: its
+    index), its case and its error."""
+    cells = page.execute_script(
+        "return Array.from(document.querySelectorAll('#bad-records tbody tr'))"
+        ".map(tr => Array.from(tr.cells).map(td => td.textContent));"
+    )
+    assert report.bad_records
+    assert cells == [[f"index {b.index}", b.case_id or "", b.error] for b in report.bad_records]
+
+
+def test_hostile_names_are_shown_as_text(driver: Any, engine: Engine, tmp_path: Path) -> None:
+    """A case id, a name and an archive name made of markup are shown as written and never run."""
+    case = spec_case(case_id="<script>window.pwned=1</script>", recorded={"p2": {"form": 1}})
+    case["people"][1]["name"] = '<img src=x onerror="window.pwned = 2">'
+    path = tmp_path / "hostile.html"
+    path.write_text(report_html(check_consistency([case], engine), source="<b>archive</b>"), encoding="utf-8")
+    page = opened(driver, path)
+    found = page.execute_script(
+        """
+        return [window.pwned === undefined, document.querySelectorAll('img, b#x, main script').length,
+                document.getElementById('source').textContent,
+                document.querySelector('#people tbody tr td a').textContent,
+                Array.from(document.querySelectorAll('#people tbody td:nth-child(2)')).map(td => td.textContent)];
+        """
+    )
+    assert found == [
+        True,
+        0,
+        f"档案 Archive: <b>archive</b> · 规则包 Rule pack: default 2019.1 ({engine.pack.digest[:19]}…)",
+        "<script>window.pwned=1</script>",
+        ["张某 p1", '<img src=x onerror="window.pwned = 2"> p2'],
+    ]
 
 
 def test_the_chinese_text_is_drawn_with_real_glyphs(page: Any) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import gzip
 import os
 import sys
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated, Any, Optional
@@ -15,6 +16,8 @@ import typer
 from accountrules.cli.app import RulesOption, engine_for, fail, user_errors
 
 if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
     from accountrules.batch.check import BadRecord
     from accountrules.batch.records import Source
     from accountrules.engine.evaluate import Engine
@@ -89,6 +92,8 @@ def batch(
                     errors.append(value)
                     out.write(value.to_json().encode("utf-8"))
                 out.write(b"\n")
+        if tick is not None:
+            tick.done(count)
     if errors:
         shown = "; ".join(str(e) for e in errors[:SHOWN_ERRORS])
         more = f"; and {len(errors) - SHOWN_ERRORS} more" if len(errors) > SHOWN_ERRORS else ""
@@ -134,18 +139,20 @@ def check(
             progress=tick,
             cache_entries=cache,
         )
+        if tick is not None:
+            tick.done(result.summary.records)
     if json_out == "-":
         typer.echo(result.to_json())
     else:
         from rich.console import Console
 
-        from accountrules.batch.summary import summary_text
+        from accountrules.render.consistency import summary_text
 
         Console(highlight=False, soft_wrap=False).print(summary_text(result))
         if json_out is not None:
             _write_text(Path(json_out), result.to_json() + "\n")
     if report is not None:
-        from accountrules.batch.report import report_html
+        from accountrules.render.html import report_html
 
         _write_text(report, report_html(result, source=_display_name(source)))
     summary = result.summary
@@ -221,14 +228,32 @@ def _output(name: str) -> Iterator[IO[bytes]]:
         yield out
 
 
+class _Ticker:
+    """Moves a rich progress bar: cases so far and cases/s while running; the final count out of the total
+    when done."""
+
+    def __init__(self, bar: Progress, task: TaskID, archive: Source) -> None:
+        self.bar, self.task, self.archive = bar, task, archive
+        self.started = time.perf_counter()
+
+    def __call__(self, count: int) -> None:
+        self.bar.update(self.task, completed=self.archive.done, cases=f"{count:,}", rate=self._rate(count))
+
+    def done(self, count: int) -> None:
+        """The last frame: every record read, ``count / count``, whatever the workers last reported."""
+        total = self.archive.size if self.archive.size is not None else self.archive.done
+        self.bar.update(self.task, total=total, completed=total, cases=f"{count:,} / {count:,}", rate=self._rate(count))
+
+    def _rate(self, count: int) -> float:
+        return count / max(time.perf_counter() - self.started, 1e-9)
+
+
 @contextmanager
-def _progress_bar(archive: Source, wanted: bool | None) -> Iterator[Callable[[int], None] | None]:
+def _progress_bar(archive: Source, wanted: bool | None) -> Iterator[_Ticker | None]:
     """A rich progress bar on stderr (cases, cases/s, and how far through the file), or None."""
     if not (sys.stderr.isatty() if wanted is None else wanted):
         yield None
         return
-    import time
-
     from rich.console import Console
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -236,18 +261,9 @@ def _progress_bar(archive: Source, wanted: bool | None) -> Iterator[Callable[[in
         SpinnerColumn(),
         TextColumn("{task.description}"),
         BarColumn(),
-        TextColumn("{task.fields[cases]:,} 案 cases · {task.fields[rate]:,.0f} 案/秒 cases/s"),
+        TextColumn("{task.fields[cases]} 案 cases · {task.fields[rate]:,.0f} 案/秒 cases/s"),
         TimeElapsedColumn(),
         console=Console(stderr=True),
         transient=False,
     ) as bar:
-        task = bar.add_task(archive.name, total=archive.size, cases=0, rate=0.0)
-        started = time.perf_counter()
-
-        def tick(count: int) -> None:
-            elapsed = max(time.perf_counter() - started, 1e-9)
-            bar.update(task, completed=archive.done, cases=count, rate=count / elapsed)
-
-        yield tick
-        if archive.size is not None:
-            bar.update(task, completed=archive.size)
+        yield _Ticker(bar, bar.add_task(_display_name(archive.name), total=archive.size, cases="0", rate=0.0), archive)

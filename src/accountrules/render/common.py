@@ -1,11 +1,14 @@
-"""Labels shared by the text and Markdown renderers (Chinese first, English beside)."""
+"""Labels shared by the views (text, Markdown, HTML), Chinese first and English beside."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from accountrules.models import Determination, PersonResult, TraceStep
-from accountrules.vocabulary import label, label_zh, measure_label
+from accountrules.vocabulary import LABELS, label, label_zh, measure_label
+
+if TYPE_CHECKING:
+    from accountrules.batch.check import Group, Slot
 
 NOTICE = "本结果为建议，由有权机关依规依纪作出决定。 This is a recommendation; the competent bodies decide."
 
@@ -68,3 +71,68 @@ def dual_line(d: Determination) -> str:
 
 def publicize_line(d: Determination) -> str:
     return "是 yes" if d.publicize else "否 no"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Consistency reports
+
+#: Verdicts and report headings, Chinese first.
+VERDICT_LABELS = {
+    "within": ("在幅度内", "within range"),
+    "too_lenient": ("偏轻", "too lenient"),
+    "too_harsh": ("偏重", "too harsh"),
+    "undetermined": ("待查明", "undetermined"),
+    "omitted": ("遗漏问责", "omitted leader"),
+}
+SUMMARY_ROWS = (
+    ("records", "记录", "records"),
+    ("bad_records", "错误记录", "bad records"),
+    ("cases_with_record", "有原处理结果的案件", "cases with a recorded outcome"),
+    ("people_checked", "核查人员", "people checked"),
+    ("within", "在幅度内", "within range"),
+    ("too_lenient", "偏轻", "too lenient"),
+    ("too_harsh", "偏重", "too harsh"),
+    ("undetermined", "待查明", "undetermined"),
+    ("omitted_leaders", "遗漏问责的领导（一案双查未落实）", "responsible leaders left out"),
+    ("inconsistent_groups", "同案不同处理的案件组", "groups of like cases treated unlike"),
+    ("incomplete_dual_investigation", "一案双查不完整的案件", "cases with a leader not looked back on"),
+    ("score", "一致性得分", "consistency score"),
+)
+UNIT_LEVEL_LABELS = {
+    "province": ("省级", "province"),
+    "city": ("市级", "city"),
+    "county": ("县级", "county"),
+    "township": ("乡镇", "township"),
+    "village": ("村级", "village"),
+    "enterprise": ("国有企业", "enterprise"),
+    "institution": ("事业单位", "public institution"),
+}
+
+
+def key_label(key: str) -> str:
+    """A year, unit level or violation kind as shown in tallies."""
+    if key in UNIT_LEVEL_LABELS:
+        zh, en = UNIT_LEVEL_LABELS[key]
+        return f"{zh} {en}"
+    if key == "unknown":
+        return "未填日期 no date"
+    return label(key) if key in LABELS else key
+
+
+def verdict_label(verdict: str) -> str:
+    zh, en = VERDICT_LABELS[verdict]
+    return f"{zh} {en}"
+
+
+def slot_label(slot: Slot) -> str:
+    """Who the like people are: their roles, and whether they offended."""
+    roles = "、".join(label_zh(r) for r in slot.roles) or "无职务"
+    return f"{roles}{'（违纪人）' if slot.offender else ''}"
+
+
+def forms_label(forms: dict[str, int]) -> str:
+    return ", ".join(f"{form}×{n}" for form, n in forms.items())
+
+
+def group_line(group: Group) -> str:
+    return "; ".join(f"{slot_label(s)}: {forms_label(s.forms)}" for s in group.slots)

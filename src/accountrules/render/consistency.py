@@ -1,4 +1,5 @@
-"""The terminal summary of a consistency check (rich), and the bilingual labels it shares with the HTML report."""
+"""The terminal view of a consistency report (rich): headline figures, verdicts by year, the most inconsistent
+groups of like cases and the first people to review."""
 
 from __future__ import annotations
 
@@ -7,71 +8,11 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from accountrules.batch.check import ConsistencyReport, Group, Slot, Tally
-from accountrules.vocabulary import LABELS, label, label_zh
+from accountrules.batch.check import ConsistencyReport, Tally
+from accountrules.render.common import SUMMARY_ROWS, group_line, key_label, verdict_label
 
-#: Verdicts and report headings, Chinese first.
-VERDICT_LABELS = {
-    "within": ("在幅度内", "within range"),
-    "too_lenient": ("偏轻", "too lenient"),
-    "too_harsh": ("偏重", "too harsh"),
-    "undetermined": ("待查明", "undetermined"),
-    "omitted": ("遗漏问责", "omitted leader"),
-}
-SUMMARY_ROWS = (
-    ("records", "记录", "records"),
-    ("bad_records", "错误记录", "bad records"),
-    ("cases_with_record", "有原处理结果的案件", "cases with a recorded outcome"),
-    ("people_checked", "核查人员", "people checked"),
-    ("within", "在幅度内", "within range"),
-    ("too_lenient", "偏轻", "too lenient"),
-    ("too_harsh", "偏重", "too harsh"),
-    ("undetermined", "待查明", "undetermined"),
-    ("omitted_leaders", "遗漏问责的领导（一案双查未落实）", "responsible leaders left out"),
-    ("inconsistent_groups", "同案不同处理的案件组", "groups of like cases treated unlike"),
-    ("incomplete_dual_investigation", "一案双查不完整的案件", "cases with a leader not looked back on"),
-    ("score", "一致性得分", "consistency score"),
-)
-UNIT_LEVEL_LABELS = {
-    "province": ("省级", "province"),
-    "city": ("市级", "city"),
-    "county": ("县级", "county"),
-    "township": ("乡镇", "township"),
-    "village": ("村级", "village"),
-    "enterprise": ("国有企业", "enterprise"),
-    "institution": ("事业单位", "public institution"),
-}
 #: Most inconsistent groups and flagged people shown in the terminal.
 SHOWN = 10
-
-
-def key_label(key: str) -> str:
-    """A year, unit level or violation kind as shown in tallies."""
-    if key in UNIT_LEVEL_LABELS:
-        zh, en = UNIT_LEVEL_LABELS[key]
-        return f"{zh} {en}"
-    if key == "unknown":
-        return "未填日期 no date"
-    return label(key) if key in LABELS else key
-
-
-def verdict_label(verdict: str) -> str:
-    zh, en = VERDICT_LABELS[verdict]
-    return f"{zh} {en}"
-
-
-def slot_label(slot: Slot) -> str:
-    """Who the like people are: their roles, and whether they offended."""
-    roles = "、".join(label_zh(r) for r in slot.roles) or "无职务"
-    return f"{roles}{'（违纪人）' if slot.offender else ''}"
-
-
-def forms_label(forms: dict[str, int]) -> str:
-    return ", ".join(f"{form}×{n}" for form, n in forms.items())
-
-
-def group_line(group: Group) -> str:
-    return "; ".join(f"{slot_label(s)}: {forms_label(s.forms)}" for s in group.slots)
 
 
 def summary_text(report: ConsistencyReport) -> RenderableType:
