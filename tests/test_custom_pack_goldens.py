@@ -16,7 +16,7 @@ from accountrules.cli import app
 from accountrules.engine import Engine
 from accountrules.errors import RulePackError
 from accountrules.rulepack import load_default
-from accountrules.rulepack.goldens import GoldenCase, golden_files, load_golden_file, load_goldens, run_golden
+from accountrules.tooling.goldens import GoldenCase, golden_files, load_golden_file, load_goldens, run_golden
 
 GOLDENS = load_goldens(golden_files(load_default().tests_dir))
 PINNED: dict[str, list[GoldenCase]] = defaultdict(list)

@@ -15,7 +15,7 @@ from accountrules.engine.firings import Firing, FiringBuilder
 from accountrules.engine.flatten import Fact
 from accountrules.rulepack import RulePack, load_default, load_pack
 from accountrules.rulepack.conditions import FactIndex, first_miss, matches
-from accountrules.rulepack.space import templates
+from accountrules.tooling.space import templates
 from accountrules.validation import parse_case
 from tests.strategies import cases
 

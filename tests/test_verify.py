@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 from accountrules import Engine
 from accountrules.cli import app
 from accountrules.rulepack import RulePack, load_default, load_pack
-from accountrules.rulepack.space import Dim, Template, classes_of, departures, templates
-from accountrules.rulepack.verify import (
+from accountrules.tooling.space import Dim, Template, classes_of, departures, templates
+from accountrules.tooling.verify import (
     VerifyReport,
     condition_signature,
     duplicate_conditions,

@@ -1,4 +1,4 @@
-"""Collects the golden YAML tests of this rule pack as pytest items (see accountrules.rulepack.goldens)."""
+"""Collects the golden YAML tests of this rule pack as pytest items (see accountrules.tooling.goldens)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from accountrules.engine import Engine
-from accountrules.rulepack.goldens import GoldenCase, failure_report, load_golden_file, run_golden
+from accountrules.tooling.goldens import GoldenCase, failure_report, load_golden_file, run_golden
 
 PACK = Path(__file__).resolve().parent.parent
 

@@ -10,8 +10,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from accountrules.api import Engine
     from accountrules.batch import ConsistencyReport, RecordError, check_consistency, evaluate_many
-    from accountrules.engine import Engine
     from accountrules.errors import AccountRulesError, CaseValidationError, EvaluationError, RulePackError
     from accountrules.models import Case, Determination, PersonResult, TraceStep
     from accountrules.rulepack import RulePack, load_pack
@@ -22,7 +22,7 @@ _HOMES = {
     "CaseValidationError": "accountrules.errors",
     "ConsistencyReport": "accountrules.batch",
     "Determination": "accountrules.models",
-    "Engine": "accountrules.engine",
+    "Engine": "accountrules.api",
     "EvaluationError": "accountrules.errors",
     "PersonResult": "accountrules.models",
     "RecordError": "accountrules.batch",

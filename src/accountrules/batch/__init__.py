@@ -1,7 +1,7 @@
 """Archives of cases: streaming evaluation, consistency checks of recorded decisions, and their report."""
 
-from accountrules.batch.api import evaluate_many, stream
-from accountrules.batch.check import ConsistencyReport, check_consistency
+from accountrules.batch.api import check_consistency, evaluate_many, stream
+from accountrules.batch.check import ConsistencyReport
 from accountrules.batch.records import Record, RecordError, Source, open_source
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""`evaluate_many` and the stream of results behind it and behind `check_consistency`."""
+"""`evaluate_many`, `check_consistency`, and the stream of results behind both."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from accountrules.batch.check import Accumulator, ConsistencyReport
 from accountrules.batch.pool import Pool
 from accountrules.batch.records import Record, RecordError, given_records
 from accountrules.batch.worker import EngineSpec, Hook, Mode, Processor
 from accountrules.engine.cache import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES
 from accountrules.engine.evaluate import Engine
-from accountrules.models import Determination
+from accountrules.models import Determination, RulePackInfo
 from accountrules.rulepack.pack import RulePack, default_pack_path, load_default, load_pack
 
 EngineLike = Engine | str | Path | None
@@ -102,4 +103,28 @@ def evaluate_many(
         yield value
 
 
-__all__ = ["EngineLike", "RecordError", "engine_of", "evaluate_many", "pack_of", "stream"]
+def check_consistency(
+    cases: Iterable[Any],
+    engine: Any = None,
+    *,
+    workers: int = 0,
+    keep_within: bool = False,
+    progress: Callable[[int], None] | None = None,
+    **options: Any,
+) -> ConsistencyReport:
+    """Check the recorded outcomes of ``cases`` (cases, objects, JSON text or `Record`s from
+    `accountrules.batch.open_source`) against ``engine`` (an `Engine`, a rule pack directory, or None for the
+    default pack). Bad records are reported in the result, never raised.
+    """
+    pack = pack_of(engine)
+    info = RulePackInfo(name=pack.name, version=pack.version, digest=pack.digest)
+    accumulator = Accumulator(info, keep_within=keep_within)
+    for record, ok, value in stream(engine, cases, mode="check", workers=workers, progress=progress, **options):
+        if ok:
+            accumulator.add(value)
+        else:
+            accumulator.add_bad(record.position, record.number, value.case_id, value.error)
+    return accumulator.report()
+
+
+__all__ = ["EngineLike", "RecordError", "check_consistency", "engine_of", "evaluate_many", "pack_of", "stream"]

@@ -17,7 +17,6 @@ JSON Schema, ``accountrules schema``-style: ``ConsistencyReport.model_json_schem
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -457,29 +456,3 @@ class Accumulator:
 
     def _tallies(self, dimension: str) -> list[Tally]:
         return [Tally(key=key, **counts) for key, counts in sorted(self.tallies[dimension].items())]
-
-
-def check_consistency(
-    cases: Iterable[Any],
-    engine: Any = None,
-    *,
-    workers: int = 0,
-    keep_within: bool = False,
-    progress: Callable[[int], None] | None = None,
-    **options: Any,
-) -> ConsistencyReport:
-    """Check the recorded outcomes of ``cases`` (cases, objects, JSON text or `Record`s from
-    `accountrules.batch.open_source`) against ``engine`` (an `Engine`, a rule pack directory, or None for the
-    default pack). Bad records are reported in the result, never raised.
-    """
-    from accountrules.batch.api import pack_of, stream
-
-    pack = pack_of(engine)
-    info = RulePackInfo(name=pack.name, version=pack.version, digest=pack.digest)
-    accumulator = Accumulator(info, keep_within=keep_within)
-    for record, ok, value in stream(engine, cases, mode="check", workers=workers, progress=progress, **options):
-        if ok:
-            accumulator.add(value)
-        else:
-            accumulator.add_bad(record.position, record.number, value.case_id, value.error)
-    return accumulator.report()

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from accountrules.batch.check import examine_case
 from accountrules.batch.records import Record, RecordError
 from accountrules.engine.cache import FactPlan
 from accountrules.engine.evaluate import Engine
@@ -101,8 +102,6 @@ class Processor:
             return cache.determine_json(case, cache.canonical(case), evaluate)
         if self.mode == "model":
             return evaluate() if cache is None else cache.determine(case, cache.canonical(case), evaluate)
-        from accountrules.batch.check import examine_case
-
         canonical = self.plan.canonical(case)  # the check groups like cases by it, cache or not
         determination = evaluate() if cache is None else cache.determine(case, canonical, evaluate)
         return examine_case(case, determination, canonical)

@@ -5,18 +5,13 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from enum import Enum
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import Annotated, Optional
 
 import typer
 
-from accountrules.errors import AccountRulesError
-
-if TYPE_CHECKING:
-    from rich.console import Console
+from accountrules.cli import batch_commands, rules_commands
+from accountrules.cli.common import RulesOption, console, engine_for, fail, read_case, user_errors
 
 app = typer.Typer(
     name="accountrules",
@@ -29,16 +24,8 @@ app = typer.Typer(
 )
 rules_app = typer.Typer(help="规则包 Inspect rule packs.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(rules_app, name="rules")
-
-RulesOption = Annotated[
-    Optional[Path],  # noqa: UP045 - typer reads this annotation at run time on Python 3.10
-    typer.Option(
-        "--rules",
-        help="Rule pack directory (default: the pack shipped with accountrules).",
-        file_okay=False,
-        dir_okay=True,
-    ),
-]
+batch_commands.register(app)
+rules_commands.register(app, rules_app)
 
 
 class OutputFormat(str, Enum):
@@ -50,42 +37,6 @@ class OutputFormat(str, Enum):
 class SchemaKind(str, Enum):
     case = "case"
     determination = "determination"
-
-
-def _console() -> Console:
-    from rich.console import Console  # only the text formats need it
-
-    return Console(highlight=False, soft_wrap=False)
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    for line in message.splitlines() or [message]:
-        typer.echo(f"Error: {line}", err=True)
-    return typer.Exit(code)
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """Bad input becomes ``Error: …`` on stderr and exit 1, never a traceback."""
-    try:
-        yield
-    except AccountRulesError as exc:
-        raise fail(str(exc)) from None
-
-
-def engine_for(rules: Path | None):  # type: ignore[no-untyped-def]  # returns Engine; imported lazily
-    from accountrules.engine import Engine
-
-    return Engine.from_path(rules) if rules else Engine.default()
-
-
-def read_case(path: str):  # type: ignore[no-untyped-def]  # returns Case; imported lazily
-    """A validated case from a file, or from stdin for ``-``."""
-    from accountrules.validation import MAX_CASE_BYTES, load_case, parse_case_text
-
-    if path == "-":
-        return parse_case_text(sys.stdin.buffer.read(MAX_CASE_BYTES + 1), "<stdin>")
-    return load_case(path)
 
 
 @app.command()
@@ -112,7 +63,7 @@ def evaluate(
     else:
         from accountrules.render import determination_text
 
-        _console().print(determination_text(determination))
+        console().print(determination_text(determination))
 
 
 @app.command()
@@ -139,7 +90,7 @@ def rules_list(rules: RulesOption = None) -> None:
 
     with user_errors():
         pack = engine_for(rules).pack
-    _console().print(rules_table(pack))
+    console().print(rules_table(pack))
 
 
 @rules_app.command("show")
@@ -156,7 +107,7 @@ def rules_show(
             rule = pack.rule(rule_id)
         except KeyError as exc:
             raise fail(str(exc.args[0])) from None
-    _console().print(rule_text(rule, pack))
+    console().print(rule_text(rule, pack))
 
 
 def main() -> None:
@@ -173,14 +124,3 @@ def main() -> None:
             err=True,
         )
         raise SystemExit(2) from None
-
-
-def _register_extensions() -> None:
-    """Commands that live in their own modules (batch and consistency; rule-pack tooling and explanations)."""
-    from accountrules.cli import batch_commands, rules_commands
-
-    batch_commands.register(app)
-    rules_commands.register(app, rules_app)
-
-
-_register_extensions()

@@ -13,7 +13,7 @@ from typing import IO, TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from accountrules.cli.app import RulesOption, engine_for, fail, user_errors
+from accountrules.cli.common import RulesOption, engine_for, fail, user_errors
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -126,7 +126,7 @@ def check(
     """一致性检查 Check recorded decisions against the rules: each recorded person within, too lenient or too harsh;
     like cases recorded unlike; responsible leaders left out of the record (一案双查). Exit 1 when a record was bad,
     else 3 when inconsistencies were found, else 0."""
-    from accountrules.batch.check import check_consistency
+    from accountrules.batch.api import check_consistency
 
     processes = default_workers() if workers is None else workers
     engine = _engine(rules, processes)

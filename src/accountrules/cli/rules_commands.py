@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from accountrules.cli.app import RulesOption, engine_for, fail, read_case, user_errors
+from accountrules.cli.common import RulesOption, engine_for, fail, read_case, user_errors
 
 if TYPE_CHECKING:
-    from accountrules.engine.explain import Change, Explanation
-    from accountrules.rulepack.verify import VerifyReport
+    from accountrules.tooling.explain import Change, Explanation
+    from accountrules.tooling.verify import VerifyReport
 
 Written = dict[str, tuple[Path, Optional[Path]]]  # noqa: UP045 - evaluated at run time on Python 3.10
 
@@ -56,7 +56,7 @@ def rules_verify(
 ) -> None:
     """校验规则包 Verify a rule pack over the fact space its conditions span: completeness, D11 monotonicity,
     D5/D6 refusals, order invariance, dead rules, duplicate conditions. Exit 1 with counterexamples on failure."""
-    from accountrules.rulepack.verify import verify, write_counterexamples
+    from accountrules.tooling.verify import verify, write_counterexamples
 
     with user_errors():
         pack = engine_for(rules).pack
@@ -141,7 +141,7 @@ def rules_test(
     output_format: FormatOption = ReportFormat.text,
 ) -> None:
     """黄金测试 Run a pack's golden tests: cases with the determinations they must get. Exit 1 if any fails."""
-    from accountrules.rulepack.goldens import failure_report, golden_files, load_goldens, run_goldens
+    from accountrules.tooling.goldens import failure_report, golden_files, load_goldens, run_goldens
 
     with user_errors():
         engine = engine_for(rules)
@@ -208,9 +208,11 @@ def explain(
 ) -> None:
     """解释 Explain one person's result: why (the rules and citations that produced it), why not (the rules
     that did not apply and the fact each lacked), and which single change of facts would move the form."""
+    from accountrules.tooling.explain import explain as explain_person
+
     with user_errors():
         parsed = read_case(case)
-        explanation = engine_for(rules).explain(parsed, person)
+        explanation = explain_person(engine_for(rules), parsed, person)
     if output_format is ReportFormat.json:
         typer.echo(explanation.to_json())
     else:
@@ -284,7 +286,7 @@ def explanation_lines(e: Explanation) -> list[str]:
 
 
 def _change_words(c: Change) -> str:
-    from accountrules.engine.explain import form_words
+    from accountrules.tooling.explain import form_words
 
     found = f" ({', '.join(c.findings_after)})" if c.findings_after else ""
     before = form_words(c.form_before, c.measure_before)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,12 +31,11 @@ from accountrules.validation import parse_case, parse_case_text
 from accountrules.vocabulary import OrgMeasure, values
 
 if TYPE_CHECKING:
-    from accountrules.batch.records import RecordError
-    from accountrules.engine.explain import Explanation
+    from typing_extensions import Self
 
 CaseInput = Case | Mapping[str, Any] | str | bytes
 
-_ENGINES: dict[str, Engine] = {}
+_ENGINES: dict[tuple[type[Engine], str], Engine] = {}
 _ENGINES_LOCK = threading.Lock()
 _ADJUSTMENTS = ("modifier", "tally", "refusal")
 
@@ -64,22 +63,22 @@ class Engine:
         self.cache: DeterminationCache | None = None
 
     @classmethod
-    def default(cls) -> Engine:
+    def default(cls) -> Self:
         """The engine of the default rule pack shipped with the library."""
         return cls._shared(load_default())
 
     @classmethod
-    def from_path(cls, path: str | Path) -> Engine:
+    def from_path(cls, path: str | Path) -> Self:
         """The engine of the rule pack in ``path`` (validated first)."""
         return cls._shared(load_pack(path))
 
     @classmethod
-    def _shared(cls, pack: RulePack) -> Engine:
+    def _shared(cls, pack: RulePack) -> Self:
         with _ENGINES_LOCK:
-            engine = _ENGINES.get(pack.digest)
+            engine = _ENGINES.get((cls, pack.digest))
             if engine is None:
-                engine = _ENGINES[pack.digest] = cls(pack)
-            return engine
+                engine = _ENGINES[(cls, pack.digest)] = cls(pack)
+            return engine  # type: ignore[return-value]  # stored under its own class
 
     @property
     def healthy(self) -> bool:
@@ -283,23 +282,8 @@ class Engine:
 
     # ------------------------------------------------------------------------------------------------------
 
-    def with_cache(self, max_entries: int = DEFAULT_MAX_ENTRIES, max_bytes: int = DEFAULT_MAX_BYTES) -> Engine:
+    def with_cache(self, max_entries: int = DEFAULT_MAX_ENTRIES, max_bytes: int = DEFAULT_MAX_BYTES) -> Self:
         """This engine with its own bounded cache of determinations by canonical facts (`engine.cache`)."""
         cached = copy.copy(self)
         cached.cache = DeterminationCache(FactPlan.for_pack(self.pack), max_entries=max_entries, max_bytes=max_bytes)
         return cached
-
-    def evaluate_many(
-        self, cases: Iterable[CaseInput], workers: int = 0, **options: Any
-    ) -> Iterator[Determination | RecordError]:
-        """Evaluate ``cases`` in order, in ``workers`` processes; see `accountrules.batch.evaluate_many`."""
-        from accountrules.batch import evaluate_many
-
-        return evaluate_many(self, cases, workers=workers, **options)
-
-    def explain(self, case: CaseInput, person: str) -> Explanation:
-        """Why ``person`` got their result, why other rules did not name them, and which single change of facts
-        would move their form; see `accountrules.engine.explain`."""
-        from accountrules.engine.explain import explain
-
-        return explain(self, coerce_case(case), person)

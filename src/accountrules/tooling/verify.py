@@ -1,6 +1,6 @@
 """Verifying a rule pack over the finite fact space its conditions span (``accountrules rules verify``).
 
-Every case of the space (see `accountrules.rulepack.space`) goes through the pack's real engine, durable_rules
+Every case of the space (see `accountrules.tooling.space`) goes through the pack's real engine, durable_rules
 and all. The checks:
 
 - completeness: every offender and every person linked to a violation (SPEC D1) has a finding on it or is
@@ -36,7 +36,8 @@ from accountrules.engine.flatten import Fact
 from accountrules.errors import AccountRulesError
 from accountrules.models import Determination, PersonResult
 from accountrules.rulepack.pack import RulePack
-from accountrules.rulepack.space import (
+from accountrules.rulepack.spec import Ref, Rule, Test
+from accountrules.tooling.space import (
     LOOKED_BACK,
     OFFENDER,
     Assignment,
@@ -47,7 +48,6 @@ from accountrules.rulepack.space import (
     departures,
     templates,
 )
-from accountrules.rulepack.spec import Ref, Rule, Test
 from accountrules.validation import parse_case
 from accountrules.vocabulary import FORM_MEASURES
 

@@ -24,8 +24,8 @@ from accountrules.engine.resolve import Outcome, Resolved
 from accountrules.errors import AccountRulesError, CaseValidationError
 from accountrules.models import Case, Determination, PersonResult
 from accountrules.rulepack.conditions import FactIndex, Miss, failing_tests, first_miss
-from accountrules.rulepack.space import classes_of
 from accountrules.rulepack.spec import Pattern, Ref, Rule, Test
+from accountrules.tooling.space import classes_of
 from accountrules.validation import parse_case, suggest
 from accountrules.vocabulary import (
     FAILURE_ACTS,

@@ -1,0 +1,63 @@
+"""What every command module of ``accountrules`` shares: the ``--rules`` option, the engine of a pack, reading a
+case, and turning bad input into ``Error: …`` on stderr."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from accountrules.errors import AccountRulesError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+RulesOption = Annotated[
+    Optional[Path],  # noqa: UP045 - typer reads this annotation at run time on Python 3.10
+    typer.Option(
+        "--rules",
+        help="Rule pack directory (default: the pack shipped with accountrules).",
+        file_okay=False,
+        dir_okay=True,
+    ),
+]
+
+
+def console() -> Console:
+    from rich.console import Console  # only the text formats need it
+
+    return Console(highlight=False, soft_wrap=False)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    for line in message.splitlines() or [message]:
+        typer.echo(f"Error: {line}", err=True)
+    return typer.Exit(code)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Bad input becomes ``Error: …`` on stderr and exit 1, never a traceback."""
+    try:
+        yield
+    except AccountRulesError as exc:
+        raise fail(str(exc)) from None
+
+
+def engine_for(rules: Path | None):  # type: ignore[no-untyped-def]  # returns Engine; imported lazily
+    from accountrules.engine import Engine
+
+    return Engine.from_path(rules) if rules else Engine.default()
+
+
+def read_case(path: str):  # type: ignore[no-untyped-def]  # returns Case; imported lazily
+    """A validated case from a file, or from stdin for ``-``."""
+    from accountrules.validation import MAX_CASE_BYTES, load_case, parse_case_text
+
+    if path == "-":
+        return parse_case_text(sys.stdin.buffer.read(MAX_CASE_BYTES + 1), "<stdin>")
+    return load_case(path)
