@@ -269,3 +269,21 @@ def form_label(form: int | None) -> str:
         return "待查明 undetermined"
     zh, en = FORM_LABELS[form]
     return f"{zh} {en}"
+
+
+#: Every enumeration of the contract, titled bilingually, in the order the reference documentation lists them.
+ENUMERATIONS: tuple[tuple[str, object], ...] = (
+    ("角色 Roles (`people[].roles`)", Role),
+    ("领域 Areas (`violations[].area`, `people[].oversees`)", Area),
+    ("违纪类型 Violation kinds (`violations[].kind`)", ViolationKind),
+    ("情节 Severities (`violations[].severity`)", Severity),
+    ("单位层级 Unit levels (`unit.level`)", UnitLevel),
+    ("违纪标记 Violation flags", ViolationFlag),
+    ("行为 Acts (`conduct[].acts`)", Act),
+    ("责任 Responsibilities", Responsibility),
+    ("范围 Scopes", Scope),
+    ("措施 Measures", Measure),
+    ("组织处理 Measures for the organisation", OrgMeasure),
+    ("情节适用 Modifiers", ModifierKind),
+    ("不予采纳 Refused mitigations", RefusalKind),
+)
