@@ -54,8 +54,10 @@ class _Strict(BaseModel):
 
 
 class Unit(_Strict):
-    name: Text
-    level: UnitLevel
+    """单位 The unit whose leadership team is looked back on."""
+
+    name: Text = Field(description="单位名称 the unit whose leadership is looked back on")
+    level: UnitLevel = Field(description="单位层级 the unit's level")
 
 
 class Tenure(_Strict):
@@ -68,12 +70,21 @@ class Tenure(_Strict):
 
 
 class Person(_Strict):
-    id: Id
-    name: Text = ""
-    position: Text = ""
-    roles: list[Role] = Field(default_factory=list)
-    oversees: list[Area] = Field(default_factory=list)
-    personally_clean: bool = False
+    """人员 Someone involved in the case: an offender, a leader linked to a violation, or both."""
+
+    id: Id = Field(description="a short id used everywhere else in the case (no spaces)")
+    name: Text = Field(default="", description="姓名 the person's name (never decides anything)")
+    position: Text = Field(default="", description="职务 the person's position in words (never decides anything)")
+    roles: list[Role] = Field(
+        default_factory=list, description="角色 how the person stands to the unit; a person may hold several roles"
+    )
+    oversees: list[Area] = Field(
+        default_factory=list, description="分管领域 the areas the person is directly in charge of"
+    )
+    personally_clean: bool = Field(
+        default=False,
+        description="本人廉洁 personally clean (no defence for the principal leader of a unit with many problems)",
+    )
     party_member: bool = Field(default=True, description="党员 a member of the Party")
     public_official: bool = Field(default=True, description="公职人员 a public official")
     party_post: bool | None = Field(
@@ -93,9 +104,11 @@ class Person(_Strict):
 class Consequences(_Strict):
     """What a violation caused (SPEC §9.1; read by V11's accident grades)."""
 
-    deaths: Count = 0
-    serious_injuries: Count = 0
-    direct_loss_cny: Annotated[int, Field(ge=0, le=10**15)] = 0
+    deaths: Count = Field(default=0, description="死亡人数 deaths caused")
+    serious_injuries: Count = Field(default=0, description="重伤人数 serious injuries caused")
+    direct_loss_cny: Annotated[int, Field(ge=0, le=10**15)] = Field(
+        default=0, description="直接经济损失 direct economic loss in yuan"
+    )
 
     @property
     def any(self) -> bool:
@@ -103,24 +116,41 @@ class Consequences(_Strict):
 
 
 class Violation(_Strict):
-    id: Id
-    kind: ViolationKind
-    severity: Severity
-    area: Area
-    offenders: list[Id] = Field(min_length=1)
-    summary: Text | None = None
-    amount_cny: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
-    lifesaving_funds: bool = False
-    suspected_crime: bool = False
-    long_term_spread: bool = False
-    first_offence: bool = False
-    minor_error: bool = False
-    many_participants: bool = False
+    """违纪问题 One violation: what was done wrong, by whom, how seriously, in which area."""
+
+    id: Id = Field(description="a short id used everywhere else in the case (no spaces)")
+    kind: ViolationKind = Field(description="违纪类型 what kind of violation it is")
+    severity: Severity = Field(description="情节 how serious it is; a suspected crime counts as the gravest")
+    area: Area = Field(description="领域 the area of work it happened in")
+    offenders: list[Id] = Field(min_length=1, description="当事人 the ids of the people who committed it")
+    summary: Text | None = Field(default=None, description="案情 what happened, in words (never decides anything)")
+    amount_cny: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = Field(
+        default=None,
+        description="涉案金额 the amount involved in yuan (only compared with the criminal threshold, for a note)",
+    )
+    lifesaving_funds: bool = Field(
+        default=False,
+        description="群众救命钱 the money taken was the people's life-saving funds (低保, relief, medical aid …)",
+    )
+    suspected_crime: bool = Field(default=False, description="涉嫌违法犯罪 the conduct is suspected of being a crime")
+    long_term_spread: bool = Field(
+        default=False, description="不正之风长期滋长蔓延 the problem spread in the unit over a long time"
+    )
+    first_offence: bool = Field(
+        default=False, description="初犯 the offender's first violation (recorded and refused as a mitigation)"
+    )
+    minor_error: bool = Field(default=False, description="微错 a small error (recorded and refused as a mitigation)")
+    many_participants: bool = Field(
+        default=False, description="法不责众 many people took part (recorded and refused as a mitigation)"
+    )
     began_on: Date | None = Field(default=None, description="first day of the conduct; absent: ended_on")
     ended_on: Date | None = Field(
         default=None, description="last day of the conduct; absent: began_on, then the case's decided_on"
     )
-    consequences: Consequences = Field(default_factory=Consequences)
+    consequences: Consequences = Field(
+        default_factory=Consequences,
+        description="后果 deaths, injuries and losses it caused (they raise its severity as accident grades do)",
+    )
 
     @property
     def dated(self) -> bool:
@@ -135,45 +165,77 @@ class Violation(_Strict):
 
 
 class Conduct(_Strict):
-    person: Id
-    violation: Id
-    acts: list[Act] = Field(default_factory=list)
+    """表现 What one person did about one violation."""
+
+    person: Id = Field(description="the person whose conduct this is")
+    violation: Id = Field(description="the violation the conduct is about")
+    acts: list[Act] = Field(
+        default_factory=list, description="行为 what the person did about the violation, each act once"
+    )
 
 
 class Decision(_Strict):
-    id: Id
-    violation: Id
-    participants: list[Id] = Field(min_length=1)
-    advocates: list[Id] = Field(default_factory=list)
-    objectors: list[Id] = Field(default_factory=list)
+    """集体决策 A collective decision that lies behind a violation."""
+
+    id: Id = Field(description="a short id for the collective decision")
+    violation: Id = Field(description="the violation the decision lies behind")
+    participants: list[Id] = Field(min_length=1, description="参与决策者 everyone who took part in the decision")
+    advocates: list[Id] = Field(default_factory=list, description="主张者 participants who pushed for it")
+    objectors: list[Id] = Field(
+        default_factory=list,
+        description="明确反对或保留者 participants who clearly objected or reserved (they bear no responsibility)",
+    )
 
 
 class UnitRecord(_Strict):
-    violations_in_period: Count = 0
-    major_corruption_in_period: Count = 0
-    long_term_spread: bool = False
+    """单位情况 The unit's record over the period under review."""
+
+    violations_in_period: Count = Field(default=0, description="violations in the unit during the period under review")
+    major_corruption_in_period: Count = Field(
+        default=0, description="major corruption cases in the unit during the period"
+    )
+    long_term_spread: bool = Field(
+        default=False, description="不正之风长期滋长蔓延 the unit let a problem spread over a long time"
+    )
 
 
 class Recorded(_Strict):
-    form: FormNumber
-    measure: Measure | None = None
+    """原处理结果 What was actually decided for one person in a historical case."""
+
+    form: FormNumber = Field(description="形态 the form actually decided, 0–4")
+    measure: Measure | None = Field(default=None, description="措施 the heaviest measure actually taken")
     measures: list[Measure] = Field(default_factory=list, description="every measure actually taken, any order")
     government_sanction: GovernmentSanction | None = Field(default=None, description="政务处分 actually imposed")
 
 
 class Case(_Strict):
-    """One violation case (案件) as SPEC §3 defines it."""
+    """One violation case (案件): the unit, the people, the violations, and what each person did about each."""
 
-    case_id: Id
-    title: Text = ""
-    unit: Unit
-    decided_on: Date | None = None
-    people: list[Person] = Field(min_length=1)
-    violations: list[Violation] = Field(min_length=1)
-    conduct: list[Conduct] = Field(default_factory=list)
-    decisions: list[Decision] = Field(default_factory=list)
-    unit_record: UnitRecord = Field(default_factory=UnitRecord)
-    recorded: dict[Id, Recorded] = Field(default_factory=dict)
+    case_id: Id = Field(description="案件编号 the case's own number")
+    title: Text = Field(default="", description="案件名称 the case's title (never decides anything)")
+    unit: Unit = Field(description="单位 the unit whose leadership team is looked back on")
+    decided_on: Date | None = Field(
+        default=None,
+        description="决定日期 the date of the decision: it chooses the regulations in force for the decision",
+    )
+    people: list[Person] = Field(
+        min_length=1, description="人员 everyone involved: offenders and the leaders linked to them"
+    )
+    violations: list[Violation] = Field(min_length=1, description="违纪问题 the violations of the case")
+    conduct: list[Conduct] = Field(
+        default_factory=list,
+        description="表现 what each person did about each violation, one entry per (person, violation)",
+    )
+    decisions: list[Decision] = Field(
+        default_factory=list, description="集体决策 collective decisions behind a violation"
+    )
+    unit_record: UnitRecord = Field(
+        default_factory=UnitRecord, description="单位情况 the unit's record in the period (absent: zeros and false)"
+    )
+    recorded: dict[Id, Recorded] = Field(
+        default_factory=dict,
+        description="原处理结果 what was actually decided, by person id (read only by consistency checks)",
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -161,6 +161,14 @@ LABELS: dict[str, tuple[str, str]] = {
     "four_winds": ("四风", "four winds"),
     "harming_public_interest": ("侵害群众利益", "harming the public interest"),
     "other_discipline": ("其他违纪", "other breach of discipline"),
+    # unit levels
+    "province": ("省级", "province"),
+    "city": ("市级", "city"),
+    "county": ("县级", "county"),
+    "township": ("乡镇", "township"),
+    "village": ("村（社区）", "village"),
+    "enterprise": ("企业", "enterprise"),
+    "institution": ("事业单位", "public institution"),
     # severity
     "minor": ("轻微", "minor"),
     "ordinary": ("一般", "ordinary"),
@@ -283,6 +291,7 @@ ENUMERATIONS: tuple[tuple[str, object], ...] = (
     ("责任 Responsibilities", Responsibility),
     ("范围 Scopes", Scope),
     ("措施 Measures", Measure),
+    ("政务处分 Government sanctions", GovernmentSanction),
     ("组织处理 Measures for the organisation", OrgMeasure),
     ("情节适用 Modifiers", ModifierKind),
     ("不予采纳 Refused mitigations", RefusalKind),
