@@ -2,6 +2,10 @@
 
 - Workers are started with the ``forkserver`` method (``spawn`` where there is none), never ``fork``: the
   calling process may hold a durable_rules Host, whose threads a fork would copy in a broken state.
+- Workers never run the caller's script. multiprocessing normally re-runs the main module in every new process
+  (as ``__mp_main__``), which makes a script without an ``if __name__ == "__main__":`` guard start over in each
+  worker; a worker needs nothing from it (its target lives in `accountrules.batch.worker`), so the preparation
+  data of processes named `WORKER_NAME` leaves the main module out.
 - Records go out in chunks, at most ``window`` records are read ahead of the oldest unanswered one, and
   results are handed on as soon as every earlier record has been: memory stays flat whatever the archive's size.
 - A worker that dies (a crash in the C engine kills the process) takes its chunk with it. Every record of
@@ -12,8 +16,10 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import multiprocessing
 import multiprocessing.connection
+import multiprocessing.spawn
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -29,6 +35,29 @@ STRIKES = 2
 START_FAILURES = 3
 #: How long a stopping worker may take to exit before it is terminated.
 STOP_SECONDS = 5.0
+
+
+#: The name of every worker process; only these leave the caller's main module out of their preparation.
+WORKER_NAME = "accountrules-worker"
+#: What tells a new process to re-run the caller's main module (by path or by module name).
+_MAIN_KEYS = ("init_main_from_path", "init_main_from_name")
+
+
+def _without_main(get_preparation_data: Callable[[str], dict[str, Any]]) -> Callable[[str], dict[str, Any]]:
+    @functools.wraps(get_preparation_data)
+    def prepare(name: str) -> dict[str, Any]:
+        data = get_preparation_data(name)
+        if name == WORKER_NAME:
+            for key in _MAIN_KEYS:
+                data.pop(key, None)
+        return data
+
+    prepare.__wrapped_by_accountrules__ = True  # type: ignore[attr-defined]
+    return prepare
+
+
+if not getattr(multiprocessing.spawn.get_preparation_data, "__wrapped_by_accountrules__", False):
+    multiprocessing.spawn.get_preparation_data = _without_main(multiprocessing.spawn.get_preparation_data)
 
 
 def start_method() -> str:
@@ -86,7 +115,7 @@ class Pool:
     def _start(self) -> _Worker:
         parent, child = self._context.Pipe(duplex=True)
         process = self._context.Process(  # type: ignore[attr-defined]
-            target=worker_main, args=(child, self.spec, self.mode, self.hook), daemon=True, name="accountrules-worker"
+            target=worker_main, args=(child, self.spec, self.mode, self.hook), daemon=True, name=WORKER_NAME
         )
         process.start()
         child.close()
@@ -167,9 +196,8 @@ class Pool:
                             start_failures += 1
                             if start_failures >= START_FAILURES:
                                 raise EvaluationError(
-                                    f"the worker processes could not start (exit code {worker.process.exitcode}). "
-                                    "A script that starts them must guard its entry point with "
-                                    "`if __name__ == '__main__':`; workers=0 evaluates in this process"
+                                    f"the worker processes could not start (exit code {worker.process.exitcode}); "
+                                    "workers=0 evaluates in this process"
                                 )
                         else:
                             start_failures = 0
