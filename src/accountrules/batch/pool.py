@@ -57,7 +57,9 @@ def _without_main(get_preparation_data: Callable[[str], dict[str, Any]]) -> Call
 
 
 if not getattr(multiprocessing.spawn.get_preparation_data, "__wrapped_by_accountrules__", False):
-    multiprocessing.spawn.get_preparation_data = _without_main(multiprocessing.spawn.get_preparation_data)
+    multiprocessing.spawn.get_preparation_data = _without_main(  # type: ignore[assignment]
+        multiprocessing.spawn.get_preparation_data
+    )
 
 
 def start_method() -> str:
