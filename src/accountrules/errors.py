@@ -51,3 +51,7 @@ class RulePackError(AccountRulesError, ValueError):
 
 class EvaluationError(AccountRulesError, RuntimeError):
     """The rule engine failed while evaluating a valid case; the case is not at fault."""
+
+
+class InstallationError(AccountRulesError, ImportError):
+    """The rule engine's compiled extension cannot be loaded; the message gives the command that repairs it."""

@@ -12,6 +12,7 @@ import typer
 
 from accountrules.cli import batch_commands, rules_commands
 from accountrules.cli.common import RulesOption, console, engine_for, fail, read_case, user_errors
+from accountrules.errors import InstallationError
 
 app = typer.Typer(
     name="accountrules",
@@ -116,6 +117,9 @@ def main() -> None:
         app()
     except SystemExit:
         raise
+    except InstallationError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise SystemExit(1) from None
     except Exception as exc:
         if os.environ.get("ACCOUNTRULES_DEBUG"):
             raise

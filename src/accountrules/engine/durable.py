@@ -29,12 +29,24 @@ durable_rules 2.0.28 is unmaintained and has sharp edges, each guarded here (tes
 
 from __future__ import annotations
 
+import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from durable import engine as durable_engine
+from accountrules.errors import InstallationError
+
+try:
+    from durable import engine as durable_engine
+except ImportError as exc:  # the C extension was built without the define Python 3.13 needs
+    if "PyEval_CallObject" not in str(exc):
+        raise
+    raise InstallationError(
+        "the rule engine durable_rules was compiled without the define Python 3.13 needs; rebuild it with: "
+        'CC="gcc -DPyEval_CallObject=PyObject_CallObject" '
+        f"{sys.executable} -m pip install --no-cache-dir --force-reinstall durable-rules==2.0.28"
+    ) from None
 
 from accountrules.engine.firings import Evaluation, Firing, FiringBuilder
 from accountrules.errors import EvaluationError, RulePackError
