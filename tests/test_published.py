@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import importlib.util
+import json
+import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
 import yaml
 
+from accountrules import Case, Engine
 from accountrules.validation import load_case
 
 PUBLISHED = Path(__file__).resolve().parent / "published"
@@ -42,3 +48,113 @@ def test_every_source_names_title_address_body_date_and_note() -> None:
     """Each source entry gives the notice's title, address, publishing body, date and a mapping note."""
     incomplete = {name: [f for f in SOURCE_FIELDS if not entry.get(f)] for name, entry in sources().items()}
     assert {name: missing for name, missing in incomplete.items() if missing} == {}
+
+
+# --- the agreement figures of benchmarks/published.py, pinned as measured (a pack change that moves them must
+# update them here on purpose). Each tuple follows the script's METRICS: people, recommended, form_equal, within,
+# below, above, measures_recorded, measures_shared, gov_recorded, gov_equal, gov_extra.
+
+PINNED_OVERALL = (128, 128, 86, 109, 11, 8, 120, 38, 28, 0, 0)
+PINNED_BY_PERIOD = {
+    "acct2016+disc2015": (54, 54, 35, 46, 7, 1, 53, 17, 2, 0, 0),
+    "acct2016+disc2018": (21, 21, 11, 19, 0, 2, 19, 3, 3, 0, 0),
+    "acct2019+disc2018": (19, 19, 18, 18, 1, 0, 17, 6, 10, 0, 0),
+    "acct2019+disc2023": (26, 26, 17, 20, 2, 4, 23, 7, 13, 0, 0),
+    "undated": (8, 8, 5, 6, 1, 1, 8, 5, 0, 0, 0),
+}
+PINNED_BY_KIND = {
+    "offender": (59, 59, 32, 53, 2, 4, 56, 15, 14, 0, 0),
+    "principal_leader": (31, 31, 24, 26, 4, 1, 29, 8, 5, 0, 0),
+    "leader_in_charge": (19, 19, 12, 12, 5, 2, 17, 8, 6, 0, 0),
+    "discipline_inspection": (5, 5, 5, 5, 0, 0, 5, 2, 0, 0, 0),
+    "other": (14, 14, 13, 13, 0, 1, 13, 5, 3, 0, 0),
+}
+
+
+def load_script() -> ModuleType:
+    """benchmarks/published.py as a module."""
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "published.py"
+    spec = importlib.util.spec_from_file_location("published_benchmark", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+SCRIPT = load_script()
+
+
+@pytest.fixture(scope="module")
+def figures(engine: Engine) -> dict[str, Any]:
+    """The script's figures for the default pack."""
+    return SCRIPT.measure(engine, CASES)  # type: ignore[no-any-return]
+
+
+def counts(group: dict[str, int]) -> tuple[int, ...]:
+    return tuple(group[metric] for metric in SCRIPT.METRICS)
+
+
+def test_overall_figures_are_pinned(figures: dict[str, Any]) -> None:
+    """Over every recorded person, the default pack's agreement counts are those measured."""
+    assert counts(figures["overall"]) == PINNED_OVERALL
+
+
+def test_figures_by_period_are_pinned(figures: dict[str, Any]) -> None:
+    """Per version period of the conduct, the agreement counts are those measured."""
+    assert {name: counts(group) for name, group in figures["by_period"].items()} == PINNED_BY_PERIOD
+
+
+def test_figures_by_kind_are_pinned(figures: dict[str, Any]) -> None:
+    """Per kind of person, the agreement counts are those measured."""
+    assert {name: counts(group) for name, group in figures["by_kind"].items()} == PINNED_BY_KIND
+
+
+def test_period_follows_the_last_day_of_the_conduct() -> None:
+    """A case whose conduct ends on 2018-09-30 falls under the first version, one ending on 2018-10-01 the next."""
+    case = load_case(CASES[0])
+
+    def ending(day: dt.date) -> Case:
+        violation = case.violations[0].model_copy(update={"began_on": day, "ended_on": day})
+        return case.model_copy(update={"violations": [violation]})
+
+    periods = (SCRIPT.conduct_period(ending(dt.date(2018, 9, 30))), SCRIPT.conduct_period(ending(dt.date(2018, 10, 1))))
+    assert periods == ("acct2016+disc2015", "acct2016+disc2018")
+
+
+def test_a_case_with_no_conduct_date_is_undated() -> None:
+    """Conduct the notice does not date is counted apart, not under the decision's date."""
+    undated = [path.name for path in CASES if SCRIPT.conduct_period(load_case(path)) == "undated"]
+    assert undated == [
+        "005-sanming-water-bureau.json",
+        "032-youyu-poverty-registration-fraud.json",
+        "033-hunyuan-land-compensation-fraud.json",
+        "034-lingshui-boat-purchase-fraud.json",
+        "035-quanjiao-relatives-minimum-living.json",
+        "036-huishui-minimum-living-embezzlement.json",
+        "038-songming-fault-tolerance.json",
+    ]
+
+
+def test_an_offender_counts_as_offender_whatever_the_role() -> None:
+    """A village secretary who committed the violation is an offender; a discipline head who did not is counted so."""
+    case = load_case(PUBLISHED / "cases" / "007-zhangjiakou-kangbao.json")
+    assert [SCRIPT.person_kind(case, pid) for pid in ("p1", "p3", "p4")] == [
+        "principal_leader",
+        "discipline_inspection",
+        "offender",
+    ]
+
+
+def test_the_script_prints_json_figures(capsys: pytest.CaptureFixture[str]) -> None:
+    """`published.py --json` prints the figures with every group."""
+    assert SCRIPT.main(["--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert (counts(printed["overall"]), sorted(printed["by_kind"])) == (PINNED_OVERALL, sorted(PINNED_BY_KIND))
+
+
+def test_the_script_refuses_a_pack_that_is_not_there(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A --rules directory that does not exist ends with an error on stderr and exit 1, no traceback."""
+    assert SCRIPT.main(["--rules", str(tmp_path / "missing")]) == 1
+    assert capsys.readouterr().err.startswith("Error: ")
