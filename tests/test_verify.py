@@ -162,10 +162,10 @@ def test_default_pack_passes_every_check() -> None:
     """The default pack: complete, monotone, refusals recorded, order-invariant, no dead or duplicate rule."""
     report = verify(load_default())
     assert (report.ok, failed(report)) == (True, [])
-    assert [c.template for c in report.coverage] == ["offence", "offender", "look-back", "decision"]
-    offence = report.coverage[0]
+    assert [c.template for c in report.space.templates] == ["offence", "offender", "look-back", "decision"]
+    offence = report.space.templates[0]
     assert (offence.depth, offence.cases) == (None, offence.product)
-    assert report.cases == sum(c.cases for c in report.coverage) > 5000
+    assert report.space.cases == sum(c.cases for c in report.space.templates) > 5000
     assert check(report, "dead_rules").checked == len(load_default().rules)
     assert check(report, "monotonicity").checked > 10000
     assert check(report, "refusals").checked > 500

@@ -11,8 +11,9 @@ from typing import Annotated, Optional
 import typer
 
 from accountrules.cli import batch_commands, rules_commands
-from accountrules.cli.common import RulesOption, console, engine_for, fail, read_case, user_errors
+from accountrules.cli.common import RulesOption, engine_for, fail, format_option, read_case, show, user_errors
 from accountrules.errors import InstallationError
+from accountrules.render.views import Format
 
 app = typer.Typer(
     name="accountrules",
@@ -29,12 +30,6 @@ batch_commands.register(app)
 rules_commands.register(app, rules_app)
 
 
-class OutputFormat(str, Enum):
-    text = "text"
-    json = "json"
-    markdown = "markdown"
-
-
 class SchemaKind(str, Enum):
     case = "case"
     determination = "determination"
@@ -44,8 +39,8 @@ class SchemaKind(str, Enum):
 def evaluate(
     case: Annotated[str, typer.Argument(help="Case file (JSON, SPEC §3); - reads stdin.")],
     output_format: Annotated[
-        Optional[OutputFormat],  # noqa: UP045
-        typer.Option("--format", "-f", help="text (default on a terminal), json (default otherwise) or markdown."),
+        Optional[Format],  # noqa: UP045
+        format_option("determination", default="text on a terminal, json otherwise"),
     ] = None,
     rules: RulesOption = None,
 ) -> None:
@@ -54,17 +49,8 @@ def evaluate(
         parsed = read_case(case)
         engine = engine_for(rules)
         determination = engine.evaluate_valid(parsed)
-    chosen = output_format or (OutputFormat.text if sys.stdout.isatty() else OutputFormat.json)
-    if chosen is OutputFormat.json:
-        typer.echo(determination.to_json())
-    elif chosen is OutputFormat.markdown:
-        from accountrules.render import determination_markdown
-
-        typer.echo(determination_markdown(determination, parsed), nl=False)
-    else:
-        from accountrules.render import determination_text
-
-        console().print(determination_text(determination))
+    chosen = output_format or (Format.text if sys.stdout.isatty() else Format.json)
+    show("determination", chosen, determination, case=parsed)
 
 
 @app.command()
@@ -85,22 +71,26 @@ def schema(
 
 
 @rules_app.command("list")
-def rules_list(rules: RulesOption = None) -> None:
+def rules_list(
+    rules: RulesOption = None,
+    output_format: Annotated[Format, format_option("rules")] = Format.text,
+) -> None:
     """List the rules of a pack: id, stage, title and citations."""
-    from accountrules.render import rules_table
+    from accountrules.render.rules import rule_list
 
     with user_errors():
         pack = engine_for(rules).pack
-    console().print(rules_table(pack))
+    show("rules", output_format, rule_list(pack))
 
 
 @rules_app.command("show")
 def rules_show(
     rule_id: Annotated[str, typer.Argument(metavar="ID", help="Rule id, e.g. O-LIFESAVING.")],
     rules: RulesOption = None,
+    output_format: Annotated[Format, format_option("rule")] = Format.text,
 ) -> None:
     """Show one rule: basis, citations, conditions and effect."""
-    from accountrules.render import rule_text
+    from accountrules.render.rules import rule_sheet
 
     with user_errors():
         pack = engine_for(rules).pack
@@ -108,7 +98,7 @@ def rules_show(
             rule = pack.rule(rule_id)
         except KeyError as exc:
             raise fail(str(exc.args[0])) from None
-    console().print(rule_text(rule, pack))
+    show("rule", output_format, rule_sheet(rule, pack))
 
 
 def main() -> None:

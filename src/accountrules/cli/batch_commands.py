@@ -13,7 +13,8 @@ from typing import IO, TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from accountrules.cli.common import RulesOption, engine_for, fail, user_errors
+from accountrules.cli.common import RulesOption, engine_for, fail, format_option, show, user_errors
+from accountrules.render.views import Format, view
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -107,14 +108,20 @@ def check(
         typer.Option(
             "--json",
             metavar="OUT.json",
-            help="Write the findings as JSON (- for stdout, no table); its JSON Schema is "
-            "accountrules.batch.ConsistencyReport.model_json_schema(by_alias=True).",
+            help="Also write the findings as JSON to this file (- for stdout: the same as --format json); its JSON "
+            "Schema is accountrules.batch.ConsistencyReport.model_json_schema(by_alias=True).",
         ),
     ] = None,
     report: Annotated[
         Optional[Path],  # noqa: UP045
-        typer.Option("--report", metavar="OUT.html", help="Write a self-contained HTML report.", dir_okay=False),
+        typer.Option(
+            "--report",
+            metavar="OUT.html",
+            help="Also write the self-contained HTML report to this file.",
+            dir_okay=False,
+        ),
     ] = None,
+    output_format: Annotated[Format, format_option("consistency")] = Format.text,
     workers: WorkersOption = None,
     rules: RulesOption = None,
     all_people: Annotated[
@@ -141,20 +148,12 @@ def check(
         )
         if tick is not None:
             tick.done(result.summary.records)
-    if json_out == "-":
-        typer.echo(result.to_json())
-    else:
-        from rich.console import Console
-
-        from accountrules.render.consistency import summary_text
-
-        Console(highlight=False, soft_wrap=False).print(summary_text(result))
-        if json_out is not None:
-            _write_text(Path(json_out), result.to_json() + "\n")
+    name = _display_name(source)
+    show("consistency", Format.json if json_out == "-" else output_format, result, source=name)
+    if json_out not in (None, "-"):
+        _write_text(Path(json_out), view("consistency", Format.json)(result))
     if report is not None:
-        from accountrules.render.html import report_html
-
-        _write_text(report, report_html(result, source=_display_name(source)))
+        _write_text(report, view("consistency", Format.html)(result, source=name))
     summary = result.summary
     if summary.bad_records:
         shown = "; ".join(_bad(b) for b in result.bad_records[:SHOWN_ERRORS])

@@ -1,5 +1,5 @@
-"""What every command module of ``accountrules`` shares: the ``--rules`` option, the engine of a pack, reading a
-case, and turning bad input into ``Error: …`` on stderr."""
+"""What every command module of ``accountrules`` shares: the ``--rules`` and ``--format`` options, the engine of a
+pack, reading a case, showing a report, and turning bad input into ``Error: …`` on stderr."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
 from accountrules.errors import AccountRulesError
+from accountrules.render.views import PURPOSE, Format, Report, formats, view
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -25,6 +26,42 @@ RulesOption = Annotated[
         dir_okay=True,
     ),
 ]
+
+
+def format_option(report: Report, default: str = "text") -> Any:
+    """The ``--format`` option of a command that shows ``report``: the choices are the formats render/ has
+    views for, and the help says what each is for."""
+    choices = formats(report)
+    names = [f.value for f in choices]
+
+    def parse(value: str | Format) -> Format:
+        if isinstance(value, Format):
+            return value
+        if value not in names:
+            from accountrules.validation import suggest
+
+            raise typer.BadParameter(f"'{value}' is not one of {', '.join(names)}.{suggest(value, names)}")
+        return Format(value)
+
+    purposes = [PURPOSE[f] for f in choices]
+    listed = ", ".join(purposes[:-1]) + f" or {purposes[-1]}"
+    return typer.Option(
+        "--format",
+        "-f",
+        parser=parse,
+        metavar="[" + "|".join(names) + "]",
+        help=f"{listed}; default: {default}.",
+        show_default=False,
+    )
+
+
+def show(report: Report, fmt: Format, value: Any, **context: Any) -> None:
+    """Print ``value`` (a report of kind ``report``) in ``fmt`` on stdout: text through rich, the rest as is."""
+    shown = view(report, fmt)(value, **context)
+    if isinstance(shown, str):
+        typer.echo(shown, nl=False)
+    else:
+        console().print(shown)
 
 
 def console() -> Console:

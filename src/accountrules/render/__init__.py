@@ -1,6 +1,6 @@
-"""Renderers: a determination (or a rule) as terminal text or Markdown. The JSON form is the model itself."""
+"""Views: every report is a pydantic model, shown as text (rich), Markdown, HTML or JSON by the functions that
+`accountrules.render.views.VIEWS` names for it."""
 
-from accountrules.render.markdown import determination_markdown
-from accountrules.render.text import determination_text, rule_text, rules_table
+from accountrules.render.views import VIEWS, Format, formats, view
 
-__all__ = ["determination_markdown", "determination_text", "rule_text", "rules_table"]
+__all__ = ["VIEWS", "Format", "formats", "view"]

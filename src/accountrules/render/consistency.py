@@ -15,8 +15,9 @@ from accountrules.render.common import SUMMARY_ROWS, group_line, key_label, verd
 SHOWN = 10
 
 
-def summary_text(report: ConsistencyReport) -> RenderableType:
-    """The headline figures, the verdicts by year, the most inconsistent groups and the first flagged people."""
+def summary_text(report: ConsistencyReport, source: str = "") -> RenderableType:
+    """The headline figures, the verdicts by year, the most inconsistent groups and the first flagged people
+    (the archive's name, ``source``, is the command line's to show)."""
     s = report.summary
     headline = Table(title=Text("一致性检查 Consistency check"), title_justify="left", show_header=False)
     headline.add_column(Text("项目 Item"))

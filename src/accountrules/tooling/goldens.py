@@ -25,7 +25,7 @@ of ``case``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -285,10 +285,12 @@ def run_goldens(engine: Any, goldens: Sequence[GoldenCase]) -> list[GoldenResult
     return [run_golden(engine, g) for g in goldens]
 
 
-def failure_report(result: GoldenResult) -> str:
-    """File, case, what was expected, what came out, and the trace that led there."""
+def failure_report(result: GoldenResult, file: str | None = None) -> str:
+    """File (``file`` in place of the golden's path, when given), case, what was expected, what came out, and the
+    trace that led there."""
     golden = result.golden
-    lines = [f"{golden.where}: {golden.name}" + (f" ({golden.principle})" if golden.principle else "")]
+    where = f"{file}:{golden.line}" if file is not None else golden.where
+    lines = [f"{where}: {golden.name}" + (f" ({golden.principle})" if golden.principle else "")]
     if result.error:
         lines.append(f"  error: {result.error}")
         return "\n".join(lines)
@@ -301,3 +303,59 @@ def failure_report(result: GoldenResult) -> str:
             facts = ", ".join(f"{k}={_show(v)}" for k, v in step.facts.items())
             lines.append(f"  {i:>3}. {step.rule} {target}: {facts or '—'} → {step.effect}")
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The report of a run (``accountrules rules test``)
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class GoldenOutcome(_Out):
+    """One golden case: where it is written, whether the determination held what it expects, and if not, why."""
+
+    file: str
+    line: int
+    principle: str | None
+    name: str
+    passed: bool
+    error: str | None = Field(description="why the case could not be evaluated")
+    mismatches: list[Mismatch]
+    failure: str | None = Field(description="the failure as text: the mismatches and the trace; null when passed")
+
+
+class PackName(_Out):
+    name: str
+    version: str
+
+
+class GoldenReport(_Out):
+    """What ``accountrules rules test`` finds (its ``--format json``)."""
+
+    pack: PackName
+    passed: int
+    failed: int
+    cases: list[GoldenOutcome]
+
+
+def golden_report(pack: Any, results: Sequence[GoldenResult], shown: Callable[[Path], str] = str) -> GoldenReport:
+    """The results of a run against ``pack``, each file named by ``shown`` (for instance relative to a folder)."""
+    cases = [
+        GoldenOutcome(
+            file=shown(r.golden.path),
+            line=r.golden.line,
+            principle=r.golden.principle,
+            name=r.golden.name,
+            passed=r.passed,
+            error=r.error,
+            mismatches=list(r.mismatches),
+            failure=None if r.passed else failure_report(r, shown(r.golden.path)),
+        )
+        for r in results
+    ]
+    failed = sum(1 for c in cases if not c.passed)
+    return GoldenReport(
+        pack=PackName(name=pack.name, version=pack.version), passed=len(cases) - failed, failed=failed, cases=cases
+    )

@@ -26,9 +26,11 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_serializer
 
 from accountrules.engine.evaluate import Engine
 from accountrules.engine.firings import Firing
@@ -71,30 +73,38 @@ CHECKS: dict[str, str] = {
 _WHO = {"offender": OFFENDER, "leader": LOOKED_BACK}
 
 
-@dataclass(frozen=True)
-class Counterexample:
+class _Report(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Counterexample(_Report):
     """The smallest case found that breaks a check; ``after`` is the changed case of a pair."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     message: str
     case: dict[str, Any]
     after: dict[str, Any] | None = None
     template: str = ""
     departures: int = 0
+    files: list[str] = Field(default_factory=list, description="where the case (then the changed case) was written")
 
     def size(self) -> tuple[int, int]:
         return (self.departures, len(json.dumps(self.case)))
 
 
-@dataclass
-class CheckResult:
+class CheckResult(_Report):
+    """One check over the space: what it counted and, on failure, its problems and smallest counterexample."""
+
     name: str
+    skipped: bool = False
     checked: int = 0
     unit: str = "cases"
-    problems: list[str] = field(default_factory=list)
-    counterexample: Counterexample | None = None
     note: str = ""
-    skipped: bool = False
+    problems: list[str] = Field(default_factory=list)
+    counterexample: Counterexample | None = None
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def passed(self) -> bool:
         return not self.problems and self.counterexample is None
@@ -109,79 +119,70 @@ class CheckResult:
             self.counterexample = example
 
 
-@dataclass(frozen=True)
-class Coverage:
+class Coverage(_Report):
     """How much of one template's product was evaluated."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     template: str
     title: str
     dimensions: int
     product: int
     cases: int
-    #: Departures from the plain case outside the core dimensions; None when the whole product was evaluated.
-    depth: int | None
+    depth: int | None = Field(
+        description="departures from the plain case outside the core dimensions; null: the whole product"
+    )
     core: str
 
-    def line(self) -> str:
-        if self.depth is None:
-            how = "exhaustive 全部"
-        else:
-            core = f"every {self.core} with " if self.core else ""
-            combos = f"every combination of up to {self.depth} classes"
-            if self.depth == 1:
-                combos = "every class of every dimension"
-            how = f"{core}{combos}"
-        return f"{self.template:<10} {self.cases:>6,} of {self.product:,} cases ({self.dimensions} dimensions; {how})"
 
-
-@dataclass
-class VerifyReport:
-    pack: str
+class PackSummary(_Report):
+    name: str
     version: str
     rules: int
+
+
+class Space(_Report):
+    """The fact space: the classes the conditions tell apart, and the cases evaluated per template."""
+
     classes: list[str]
     class_count: int
-    coverage: list[Coverage]
+    templates: list[Coverage]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def cases(self) -> int:
+        return sum(c.cases for c in self.templates)
+
+
+class VerifyReport(_Report):
+    """What ``accountrules rules verify`` finds (its ``--format json``)."""
+
+    pack: PackSummary
+    space: Space
     evaluations: int
     seconds: float
-    checks: list[CheckResult]
     seed: int
+    checks: list[CheckResult]
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def ok(self) -> bool:
         return all(c.passed for c in self.checks)
 
-    @property
-    def cases(self) -> int:
-        return sum(c.cases for c in self.coverage)
+    @field_serializer("seconds")
+    def _rounded(self, seconds: float) -> float:
+        return round(seconds, 2)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "pack": {"name": self.pack, "version": self.version, "rules": self.rules},
-            "ok": self.ok,
-            "space": {
-                "classes": self.classes,
-                "class_count": self.class_count,
-                "templates": [dataclasses.asdict(c) for c in self.coverage],
-                "cases": self.cases,
-            },
-            "evaluations": self.evaluations,
-            "seconds": round(self.seconds, 2),
-            "seed": self.seed,
-            "checks": [
-                {
-                    "name": c.name,
-                    "passed": c.passed,
-                    "skipped": c.skipped,
-                    "checked": c.checked,
-                    "unit": c.unit,
-                    "note": c.note,
-                    "problems": c.problems,
-                    "counterexample": dataclasses.asdict(c.counterexample) if c.counterexample else None,
-                }
-                for c in self.checks
-            ],
-        }
+    def with_files(self, written: Iterable[tuple[str, Path, Path | None]]) -> VerifyReport:
+        """The report with the paths where each counterexample was written (see `write_counterexamples`)."""
+        files = {name: [str(p) for p in paths if p is not None] for name, *paths in written}
+        checks = [
+            c.model_copy(update={"counterexample": c.counterexample.model_copy(update={"files": files[c.name]})})
+            if c.counterexample is not None and c.name in files
+            else c
+            for c in self.checks
+        ]
+        return self.model_copy(update={"checks": checks})
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -469,7 +470,9 @@ class _Run:
         self, check: str, message: str, template: Template, a: Assignment, after: dict[str, Any] | None = None
     ) -> None:
         case = template.case(a)
-        self.results[check].offer(Counterexample(message, case, after, template.name, departures(a)))
+        self.results[check].offer(
+            Counterexample(message=message, case=case, after=after, template=template.name, departures=departures(a))
+        )
 
 
 def verify(
@@ -493,7 +496,7 @@ def verify(
         ValueError: ``only`` names a template that does not exist.
     """
     started = time.perf_counter()
-    results = {name: CheckResult(name) for name in CHECKS}
+    results = {name: CheckResult(name=name) for name in CHECKS}
     results["monotonicity"].unit = "pairs"
     results["refusals"].unit = "pairs"
     results["dead_rules"].unit = "rules"
@@ -520,13 +523,13 @@ def verify(
         _check_order(run, template, evaluated, shuffled, twin, back, order_sample)
         coverage.append(
             Coverage(
-                template.name,
-                template.title,
-                len(template.dims),
-                template.product,
-                len(assignments),
-                None if template.exhaustive(depth) else depth,
-                template.core_label,
+                template=template.name,
+                title=template.title,
+                dimensions=len(template.dims),
+                product=template.product,
+                cases=len(assignments),
+                depth=None if template.exhaustive(depth) else depth,
+                core=template.core_label,
             )
         )
 
@@ -543,12 +546,8 @@ def verify(
 
     classes: Classes = classes_of(pack)
     return VerifyReport(
-        pack=pack.name,
-        version=pack.version,
-        rules=len(pack.rules),
-        classes=classes.lines(),
-        class_count=classes.count(),
-        coverage=coverage,
+        pack=PackSummary(name=pack.name, version=pack.version, rules=len(pack.rules)),
+        space=Space(classes=classes.lines(), class_count=classes.count(), templates=coverage),
         evaluations=run.engine.evaluations + shuffled.evaluations + twin.evaluations,
         seconds=time.perf_counter() - started,
         checks=[results[name] for name in CHECKS],

@@ -1,0 +1,145 @@
+"""The views of a pack's rules (``accountrules rules list`` and ``rules show``): each a model first, then text.
+
+`RuleList` and `RuleSheet` say what the commands show, with the conditions and effect of a rule written out;
+their JSON is the model's, their text a rich table or sheet.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from accountrules.rulepack.pack import RulePack
+from accountrules.rulepack.spec import Pattern, Rule, Test
+
+
+class _View(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RuleRow(_View):
+    id: str
+    stage: str
+    title: str
+    cites: list[str]
+    verified: bool
+
+
+class RuleList(_View):
+    """The rules of a pack, in id order."""
+
+    pack: str
+    version: str
+    rules: list[RuleRow]
+
+
+class Citation(_View):
+    id: str
+    paraphrase: str
+    verified: bool
+
+
+class RuleSheet(_View):
+    """One rule: its basis, where it is written, what it cites, its conditions and its effect."""
+
+    id: str
+    title: str
+    basis: str
+    stage: str
+    source: str
+    verified: bool
+    cites: list[Citation]
+    when: list[str]
+    then: str
+
+
+def rule_list(pack: RulePack) -> RuleList:
+    rows = [
+        RuleRow(id=r.id, stage=r.stage, title=r.title, cites=list(r.cites), verified=r.verified) for r in pack.rules
+    ]
+    return RuleList(pack=pack.name, version=pack.version, rules=rows)
+
+
+def rule_sheet(rule: Rule, pack: RulePack) -> RuleSheet:
+    return RuleSheet(
+        id=rule.id,
+        title=rule.title,
+        basis=rule.basis,
+        stage=rule.stage,
+        source=f"{rule.source.name}:{rule.line}",
+        verified=rule.verified,
+        cites=[
+            Citation(id=c, paraphrase=pack.citations[c].paraphrase, verified=pack.citations[c].verified)
+            for c in rule.cites
+        ],
+        when=[pattern_text(p) for p in rule.patterns],
+        then=effect_text(rule),
+    )
+
+
+def rules_text(rules: RuleList) -> RenderableType:
+    title = Text(f"规则包 Rule pack {rules.pack} {rules.version}: {len(rules.rules)} rules")
+    table = Table(title=title, title_justify="left")
+    table.add_column(Text("编号 Id"), no_wrap=True)  # an id is looked up whole, never wrapped
+    for header in ("阶段 Stage", "标题 Title", "依据 Cites"):
+        table.add_column(Text(header), overflow="fold")
+    for rule in rules.rules:
+        cites = ", ".join(rule.cites) + ("" if rule.verified else " (unverified)")
+        table.add_row(*map(Text, (rule.id, rule.stage, rule.title, cites)))
+    return table
+
+
+def rule_text(sheet: RuleSheet) -> RenderableType:
+    """One rule as a two-column sheet: a wrapped value stays indented under its label."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    cites = "\n".join(f"{c.id}: {c.paraphrase}" + ("" if c.verified else " (unverified)") for c in sheet.cites)
+    rows = [
+        ("依据 Basis", sheet.basis),
+        ("阶段 Stage", sheet.stage),
+        ("来源 Source", sheet.source),
+        ("核实 Verified", "是 yes" if sheet.verified else "否 no: cites a provision known only from secondary sources"),
+        ("引用 Cites", cites),
+        ("条件 When", "\n".join(f"- {p}" for p in sheet.when)),
+        ("效果 Then", sheet.then),
+    ]
+    for name, value in rows:
+        grid.add_row(Text(name), Text(value))
+    return Group(Text(f"{sheet.id}  {sheet.title}", style="bold"), grid)
+
+
+def _test_text(test: Test) -> str:
+    if test.op == "any":
+        options = [" and ".join(_test_text(t) for t in alt) for alt in test.value]
+        return "any of (" + "; ".join(options) + ")"
+    value = test.value
+    shown = "[" + ", ".join(map(str, value)) + "]" if isinstance(value, tuple) else str(value)
+    if isinstance(value, bool):
+        shown = "true" if value else "false"
+    op = {"eq": "=", "ne": "≠", "in": "in", "not_in": "not in", "lt": "<", "le": "≤", "gt": ">", "ge": "≥"}
+    return f"{test.field} {op[test.op]} {shown}"
+
+
+def pattern_text(pattern: Pattern) -> str:
+    tests = ", ".join(_test_text(t) for t in pattern.tests) or "any"
+    head = f"no {pattern.fact}" if pattern.negated else f"{pattern.fact} as {pattern.alias}"
+    return f"{head}: {tests}"
+
+
+def effect_text(rule: Rule) -> str:
+    effect = rule.effect
+    if effect is True:
+        return "publicize: true"
+    fields = effect.model_dump(exclude_none=True, by_alias=True)
+
+    def show(value: object) -> str:
+        if isinstance(value, dict):
+            return "{" + ", ".join(f"{k}: {show(v)}" for k, v in value.items()) + "}"
+        if isinstance(value, (list, tuple)):
+            return "[" + ", ".join(show(v) for v in value) + "]"
+        return str(value)
+
+    return f"{rule.effect_kind}: " + ", ".join(f"{k}={show(v)}" for k, v in fields.items())

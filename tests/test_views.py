@@ -1,0 +1,144 @@
+"""Every report is a model shown by render/'s views, and every command that shows one takes the same
+``--format`` option, whose choices are the formats render/ has views for."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from accountrules import Engine
+from accountrules.batch import check_consistency
+from accountrules.cli import app
+from accountrules.render import VIEWS, Format, formats, view
+from accountrules.render.html import report_html
+from accountrules.render.rules import RuleList, RuleSheet
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC_EXAMPLE = ROOT / "examples" / "cases" / "spec-example.json"
+TERMINAL = {"COLUMNS": "120", "FORCE_COLOR": None, "TTY_COMPATIBLE": None, "TTY_INTERACTIVE": None}
+
+#: Each command that shows a report, and the report it shows.
+SHOWN = {
+    ("evaluate",): "determination",
+    ("explain",): "explanation",
+    ("check",): "consistency",
+    ("rules", "list"): "rules",
+    ("rules", "show"): "rule",
+    ("rules", "verify"): "verification",
+    ("rules", "test"): "goldens",
+}
+
+
+@pytest.fixture(scope="module")
+def runner() -> CliRunner:
+    return CliRunner(env=TERMINAL)
+
+
+def invoke(runner: CliRunner, *args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    if result.exception is not None:
+        assert isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def option_of(path: tuple[str, ...]) -> Any:
+    command: Any = typer.main.get_command(app)
+    for name in path:
+        command = command.commands[name]
+    return next(p for p in command.params if p.name == "output_format")
+
+
+@pytest.mark.parametrize(("report", "table"), VIEWS.items())
+def test_every_view_is_a_function(report: str, table: dict[Format, str]) -> None:
+    """Each format of each report names a function that exists."""
+    for fmt in table:
+        assert callable(view(report, fmt))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("path", "report"), SHOWN.items(), ids=lambda p: " ".join(p) if isinstance(p, tuple) else p)
+def test_each_command_offers_the_formats_of_its_report(path: tuple[str, ...], report: Any) -> None:
+    """``--format`` / ``-f`` lists exactly the formats the report has views for, JSON among them."""
+    option = option_of(path)
+    names = [f.value for f in formats(report)]
+    assert option.opts == ["--format", "-f"]
+    assert option.metavar == "[" + "|".join(names) + "]"
+    assert "json" in names
+
+
+def test_a_format_a_report_lacks_is_a_usage_error(runner: CliRunner) -> None:
+    """``rules verify -f markdown``: exit 2, naming the formats it has."""
+    code, stdout, stderr = invoke(runner, "rules", "verify", "-f", "markdown")
+    assert (code, stdout) == (2, "")
+    assert "'markdown' is not one of text, json." in stderr
+
+
+def test_a_misspelt_format_gets_a_suggestion(runner: CliRunner) -> None:
+    """``evaluate -f jsno``: exit 2, with the format meant."""
+    code, _, stderr = invoke(runner, "evaluate", str(SPEC_EXAMPLE), "-f", "jsno")
+    assert code == 2
+    assert "'jsno' is not one of text, json, markdown. Did you mean 'json'?" in stderr
+
+
+def test_rules_list_json_is_the_list_model(runner: CliRunner, engine: Engine) -> None:
+    """``rules list -f json``: the pack and every rule with its stage, title, citations and verification."""
+    code, stdout, stderr = invoke(runner, "rules", "list", "-f", "json")
+    assert (code, stderr) == (0, "")
+    listed = RuleList.model_validate_json(stdout)
+    assert (listed.pack, listed.version, len(listed.rules)) == ("default", "2019.1", len(engine.pack.rules))
+    cover_up = next(r for r in listed.rules if r.id == "L-COVER-UP")
+    assert cover_up.model_dump() == {
+        "id": "L-COVER-UP",
+        "stage": "facts",
+        "title": "瞒案不报、掩盖袒护 / concealing or shielding a violation",
+        "cites": ["speech:P20", "disc2023:63"],
+        "verified": True,
+    }
+
+
+def test_rules_show_json_is_the_rule_sheet(runner: CliRunner, engine: Engine) -> None:
+    """``rules show ID -f json``: the rule written out, citations with their paraphrases."""
+    code, stdout, stderr = invoke(runner, "rules", "show", "L-COVER-UP", "-f", "json")
+    assert (code, stderr) == (0, "")
+    sheet = RuleSheet.model_validate_json(stdout)
+    rule = engine.pack.rule("L-COVER-UP")
+    assert (sheet.id, sheet.stage, sheet.source, sheet.basis) == (
+        "L-COVER-UP",
+        "facts",
+        f"leaders.yaml:{rule.line}",
+        rule.basis,
+    )
+    assert [(c.id, c.paraphrase) for c in sheet.cites] == [
+        (c, engine.pack.citations[c].paraphrase) for c in ("speech:P20", "disc2023:63")
+    ]
+    assert sheet.when == ["act as act: act in [concealed, shielded]"]
+
+
+def test_explain_markdown_heads_with_the_person_and_result(runner: CliRunner) -> None:
+    """``explain -f markdown``: a document with the person, the rule pack, the result and the sections."""
+    code, stdout, stderr = invoke(runner, "explain", str(SPEC_EXAMPLE), "--person", "p3", "-f", "markdown")
+    assert (code, stderr) == (0, "")
+    lines = stdout.splitlines()
+    assert lines[0] == "# 解释 Explanation: 王某 p3, case 2023-017"
+    assert lines[4].startswith("- 结果 Result: 直接责任 direct, 个人责任 individual; ")
+    assert [line for line in lines if line.startswith("## ")] == [
+        "## 为何 Why",
+        f"## 为何不 Why not ({sum(1 for line in lines if line.startswith('- **'))} rules)",
+        "## 如何改变 What would change the form",
+    ]
+
+
+def test_check_shows_its_report_in_each_format(runner: CliRunner, engine: Engine, tmp_path: Path) -> None:
+    """``check -f json`` prints the report's JSON, ``-f html`` the page ``--report`` writes."""
+    case = json.loads(SPEC_EXAMPLE.read_text(encoding="utf-8"))
+    archive = tmp_path / "archive.jsonl"
+    archive.write_text(json.dumps(case, ensure_ascii=False) + "\n", encoding="utf-8")
+    report = check_consistency([case], engine)
+    code, stdout, _ = invoke(runner, "check", str(archive), "--workers", "0", "-f", "json")
+    assert (code, stdout) == (3, report.to_json() + "\n")
+    code, stdout, _ = invoke(runner, "check", str(archive), "--workers", "0", "-f", "html")
+    assert (code, stdout) == (3, report_html(report, source="archive.jsonl"))
