@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from accountrules import Engine
+from accountrules.engine.durable import runtime_for
 from accountrules.engine.flatten import flatten
 from accountrules.validation import load_case
 
@@ -45,7 +46,7 @@ def test_evaluate_from_json_text(benchmark, engine: Engine) -> None:  # type: ig
 def test_durable_facts_stage_alone(benchmark, engine: Engine) -> None:  # type: ignore[no-untyped-def]
     """The first durable_rules stage on its own: the share of the budget the rule engine itself takes."""
     facts = flatten(load_case(CASE), engine.policy)
-    benchmark(engine.run_stage, "facts", facts)
+    benchmark(runtime_for(engine.pack).run, "facts", facts)
 
 
 def test_cli_cold_start(benchmark) -> None:  # type: ignore[no-untyped-def]

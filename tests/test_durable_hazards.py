@@ -247,7 +247,8 @@ def test_engine_accepts_facts_that_no_rule_pattern_accepts(engine: Engine) -> No
     """A role no rule tests (staff) is absorbed by the sink rule; every other firing still happens."""
     facts = flatten(load_case(SPEC_EXAMPLE), engine.policy)
     extra = {"t": "role", "id": "extra-role", "p": "p3", "role": "team_member"}
-    assert engine.run_stage("facts", [*facts, extra]) == engine.run_stage("facts", facts)
+    runtime = runtime_module.runtime_for(engine.pack)
+    assert runtime.run("facts", [*facts, extra]) == runtime.run("facts", facts)
 
 
 # --- none() is evaluated when facts arrive ---------------------------------------------------------------------
@@ -277,13 +278,14 @@ def test_durable_negation_depends_on_assertion_order() -> None:
 def test_engine_results_do_not_depend_on_fact_order(engine: Engine) -> None:
     """Twenty shuffles of the facts of a case with negations (missing leaders, no failure) give one result."""
     facts = flatten(load_case(BENCH_CASE), engine.policy)
-    expected = engine.run_stage("facts", facts)
+    runtime = runtime_module.runtime_for(engine.pack)
+    expected = runtime.run("facts", facts)
     assert any(f.effect == "missing" for f in expected)
     rng = random.Random(7)
     for _ in range(20):
         shuffled = facts[:]
         rng.shuffle(shuffled)
-        assert engine.run_stage("facts", shuffled) == expected
+        assert runtime.run("facts", shuffled) == expected
 
 
 # --- actions may run on the Host's timer thread ---------------------------------------------------------------
@@ -356,7 +358,7 @@ def test_engine_turns_a_duplicate_fact_into_an_error_and_recovers(engine: Engine
     """A duplicated fact is an EvaluationError; the session is cleared and the next case is fine."""
     facts = flatten(load_case(SPEC_EXAMPLE), engine.policy)
     with pytest.raises(EvaluationError, match="two facts had the same identity"):
-        engine.run_stage("facts", [*facts, facts[0]])
+        runtime_module.runtime_for(engine.pack).run("facts", [*facts, facts[0]])
     assert engine.evaluate(case_json(SPEC_EXAMPLE)).person("p2").form == 3
 
 

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from accountrules.engine import Engine
-from accountrules.engine.firings import Firing, FiringBuilder
-from accountrules.engine.flatten import Fact
-from accountrules.rulepack import RulePack, load_default, load_pack
+from accountrules.engine.firings import FiringBuilder
+from accountrules.engine.flatten import Fact, flatten
+from accountrules.rulepack import RulePack, load_pack
 from accountrules.rulepack.conditions import FactIndex, first_miss, matches
 from accountrules.tooling.space import templates
 from accountrules.validation import parse_case
@@ -22,19 +22,6 @@ from tests.strategies import cases
 ROOT = Path(__file__).resolve().parent.parent
 PACKS = Path(__file__).resolve().parent / "packs"
 EXAMPLES = sorted((ROOT / "examples" / "cases").glob("*.json"))
-
-
-class Recorder(Engine):
-    """The pack's engine, keeping the facts and the firings of every stage it runs."""
-
-    def __init__(self, pack: RulePack) -> None:
-        super().__init__(pack)
-        self.stages: list[tuple[str, list[Fact], list[Firing]]] = []
-
-    def run_stage(self, stage: str, facts: list[Fact]) -> list[Firing]:
-        firings = super().run_stage(stage, facts)
-        self.stages.append((stage, list(facts), firings))
-        return firings
 
 
 def python_firings(pack: RulePack, stage: str, facts: list[Fact]) -> set[tuple[Any, ...]]:
@@ -46,13 +33,12 @@ def python_firings(pack: RulePack, stage: str, facts: list[Fact]) -> set[tuple[A
     return out
 
 
-def compare(engine: Recorder, case: dict[str, Any]) -> tuple[list[str], int]:
+def compare(engine: Engine, case: dict[str, Any]) -> tuple[list[str], int]:
     """Every firing one evaluator finds and the other does not, over both stages; and how many durable found."""
-    engine.stages.clear()
-    engine.evaluate_valid(parse_case(case))
+    evaluation = engine.evaluation(parse_case(case))
     out = []
     found = 0
-    for stage, facts, firings in engine.stages:
+    for stage, (facts, firings) in (("facts", evaluation.first), ("resolved", evaluation.second)):
         durable = {f.key for f in firings}
         python = python_firings(engine.pack, stage, facts)
         found += len(durable)
@@ -61,26 +47,21 @@ def compare(engine: Recorder, case: dict[str, Any]) -> tuple[list[str], int]:
     return out, found
 
 
-def disagreements(engine: Recorder, case: dict[str, Any]) -> list[str]:
+def disagreements(engine: Engine, case: dict[str, Any]) -> list[str]:
     return compare(engine, case)[0]
-
-
-@pytest.fixture(scope="module")
-def recorder() -> Recorder:
-    return Recorder(load_default())
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(case=cases())
-def test_agrees_on_generated_cases(recorder: Recorder, case: dict[str, Any]) -> None:
+def test_agrees_on_generated_cases(engine: Engine, case: dict[str, Any]) -> None:
     """On generated cases (several people, violations and decisions), both find the same firings."""
-    assert disagreements(recorder, case) == []
+    assert disagreements(engine, case) == []
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
-def test_agrees_on_the_examples(recorder: Recorder, example: Path) -> None:
+def test_agrees_on_the_examples(engine: Engine, example: Path) -> None:
     """On every example case, both find the same (non-empty) firings."""
-    diffs, found = compare(recorder, json.loads(example.read_text(encoding="utf-8")))
+    diffs, found = compare(engine, json.loads(example.read_text(encoding="utf-8")))
     assert (diffs, found > 0) == ([], True)
 
 
@@ -88,7 +69,7 @@ def test_agrees_on_the_examples(recorder: Recorder, example: Path) -> None:
 def test_agrees_over_a_custom_packs_space(pack_dir: str) -> None:
     """Over random cases of each custom pack's own fact space (seeded), both find the same firings."""
     pack = load_pack(PACKS / pack_dir)
-    engine = Recorder(pack)
+    engine = Engine(pack)
     rng = random.Random(7)
     for template in templates(pack):
         for _ in range(25):
@@ -96,19 +77,16 @@ def test_agrees_over_a_custom_packs_space(pack_dir: str) -> None:
             assert disagreements(engine, template.case(assignment)) == [], template.describe(assignment)
 
 
-def test_first_miss_is_none_exactly_when_the_rule_matches(recorder: Recorder) -> None:
+def test_first_miss_is_none_exactly_when_the_rule_matches(engine: Engine) -> None:
     """For every rule and person of the SPEC example, `first_miss` finds no miss iff the rule matches them."""
     case = json.loads((ROOT / "examples" / "cases" / "spec-example.json").read_text(encoding="utf-8"))
-    recorder.stages.clear()
-    recorder.evaluate(case)
-    _, facts, _ = recorder.stages[0]
-    index = FactIndex(facts)
+    index = FactIndex(flatten(parse_case(case), engine.policy))
     checked = 0
-    for rule in recorder.pack.stage_rules("facts"):
+    for rule in engine.pack.stage_rules("facts"):
         person = getattr(rule.effect, "person", "")
         alias, _, field = person[1:].partition(".")
         for pid in ("p1", "p2", "p3"):
             bind = {alias: {field: pid}}
             assert (first_miss(rule, index, bind) is None) == bool(matches(rule, index, bind)), (rule.id, pid)
             checked += 1
-    assert checked == 3 * len(recorder.pack.stage_rules("facts"))
+    assert checked == 3 * len(engine.pack.stage_rules("facts"))

@@ -522,7 +522,6 @@ def _distinct(
     ``evaluate``, its determination with the pattern's own ids."""
     if keyed is None or keyed.cache is None:
         return True, None
-    from accountrules.engine.flatten import flatten
     from accountrules.validation import parse_case
 
     plain, _ = dress(pattern, random.Random(0), 0, (2020, 2020), scheme=0)
@@ -531,7 +530,7 @@ def _distinct(
     if key in seen:
         return False, None
     seen.add(key)
-    return True, keyed.evaluate_facts(case, flatten(case, keyed.policy)) if evaluate else None
+    return True, keyed.evaluation(case).determination if evaluate else None
 
 
 def _renamed(determination: Determination, pids: dict[str, str]) -> Determination:

@@ -22,7 +22,6 @@ from accountrules.batch.check import examine_case
 from accountrules.batch.records import Record, RecordError
 from accountrules.engine.cache import FactPlan
 from accountrules.engine.evaluate import Engine
-from accountrules.engine.flatten import flatten
 from accountrules.errors import AccountRulesError, CaseValidationError, RulePackError
 from accountrules.models import Case, Determination
 from accountrules.validation import MAX_CASE_BYTES, parse_case, parse_case_text
@@ -94,7 +93,7 @@ class Processor:
         cache = engine.cache
 
         def evaluate() -> Determination:
-            return engine.evaluate_facts(case, flatten(case, engine.policy))
+            return engine.evaluation(case).determination
 
         if self.mode == "json":
             if cache is None:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from accountrules.engine.cache import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, DeterminationCache, FactPlan
 from accountrules.engine.durable import runtime_for
 from accountrules.engine.firings import Firing, describe
 from accountrules.engine.flatten import Fact, fact_id, flatten
-from accountrules.engine.resolve import Attached, Outcome, Resolved, Resolver
+from accountrules.engine.resolve import Attached, Finding, Outcome, Resolved, Resolver
 from accountrules.models import (
     Case,
     Determination,
@@ -35,6 +36,36 @@ if TYPE_CHECKING:
 
 CaseInput = Case | Mapping[str, Any] | str | bytes
 
+Arrange = Callable[[list[Fact]], list[Fact]]
+
+
+class StageRun(NamedTuple):
+    """One durable_rules stage of an evaluation: the facts given to it and the distinct firings it gave."""
+
+    facts: list[Fact]
+    firings: list[Firing]
+
+
+@dataclass(frozen=True)
+class CaseEvaluation:
+    """One evaluation of a case: both stages, the findings that stood, each person's outcome, and the
+    determination built from them. Explanations and verification read it instead of re-running the stages."""
+
+    case: Case
+    #: Stage ``facts``: the case's facts and the rules that matched them.
+    first: StageRun
+    #: Stage ``resolved``: the same facts with the candidates, results and organisation measures of resolution.
+    second: StageRun
+    standing: list[Finding]
+    outcomes: dict[str, Outcome]
+    determination: Determination
+
+    @property
+    def firings(self) -> list[Firing]:
+        """The firings of both stages."""
+        return self.first.firings + self.second.firings
+
+
 _ENGINES: dict[tuple[type[Engine], str], Engine] = {}
 _ENGINES_LOCK = threading.Lock()
 _ADJUSTMENTS = ("modifier", "tally", "refusal")
@@ -56,7 +87,7 @@ class Engine:
     def __init__(self, pack: RulePack) -> None:
         self.pack = pack
         self.policy = pack.policy
-        self.resolver = Resolver(pack.policy)
+        self._resolver = Resolver(pack.policy)
         self._runtime = runtime_for(pack)
         self._info = RulePackInfo(name=pack.name, version=pack.version, digest=pack.digest)
         #: Determinations by canonical facts (`with_cache`); None evaluates every case.
@@ -100,25 +131,42 @@ class Engine:
         """`evaluate` for a case that has already been validated."""
 
         def compute() -> Determination:
-            return self.evaluate_facts(case, flatten(case, self.policy))
+            return self._evaluate(case, flatten(case, self.policy)).determination
 
         if self.cache is not None:
             return self.cache.determine(case, self.cache.canonical(case), compute)
         return compute()
 
-    def evaluate_facts(self, case: Case, facts: list[Fact]) -> Determination:
-        """`evaluate_valid` from the case's flattened facts, never cached."""
-        first = self.run_stage("facts", facts)
+    def evaluation(self, case: Case, arrange: Arrange | None = None) -> CaseEvaluation:
+        """Everything one evaluation of a validated case produces, never cached: for the layers above that show
+        or check how a determination came about (explanations, verification) or keep their own cache (batch).
+
+        Args:
+            arrange: given each stage's facts, returns them in the order to assert them (to show that the order
+                changes nothing).
+        """
+        return self._evaluate(case, flatten(case, self.policy), arrange)
+
+    def _evaluate(self, case: Case, facts: list[Fact], arrange: Arrange | None = None) -> CaseEvaluation:
+        first = self._run_stage("facts", facts, arrange)
         findings = [f for f in first if f.effect == "finding"]
         adjustments = [f for f in first if f.effect in _ADJUSTMENTS]
-        standing = self.resolver.select(findings)
-        outcomes = self.resolver.resolve(standing, adjustments)
-        second = self.run_stage("resolved", facts + self._resolved_facts(findings, outcomes, first))
-        return self._determination(case, first + second, outcomes)
+        standing = self._resolver.select(findings)
+        outcomes = self._resolver.resolve(standing, adjustments)
+        resolved_facts = facts + self._resolved_facts(findings, outcomes, first)
+        second = self._run_stage("resolved", resolved_facts, arrange)
+        return CaseEvaluation(
+            case=case,
+            first=StageRun(facts, first),
+            second=StageRun(resolved_facts, second),
+            standing=standing,
+            outcomes=outcomes,
+            determination=self._determination(case, first + second, outcomes),
+        )
 
-    def run_stage(self, stage: str, facts: list[Fact]) -> list[Firing]:
+    def _run_stage(self, stage: str, facts: list[Fact], arrange: Arrange | None) -> list[Firing]:
         """Run one stage's rules over ``facts`` in durable_rules and return the distinct firings."""
-        return self._runtime.run(stage, facts)
+        return self._runtime.run(stage, facts if arrange is None else arrange(facts))
 
     @staticmethod
     def _resolved_facts(findings: list[Firing], outcomes: dict[str, Outcome], first: list[Firing]) -> list[Fact]:

@@ -19,8 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict
 
 from accountrules.engine.firings import Firing, describe
-from accountrules.engine.flatten import flatten
-from accountrules.engine.resolve import Outcome, Resolved
+from accountrules.engine.resolve import Finding, Outcome, Resolved
 from accountrules.errors import AccountRulesError, CaseValidationError
 from accountrules.models import Case, Determination, PersonResult
 from accountrules.rulepack.conditions import FactIndex, Miss, failing_tests, first_miss
@@ -146,13 +145,9 @@ def explain(engine: Engine, case: Case, person: str) -> Explanation:
         raise UnknownPersonError(
             f"no person '{person}' in case {case.case_id} (people are: {', '.join(people)}).{suggest(person, people)}"
         )
-    determination = engine.evaluate_valid(case)
-    facts = flatten(case, engine.policy)
-    first = engine.run_stage("facts", facts)
-    findings = [f for f in first if f.effect == "finding"]
-    adjustments = [f for f in first if f.effect in {"modifier", "tally", "refusal"}]
-    standing = engine.resolver.select(findings)
-    outcomes = engine.resolver.resolve(standing, adjustments)
+    evaluation = engine.evaluation(case)
+    determination = evaluation.determination
+    first = evaluation.first.firings
     result = next((p for p in determination.people if p.person == person), None)
     status: Literal["determined", "undetermined", "not_involved"] = (
         "not_involved" if result is None else "undetermined" if result.form is None else "determined"
@@ -166,8 +161,8 @@ def explain(engine: Engine, case: Case, person: str) -> Explanation:
         name=people[person].name,
         status=status,
         result=result,
-        why=_why(engine, outcomes.get(person), mine, findings, standing),
-        why_not=_why_not(engine, facts, person, {f.rule for f in mine}),
+        why=_why(engine, evaluation.outcomes.get(person), mine, evaluation.standing),
+        why_not=_why_not(engine, evaluation.first.facts, person, {f.rule for f in mine}),
         **_what_would_change(engine, data, person, result, determination),
     )
 
@@ -176,9 +171,7 @@ def explain(engine: Engine, case: Case, person: str) -> Explanation:
 # Why
 
 
-def _why(
-    engine: Engine, outcome: Outcome | None, mine: list[Firing], findings: list[Firing], standing: list[Any]
-) -> list[Reason]:
+def _why(engine: Engine, outcome: Outcome | None, mine: list[Firing], standing: list[Finding]) -> list[Reason]:
     reasons: list[Reason] = []
     shown: set[tuple[Any, ...]] = set()
 

@@ -33,7 +33,6 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_serializer
 
 from accountrules.engine.evaluate import Engine
-from accountrules.engine.firings import Firing
 from accountrules.engine.flatten import Fact
 from accountrules.errors import AccountRulesError
 from accountrules.models import Determination, PersonResult
@@ -186,30 +185,30 @@ class VerifyReport(_Report):
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Engines that watch
+# An engine that watches
 
 
-class _ProbeEngine(Engine):
+class _Probe:
     """The pack's engine (the same durable_rules host), recording which rules fire and, given a seed, asserting
     each stage's facts in a shuffled order."""
 
     def __init__(self, pack: RulePack, shuffle_seed: int | None = None) -> None:
-        super().__init__(pack)
+        self.engine = Engine(pack)
         self.fired: set[str] = set()
         self.evaluations = 0
         self._shuffle = random.Random(shuffle_seed) if shuffle_seed is not None else None
 
-    def run_stage(self, stage: str, facts: list[Fact]) -> list[Firing]:
-        if self._shuffle is not None:
-            facts = list(facts)
-            self._shuffle.shuffle(facts)
-        firings = super().run_stage(stage, facts)
-        self.fired.update(f.rule for f in firings)
-        return firings
+    def _shuffled(self, facts: list[Fact]) -> list[Fact]:
+        assert self._shuffle is not None
+        facts = list(facts)
+        self._shuffle.shuffle(facts)
+        return facts
 
     def determine(self, case: dict[str, Any]) -> Determination:
         self.evaluations += 1
-        return self.evaluate_valid(parse_case(case))
+        evaluation = self.engine.evaluation(parse_case(case), self._shuffled if self._shuffle is not None else None)
+        self.fired.update(f.rule for f in evaluation.firings)
+        return evaluation.determination
 
 
 def reversed_rule_order(pack: RulePack) -> tuple[RulePack, dict[str, str]]:
@@ -454,7 +453,7 @@ Progress = Callable[[str, int, int], None]
 @dataclass
 class _Run:
     pack: RulePack
-    engine: _ProbeEngine
+    engine: _Probe
     results: dict[str, CheckResult]
     progress: Progress | None
     extra_evaluations: int = 0
@@ -501,10 +500,10 @@ def verify(
     results["refusals"].unit = "pairs"
     results["dead_rules"].unit = "rules"
     results["duplicates"].unit = "rules"
-    run = _Run(pack, _ProbeEngine(pack), results, progress)
-    shuffled = _ProbeEngine(pack, shuffle_seed=seed)
+    run = _Run(pack, _Probe(pack), results, progress)
+    shuffled = _Probe(pack, shuffle_seed=seed)
     twin_pack, back = reversed_rule_order(pack)
-    twin = _ProbeEngine(twin_pack)
+    twin = _Probe(twin_pack)
 
     coverage = []
     template_list = templates(pack)
@@ -621,8 +620,8 @@ def _check_order(
     run: _Run,
     template: Template,
     evaluated: dict[Assignment, tuple[dict[str, Any], Determination]],
-    shuffled: _ProbeEngine,
-    twin: _ProbeEngine,
+    shuffled: _Probe,
+    twin: _Probe,
     back: dict[str, str],
     sample: int,
 ) -> None:
