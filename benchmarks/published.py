@@ -94,11 +94,17 @@ def conduct_period(case: Case) -> str:
 
 
 def person_kind(case: Case, person_id: str) -> str:
-    """Offender when the person committed any violation of the case, else their leading role, else other."""
-    if any(person_id in v.offenders for v in case.violations):
+    """The person's leading role when they answer for someone else's violation, else offender, else other.
+
+    A discipline head who failed to stop the others and also took part is counted as a discipline head: the
+    role is what the notice holds them to account for.
+    """
+    offended = {v.id for v in case.violations if person_id in v.offenders}
+    answers_for_others = any(c.person == person_id and c.violation not in offended for c in case.conduct)
+    if offended and not answers_for_others:
         return "offender"
     roles = next(p.roles for p in case.people if p.id == person_id)
-    return next((kind for kind in KINDS[1:-1] if kind in roles), "other")
+    return next((kind for kind in KINDS[1:-1] if kind in roles), "offender" if offended else "other")
 
 
 def outcome(recorded: Any, result: dict[str, Any]) -> dict[str, bool]:
