@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_serializer
@@ -49,6 +50,26 @@ Date = Annotated[dt.date, BeforeValidator(_date_text), Field(strict=False)]
 _LEADER_ROLES = frozenset({"principal_leader", "leader_in_charge", "team_member", "discipline_inspection"})
 
 
+@dataclass(frozen=True)
+class Readable:
+    """Marks a case field that rules may read: it becomes a field of the fact its object is flattened to (see
+    `accountrules.rulepack.facts`, which derives the facts, the cache key, the verify space and explain's moves
+    from these marks). The field is a bool, a whole number or a vocabulary value.
+
+    Args:
+        label: (中文, English); None takes the vocabulary's label of the field's name.
+        ordered: its values are in order (explain moves it one step up and down).
+        samples: the whole numbers the verify space and explain try beside the pack's own thresholds.
+    """
+
+    label: tuple[str, str] | None = None
+    ordered: bool = False
+    samples: tuple[int, ...] = ()
+
+
+READ = Readable()
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
@@ -57,7 +78,7 @@ class Unit(_Strict):
     """单位 The unit whose leadership team is looked back on."""
 
     name: Text = Field(description="单位名称 the unit whose leadership is looked back on")
-    level: UnitLevel = Field(description="单位层级 the unit's level")
+    level: Annotated[UnitLevel, Readable(("单位层级", "unit level"))] = Field(description="单位层级 the unit's level")
 
 
 class Tenure(_Strict):
@@ -81,7 +102,7 @@ class Person(_Strict):
     oversees: list[Area] = Field(
         default_factory=list, description="分管领域 the areas the person is directly in charge of"
     )
-    personally_clean: bool = Field(
+    personally_clean: Annotated[bool, READ] = Field(
         default=False,
         description="本人廉洁 personally clean (no defence for the principal leader of a unit with many problems)",
     )
@@ -119,28 +140,36 @@ class Violation(_Strict):
     """违纪问题 One violation: what was done wrong, by whom, how seriously, in which area."""
 
     id: Id = Field(description="a short id used everywhere else in the case (no spaces)")
-    kind: ViolationKind = Field(description="违纪类型 what kind of violation it is")
-    severity: Severity = Field(description="情节 how serious it is; a suspected crime counts as the gravest")
-    area: Area = Field(description="领域 the area of work it happened in")
+    kind: Annotated[ViolationKind, Readable(("违纪类别", "kind of violation"))] = Field(
+        description="违纪类型 what kind of violation it is"
+    )
+    severity: Annotated[Severity, Readable(("情节", "severity"), ordered=True)] = Field(
+        description="情节 how serious it is; a suspected crime counts as the gravest"
+    )
+    area: Annotated[Area, Readable(("领域", "area"))] = Field(description="领域 the area of work it happened in")
     offenders: list[Id] = Field(min_length=1, description="当事人 the ids of the people who committed it")
     summary: Text | None = Field(default=None, description="案情 what happened, in words (never decides anything)")
     amount_cny: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = Field(
         default=None,
         description="涉案金额 the amount involved in yuan (only compared with the criminal threshold, for a note)",
     )
-    lifesaving_funds: bool = Field(
+    lifesaving_funds: Annotated[bool, READ] = Field(
         default=False,
         description="群众救命钱 the money taken was the people's life-saving funds (低保, relief, medical aid …)",
     )
-    suspected_crime: bool = Field(default=False, description="涉嫌违法犯罪 the conduct is suspected of being a crime")
-    long_term_spread: bool = Field(
+    suspected_crime: Annotated[bool, READ] = Field(
+        default=False, description="涉嫌违法犯罪 the conduct is suspected of being a crime"
+    )
+    long_term_spread: Annotated[bool, READ] = Field(
         default=False, description="不正之风长期滋长蔓延 the problem spread in the unit over a long time"
     )
-    first_offence: bool = Field(
+    first_offence: Annotated[bool, READ] = Field(
         default=False, description="初犯 the offender's first violation (recorded and refused as a mitigation)"
     )
-    minor_error: bool = Field(default=False, description="微错 a small error (recorded and refused as a mitigation)")
-    many_participants: bool = Field(
+    minor_error: Annotated[bool, READ] = Field(
+        default=False, description="微错 a small error (recorded and refused as a mitigation)"
+    )
+    many_participants: Annotated[bool, READ] = Field(
         default=False, description="法不责众 many people took part (recorded and refused as a mitigation)"
     )
     began_on: Date | None = Field(default=None, description="first day of the conduct; absent: ended_on")
@@ -190,9 +219,11 @@ class Decision(_Strict):
 class UnitRecord(_Strict):
     """单位情况 The unit's record over the period under review."""
 
-    violations_in_period: Count = Field(default=0, description="violations in the unit during the period under review")
-    major_corruption_in_period: Count = Field(
-        default=0, description="major corruption cases in the unit during the period"
+    violations_in_period: Annotated[Count, Readable(("期内违纪问题数", "violations in the period"))] = Field(
+        default=0, description="violations in the unit during the period under review"
+    )
+    major_corruption_in_period: Annotated[Count, Readable(("期内重大腐败案件数", "major corruption in the period"))] = (
+        Field(default=0, description="major corruption cases in the unit during the period")
     )
     long_term_spread: bool = Field(
         default=False, description="不正之风长期滋长蔓延 the unit let a problem spread over a long time"

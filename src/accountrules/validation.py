@@ -108,17 +108,17 @@ def _check_size(size: int, source: str | None) -> None:
         )
 
 
-def parse_case(data: Any, source: str | None = None) -> Case:
-    """Validate a parsed JSON value (or a `Case`) against SPEC §3."""
+def parse_case(data: Any, source: str | None = None, model: type[Case] = Case) -> Case:
+    """Validate a parsed JSON value (or a `Case`) against SPEC §3 (``model``: a case model with more fields)."""
     if isinstance(data, Case):
         case = data
     else:
         if not isinstance(data, Mapping):
             raise CaseValidationError([Problem("", f"expected a JSON object (a case), got {_json_kind(data)}")], source)
         try:
-            case = Case.model_validate(data)
+            case = model.model_validate(data)
         except ValidationError as exc:
-            raise CaseValidationError(_translate(exc), source) from None
+            raise CaseValidationError(_translate(exc, model), source) from None
         except RecursionError:
             raise CaseValidationError([Problem("", "the case is nested too deeply")], source) from None
     problems = [] if _consistent(case) else list(_cross_references(case))
@@ -174,11 +174,11 @@ _EXPECTED_TYPES = {
 }
 
 
-def _translate(exc: ValidationError) -> list[Problem]:
-    return [_problem(err) for err in exc.errors(include_url=False)]
+def _translate(exc: ValidationError, model: type[Case] = Case) -> list[Problem]:
+    return [_problem(err, model) for err in exc.errors(include_url=False)]
 
 
-def _problem(err: Any) -> Problem:
+def _problem(err: Any, model: type[Case] = Case) -> Problem:
     """One pydantic error as a problem at its JSON path, in the words of the contract."""
     loc = tuple(err["loc"])
     kind = err["type"]
@@ -187,7 +187,7 @@ def _problem(err: Any) -> Problem:
     shown = json.dumps(given, ensure_ascii=False)[:60]
     if kind == "extra_forbidden":
         field = str(loc[-1])
-        message = f"unknown field '{field}'; remove it or correct its name.{suggest(field, known_fields(Case, loc))}"
+        message = f"unknown field '{field}'; remove it or correct its name.{suggest(field, known_fields(model, loc))}"
     elif kind == "missing":
         message = "required field is missing; add it"
     elif kind == "literal_error":

@@ -33,7 +33,7 @@ from typing import Any
 import pydantic_core
 
 from accountrules.engine.durable import runtime_for
-from accountrules.engine.flatten import Fact, flatten, severity_index
+from accountrules.engine.flatten import Fact, compile_reader
 from accountrules.models import (
     Case,
     Determination,
@@ -44,17 +44,12 @@ from accountrules.models import (
     TraceStep,
     assemble,
 )
-from accountrules.rulepack.facts import CASE_FACTS
+from accountrules.rulepack.facts import FACTS, ID_FIELDS, FactSchema
 from accountrules.rulepack.pack import RulePack
 from accountrules.rulepack.policy import Policy
-from accountrules.vocabulary import ViolationFlag, values
 
-#: The id fields of the fact vocabulary, and the kind of id each holds.
-ID_FIELDS = {"p": "person", "v": "violation", "d": "decision"}
 #: Fields every fact carries for durable_rules' sake; the fact's identity is derived from the others.
 _BOOKKEEPING = frozenset({"t", "id"})
-
-_FLAGS = values(ViolationFlag)
 
 DEFAULT_MAX_ENTRIES = 4096
 DEFAULT_MAX_BYTES = 24 * 1024 * 1024
@@ -90,47 +85,31 @@ class Canonical:
         return self.key.hex()
 
 
-#: For each fact type `flatten` makes, its fields in the order `_DirectReader` builds them.
-_NATURAL: dict[str, tuple[str, ...]] = {
-    "case": ("unit_level", "violations_in_period", "major_corruption_in_period", "long_term_spread"),
-    "person": ("p", "personally_clean"),
-    "role": ("p", "role"),
-    "oversees": ("p", "area"),
-    "violation": ("v", "kind", "severity", "s", "area", *values(ViolationFlag)),
-    "flag": ("v", "flag"),
-    "offender": ("p", "v"),
-    "conduct": ("p", "v"),
-    "act": ("p", "v", "act"),
-    "participant": ("d", "v", "p", "advocate", "objector"),
-}
-
-
 class FactPlan:
     """How to read the asserted fields of each fact type: a getter, whether a person is named, which values
     are violation or decision ids. Built once per engine."""
 
-    def __init__(self, fields: Mapping[str, Sequence[str]], policy: Policy) -> None:
+    def __init__(self, fields: Mapping[str, Sequence[str]], policy: Policy, schema: FactSchema = FACTS) -> None:
         self.fields = {t: tuple(names) for t, names in fields.items()}
         self.policy = policy
+        self.schema = schema
         self.types: dict[str, tuple[bool, Callable[[Fact], tuple[Any, ...]], tuple[tuple[int, str], ...]]] = {}
         for fact_type, names in self.fields.items():
             others = [n for n in names if n != "p"]
-            relabelled = tuple((i + 1, n) for i, n in enumerate(others) if n in ("v", "d"))
+            relabelled = tuple((i + 1, n) for i, n in enumerate(others) if ID_FIELDS.get(n, "person") != "person")
             self.types[fact_type] = ("p" in names, operator.itemgetter("t", *others), relabelled)
-        self.direct = _DirectReader.build(self)
+        self.direct = _DirectReader(self)
 
     @classmethod
     def for_pack(cls, pack: RulePack) -> FactPlan:
         """The plan of the facts the engine of ``pack`` asserts, in either stage."""
         fields = asserted_fields(stage.fields for stage in runtime_for(pack).stages.values())
         # facts of the resolved stage (candidates, results, measures) follow from the case's own facts
-        return cls({t: names for t, names in fields.items() if t in CASE_FACTS}, pack.policy)
+        return cls({t: names for t, names in fields.items() if t in pack.facts.kinds}, pack.policy, pack.facts)
 
     def canonical(self, case: Case) -> Canonical:
-        """`canonicalize` of the case's flattened facts, read straight from the case when the plan allows."""
-        if self.direct is not None:
-            return self.direct.canonical(case)
-        return canonicalize(case, flatten(case, self.policy), self)
+        """`canonicalize` of the case's flattened facts, read straight from the case."""
+        return self.direct.canonical(case)
 
 
 def canonicalize(case: Case, facts: Iterable[Fact], plan: FactPlan) -> Canonical:
@@ -182,132 +161,21 @@ def _canonical(
     )
 
 
-#: How `flatten` builds each fact from a case, for `_DirectReader`: the loop that yields the facts of a type
-#: (nested in its parent's), and the expression of each field in it.
-_SOURCES: dict[str, tuple[str | None, str, dict[str, str]]] = {
-    "case": (
-        None,
-        "",
-        {
-            "unit_level": "case.unit.level",
-            "violations_in_period": "record.violations_in_period",
-            "major_corruption_in_period": "record.major_corruption_in_period",
-            "long_term_spread": "spread",
-        },
-    ),
-    "person": (None, "for person in case.people:", {"p": "person.id", "personally_clean": "person.personally_clean"}),
-    "role": ("person", "for role in person.roles:", {"p": "person.id", "role": "role"}),
-    "oversees": ("person", "for area in person.oversees:", {"p": "person.id", "area": "area"}),
-    "violation": (
-        None,
-        "for violation in case.violations:",
-        {
-            "v": "vl",
-            "kind": "violation.kind",
-            "severity": "violation.severity",
-            "s": "severity_index(policy, violation.severity, violation.suspected_crime)",
-            "area": "violation.area",
-            **{flag: f"violation.{flag}" for flag in _FLAGS},
-        },
-    ),
-    "flag": ("violation", "for flag in FLAGS:\n if getattr(violation, flag):", {"v": "vl", "flag": "flag"}),
-    "offender": ("violation", "for pid in violation.offenders:", {"p": "pid", "v": "vl"}),
-    "conduct": (None, "for entry in case.conduct:", {"p": "entry.person", "v": "vl"}),
-    "act": ("conduct", "for act in entry.acts:", {"p": "entry.person", "v": "vl", "act": "act"}),
-    "participant": (
-        None,
-        "for decision in case.decisions:",
-        {
-            "d": "dl",
-            "v": "vl",
-            "p": "pid",
-            "advocate": "pid in advocates",
-            "objector": "pid in objectors",
-        },
-    ),
-}
-#: What a loop sets up before its facts, and the loop of a participant's facts.
-_PREAMBLE = {
-    "person": "own = profiles[person.id]",
-    "violation": "vl = violations[violation.id]",
-    "conduct": "vl = violations[entry.violation]\nown = profiles[entry.person]",
-    "participant": (
-        "vl, dl = violations[decision.violation], decisions[decision.id]\n"
-        "advocates, objectors = set(decision.advocates), set(decision.objectors)\n"
-        "for pid in decision.participants:"
-    ),
-}
-
-
-#: Person expressions whose profile a loop's preamble has already looked up as ``own``.
-_OWN = ("person.id", "entry.person")
-
-
 class _DirectReader:
-    """`canonicalize` ∘ `flatten` without building the facts: a function compiled for the plan appends each
-    fact's asserted values straight from the case to its person's profile (or the common facts). Used only
-    when the plan asks for nothing else; tests/test_batch_cache.py checks that both give the same `Canonical`."""
+    """`canonicalize` ∘ `flatten` without building the facts: a function compiled from the fact declaration for
+    the plan appends each fact's asserted values straight from the case to its person's profile (or the common
+    facts). tests/test_batch_cache.py checks that both give the same `Canonical`."""
 
-    def __init__(self, read: Callable[..., None], policy: Policy) -> None:
-        self.read = read
-        self.policy = policy
-
-    @classmethod
-    def build(cls, plan: FactPlan) -> _DirectReader | None:
-        if not set(plan.fields) <= set(_SOURCES):
-            return None  # a fact this reader does not know: canonicalize the flattened facts instead
-        for fact_type, names in plan.fields.items():
-            if not set(names) <= set(_SOURCES[fact_type][2]):
-                return None
-        lines = [
-            "def read(case, violations, decisions, profiles, common):",
-            " record = case.unit_record",
-            " spread = record.long_term_spread or any(v.long_term_spread for v in case.violations)",
-        ]
-
-        def emit(fact_type: str, indent: str) -> list[str]:
-            names = plan.fields.get(fact_type)
-            if names is None:
-                return []
-            fields = _SOURCES[fact_type][2]
-            values = ", ".join([repr(fact_type), *(fields[n] for n in names if n != "p")])
-            owner = fields.get("p")
-            target = "common" if "p" not in names else "own" if owner in _OWN else f"profiles[{owner}]"
-            return [f"{indent}{target}.append(({values},))"]
-
-        for parent in ("case", "person", "violation", "conduct", "participant"):
-            _, loop, _ = _SOURCES[parent]
-            children = [t for t, (up, _, _) in _SOURCES.items() if up == parent]
-            if parent not in plan.fields and not any(c in plan.fields for c in children):
-                continue
-            indent = " "
-            if loop:
-                lines.append(f" {loop}")
-                indent = "  "
-            if parent in _PREAMBLE:
-                for line in _PREAMBLE[parent].split("\n"):
-                    lines.append(f"{indent}{line}")
-                    if line.endswith(":"):
-                        indent += " "
-            lines += emit(parent, indent)
-            for child in children:
-                if child in plan.fields:
-                    loop_lines = _SOURCES[child][1].split("\n")
-                    inner = indent
-                    for line in loop_lines:
-                        lines.append(f"{inner}{line.strip()}")
-                        inner += " "
-                    lines += emit(child, inner)
-        namespace: dict[str, Any] = {"severity_index": severity_index, "policy": plan.policy, "FLAGS": _FLAGS}
-        exec("\n".join(lines), namespace)  # code made above from the plan's field names only
-        return cls(namespace["read"], plan.policy)
+    def __init__(self, plan: FactPlan) -> None:
+        self.read = compile_reader(plan.schema, plan.fields)
+        self.policy = plan.policy
 
     def canonical(self, case: Case) -> Canonical:
         violations = _labels("v", sorted([v.id for v in case.violations]))
         decisions = _labels("d", sorted([d.id for d in case.decisions]))
         common: list[tuple[Any, ...]] = []
         profiles: dict[str, list[tuple[Any, ...]]] = {p.id: [] for p in case.people}
-        self.read(case, violations, decisions, profiles, common)
+        self.read(case, self.policy, violations, decisions, profiles, common)
         return _canonical(common, profiles, violations)
 
 

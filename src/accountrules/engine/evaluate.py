@@ -131,7 +131,7 @@ class Engine:
         """`evaluate` for a case that has already been validated."""
 
         def compute() -> Determination:
-            return self._evaluate(case, flatten(case, self.policy)).determination
+            return self._evaluate(case, flatten(case, self.policy, self.pack.facts)).determination
 
         if self.cache is not None:
             return self.cache.determine(case, self.cache.canonical(case), compute)
@@ -145,7 +145,7 @@ class Engine:
             arrange: given each stage's facts, returns them in the order to assert them (to show that the order
                 changes nothing).
         """
-        return self._evaluate(case, flatten(case, self.policy), arrange)
+        return self._evaluate(case, flatten(case, self.policy, self.pack.facts), arrange)
 
     def _evaluate(self, case: Case, facts: list[Fact], arrange: Arrange | None = None) -> CaseEvaluation:
         first = self._run_stage("facts", facts, arrange)

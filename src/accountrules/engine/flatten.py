@@ -1,16 +1,22 @@
-"""A case as flat scalar facts (see `accountrules.rulepack.facts` for the vocabulary of each type)."""
+"""A case as flat scalar facts, compiled from the declaration of every fact kind (`accountrules.rulepack.facts`).
+
+The loops of the declaration become the loops of one Python function per schema: `flatten` builds the facts the
+engine asserts, and `compile_reader` builds the cache's reader, which appends the asserted values of the facts
+a pack reads straight to a key without building the facts at all. Both come from the same walk over the same
+declaration, so a new field reaches both or neither.
+"""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from accountrules.models import Case
+from accountrules.rulepack.facts import FACTS, ID_FIELDS, FactKind, FactSchema
 from accountrules.rulepack.policy import Policy
-from accountrules.vocabulary import ViolationFlag, values
 
 Fact = dict[str, Any]
-
-_FLAGS = values(ViolationFlag)
 
 
 def fact_id(*parts: str) -> str:
@@ -18,97 +24,92 @@ def fact_id(*parts: str) -> str:
     return "\x1f".join(parts)
 
 
-def severity_index(policy: Policy, severity: str, suspected_crime: bool) -> int:
-    index = policy.severity_index[severity]  # type: ignore[index]
-    if suspected_crime:
-        index = max(index, policy.severity_index[policy.crime_severity])
-    return index
-
-
-def flatten(case: Case, policy: Policy) -> list[Fact]:
+def flatten(case: Case, policy: Policy, schema: FactSchema = FACTS) -> list[Fact]:
     """The facts of the ``facts`` stage, in a canonical order that does not depend on the input's order."""
-    spread = case.unit_record.long_term_spread or any(v.long_term_spread for v in case.violations)
-    facts: list[Fact] = [
-        {
-            "t": "case",
-            "id": "case",
-            "unit_level": case.unit.level,
-            "violations_in_period": case.unit_record.violations_in_period,
-            "major_corruption_in_period": case.unit_record.major_corruption_in_period,
-            "long_term_spread": spread,
-        }
-    ]
-    for person in case.people:
-        facts.append(
-            {
-                "t": "person",
-                "id": fact_id("person", person.id),
-                "p": person.id,
-                "personally_clean": person.personally_clean,
-            }
-        )
-        facts.extend(
-            {"t": "role", "id": fact_id("role", person.id, r), "p": person.id, "role": r} for r in person.roles
-        )
-        facts.extend(
-            {"t": "oversees", "id": fact_id("oversees", person.id, a), "p": person.id, "area": a}
-            for a in person.oversees
-        )
-    for violation in case.violations:
-        flags = {flag: bool(getattr(violation, flag)) for flag in _FLAGS}
-        facts.append(
-            {
-                "t": "violation",
-                "id": fact_id("violation", violation.id),
-                "v": violation.id,
-                "kind": violation.kind,
-                "severity": violation.severity,
-                "s": severity_index(policy, violation.severity, violation.suspected_crime),
-                "area": violation.area,
-                **flags,
-            }
-        )
-        facts.extend(
-            {"t": "flag", "id": fact_id("flag", violation.id, f), "v": violation.id, "flag": f}
-            for f, on in flags.items()
-            if on
-        )
-        facts.extend(
-            {"t": "offender", "id": fact_id("offender", violation.id, p), "p": p, "v": violation.id}
-            for p in violation.offenders
-        )
-    for entry in case.conduct:
-        facts.append(
-            {
-                "t": "conduct",
-                "id": fact_id("conduct", entry.person, entry.violation),
-                "p": entry.person,
-                "v": entry.violation,
-            }
-        )
-        facts.extend(
-            {
-                "t": "act",
-                "id": fact_id("act", entry.person, entry.violation, a),
-                "p": entry.person,
-                "v": entry.violation,
-                "act": a,
-            }
-            for a in entry.acts
-        )
-    for decision in case.decisions:
-        advocates, objectors = set(decision.advocates), set(decision.objectors)
-        facts.extend(
-            {
-                "t": "participant",
-                "id": fact_id("participant", decision.id, p),
-                "d": decision.id,
-                "v": decision.violation,
-                "p": p,
-                "advocate": p in advocates,
-                "objector": p in objectors,
-            }
-            for p in decision.participants
-        )
-    facts.sort(key=lambda f: (f["t"], f["id"]))
-    return facts
+    return _flattener(schema)(case, policy)
+
+
+def _order(fact: Fact) -> tuple[str, str]:
+    return (fact["t"], fact["id"])
+
+
+Emit = Callable[[FactKind, str], list[str]]
+
+
+def _program(schema: FactSchema, head: list[str], emit: Emit, wanted: Callable[[FactKind], bool]) -> list[str]:
+    """``head`` and then the declaration's loops, with ``emit``'s lines for each kind that is ``wanted`` (a loop
+    none of whose kinds is wanted is left out)."""
+    lines = list(head)
+
+    def needed(kind: FactKind) -> bool:
+        return wanted(kind) or any(needed(child) for child in schema.children(kind.name))
+
+    def walk(parent: str | None, indent: str) -> None:
+        for kind in schema.children(parent):
+            if not needed(kind):
+                continue
+            inner = indent
+            for var, iterable in kind.loops:
+                lines.append(f"{inner}for {var} in {iterable}:")
+                inner += " "
+            if kind.when:
+                lines.append(f"{inner}if {kind.when}:")
+                inner += " "
+            if wanted(kind):
+                lines.extend(emit(kind, inner))
+            walk(kind.name, inner)
+
+    walk(None, " ")
+    return lines
+
+
+def _namespace(schema: FactSchema) -> dict[str, Any]:
+    return {**schema.derivations, "FLAGS": schema.flags, "fact_id": fact_id, "_order": _order}
+
+
+def _compile(source: list[str], namespace: dict[str, Any], name: str) -> Callable[..., Any]:
+    exec("\n".join(source), namespace)  # code made from the declaration's expressions only
+    function: Callable[..., Any] = namespace[name]
+    return function
+
+
+@functools.cache
+def _flattener(schema: FactSchema) -> Callable[[Case, Policy], list[Fact]]:
+    def emit(kind: FactKind, indent: str) -> list[str]:
+        identity = ", ".join([repr(kind.name), *kind.identity])
+        items = [f'"t": {kind.name!r}', f'"id": fact_id({identity})']
+        items += [f"{name!r}: {f.expression}" for name, f in kind.fields.items()]
+        return [f"{indent}append({{{', '.join(items)}}})"]
+
+    head = ["def flatten(case, policy):", " facts = []", " append = facts.append"]
+    source = _program(schema, head, emit, lambda kind: True)
+    source += [" facts.sort(key=_order)", " return facts"]
+    return _compile(source, _namespace(schema), "flatten")
+
+
+Reader = Callable[[Case, Policy, Mapping[str, str], Mapping[str, str], dict[str, list[Any]], list[Any]], None]
+
+
+def compile_reader(schema: FactSchema, fields: Mapping[str, Sequence[str]]) -> Reader:
+    """A function ``read(case, policy, violations, decisions, profiles, common)`` that appends, for every fact
+    of a kind in ``fields``, the tuple (kind, its values of ``fields[kind]`` but ``p``) to its person's profile
+    (``profiles[p]``), or to ``common`` when the fields hold no ``p``. Violation and decision ids are replaced
+    by their labels in ``violations`` and ``decisions``."""
+    relabel = {name: f"{kind}s" for name, kind in ID_FIELDS.items() if kind != "person"}
+
+    def emit(kind: FactKind, indent: str) -> list[str]:
+        names = fields[kind.name]
+        exprs = [repr(kind.name)]
+        for name in names:
+            if name == "p":
+                continue
+            expression = kind.fields[name].expression
+            exprs.append(f"{relabel[name]}[{expression}]" if name in relabel else expression)
+        target = f"profiles[{kind.fields['p'].expression}]" if "p" in names else "common"
+        return [f"{indent}{target}.append(({', '.join(exprs)},))"]
+
+    head = ["def read(case, policy, violations, decisions, profiles, common):"]
+    source = _program(schema, head, emit, lambda kind: kind.name in fields)
+    if len(source) == 1:
+        source.append(" pass")
+    return _compile(source, _namespace(schema), "read")

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from accountrules.errors import RulePackError
-from accountrules.rulepack.facts import FieldType, facts_for_stage
+from accountrules.rulepack.facts import FACTS, FactSchema, FieldType, facts_for_stage
 from accountrules.rulepack.policy import Policy
 from accountrules.rulepack.spec import (
     COMPARISONS,
@@ -64,6 +64,8 @@ class RulePack:
     rules: tuple[Rule, ...]
     policy: Policy
     citations: dict[str, Citation]
+    #: The facts its rules read, derived from the case model they were checked against.
+    facts: FactSchema = FACTS
     _by_id: dict[str, Rule] = field(default_factory=dict, repr=False, compare=False)
 
     def rule(self, rule_id: str) -> Rule:
@@ -94,15 +96,16 @@ def load_default() -> RulePack:
     return load_pack(default_pack_path())
 
 
-def load_pack(path: str | Path) -> RulePack:
-    """Load and validate the pack in ``path``; every problem is a `RulePackError` with file and line."""
+def load_pack(path: str | Path, facts: FactSchema = FACTS) -> RulePack:
+    """Load and validate the pack in ``path``, whose rules read ``facts``; every problem is a `RulePackError`
+    with file and line."""
     root = Path(path)
     if not root.is_dir():
         raise RulePackError("no such rule pack directory; give the folder that holds pack.yaml", root)
-    return _load(root.resolve(), ())
+    return _load(root.resolve(), (), facts)
 
 
-def _load(root: Path, chain: tuple[Path, ...]) -> RulePack:
+def _load(root: Path, chain: tuple[Path, ...], facts: FactSchema) -> RulePack:
     if root in chain:
         raise RulePackError("the pack extends itself (a cycle of extends)", root / "pack.yaml")
     meta_file = root / "pack.yaml"
@@ -120,7 +123,7 @@ def _load(root: Path, chain: tuple[Path, ...]) -> RulePack:
                 meta_file,
                 line_at(read_yaml(meta_file), ("extends",)),
             )
-        base = _load(base_path.resolve(), (*chain, root))
+        base = _load(base_path.resolve(), (*chain, root), facts)
 
     citations = dict(base.citations) if base else {}
     citations.update(_load_citations(root))
@@ -145,7 +148,7 @@ def _load(root: Path, chain: tuple[Path, ...]) -> RulePack:
     for rule_file in sorted(root.glob("*.yaml")):
         if rule_file.name in RESERVED_FILES:
             continue
-        for rule in _load_rules(rule_file, policy, citations):
+        for rule in _load_rules(rule_file, policy, citations, facts):
             if rule.id in own:
                 first = own[rule.id]
                 raise RulePackError(
@@ -163,18 +166,21 @@ def _load(root: Path, chain: tuple[Path, ...]) -> RulePack:
         version=meta.version,
         description=meta.description,
         path=root,
-        digest=_digest(root, base),
+        digest=_digest(root, base, facts),
         rules=ordered,
         policy=policy,
         citations=citations,
+        facts=facts,
         _by_id={r.id: r for r in ordered},
     )
 
 
-def _digest(root: Path, base: RulePack | None) -> str:
+def _digest(root: Path, base: RulePack | None, facts: FactSchema) -> str:
     h = hashlib.sha256()
     if base:
         h.update(base.digest.encode())
+    elif facts is not FACTS:  # the same rules over other facts are another pack
+        h.update(repr(sorted((k, sorted(f)) for k, f in facts.types.items())).encode())
     for file in sorted(root.glob("*.yaml")):
         h.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
     return "sha256:" + h.hexdigest()
@@ -236,7 +242,7 @@ def _load_citations(root: Path) -> dict[str, Citation]:
     return out
 
 
-def _load_rules(path: Path, policy: Policy, citations: dict[str, Citation]) -> Iterable[Rule]:
+def _load_rules(path: Path, policy: Policy, citations: dict[str, Citation], facts: FactSchema) -> Iterable[Rule]:
     data = read_yaml(path)
     if not isinstance(data, LineMap) or not isinstance(data.get("rules"), list):
         raise RulePackError("a rule file holds `rules:`, a list of rules", path, 1)
@@ -261,18 +267,19 @@ def _load_rules(path: Path, policy: Policy, citations: dict[str, Citation]) -> I
             rid = raw.get("id", f"#{i + 1}")
             message = f"rule '{rid}': {json_path(loc)}: {_pydantic_message(err, RuleSpec)}"
             raise RulePackError(message, path, where) from None
-        yield _build_rule(spec, raw, path, line, policy, citations)
+        yield _build_rule(spec, raw, path, line, policy, citations, facts)
 
 
 class _RuleChecker:
     """Checks one rule's patterns and effect against the fact vocabulary and the policy."""
 
-    def __init__(self, spec: RuleSpec, raw: LineMap, path: Path, policy: Policy) -> None:
+    def __init__(self, spec: RuleSpec, raw: LineMap, path: Path, policy: Policy, schema: FactSchema) -> None:
         self.spec = spec
         self.raw = raw
         self.path = path
         self.policy = policy
-        self.facts = facts_for_stage(spec.stage, tuple(policy.finding_kinds))
+        self.schema = schema
+        self.facts = facts_for_stage(spec.stage, tuple(policy.finding_kinds), schema)
         self.aliases: dict[str, str] = {}
 
     def fail(self, message: str, loc: tuple[int | str, ...]) -> RulePackError:
@@ -290,7 +297,7 @@ class _RuleChecker:
             fact = head[4:].strip() if negated else head.strip()
             if fact not in self.facts:
                 hint = suggest(fact, self.facts)
-                if not hint and fact in facts_for_stage("resolved", tuple(self.policy.finding_kinds)):
+                if not hint and fact in facts_for_stage("resolved", tuple(self.policy.finding_kinds), self.schema):
                     hint = " It is a fact of the resolved stage; add `stage: resolved` to the rule."
                 raise self.fail(f"reads fact '{fact}', which is not a fact of the {self.spec.stage} stage.{hint}", loc)
             body = body if body is not None else {}
@@ -466,9 +473,15 @@ class _RuleChecker:
 
 
 def _build_rule(
-    spec: RuleSpec, raw: LineMap, path: Path, line: int, policy: Policy, citations: dict[str, Citation]
+    spec: RuleSpec,
+    raw: LineMap,
+    path: Path,
+    line: int,
+    policy: Policy,
+    citations: dict[str, Citation],
+    facts: FactSchema,
 ) -> Rule:
-    checker = _RuleChecker(spec, raw, path, policy)
+    checker = _RuleChecker(spec, raw, path, policy, facts)
     for i, cite in enumerate(spec.cites):
         if cite not in citations:
             raise checker.fail(

@@ -18,21 +18,22 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict
 
+from accountrules.engine.cache import asserted_fields
+from accountrules.engine.durable import runtime_for
 from accountrules.engine.firings import Firing, describe
 from accountrules.engine.resolve import Finding, Outcome, Resolved
 from accountrules.errors import AccountRulesError, CaseValidationError
 from accountrules.models import Case, Determination, PersonResult
 from accountrules.rulepack.conditions import FactIndex, Miss, failing_tests, first_miss
+from accountrules.rulepack.facts import FactSchema, Input
 from accountrules.rulepack.spec import Pattern, Ref, Rule, Test
-from accountrules.tooling.space import classes_of
+from accountrules.tooling.space import Distinctions, distinctions, input_classes
 from accountrules.validation import parse_case, suggest
 from accountrules.vocabulary import (
     FAILURE_ACTS,
     FORM_MEASURES,
     OFFENDER_ACTS,
     Act,
-    Severity,
-    ViolationFlag,
     label,
     measure_label,
     values,
@@ -89,6 +90,7 @@ Op = Literal[
     "set_unit_record",
     "set_personally_clean",
     "record_conduct",
+    "set_field",
 ]
 
 
@@ -395,7 +397,9 @@ def _related_violations(data: dict[str, Any], person: str, missing: set[str]) ->
 
 
 def _candidates(engine: Engine, data: dict[str, Any], person: str, missing: set[str]) -> Iterable[Candidate]:
-    severities = values(Severity)
+    schema = engine.pack.facts
+    read = _read_inputs(engine)
+    found = distinctions(engine.pack)
     for vid in _related_violations(data, person, missing):
         violation = next(v for v in data["violations"] if v["id"] == vid)
         offender = person in violation["offenders"]
@@ -409,41 +413,78 @@ def _candidates(engine: Engine, data: dict[str, Any], person: str, missing: set[
         for act in acts:
             words = f"remove {label(act)} from {person}'s conduct on {vid}"
             yield "remove_act", {"person": person, "violation": vid, "value": act}, words
-        for flag in values(ViolationFlag):
-            on = bool(violation.get(flag, False))
-            op: Op = "clear_flag" if on else "set_flag"
-            verb = "clear" if on else "set"
-            yield op, {"violation": vid, "field": flag, "value": not on}, f"{verb} {vid}.{flag} ({label(flag)})"
-        at = severities.index(violation["severity"])
-        for step in (1, -1):
-            if 0 <= at + step < len(severities):
-                new = severities[at + step]
-                words = f"{'raise' if step > 0 else 'lower'} {vid}'s severity to {label(new)}"
-                yield "set_severity", {"violation": vid, "field": "severity", "value": new}, words
-    record = data.get("unit_record", {})
-    spread = bool(record.get("long_term_spread", False))
-    yield (
-        "set_unit_record",
-        {"field": "long_term_spread", "value": not spread},
-        f"{'clear' if spread else 'set'} unit_record.long_term_spread ({label('long_term_spread')})",
-    )
-    classes = classes_of(engine.pack)
-    for name, options in (
-        ("violations_in_period", classes.violations_in_period),
-        ("major_corruption_in_period", classes.major_corruption_in_period),
-    ):
-        current = int(record.get(name, 0))
-        for option in options:
-            low, high = option.interval or (0, None)
-            if not (low <= current and (high is None or current <= high)):
-                yield "set_unit_record", {"field": name, "value": low}, f"set unit_record.{name} to {low}"
+        yield from _moves(found, _inputs(schema, "violations", read), violation, {"violation": vid}, f"{vid}.")
+    yield from _moves(found, _inputs(schema, "", read), data, {}, "")
     me = next(p for p in data["people"] if p["id"] == person)
-    clean = bool(me.get("personally_clean", False))
-    yield (
-        "set_personally_clean",
-        {"person": person, "value": not clean},
-        f"{'clear' if clean else 'set'} {person}.personally_clean ({label('personally_clean')})",
-    )
+    yield from _moves(found, _inputs(schema, "people", read), me, {"person": person}, f"{person}.")
+
+
+def _read_inputs(engine: Engine) -> set[str]:
+    """The case fields that the engine asserts (directly or through a derived fact): no other can move a form."""
+    fields = asserted_fields(stage.fields for stage in runtime_for(engine.pack).stages.values())
+    return engine.pack.facts.read_by(fields)
+
+
+def _inputs(schema: FactSchema, owner: str, read: set[str]) -> list[Input]:
+    """An owner's inputs that are read, booleans first, then ordered values, then numbers (declaration order)."""
+    rank = {"bool": 0, "enum": 1, "int": 2}
+    chosen = [i for i in schema.inputs.values() if i.owner == owner and i.path in read]
+    chosen = [i for i in chosen if i.type.kind != "enum" or i.ordered]
+    return sorted(chosen, key=lambda i: rank[i.type.kind])
+
+
+def _op(item: Input, on: bool = False) -> Op:
+    """The name of a change of ``item``: version 1's names for its fields, ``set_field`` for later ones."""
+    if item.owner == "violations" and item.type.kind == "bool":
+        return "clear_flag" if on else "set_flag"
+    if item.path == "violations[].severity":
+        return "set_severity"
+    if item.path.startswith("unit_record."):
+        return "set_unit_record"
+    if item.path == "people[].personally_clean":
+        return "set_personally_clean"
+    return "set_field"
+
+
+def _get(obj: dict[str, Any], name: str, default: Any) -> Any:
+    for part in name.split("."):
+        if not isinstance(obj, dict) or part not in obj:
+            return default
+        obj = obj[part]
+    return obj
+
+
+def _moves(
+    found: Distinctions, inputs: list[Input], obj: dict[str, Any], target: dict[str, Any], prefix: str
+) -> Iterable[Candidate]:
+    """Every single change of the given inputs of ``obj``: a boolean flipped, an ordered value one step up or
+    down, a number moved into each other class the pack tells apart."""
+    for item in inputs:
+        where = {**target, "field": _field_name(item)}
+        current = _get(obj, item.name, item.default)
+        if item.type.kind == "bool":
+            on = bool(current)
+            words = f"{'clear' if on else 'set'} {prefix}{item.name} ({' '.join(item.label)})"
+            yield _op(item, on), {**where, "value": not on}, words
+        elif item.type.kind == "enum":
+            choices = item.type.choices
+            at = choices.index(current)
+            for step in (1, -1):
+                if 0 <= at + step < len(choices):
+                    new = choices[at + step]
+                    words = f"{'raise' if step > 0 else 'lower'} {prefix.rstrip('.')}'s {item.name} to {label(new)}"
+                    yield _op(item), {**where, "value": new}, words
+        else:
+            current = int(current or 0)
+            for option in input_classes(found, item):
+                low, high = option.interval or (0, None)
+                if not (low <= current and (high is None or current <= high)):
+                    yield _op(item), {**where, "value": low}, f"set {prefix}{item.name} to {low}"
+
+
+def _field_name(item: Input) -> str:
+    """How a change names its field: within the unit record, or as the path within its owner."""
+    return item.name.removeprefix("unit_record.")
 
 
 def apply_change(data: dict[str, Any], op: str, fields: dict[str, Any]) -> dict[str, Any]:
@@ -462,16 +503,20 @@ def apply_change(data: dict[str, Any], op: str, fields: dict[str, Any]) -> dict[
             entry["acts"] = [a for a in entry["acts"] if a != value]
         else:
             entry["acts"] = list(value or [])
-    elif op in {"set_flag", "clear_flag", "set_severity"}:
-        violation = next(v for v in out["violations"] if v["id"] == vid)
-        violation[str(field)] = value
-    elif op == "set_unit_record":
-        out.setdefault("unit_record", {})[str(field)] = value
-    elif op == "set_personally_clean":
-        me = next(p for p in out["people"] if p["id"] == person)
-        me["personally_clean"] = value
-    else:
+        return out
+    if op not in get_args(Op):
         raise ValueError(f"unknown change {op!r}")
+    if vid is not None:
+        target = next(v for v in out["violations"] if v["id"] == vid)
+    elif person is not None:
+        target = next(p for p in out["people"] if p["id"] == person)
+    else:
+        target = out
+    name = f"unit_record.{field}" if op == "set_unit_record" else str(field)
+    *parents, leaf = name.split(".")
+    for part in parents:
+        target = target.setdefault(part, {})
+    target[leaf] = value
     return out
 
 
@@ -486,7 +531,7 @@ def _try(
 ) -> Change | None:
     changed = apply_change(data, op, fields)
     try:
-        d = engine.evaluate_valid(parse_case(changed))
+        d = engine.evaluate_valid(parse_case(changed, model=engine.pack.facts.case_model))
     except CaseValidationError:
         return None  # the change would break the case's own rules (SPEC §3): not a possible case
     after = next((p for p in d.people if p.person == person), None)

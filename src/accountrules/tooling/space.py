@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from accountrules.rulepack.facts import FactSchema, Input
 from accountrules.rulepack.pack import RulePack
 from accountrules.rulepack.spec import Ref, Rule, Test, leaf_tests
 from accountrules.vocabulary import (
@@ -79,6 +80,7 @@ def _show(value: Any) -> str:
 class Distinctions:
     """Everything the conditions and effects of a pack compare, per (fact, field)."""
 
+    schema: FactSchema
     sets: dict[FieldKey, list[frozenset[Any]]] = field(default_factory=dict)
     boundaries: dict[FieldKey, set[int]] = field(default_factory=dict)
     #: Fields whose every value matters (they index a table or become part of an effect).
@@ -98,7 +100,7 @@ class Distinctions:
 
 def distinctions(pack: RulePack) -> Distinctions:
     """Collect what every rule of ``pack`` compares."""
-    found = Distinctions()
+    found = Distinctions(pack.facts)
     for rule in pack.rules:
         facts_of = {p.alias: p.fact for p in rule.positive()}
         for pattern in rule.patterns:
@@ -198,6 +200,9 @@ class Classes:
     flags: frozenset[str]
     reads_oversees: bool
     reads_participants: bool
+    #: Every other case field some condition reads (directly or through a derived fact), with its classes:
+    #: fields declared after these templates were written are varied here.
+    others: tuple[tuple[Input, tuple[ValueClass, ...]], ...] = ()
 
     def lines(self) -> list[str]:
         """One line per varied field, for the report."""
@@ -215,6 +220,7 @@ class Classes:
             f"unit_record.violations_in_period {show(self.violations_in_period)}",
             f"unit_record.major_corruption_in_period {show(self.major_corruption_in_period)}",
             "flags {" + ", ".join(sorted(self.flags)) + "}",
+            *(f"{i.path} {show(options)}" for i, options in self.others),
         ]
 
     def count(self) -> int:
@@ -227,6 +233,7 @@ class Classes:
             + len(self.violations_in_period)
             + len(self.major_corruption_in_period)
             + 2 * len(self.flags)
+            + sum(len(options) for _, options in self.others)
         )
 
 
@@ -274,6 +281,7 @@ def classes_of(pack: RulePack) -> Classes:
         flags.update(("unit_long_term_spread", "long_term_spread"))
 
     return Classes(
+        others=tuple(_other_classes(found)),
         kinds=kinds,
         areas=areas,
         severities=severities,
@@ -285,6 +293,75 @@ def classes_of(pack: RulePack) -> Classes:
         reads_oversees="oversees" in found.facts,
         reads_participants="participant" in found.facts,
     )
+
+
+#: The case fields the templates below vary by hand (with the classes worked out above); every other field
+#: that the pack reads is varied by `_other_classes`.
+TEMPLATE_FIELDS = frozenset(
+    {
+        "violations[].kind",
+        "violations[].area",
+        "violations[].severity",
+        "violations[].lifesaving_funds",
+        "violations[].suspected_crime",
+        "violations[].long_term_spread",
+        "violations[].first_offence",
+        "violations[].minor_error",
+        "violations[].many_participants",
+        "unit_record.violations_in_period",
+        "unit_record.major_corruption_in_period",
+        "unit_record.long_term_spread",
+        "people[].personally_clean",
+    }
+)
+
+
+def read_inputs(found: Distinctions) -> set[str]:
+    """The case fields some condition or effect of the pack reads, directly or through a derived fact."""
+    keys = [*found.sets, *found.boundaries, *found.exact, *found.joined]
+    fields: dict[str, set[str]] = {}
+    for fact, name in keys:
+        fields.setdefault(fact, set()).add(name)
+    return found.schema.read_by(fields)
+
+
+def input_classes(found: Distinctions, item: Input) -> list[ValueClass]:
+    """The classes of one case field: split by the conditions on the fact fields that hold it as it is, and by
+    its declared samples; every value is its own class (a number: 0 and more) when it is read only through a
+    derived fact."""
+    direct = [
+        (kind.name, name)
+        for kind in found.schema.kinds.values()
+        for name, f in kind.fields.items()
+        if f.path == item.path
+    ]
+    if item.type.kind == "int":
+        bounds = set(item.samples)
+        for key in direct:
+            bounds |= found.boundaries.get(key, set())
+        return intervals(bounds or ({1} if not direct else set()))
+    if item.type.kind == "bool":
+        return [ValueClass((bool(item.default),)), ValueClass((not item.default,))]
+    sets = [s for key in direct for s in found.sets.get(key, [])]
+    exact = not direct or any(key in found.exact for key in direct)
+    classes = partition(item.type.choices, sets, exact)
+    classes.sort(key=lambda c: item.default not in c.values)
+    return classes
+
+
+def _other_classes(found: Distinctions) -> list[tuple[Input, tuple[ValueClass, ...]]]:
+    read = read_inputs(found)
+    out = []
+    for item in found.schema.inputs.values():
+        if item.path in read and item.path not in TEMPLATE_FIELDS and item.owner in _OWNERS:
+            options = tuple(input_classes(found, item))
+            if len(options) > 1:
+                out.append((item, options))
+    return out
+
+
+#: Where a template puts a field of each owner: the violation, a person, the case.
+_OWNERS = {"violations": "violation", "people": "person", "": "case"}
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -302,6 +379,8 @@ class Dim:
     direction: int = 0
     #: The refusal kind that turning this dimension on must record and that must change nothing else.
     refusal: str | None = None
+    #: The case field it sets (a dimension of `Classes.others`), for `Template.case`.
+    path: str | None = None
 
     def __post_init__(self) -> None:
         if len(self.options) != len(self.labels) or not self.options:
@@ -382,7 +461,11 @@ class Template:
         return {d.name: d.options[i] for d, i in zip(self.dims, assignment, strict=True)}
 
     def case(self, assignment: Assignment) -> dict[str, Any]:
-        return self.build(self.values(assignment))
+        case = self.build(self.values(assignment))
+        for dim, i in zip(self.dims, assignment, strict=True):
+            if dim.path is not None and i:
+                _set_input(case, dim, dim.options[i])
+        return case
 
     def describe(self, assignment: Assignment) -> str:
         parts = [f"{d.name}={d.labels[i]}" for d, i in zip(self.dims, assignment, strict=True) if i]
@@ -515,6 +598,7 @@ def _violation_dims(classes: Classes, *, leniency: bool = False, spread: bool = 
             dims.append(_flag_dim(f"violation.{flag}", direction=1))
     if leniency:
         dims.extend(_flag_dim(f"violation.{flag}", refusal=flag) for flag in LENIENCY_FLAGS if flag in classes.flags)
+    dims += _other_dims("violation", "violations", classes)
     return [d for d in dims if len(d.options) > 1]
 
 
@@ -525,7 +609,34 @@ def _unit_dims(classes: Classes) -> list[Dim]:
     ]
     if "unit_long_term_spread" in classes.flags:
         dims.append(_flag_dim("unit.long_term_spread", direction=1))
+    dims += _other_dims("case", "", classes)
     return [d for d in dims if len(d.options) > 1]
+
+
+def _other_dims(who: str, owner: str, classes: Classes) -> list[Dim]:
+    """One dimension per other field of ``owner`` that the pack reads (`Classes.others`)."""
+    return [
+        Dim(f"{who}.{item.name}", tuple(c.rep for c in options), tuple(str(c) for c in options), path=item.path)
+        for item, options in classes.others
+        if item.owner == owner
+    ]
+
+
+def _set_input(case: dict[str, Any], dim: Dim, value: Any) -> None:
+    """Write a dimension of `Classes.others` into a template's case: on its violation, its person or the case."""
+    who, _, name = dim.name.partition(".")
+    owner, _, _ = (dim.path or "").partition("[]")
+    if owner == "violations":
+        targets = case["violations"]
+    elif owner == "people":
+        targets = [p for p in case["people"] if p["id"] == _PERSON_OF[who]]
+    else:
+        targets = [case]
+    *parents, leaf = name.split(".")
+    for target in targets:
+        for part in parents:
+            target = target.setdefault(part, {})
+        target[leaf] = value
 
 
 def _role_dims(who: str, classes: Classes) -> list[Dim]:
@@ -546,9 +657,10 @@ def _oversees_dim(who: str, classes: Classes) -> list[Dim]:
 
 
 def _clean_dim(who: str, classes: Classes) -> list[Dim]:
+    dims = _other_dims(who, "people", classes)
     if "personally_clean" not in classes.flags:
-        return []
-    return [_flag_dim(f"{who}.personally_clean", refusal="personally_clean")]
+        return dims
+    return [_flag_dim(f"{who}.personally_clean", refusal="personally_clean"), *dims]
 
 
 def _stance_dim(who: str, classes: Classes) -> list[Dim]:
@@ -564,6 +676,7 @@ def _entry_dim(who: str) -> Dim:
 
 OFFENDER = "p1"
 LOOKED_BACK = "p2"
+_PERSON_OF = {"offender": OFFENDER, "leader": LOOKED_BACK}
 
 
 def templates(pack: RulePack) -> list[Template]:

@@ -206,7 +206,10 @@ class _Probe:
 
     def determine(self, case: dict[str, Any]) -> Determination:
         self.evaluations += 1
-        evaluation = self.engine.evaluation(parse_case(case), self._shuffled if self._shuffle is not None else None)
+        evaluation = self.engine.evaluation(
+            parse_case(case, model=self.engine.pack.facts.case_model),
+            self._shuffled if self._shuffle is not None else None,
+        )
         self.fired.update(f.rule for f in evaluation.firings)
         return evaluation.determination
 
