@@ -377,6 +377,21 @@ def _model_paths(model: Any, prefix: str = "") -> Iterator[str]:
             yield from _model_paths(inner, f"{path}.")
 
 
+def _in_order(fields: dict[str, FactField], order: Mapping[str, int]) -> dict[str, FactField]:
+    """Ids first as declared, then the others in the model's order of what they read (a derived field right
+    after its first input), then fields that read nothing of the case."""
+
+    def key(item: tuple[int, FactField]) -> tuple[int, int, int]:
+        i, f = item
+        if f.type.kind == "id":
+            return (0, i, 0)
+        if not f.reads:
+            return (2, i, 0)
+        return (1, order.get(f.reads[0], len(order)), 0 if f.path == f.reads[0] else 1)
+
+    return {f.name: f for _, f in sorted(enumerate(fields.values()), key=key)}
+
+
 def _type_of(bare: Any, where: str) -> FieldType:
     if bare is bool:
         return BOOL
@@ -416,6 +431,7 @@ def build(
             inputs[path] = Input(path, _type_of(bare, where), default, label, mark.ordered, mark.samples)
         return inputs[path]
 
+    order = {path: i for i, path in enumerate(_model_paths(case_model))}
     flags: list[str] = []
     for kind in declared:
         at = kinds[kind.within].at if kind.within else ""
@@ -456,14 +472,15 @@ def build(
                 fields[name] = FactField(name, item.type, f"{owner}.{name}", (item.path,), item.label, path=item.path)
                 if kind.name == "violation" and item.type is BOOL:
                     flags.append(name)
-        kinds[kind.name] = FactKind(kind.name, fields, loops, kind.within, kind.when, kind.identity, at)
+        kinds[kind.name] = FactKind(
+            kind.name, _in_order(fields, order), loops, kind.within, kind.when, kind.identity, at
+        )
     flag = kinds["flag"].fields
     flag["flag"] = replace(
         flag["flag"],
         type=FieldType("enum", tuple(flags), flag["flag"].doc),
         reads=tuple(f"violations[].{name}" for name in flags),
     )
-    order = {path: i for i, path in enumerate(_model_paths(case_model))}
     inputs = dict(sorted(inputs.items(), key=lambda item: order.get(item[0], len(order))))
     return FactSchema(case_model, kinds, inputs, dict(derivations), tuple(flags))
 
