@@ -70,10 +70,11 @@ def test_the_same_report_gives_the_same_bytes(report: ConsistencyReport, html: s
 
 
 def test_the_templates_are_package_data() -> None:
-    """The page, its pieces, its style and its script ship inside the package."""
+    """The pages, their pieces, style and script ship inside the package."""
     templates = files("accountrules.render") / "templates"
     assert sorted(t.name for t in templates.iterdir() if t.is_file()) == [
         "consistency.html.j2",
+        "determination.html.j2",
         "macros.html.j2",
         "report.css",
         "report.js",

@@ -24,7 +24,9 @@ from accountrules import Engine
 from accountrules.batch import ConsistencyReport, check_consistency
 from accountrules.batch.synth import CorpusSpec, generate
 from accountrules.render.charts import STACKED
-from accountrules.render.html import report_html
+from accountrules.render.common import person_row
+from accountrules.render.html import determination_html, report_html
+from accountrules.validation import parse_case
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC_EXAMPLE = ROOT / "examples" / "cases" / "spec-example.json"
@@ -401,3 +403,27 @@ def pixels_inked(page: Any, png: bytes) -> float:
             base64.b64encode(png).decode("ascii"),
         )
     )
+
+
+def test_a_determination_page_shows_the_table_and_the_trace(driver: Any, engine: Engine, tmp_path: Path) -> None:
+    """``evaluate -f html``: one row per person with the text view's cells, one item per trace step, and a
+    hostile name shown as written."""
+    case = spec_case()
+    case["people"][1]["name"] = '<img src=x onerror="window.pwned = 3">'
+    parsed = parse_case(case)
+    determination = engine.evaluate_valid(parsed)
+    path = tmp_path / "determination.html"
+    path.write_text(determination_html(determination, parsed), encoding="utf-8")
+    page = opened(driver, path)
+    rows, steps, unsafe = page.execute_script(
+        """
+        return [Array.from(document.querySelectorAll('#people tbody tr'))
+                  .map(tr => Array.from(tr.cells).map(td => td.textContent)),
+                Array.from(document.querySelectorAll('#trace li')).map(li => li.querySelector('code').textContent),
+                [window.pwned === undefined, document.querySelectorAll('img').length]];
+        """
+    )
+    assert rows == [list(person_row(p)) for p in determination.people]
+    assert rows[1][0] == '<img src=x onerror="window.pwned = 3"> p2'
+    assert steps == [s.rule for s in determination.trace]
+    assert unsafe == [True, 0]

@@ -15,8 +15,9 @@ from accountrules import Engine
 from accountrules.batch import check_consistency
 from accountrules.cli import app
 from accountrules.render import VIEWS, Format, formats, view
-from accountrules.render.html import report_html
+from accountrules.render.html import determination_html, report_html
 from accountrules.render.rules import RuleList, RuleSheet
+from accountrules.validation import parse_case
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC_EXAMPLE = ROOT / "examples" / "cases" / "spec-example.json"
@@ -81,7 +82,7 @@ def test_a_misspelt_format_gets_a_suggestion(runner: CliRunner) -> None:
     """``evaluate -f jsno``: exit 2, with the format meant."""
     code, _, stderr = invoke(runner, "evaluate", str(SPEC_EXAMPLE), "-f", "jsno")
     assert code == 2
-    assert "'jsno' is not one of text, json, markdown. Did you mean 'json'?" in stderr
+    assert "'jsno' is not one of text, json, markdown, html. Did you mean 'json'?" in stderr
 
 
 def test_rules_list_json_is_the_list_model(runner: CliRunner, engine: Engine) -> None:
@@ -142,3 +143,29 @@ def test_check_shows_its_report_in_each_format(runner: CliRunner, engine: Engine
     assert (code, stdout) == (3, report.to_json() + "\n")
     code, stdout, _ = invoke(runner, "check", str(archive), "--workers", "0", "-f", "html")
     assert (code, stdout) == (3, report_html(report, source="archive.jsonl"))
+
+
+def test_check_markdown_lists_the_people_to_review(runner: CliRunner, tmp_path: Path) -> None:
+    """``check -f markdown``: the figures as a table, then every person to review with verdict and rules."""
+    case = json.loads(SPEC_EXAMPLE.read_text(encoding="utf-8"))
+    archive = tmp_path / "archive.jsonl"
+    archive.write_text(json.dumps(case, ensure_ascii=False) + "\n", encoding="utf-8")
+    code, stdout, stderr = invoke(runner, "check", str(archive), "--workers", "0", "-f", "markdown")
+    assert (code, stderr) == (3, "")
+    lines = stdout.splitlines()
+    assert lines[0] == "# 问责一致性检查报告 Accountability consistency report"
+    assert "| 一致性得分 consistency score | 33.3% |" in lines
+    review = lines[lines.index("## 需复核的人员 People to review") :]
+    assert review[2:6] == [
+        "| 案件 Case | 人员 Person | 结论 Verdict | 原处理 Recorded | 建议 Recommended | 规则 Rules |",
+        "| --- | --- | --- | --- | --- | --- |",
+        "| 2023-017 | 李某 p2 | 偏轻 too lenient | 1 | 3 [3,3] | L-COVER-UP, L-LIFESAVING |",
+        "| 2023-017 | 张某 p1 | 遗漏问责 omitted leader | — | 2 | L-IMPLEMENT-PRINCIPAL, U-MANY-PROBLEMS-SERIOUS |",
+    ]
+
+
+def test_evaluate_html_is_the_determination_page(runner: CliRunner, engine: Engine) -> None:
+    """``evaluate -f html`` prints the page the HTML view draws for the determination and its case."""
+    case = parse_case(json.loads(SPEC_EXAMPLE.read_text(encoding="utf-8")))
+    expected = determination_html(engine.evaluate_valid(case), case)
+    assert invoke(runner, "evaluate", str(SPEC_EXAMPLE), "-f", "html") == (0, expected, "")

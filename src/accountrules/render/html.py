@@ -1,9 +1,10 @@
-"""The HTML view of a consistency report: one self-contained file (inline CSS, SVG and script; nothing is fetched
-when it is opened), bilingual, with headline figures, charts, a searchable table of the people to review and,
-for each of them, the case and the reasoning trace behind the recommendation.
+"""The HTML views of a determination and of a consistency report: each one self-contained file (inline CSS,
+SVG and script; nothing is fetched when it is opened), bilingual. The consistency report has headline figures,
+charts, a searchable table of the people to review and, for each of them, the case and the reasoning trace
+behind the recommendation.
 
-The page is drawn by Jinja2 templates shipped in ``accountrules/render/templates`` with autoescaping on: every
-name, id and title from an archive is shown as text. This module prepares what the templates show.
+The pages are drawn by Jinja2 templates shipped in ``accountrules/render/templates`` with autoescaping on: every
+name, id and title from a case or an archive is shown as text. This module prepares what the templates show.
 """
 
 from __future__ import annotations
@@ -15,14 +16,23 @@ from functools import cache
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from accountrules.batch.check import ConsistencyReport, OmittedLeader, PersonCheck, Step
+from accountrules.models import Case, Determination
 from accountrules.render.charts import COLOURS, STACKED, Chart, deviation_chart, groups_chart, years_chart
 from accountrules.render.common import (
+    HEADERS,
+    NOTICE,
     SUMMARY_ROWS,
     VERDICT_LABELS,
+    dual_line,
     facts_text,
     forms_label,
     key_label,
+    names_of,
+    organization_line,
+    person_row,
+    publicize_line,
     slot_label,
+    step_target,
 )
 from accountrules.vocabulary import form_label, label, measure_label
 
@@ -216,3 +226,42 @@ def _sections(report: ConsistencyReport, anchors: dict[str, str]) -> list[CaseSe
                 entries.append(Entry("omitted", item.person, item.name, summary, item.trace))
         sections.append(CaseSection(case_id, anchor, entries))
     return sections
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A determination
+
+
+@dataclass(frozen=True)
+class TraceLine:
+    rule: str
+    title: str
+    target: str
+    facts: str
+    effect: str
+    cites: str
+
+
+def determination_html(d: Determination, case: Case | None = None) -> str:
+    """A determination as one HTML page: the table of people, the organisation, publicity, dual investigation
+    and the cited trace (the case adds its title, unit and date)."""
+    names = names_of(d)
+    steps = [
+        TraceLine(s.rule, s.title, step_target(s, names), facts_text(s.facts), s.effect, ", ".join(s.cites))
+        for s in d.trace
+    ]
+    return (
+        environment()
+        .get_template("determination.html.j2")
+        .render(
+            d=d,
+            case=case,
+            headers=HEADERS,
+            rows=[person_row(p) for p in d.people],
+            organization=organization_line(d),
+            publicize=publicize_line(d),
+            dual=dual_line(d),
+            steps=steps,
+            notice=NOTICE,
+        )
+    )

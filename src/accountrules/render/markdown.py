@@ -1,18 +1,25 @@
-"""A Markdown report a case handler can paste into a document."""
+"""Markdown reports a case handler can paste into a document: a determination, a consistency report."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
+from accountrules.batch.check import ConsistencyReport
 from accountrules.models import Case, Determination
 from accountrules.render.common import (
     HEADERS,
     NOTICE,
+    SUMMARY_ROWS,
     dual_line,
     facts_text,
+    group_line,
+    key_label,
     names_of,
     organization_line,
     person_row,
     publicize_line,
     step_target,
+    verdict_label,
 )
 
 
@@ -52,3 +59,102 @@ def determination_markdown(d: Determination, case: Case | None = None) -> str:
         )
     out += ["", f"> {NOTICE}", ""]
     return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A consistency report
+
+#: People listed in the Markdown view of a consistency report; the JSON has them all.
+MAX_PEOPLE = 200
+
+
+def _table(headers: Sequence[str], rows: Iterable[Sequence[str]], right: int = 0) -> list[str]:
+    """A Markdown table; the last ``right`` columns are aligned right."""
+    align = ["---"] * (len(headers) - right) + ["--:"] * right
+    out = ["| " + " | ".join(headers) + " |", "| " + " | ".join(align) + " |"]
+    out += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return out
+
+
+def consistency_markdown(report: ConsistencyReport, source: str = "") -> str:
+    """A consistency report to paste into a document: the figures, the tallies, the groups of like cases treated
+    unlike and the people to review."""
+    values = report.summary.model_dump()
+    pack = report.rulepack
+    out = [
+        "# 问责一致性检查报告 Accountability consistency report",
+        "",
+        f"档案 Archive: {_cell(source or '—')}; 规则包 Rule pack: {pack.name} {pack.version} (`{pack.digest}`)",
+        "",
+        *_table(
+            ("项目 Item", "数量 Count"),
+            [
+                (f"{zh} {en}", f"{values[key]:.1f}%" if key == "score" else f"{values[key]:,}")
+                for key, zh, en in SUMMARY_ROWS
+            ],
+            right=1,
+        ),
+    ]
+    headers = ("案件 Cases", "人员 People", "在幅度内 Within", "偏轻 Lenient", "偏重 Harsh", "遗漏 Omitted")
+    for title, key, tallies in (
+        ("按年度 By year of decision", "年度 Year", report.by_year),
+        ("按单位层级 By unit level", "层级 Level", report.by_unit_level),
+        ("按违纪类型 By kind of violation", "类型 Kind", report.by_violation_kind),
+    ):
+        rows = [
+            (
+                key_label(t.key),
+                *(f"{n:,}" for n in (t.cases, t.people, t.within, t.too_lenient, t.too_harsh, t.omitted)),
+            )
+            for t in tallies
+        ]
+        out += ["", f"## {title}", "", *_table((key, *headers), rows, right=len(headers))]
+    out += ["", "## 同案不同处理 Like cases treated unlike", ""]
+    if not report.groups:
+        out.append("没有。 None.")
+    for group in report.groups:
+        out.append(
+            f"- `{group.signature[:12]}`: {group.cases:,} 件 cases, 差距 spread {group.spread}; {group_line(group)}"
+        )
+    people = [
+        (
+            p.case_id,
+            f"{p.name} {p.person}".strip(),
+            verdict_label(p.verdict),
+            str(p.recorded_form),
+            f"{p.recommended_form} [{p.band[0]},{p.band[1]}]" if p.band else "—",
+            ", ".join(p.rules),
+        )
+        for p in report.flagged
+    ] + [
+        (
+            o.case_id,
+            f"{o.name} {o.person}".strip(),
+            verdict_label("omitted"),
+            "—",
+            str(o.recommended_form),
+            ", ".join(o.rules),
+        )
+        for o in report.omitted_leaders
+    ]
+    out += ["", "## 需复核的人员 People to review", ""]
+    if people:
+        header = ("案件 Case", "人员 Person", "结论 Verdict", "原处理 Recorded", "建议 Recommended", "规则 Rules")
+        out += _table(header, people[:MAX_PEOPLE])
+        if len(people) > MAX_PEOPLE:
+            out += [
+                "",
+                f"前 {MAX_PEOPLE} 人，共 {len(people)} 人 first {MAX_PEOPLE} of {len(people)}; --format json for all",
+            ]
+    else:
+        out.append("没有需复核的人员。 Nobody to review.")
+    if report.bad_records:
+        out += ["", "## 错误记录 Bad records", ""]
+        out += _table(
+            ("位置 Where", "案件 Case", "错误 Error"),
+            [
+                (f"line {b.line}" if b.line is not None else f"index {b.index}", b.case_id or "", b.error)
+                for b in report.bad_records
+            ],
+        )
+    return "\n".join(out) + "\n"

@@ -36,6 +36,7 @@ VIEWS: dict[Report, dict[Format, str]] = {
         Format.text: "accountrules.render.text:determination_text",
         Format.json: JSON,
         Format.markdown: "accountrules.render.markdown:determination_markdown",
+        Format.html: "accountrules.render.html:determination_html",
     },
     "explanation": {
         Format.text: "accountrules.render.explanation:explanation_text",
@@ -47,6 +48,7 @@ VIEWS: dict[Report, dict[Format, str]] = {
     "consistency": {
         Format.text: "accountrules.render.consistency:summary_text",
         Format.json: JSON,
+        Format.markdown: "accountrules.render.markdown:consistency_markdown",
         Format.html: "accountrules.render.html:report_html",
     },
     "rules": {Format.text: "accountrules.render.rules:rules_text", Format.json: JSON},
