@@ -116,15 +116,31 @@ def check_consistency(
     `accountrules.batch.open_source`) against ``engine`` (an `Engine`, a rule pack directory, or None for the
     default pack). Bad records are reported in the result, never raised.
     """
-    pack = pack_of(engine)
+    results = stream(engine, cases, mode="check", workers=workers, progress=progress, **options)
+    return consistency_report(pack_of(engine), results, keep_within=keep_within)
+
+
+def consistency_report(
+    pack: RulePack, results: Iterable[tuple[Any, bool, Any]], *, keep_within: bool = False
+) -> ConsistencyReport:
+    """The report of the ``check``-mode results of an archive (`stream`'s, or a cluster's)."""
     info = RulePackInfo(name=pack.name, version=pack.version, digest=pack.digest)
     accumulator = Accumulator(info, keep_within=keep_within)
-    for record, ok, value in stream(engine, cases, mode="check", workers=workers, progress=progress, **options):
+    for _, ok, value in results:
         if ok:
             accumulator.add(value)
         else:
-            accumulator.add_bad(record.position, record.number, value.case_id, value.error)
+            accumulator.add_bad(value.position, value.number, value.case_id, value.error)
     return accumulator.report()
 
 
-__all__ = ["EngineLike", "RecordError", "check_consistency", "engine_of", "evaluate_many", "pack_of", "stream"]
+__all__ = [
+    "EngineLike",
+    "RecordError",
+    "check_consistency",
+    "consistency_report",
+    "engine_of",
+    "evaluate_many",
+    "pack_of",
+    "stream",
+]

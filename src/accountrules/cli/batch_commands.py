@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from accountrules.batch.check import BadRecord
     from accountrules.batch.records import Source
+    from accountrules.batch.worker import Mode
     from accountrules.engine.evaluate import Engine
 
 #: Error records named in the closing message of ``batch``.
@@ -50,6 +51,15 @@ ProgressOption = Annotated[
     Optional[bool],  # noqa: UP045
     typer.Option("--progress/--no-progress", help="Progress bar on stderr (default: when stderr is a terminal)."),
 ]
+DaskOption = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--dask",
+        metavar="ADDRESS",
+        help="Run on the dask.distributed scheduler at ADDRESS (e.g. tcp://10.0.0.5:8786); its workers read a plain "
+        ".jsonl archive from the same path themselves. Needs the 'dask' extra.",
+    ),
+]
 CacheOption = Annotated[
     int,
     typer.Option("--cache", min=0, help="Determinations each worker keeps for like cases (0: none)."),
@@ -71,6 +81,7 @@ def batch(
     rules: RulesOption = None,
     progress: ProgressOption = None,
     cache: CacheOption = 4096,
+    dask: DaskOption = None,
 ) -> None:
     """批量评估 Evaluate an archive of cases: one JSON line per record, in input order, the determination or
     {"line": N, "case_id": …, "error": …} for a bad record. Exit 0 when every record was evaluated, 1 when some
@@ -83,7 +94,11 @@ def batch(
     errors: list[RecordError] = []
     count = 0
     with _opened(source) as archive, _output(output) as out, _progress_bar(archive, progress) as tick:
-        results = stream(engine, archive, mode="json", workers=processes, cache_entries=cache, progress=tick)
+        results = (
+            _on_cluster(source, dask, "json", rules, cache, tick)
+            if dask is not None
+            else stream(engine, archive, mode="json", workers=processes, cache_entries=cache, progress=tick)
+        )
         with user_errors():
             for _, ok, value in results:
                 count += 1
@@ -129,6 +144,7 @@ def check(
     ] = False,
     progress: ProgressOption = None,
     cache: CacheOption = 4096,
+    dask: DaskOption = None,
 ) -> None:
     """一致性检查 Check recorded decisions against the rules: each recorded person within, too lenient or too harsh;
     like cases recorded unlike; responsible leaders left out of the record (一案双查). Exit 1 when a record was bad,
@@ -138,14 +154,20 @@ def check(
     processes = default_workers() if workers is None else workers
     engine = _engine(rules, processes)
     with _opened(source) as archive, _progress_bar(archive, progress) as tick, user_errors():
-        result = check_consistency(
-            archive,
-            engine,
-            workers=processes,
-            keep_within=all_people,
-            progress=tick,
-            cache_entries=cache,
-        )
+        if dask is not None:
+            from accountrules.batch.api import consistency_report, pack_of
+
+            checks = _on_cluster(source, dask, "check", rules, cache, tick)
+            result = consistency_report(pack_of(rules), checks, keep_within=all_people)
+        else:
+            result = check_consistency(
+                archive,
+                engine,
+                workers=processes,
+                keep_within=all_people,
+                progress=tick,
+                cache_entries=cache,
+            )
         if tick is not None:
             tick.done(result.summary.records)
     name = _display_name(source)
@@ -164,6 +186,23 @@ def check(
 
 
 # ---------------------------------------------------------------------------------------------------------------
+
+
+def _on_cluster(
+    source: str, address: str, mode: Mode, rules: Path | None, cache: int, tick: Any
+) -> Iterator[tuple[Any, bool, Any]]:
+    """The results of ``source`` evaluated on the dask.distributed cluster at ``address``, in order."""
+    try:
+        from accountrules.batch.scale import dask_stream
+    except ImportError:
+        raise fail("--dask needs the 'dask' extra: pip install 'accountrules[dask]'") from None
+    try:
+        for count, result in enumerate(dask_stream(source, address, mode=mode, rules=rules, cache_entries=cache), 1):
+            yield result
+            if tick is not None and count % 1000 == 0:
+                tick(count)
+    except OSError as exc:  # the scheduler cannot be reached
+        raise fail(f"the dask scheduler at {address} could not be reached: {exc}") from None
 
 
 def _engine(rules: Path | None, workers: int) -> Engine | Path | None:
