@@ -127,15 +127,36 @@ def outcome(recorded: Any, result: dict[str, Any]) -> dict[str, bool]:
     }
 
 
-def rows(engine: Engine, files: Iterable[Path]) -> Iterator[tuple[str, str, str, str, dict[str, bool]]]:
-    """(case file, person, period, kind, outcome) for every recorded person of every case."""
+@dataclass(frozen=True)
+class Row:
+    """One recorded person: where they stand, what was recorded and recommended, and what agrees."""
+
+    case: str
+    person: str
+    period: str
+    kind: str
+    recorded: dict[str, Any]
+    recommendation: dict[str, Any]
+    outcome: dict[str, bool]
+
+
+def rows(engine: Engine, files: Iterable[Path]) -> Iterator[Row]:
+    """A row for every recorded person of every case."""
     for path in files:
         case = load_case(path)
         people = {p["person"]: p for p in json.loads(engine.evaluate(case).to_json())["people"]}
         period = conduct_period(case)
         for person_id, recorded in sorted(case.recorded.items()):
             result = people.get(person_id, {})
-            yield path.name, person_id, period, person_kind(case, person_id), outcome(recorded, result)
+            yield Row(
+                path.name,
+                person_id,
+                period,
+                person_kind(case, person_id),
+                recorded.model_dump(mode="json", exclude_defaults=True),
+                {key: result.get(key) for key in ("range", "form", "measure", "measures", "government_sanction")},
+                outcome(recorded, result),
+            )
 
 
 def measure(engine: Engine, files: Iterable[Path]) -> dict[str, Any]:
@@ -144,10 +165,20 @@ def measure(engine: Engine, files: Iterable[Path]) -> dict[str, Any]:
     by_period = {name: Tally() for name in PERIOD_ORDER}
     by_kind = {name: Tally() for name in KINDS}
     people = []
-    for name, person_id, period, kind, result in rows(engine, files):
-        for tally in (overall, by_period[period], by_kind[kind]):
-            tally.add(result)
-        people.append({"case": name, "person": person_id, "period": period, "kind": kind, **result})
+    for row in rows(engine, files):
+        for tally in (overall, by_period[row.period], by_kind[row.kind]):
+            tally.add(row.outcome)
+        people.append(
+            {
+                "case": row.case,
+                "person": row.person,
+                "period": row.period,
+                "kind": row.kind,
+                "recorded": row.recorded,
+                "recommendation": row.recommendation,
+                **row.outcome,
+            }
+        )
     return {
         "overall": overall.counts,
         "by_period": {name: t.counts for name, t in by_period.items()},

@@ -172,3 +172,13 @@ def test_the_script_refuses_a_pack_that_is_not_there(tmp_path: Path, capsys: pyt
     """A --rules directory that does not exist ends with an error on stderr and exit 1, no traceback."""
     assert SCRIPT.main(["--rules", str(tmp_path / "missing")]) == 1
     assert capsys.readouterr().err.startswith("Error: ")
+
+
+def test_each_person_row_shows_the_record_beside_the_recommendation(figures: dict[str, Any]) -> None:
+    """The JSON lists every recorded person with the record as published, e.g. a non-member's demotion."""
+    row = next(r for r in figures["people"] if r["case"].startswith("020-") and r["person"] == "p2")
+    assert (len(figures["people"]), row["recorded"], sorted(row["recommendation"])) == (
+        141,
+        {"form": 3, "government_sanction": "gov_demotion"},
+        ["form", "government_sanction", "measure", "measures", "range"],
+    )
