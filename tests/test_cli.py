@@ -291,7 +291,7 @@ def test_rules_list_of_the_default_pack(runner: CliRunner, engine: Engine) -> No
 
 
 def test_rules_show_o_lifesaving(runner: CliRunner) -> None:
-    """`rules show O-LIFESAVING` prints its basis, source, cited provisions, conditions and effect."""
+    """`rules show O-LIFESAVING` prints its basis, source, citations with where each was read, conditions, effect."""
     expected = """O-LIFESAVING  群众救命钱顶格处理 / top of range for life-saving funds
 依据 Basis     Whoever touches the public's life-saving money is dealt with at the top of the range.
 阶段 Stage     facts
@@ -300,6 +300,7 @@ def test_rules_show_o_lifesaving(runner: CliRunner) -> None:
 引用 Cites     speech:P12: Zero tolerance for petty corruption in areas touching the public (poverty relief, subsidies,
                land, housing, education, healthcare, safety, environment, construction, justice); no leniency for minor,
                first or widely shared faults; top of the range for theft of life-saving funds.
+                 出处 read in: Speech on the main responsibility for clean governance (sources/speech.txt)
 条件 When      - offender as o: any
                - violation as violation: v = $o.v, lifesaving_funds = true
 效果 Then      modifier: kind=top_of_range, person=$o.p, violation=$o.v, applies_to=[offence]

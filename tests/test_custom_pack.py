@@ -14,7 +14,7 @@ from accountrules import Engine
 from accountrules.cli import app
 from accountrules.errors import RulePackError
 from accountrules.rulepack import load_default, load_pack
-from accountrules.rulepack.pack import default_pack_path
+from accountrules.rulepack.pack import Source, default_pack_path
 from accountrules.rulepack.spec import FindingEffect
 
 PACKS = Path(__file__).resolve().parent / "packs"
@@ -246,6 +246,78 @@ def test_unverified_citation_with_verified_false_loads(tmp_path: Path) -> None:
     text = RULE.replace("[speech:P20]", "[acct2019:18]").replace("    basis:", "    verified: false\n    basis:")
     root = write_pack(tmp_path / "p", {"x.yaml": text})
     assert load_pack(root).rule("T-RULE").verified is False
+
+
+def catalogue(entry: str) -> str:
+    """A citations.yaml with one entry, `prov2021:1`, written as ``entry`` (indented under its id)."""
+    return "citations:\n  prov2021:1:\n" + "".join(f"    {line}\n" for line in entry.splitlines())
+
+
+def test_verified_citation_without_source_says_what_to_add(tmp_path: Path) -> None:
+    """A catalogue entry that claims to be verified but says nothing of where it was read is refused."""
+    root = write_pack(tmp_path / "p", {"citations.yaml": catalogue("paraphrase: A provincial rule.")})
+    assert load_error(root) == (
+        f"{root.resolve() / 'citations.yaml'}:2: citation 'prov2021:1': say where its text was read "
+        "(`source: {title: …, url: …}`) or mark it `verified: false`"
+    )
+
+
+def test_unverified_citation_needs_no_source(tmp_path: Path) -> None:
+    """`verified: false` without a source loads, and the entry says it is unverified."""
+    entry = "paraphrase: A provincial rule.\nverified: false"
+    root = write_pack(tmp_path / "p", {"citations.yaml": catalogue(entry)})
+    citation = load_pack(root).citations["prov2021:1"]
+    assert (citation.verified, citation.source) == (False, None)
+
+
+def test_citation_source_records_title_and_address(tmp_path: Path) -> None:
+    """A verified entry keeps the title and the address of the text it was read in."""
+    entry = 'paraphrase: A provincial rule.\nsource: {title: "Provincial gazette 2021", url: "https://example.org/g"}'
+    root = write_pack(tmp_path / "p", {"citations.yaml": catalogue(entry)})
+    source = load_pack(root).citations["prov2021:1"].source
+    assert source == Source(title="Provincial gazette 2021", url="https://example.org/g")
+
+
+def test_citation_source_address_must_be_a_web_address(tmp_path: Path) -> None:
+    """A source address that is not http(s) is an error naming the citation, the field and the line."""
+    entry = 'paraphrase: A provincial rule.\nsource: {title: "Gazette", url: "gazette.pdf"}'
+    root = write_pack(tmp_path / "p", {"citations.yaml": catalogue(entry)})
+    assert load_error(root) == (
+        f"{root.resolve() / 'citations.yaml'}:4: citation 'prov2021:1': source.url: "
+        "give the web address it was read at, starting with https://"
+    )
+
+
+def test_citation_source_unknown_key_suggests_the_field(tmp_path: Path) -> None:
+    """A misspelt key inside `source` names the field it was meant to be."""
+    entry = 'paraphrase: A provincial rule.\nsource: {titel: "Gazette"}'
+    root = write_pack(tmp_path / "p", {"citations.yaml": catalogue(entry)})
+    assert load_error(root) == (
+        f"{root.resolve() / 'citations.yaml'}:4: citation 'prov2021:1': source.titel: "
+        "unknown key 'titel'; remove it or correct its name. Did you mean 'title'?"
+    )
+
+
+def test_default_catalogue_says_where_each_verified_provision_was_read() -> None:
+    """Every provision the default pack calls verified names the text it was read in."""
+    unsourced = [key for key, c in load_default().citations.items() if c.verified and c.source is None]
+    assert unsourced == []
+
+
+def test_rules_show_prints_where_a_citation_was_read(tmp_path: Path) -> None:
+    """`rules show` prints, under a cited provision, the title and address of the text it was read in."""
+    entry = 'paraphrase: A provincial rule.\nsource: {title: "Provincial gazette 2021", url: "https://example.org/g"}'
+    rule = RULE.replace("[speech:P20]", "[prov2021:1]")
+    root = write_pack(tmp_path / "p", {"citations.yaml": catalogue(entry), "x.yaml": rule})
+    shown = CliRunner().invoke(app, ["rules", "show", "T-RULE", "--rules", str(root)], env={"COLUMNS": "200"})
+    cited = [line.strip() for line in shown.stdout.splitlines() if "prov2021" in line or "出处" in line]
+    assert (shown.exit_code, cited) == (
+        0,
+        [
+            "引用 Cites     prov2021:1: A provincial rule.",
+            "出处 read in: Provincial gazette 2021 <https://example.org/g>",
+        ],
+    )
 
 
 def test_yaml_syntax_error(tmp_path: Path) -> None:

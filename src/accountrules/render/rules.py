@@ -35,10 +35,18 @@ class RuleList(_View):
     rules: list[RuleRow]
 
 
+class ReadIn(_View):
+    """Where a cited provision's text was read: its title and, when online, the address."""
+
+    title: str
+    url: str | None
+
+
 class Citation(_View):
     id: str
     paraphrase: str
     verified: bool
+    source: ReadIn | None
 
 
 class RuleSheet(_View):
@@ -70,13 +78,25 @@ def rule_sheet(rule: Rule, pack: RulePack) -> RuleSheet:
         stage=rule.stage,
         source=f"{rule.source.name}:{rule.line}",
         verified=rule.verified,
-        cites=[
-            Citation(id=c, paraphrase=pack.citations[c].paraphrase, verified=pack.citations[c].verified)
-            for c in rule.cites
-        ],
+        cites=[_citation(c, pack) for c in rule.cites],
         when=[pattern_text(p) for p in rule.patterns],
         then=effect_text(rule),
     )
+
+
+def _citation(cite: str, pack: RulePack) -> Citation:
+    entry = pack.citations[cite]
+    source = ReadIn(title=entry.source.title, url=entry.source.url) if entry.source else None
+    return Citation(id=cite, paraphrase=entry.paraphrase, verified=entry.verified, source=source)
+
+
+def _citation_text(citation: Citation) -> str:
+    """A cited provision: its paraphrase, whether it was checked, and where its text was read."""
+    text = f"{citation.id}: {citation.paraphrase}" + ("" if citation.verified else " (unverified)")
+    if citation.source is not None:
+        url = f" <{citation.source.url}>" if citation.source.url else ""
+        text += f"\n  出处 read in: {citation.source.title}{url}"
+    return text
 
 
 def rules_text(rules: RuleList) -> RenderableType:
@@ -96,7 +116,7 @@ def rule_text(sheet: RuleSheet) -> RenderableType:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(no_wrap=True)
     grid.add_column(overflow="fold")
-    cites = "\n".join(f"{c.id}: {c.paraphrase}" + ("" if c.verified else " (unverified)") for c in sheet.cites)
+    cites = "\n".join(_citation_text(c) for c in sheet.cites)
     rows = [
         ("依据 Basis", sheet.basis),
         ("阶段 Stage", sheet.stage),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -10,7 +11,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from accountrules.errors import RulePackError
 from accountrules.rulepack.facts import FACTS, FactSchema, FieldType, facts_for_stage
@@ -45,11 +47,30 @@ class PackMeta(BaseModel):
     remove: list[str] = Field(default_factory=list)
 
 
+class Source(BaseModel):
+    """Where a provision's text was read: its title and, when it was read online, the address."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    title: str = Field(min_length=1)
+    url: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _web_address(cls, url: str | None) -> str | None:
+        if url is not None and not re.fullmatch(r"https?://\S+", url):
+            raise PydanticCustomError("web_address", "give the web address it was read at, starting with https://")
+        return url
+
+
 class Citation(BaseModel):
+    """One catalogue entry: the pack's paraphrase, whether the text was checked, and where it was read."""
+
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     paraphrase: str = Field(min_length=1)
     verified: bool = True
+    source: Source | None = None
 
 
 @dataclass(frozen=True)
@@ -231,14 +252,26 @@ def _load_citations(root: Path) -> dict[str, Citation]:
         line = entries.line_of(key)
         if ":" not in key:
             raise RulePackError(f"citation id '{key}' must read KEY:ARTICLE (speech:P20, acct2019:6)", file, line)
+        # The one-line form `id: paraphrase` (SPEC §6) records no verification; the mapping form does, and a
+        # provision it calls verified must say where its text was read.
         body = {"paraphrase": value} if isinstance(value, str) else value
         if not isinstance(body, dict):
             raise RulePackError(f"citation '{key}': give a paraphrase string or a mapping", file, line)
         try:
-            out[key] = Citation.model_validate(plain(body))
+            citation = Citation.model_validate(plain(body))
         except ValidationError as exc:
-            message = _pydantic_message(_first_error(exc), Citation)
-            raise RulePackError(f"citation '{key}': {message}", file, line) from None
+            err = _first_error(exc)
+            loc = tuple(err["loc"])
+            message = f"citation '{key}': {json_path(loc)}: {_pydantic_message(err, Citation)}"
+            raise RulePackError(message, file, line_at(value, loc) or line) from None
+        if isinstance(value, dict) and citation.verified and citation.source is None:
+            raise RulePackError(
+                f"citation '{key}': say where its text was read (`source: {{title: …, url: …}}`) "
+                "or mark it `verified: false`",
+                file,
+                line,
+            )
+        out[key] = citation
     return out
 
 
