@@ -87,13 +87,13 @@ def test_evaluate_markdown_for_the_spec_example(runner: CliRunner, engine: Engin
 
 ## 推理过程 Reasoning trace
 
-1. **L-IMPLEMENT-PRINCIPAL** 主要负责人责任不落实 / principal leader: failing to implement: 张某(p1) v1, `act=failed_to_implement, role=principal_leader` → principal_leadership [2,2] (speech:P18, speech:P20, acct2019:6, disc2023:74)
+1. **L-IMPLEMENT-PRINCIPAL** 主要负责人责任不落实 / principal leader: failing to implement: 张某(p1) v1, `act=failed_to_implement, role=principal_leader` → principal_leadership [2,2] (speech:P18, speech:P20, acct2019:6, acct2019:8, disc2023:74)
 2. **U-MANY-PROBLEMS-SERIOUS** 屡出重大腐败或歪风长期蔓延，主要领导必被追责 / principal leader of a unit with major corruption or long-term spread: 张某(p1), `long_term_spread=false, major_corruption_in_period=2, role=principal_leader` → principal_leadership [1,2] (speech:P20, acct2019:6)
 3. **X-PERSONALLY-CLEAN** 本人廉洁不能免责 / being personally clean is no defence: 张某(p1), `personally_clean=true, role=principal_leader` → refused: personally_clean (speech:P20)
-4. **L-COVER-UP** 瞒案不报、掩盖袒护 / concealing or shielding a violation: 李某(p2) v1, `act=concealed` → direct [2,3] (speech:P20, disc2023:63)
+4. **L-COVER-UP** 瞒案不报、掩盖袒护 / concealing or shielding a violation: 李某(p2) v1, `act=concealed` → direct [2,3] (speech:P20)
 5. **L-LIFESAVING** 掩盖群众救命钱问题顶格处理 / top of range for covering up theft of life-saving funds: 李某(p2) v1, `act=concealed, lifesaving_funds=true` → top_of_range (speech:P12, speech:P20)
 6. **O-LIFESAVING** 群众救命钱顶格处理 / top of range for life-saving funds: 王某(p3) v1, `lifesaving_funds=true` → top_of_range (speech:P12)
-7. **O-PUBLIC-INTEREST** 群众身边腐败从重 / heavier for corruption in areas touching the public: 王某(p3) v1, `area=poverty_alleviation, kind=corruption` → heavier (speech:P12, disc2023:122)
+7. **O-PUBLIC-INTEREST** 群众身边腐败从重 / heavier for corruption in areas touching the public: 王某(p3) v1, `area=poverty_alleviation, kind=corruption` → heavier (speech:P12)
 8. **O-SEVERITY-SERIOUS** 严重违纪的直接责任 / direct responsibility for a serious violation: 王某(p3) v1, `severity=serious, suspected_crime=false` → direct [2,3] (speech:P20, disc2023:39)
 9. **X-NO-LENIENCY** 不搞微错不究、初犯不查、法不责众 / no leniency for minor, first or shared faults: 王某(p3) v1, `flag=first_offence` → refused: first_offence (speech:P12)
 10. **G-INSPECTION** 领导班子作出检查 / inspection by the leadership team: 单位 unit, `responsibility=principal_leadership` → inspection (acct2019:8, acct2019:6)
@@ -127,7 +127,7 @@ def test_evaluate_text_for_a_small_example(runner: CliRunner, engine: Engine) ->
 
 推理过程 Reasoning trace
 1. [M-NO-FAILURE] 已履职尽责、无失责情形 / conduct without any failure
-   陈某(p1) v1: — → none [0,0]  (speech:P20, acct2019:17)
+   陈某(p1) v1: — → none [0,0]  (speech:P20, acct2019:3)
 2. [U-MANY-PROBLEMS] 单位问题多多，主要领导脱不了干系 / principal leader of a unit with repeated problems
    陈某(p1): long_term_spread=false, major_corruption_in_period=0, role=principal_leader, violations_in_period=3 →
    principal_leadership [1,1]  (speech:P20, acct2019:6)
