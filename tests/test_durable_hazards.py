@@ -345,21 +345,181 @@ def test_durable_refuses_identical_facts() -> None:
         host.assert_facts("same", [{"t": "x", "sid": "0"}, {"t": "x", "sid": "0"}])
 
 
-def test_engine_gives_every_fact_its_own_identity(engine: Engine) -> None:
-    """Facts of a case carry distinct identities, even two roles of one person or two flags of one violation."""
-    facts = flatten(load_case(BENCH_CASE), engine.policy)
-    ids = [f["id"] for f in facts]
-    assert (
-        len(ids) == len(set(ids)) == 56
-    )  # 1 case, 10 people, 10 roles, 3 areas, 3 violations, 3 flags, 5 offenders, 7 conduct, 11 acts, 3 participants
+FNV_OFFSET, FNV_PRIME, WORD = 2166136261, 16777619, 0xFFFFFFFF
 
 
-def test_engine_turns_a_duplicate_fact_into_an_error_and_recovers(engine: Engine) -> None:
-    """A duplicated fact is an EvaluationError; the session is cleared and the next case is fine."""
+def fnv1a32(text: bytes) -> int:
+    """The hash durable_rules gives a fact's id (``fnv1Hash32`` over the id's text in ``state.c``)."""
+    state = FNV_OFFSET
+    for byte in text:
+        state = ((state ^ byte) * FNV_PRIME) & WORD
+    return state
+
+
+def test_durable_takes_two_facts_whose_ids_hash_alike_for_one() -> None:
+    """Ids '40189' and '797186' share a 32-bit FNV-1a hash: durable_rules refuses the second, unlike fact."""
+    assert fnv1a32(b"40189") == fnv1a32(b"797186")
+    host = durable_engine.Host()
+    host.register_rulesets({"hash": {"a": {"all": [{"m": {"t": "x"}}], "run": lambda c: None}}})
+    host.assert_facts("hash", [{"t": "x", "n": 1, "id": "40189", "sid": "0"}, {"t": "x", "id": "40188", "sid": "0"}])
+    with pytest.raises(durable_engine.MessageObservedException):
+        host.assert_facts("hash", [{"t": "x", "n": 2, "id": "797186", "sid": "0"}])
+
+
+def colliding_identities(count: int) -> list[tuple[int, int]]:
+    """Every pair among the first ``count`` identities that durable_rules' hash cannot tell apart, found
+    exhaustively. An identity is a three-character prefix (state ``s`` after it) and a last character ``c``;
+    its hash is ``(s ^ c) * prime``, a bijection of ``s ^ c``. As ``c < 128``, two identities can only
+    collide when their prefixes' states agree above the lowest 7 bits; only those pairs of prefixes are
+    compared, character by character."""
+    alphabet = [ord(c) for c in runtime_module.IDENTITY_ALPHABET]
+    size = len(alphabet)
+    prefixes = -(-count // size)
+    first = [((FNV_OFFSET ^ a) * FNV_PRIME) & WORD for a in alphabet]
+    second = [((s ^ b) * FNV_PRIME) & WORD for s in first for b in alphabet]
+    third = [((s ^ c) * FNV_PRIME) & WORD for s in second[: -(-prefixes // size)] for c in alphabet][:prefixes]
+    buckets: dict[int, list[int]] = {}
+    for k, state in enumerate(third):
+        buckets.setdefault(state >> 7, []).append(k)
+    position = {c: j for j, c in enumerate(alphabet)}
+    found = []
+    for group in buckets.values():
+        for i, k in enumerate(group):
+            for other in group[i + 1 :]:
+                low_bits = third[k] ^ third[other]  # below 128 in a bucket: the last characters may cancel it
+                for j, c in enumerate(alphabet):
+                    j2 = position.get(c ^ low_bits)
+                    if j2 is not None and k * size + j < count and other * size + j2 < count:
+                        found.append((k * size + j, other * size + j2))
+    return sorted((min(pair), max(pair)) for pair in found)
+
+
+def test_identities_are_read_as_durable_rules_hashes_them() -> None:
+    """The exhaustive search reads identities as they are written: the hash of the text of each of a sample
+    of identities is the one the search computes from its prefix and last character."""
+    alphabet = runtime_module.IDENTITY_ALPHABET
+    for index in (0, 1, 89, 90, 8099, 8100, 729_000, runtime_module.IDENTITIES - 1):
+        text = runtime_module.identity(index)
+        assert len(text) == 4
+        assert text == "".join(alphabet[(index // len(alphabet) ** k) % len(alphabet)] for k in (3, 2, 1, 0))
+        assert json.dumps(text, ensure_ascii=False) == f'"{text}"'
+
+
+def test_no_two_identities_of_the_range_collide() -> None:
+    """All IDENTITIES identities (every fact of a stage, and the marker that clears a session) have distinct
+    hashes in durable_rules: no two facts of a case can ever be taken for one another."""
+    assert colliding_identities(runtime_module.IDENTITIES) == []
+
+
+def test_the_search_finds_the_first_collision_past_the_range() -> None:
+    """One identity more than the range holds would collide: the search is not blind."""
+    pairs = colliding_identities(15_535_801)
+    assert pairs[-1][1] == 15_535_800
+    a, b = (runtime_module.identity(i).encode() for i in pairs[-1])
+    assert fnv1a32(a) == fnv1a32(b)
+
+
+def test_engine_asserts_facts_under_identities_of_the_range(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each stage asserts its n facts (the go marker last) under identities 0 … n-1, whatever the case's ids."""
+    batches: list[list[str]] = []
+    original = durable_engine.Host.assert_facts
+
+    def spy(self: Any, ruleset: str, facts: list[dict[str, Any]], complete: Any = None) -> Any:
+        batches.append([str(f["id"]) for f in facts])
+        return original(self, ruleset, facts, complete)
+
+    monkeypatch.setattr(durable_engine.Host, "assert_facts", spy)
+    engine.evaluate(case_json(SPEC_EXAMPLE))
+    assert [len(b) for b in batches] == [17, 11]
+    assert all(b == [runtime_module.identity(i) for i in range(len(b))] for b in batches)
+
+
+def test_ids_whose_old_identities_collided_are_evaluated(engine: Engine) -> None:
+    """People 'p38868' and 'p534306', whose content-built identities once collided, are both determined."""
+    case = {
+        "case_id": "c",
+        "unit": {"name": "u", "level": "county"},
+        "people": [{"id": "p38868", "roles": ["principal_leader"]}, {"id": "p534306", "roles": ["staff"]}],
+        "violations": [
+            {"id": "v1", "kind": "four_winds", "severity": "serious", "area": "other", "offenders": ["p534306"]}
+        ],
+    }
+    determination = engine.evaluate(case)
+    assert [(p.person, p.responsibility, p.form) for p in determination.people] == [
+        ("p38868", "undetermined", None),
+        ("p534306", "direct", 2),
+    ]
+
+
+@pytest.mark.slow
+def test_ten_thousand_people_are_evaluated(engine: Engine) -> None:
+    """A case of 10,000 people, where content-built identities collided by chance, is determined."""
+    people = [{"id": f"p{i}", "roles": ["staff"]} for i in range(10_000)]
+    case = {
+        "case_id": "c",
+        "unit": {"name": "u", "level": "county"},
+        "people": people,
+        "violations": [{"id": "v1", "kind": "four_winds", "severity": "minor", "area": "other", "offenders": ["p0"]}],
+    }
+    determination = engine.evaluate(case)
+    assert [(p.person, p.form) for p in determination.people] == [("p0", 1)]
+
+
+def test_a_duplicated_fact_gets_its_own_identity(engine: Engine) -> None:
+    """A fact given twice is two facts to durable_rules, and changes nothing: firings are kept once."""
     facts = flatten(load_case(SPEC_EXAMPLE), engine.policy)
+    runtime = runtime_module.runtime_for(engine.pack)
+    assert runtime.run("facts", [*facts, facts[0]]) == runtime.run("facts", facts)
+
+
+def test_a_failed_assertion_leaves_no_session_behind(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When durable_rules fails part-way through a batch, the session is cleared: the engine stays healthy
+    and the next case gets exactly its own result."""
+    expected = engine.evaluate(case_json(SPEC_EXAMPLE)).to_json()
+    runtime = engine._runtime
+    original = durable_engine.Host.assert_facts
+
+    def half(self: Any, ruleset: str, facts: list[dict[str, Any]], complete: Any = None) -> Any:
+        monkeypatch.setattr(durable_engine.Host, "assert_facts", original)  # only the case's batch fails
+        original(self, ruleset, facts[: len(facts) // 2], complete)
+        raise durable_engine.MessageObservedException(facts[0])
+
+    monkeypatch.setattr(durable_engine.Host, "assert_facts", half)
     with pytest.raises(EvaluationError, match="two facts had the same identity"):
-        runtime_module.runtime_for(engine.pack).run("facts", [*facts, facts[0]])
-    assert engine.evaluate(case_json(SPEC_EXAMPLE)).person("p2").form == 3
+        engine.evaluate(case_json(BENCH_CASE))
+    with pytest.raises(Exception, match="Could not get state"):  # no session is left
+        runtime._host.get_state("facts", runtime_module.SID)
+    assert engine.healthy
+    assert engine.evaluate(case_json(SPEC_EXAMPLE)).to_json() == expected
+
+
+def test_a_session_that_cannot_be_cleared_makes_the_engine_unhealthy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """If the session of a failed case cannot be deleted, `healthy` turns false and later cases are refused
+    with the reason, never evaluated in a spoilt session."""
+    result = run_python(
+        f"""
+        from durable import engine as durable_engine
+        from accountrules import Engine, EvaluationError
+        engine = Engine.default()
+        host = engine._runtime._host
+        def refuse(*args, **kwargs):
+            raise durable_engine.MessageObservedException({{}})
+        def cannot_delete(*args, **kwargs):
+            raise RuntimeError("delete failed")
+        host.assert_facts, host.delete_state = refuse, cannot_delete
+        host.get_state = lambda ruleset, sid: {{}}
+        for _ in range(2):
+            try:
+                engine.evaluate(open({str(SPEC_EXAMPLE)!r}, encoding="utf-8").read())
+            except EvaluationError as exc:
+                print(engine.healthy, str(exc)[:60])
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "False stage 'facts': two facts had the same identity",
+        "False the rule engine could not clear its session of stage 'facts'",
+    ]
 
 
 # --- each Host starts two timer threads that never stop ---------------------------------------------------------

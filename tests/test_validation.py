@@ -108,7 +108,7 @@ BAD_CASES: list[tuple[str, dict[str, Any], list[str]]] = [
     (
         "id-with-space",
         edited(lambda c: c["people"][2].update(id="p 3")),
-        ['people[2].id: an id is one word without spaces; got "p 3"'],
+        ['people[2].id: an id is one word without spaces or control characters; got "p 3"'],
     ),
     (
         "wrong-type-number",

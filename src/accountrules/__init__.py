@@ -12,13 +12,22 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from accountrules.api import Engine
     from accountrules.batch import ConsistencyReport, RecordError, check_consistency, evaluate_many
-    from accountrules.errors import AccountRulesError, CaseValidationError, EvaluationError, RulePackError
+    from accountrules.errors import (
+        AccountRulesError,
+        CaseLimitError,
+        CaseValidationError,
+        EvaluationError,
+        RulePackError,
+    )
     from accountrules.models import Case, Determination, PersonResult, TraceStep
     from accountrules.rulepack import RulePack, load_pack
+    from accountrules.validation import CaseLimits
 
 _HOMES = {
     "AccountRulesError": "accountrules.errors",
     "Case": "accountrules.models",
+    "CaseLimitError": "accountrules.errors",
+    "CaseLimits": "accountrules.validation",
     "CaseValidationError": "accountrules.errors",
     "ConsistencyReport": "accountrules.batch",
     "Determination": "accountrules.models",
@@ -37,6 +46,8 @@ _HOMES = {
 __all__ = [
     "AccountRulesError",
     "Case",
+    "CaseLimitError",
+    "CaseLimits",
     "CaseValidationError",
     "ConsistencyReport",
     "Determination",

@@ -36,6 +36,14 @@ class CaseValidationError(AccountRulesError, ValueError):
         super().__init__("\n".join(lines) if lines else f"{prefix}invalid case")
 
 
+class CaseLimitError(CaseValidationError):
+    """A valid case asks for more work than the limits allow (people × violations, or more facts than the rule
+    engine can tell apart); the message says which limit and how to raise it."""
+
+    def __init__(self, message: str, source: str | None = None) -> None:
+        super().__init__([Problem("", message)], source)
+
+
 class RulePackError(AccountRulesError, ValueError):
     """A rule pack cannot be loaded: the message names the file, the line and the fix."""
 

@@ -26,7 +26,8 @@ from accountrules.vocabulary import (
     ViolationKind,
 )
 
-Id = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\s]+$")]
+#: An id: one word, without spaces or control characters (which no terminal or report should receive raw).
+Id = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\s\x00-\x1f\x7f-\x9f]+$")]
 Text = Annotated[str, Field(max_length=10_000)]
 Count = Annotated[int, Field(ge=0, le=1_000_000)]
 FormNumber = Annotated[int, Field(ge=0, le=4)]

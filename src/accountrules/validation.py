@@ -5,17 +5,43 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, get_args
 
 from pydantic import ValidationError
 
-from accountrules.errors import CaseValidationError, Problem
+from accountrules.errors import CaseLimitError, CaseValidationError, Problem
 from accountrules.models import Case
 from accountrules.vocabulary import FORM_MEASURES, OFFENDER_ACTS, PILOT_ERROR_KINDS
 
 #: A single case larger than this is refused before parsing (a case is a few kilobytes; batch files stream).
 MAX_CASE_BYTES = 5 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class CaseLimits:
+    """How much work one case may ask for. The rules join every person with every violation, so the work of
+    a case grows with people × violations; a service evaluating cases it does not trust keeps this bounded.
+
+    ``max_work`` is the largest people × violations accepted (the CLI's ``--max-work``); 0 lifts the limit.
+    """
+
+    max_work: int = 100_000
+
+    def check(self, case: Case, source: str | None = None) -> None:
+        """Raise `CaseLimitError` when ``case`` asks for more work than these limits allow."""
+        work = len(case.people) * len(case.violations)
+        if self.max_work and work > self.max_work:
+            raise CaseLimitError(
+                f"the case has {len(case.people):,} people × {len(case.violations):,} violations = {work:,}, "
+                f"more than the {self.max_work:,} one case may take; split the case, or raise the limit "
+                "(--max-work, or CaseLimits(max_work=…) in the library)",
+                source,
+            )
+
+
+DEFAULT_LIMITS = CaseLimits()
 
 #: What an offender should record instead of an act that belongs to someone looking back on the violation.
 _OFFENDER_REWORDING = {
@@ -199,7 +225,7 @@ def _problem(err: Any, model: type[Case] = Case) -> Problem:
     elif kind in _EXPECTED_TYPES:
         message = f"expected {_EXPECTED_TYPES[kind]}, got {shown}"
     elif kind == "string_pattern_mismatch":
-        message = f"an id is one word without spaces; got {shown}"
+        message = f"an id is one word without spaces or control characters; got {shown}"
     elif kind == "string_too_short":
         message = "must not be empty"
     elif kind == "string_too_long":

@@ -14,6 +14,7 @@ from accountrules.engine.cache import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES
 from accountrules.engine.evaluate import Engine
 from accountrules.models import Determination, RulePackInfo
 from accountrules.rulepack.pack import RulePack, default_pack_path, load_default, load_pack
+from accountrules.validation import DEFAULT_LIMITS, CaseLimits
 
 EngineLike = Engine | str | Path | None
 
@@ -33,9 +34,9 @@ def pack_of(engine: EngineLike) -> RulePack:
     return load_default() if engine is None else load_pack(engine)
 
 
-def _spec(pack: RulePack, cache_entries: int, cache_bytes: int) -> EngineSpec:
+def _spec(pack: RulePack, cache_entries: int, cache_bytes: int, limits: CaseLimits) -> EngineSpec:
     default = pack.path.resolve() == default_pack_path().resolve()
-    return EngineSpec(None if default else str(pack.path), pack.digest, cache_entries, cache_bytes)
+    return EngineSpec(None if default else str(pack.path), pack.digest, cache_entries, cache_bytes, limits)
 
 
 def stream(
@@ -50,11 +51,15 @@ def stream(
     window: int = 0,
     progress: Callable[[int], None] | None = None,
     hook: Hook | None = None,
+    limits: CaseLimits | None = None,
 ) -> Iterator[tuple[Record, bool, Any]]:
-    """``(record, ok, result or RecordError)`` for every record of ``cases``, in order."""
+    """``(record, ok, result or RecordError)`` for every record of ``cases``, in order; ``limits`` (by default
+    the engine's own) bound the work of each case."""
     records = given_records(cases)
+    if limits is None:
+        limits = engine.limits if isinstance(engine, Engine) else DEFAULT_LIMITS
     if workers <= 0:
-        built = engine_of(engine)
+        built = engine_of(engine).with_limits(limits)
         local = built if built.cache is not None or cache_entries <= 0 else built.with_cache(cache_entries, cache_bytes)
         processor = Processor(local, mode, hook)
         for count, record in enumerate(records, 1):
@@ -64,7 +69,7 @@ def stream(
                 progress(count)
         return
     pool = Pool(
-        _spec(pack_of(engine), cache_entries, cache_bytes),
+        _spec(pack_of(engine), cache_entries, cache_bytes, limits),
         workers,
         mode,
         chunk_size=chunk_size,
@@ -97,7 +102,8 @@ def evaluate_many(
         workers: 0 evaluates in this process; N > 0 in N supervised worker processes, so that a crash of the
             rule engine on one case costs that case only.
         options: ``cache_entries`` and ``cache_bytes`` bound each process's cache of determinations (0 entries:
-            no cache); ``chunk_size``, ``window`` and ``progress`` (called with the count of results so far).
+            no cache); ``chunk_size``, ``window`` and ``progress`` (called with the count of results so far);
+            ``limits``, a `CaseLimits` (by default the engine's own).
     """
     for _, _, value in stream(engine, cases, mode="json" if as_json else "model", workers=workers, **options):
         yield value

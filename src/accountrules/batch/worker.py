@@ -24,7 +24,7 @@ from accountrules.engine.cache import FactPlan
 from accountrules.engine.evaluate import Engine
 from accountrules.errors import AccountRulesError, CaseValidationError, RulePackError
 from accountrules.models import Case, Determination
-from accountrules.validation import MAX_CASE_BYTES, parse_case, parse_case_text
+from accountrules.validation import DEFAULT_LIMITS, MAX_CASE_BYTES, CaseLimits, parse_case, parse_case_text
 
 #: What a record becomes: ``json`` (the determination as compact UTF-8 JSON), ``model`` (a `Determination`)
 #: or ``check`` (a `accountrules.batch.check.CaseCheck`).
@@ -47,11 +47,13 @@ class EngineSpec:
     digest: str
     cache_entries: int
     cache_bytes: int
+    limits: CaseLimits = DEFAULT_LIMITS
 
     def build(self) -> Engine:
         engine = Engine.from_path(self.pack) if self.pack is not None else Engine.default()
         if engine.pack.digest != self.digest:
             raise RulePackError("the rule pack changed on disk while the archive was being evaluated", self.pack)
+        engine = engine.with_limits(self.limits)
         if self.cache_entries <= 0:
             return engine
         return engine.with_cache(max_entries=self.cache_entries, max_bytes=self.cache_bytes)
@@ -90,6 +92,7 @@ class Processor:
 
     def _evaluate(self, case: Case) -> Any:
         engine = self.engine
+        engine.limits.check(case)
         cache = engine.cache
 
         def evaluate() -> Determination:

@@ -20,7 +20,12 @@ durable_rules 2.0.28 is unmaintained and has sharp edges, each guarded here (tes
 - ``$or`` fires once per true branch: the `Evaluation` keeps one firing per (rule, effect).
 - Each action costs about 20 µs of durable_rules' own Python: every rule is compiled with a ``cap``, so one
   action receives all of a rule's matches at once.
-- Identical facts raise MessageObservedException: every fact carries an identity made from its content.
+- durable_rules tells facts apart by a 32-bit FNV-1a hash of the text of their ``id`` alone (``storeMessage``
+  in its ``state.c``): two facts whose ids hash alike are "the same fact" (MessageObservedException), whatever
+  their content, and a session's markers can be hit the same way. Facts therefore never carry ids built from
+  the case: the n-th fact asserted in a stage has the n-th of `IDENTITIES` fixed-width identities, which
+  tests/test_durable_hazards.py proves pairwise distinct under that hash, and the cleanup marker has one
+  reserved for it. A stage that would need more is refused before anything is asserted.
 - Facts asserted inside an action that no rule matches vanish: actions never assert facts; later stages are
   separate rulesets fed by the engine.
 - Each Host starts two timer threads that never stop: one Host per rule pack per process, reused.
@@ -49,7 +54,7 @@ except ImportError as exc:  # the C extension was built without the define Pytho
     ) from None
 
 from accountrules.engine.firings import Evaluation, Firing, FiringBuilder
-from accountrules.errors import EvaluationError, RulePackError
+from accountrules.errors import CaseLimitError, EvaluationError, RulePackError
 from accountrules.rulepack.pack import RulePack
 from accountrules.rulepack.policy import Policy
 from accountrules.rulepack.spec import Pattern, Ref, Rule, Test, leaf_tests
@@ -59,9 +64,25 @@ from accountrules.rulepack.spec import Pattern, Ref, Rule, Test, leaf_tests
 warnings.filterwarnings("ignore", message=r"datetime\.datetime\.utcfromtimestamp", category=DeprecationWarning)
 
 SID = "0"
-GO = {"t": "go__", "id": "go__"}
-#: Asserted to clear a session after a failed assertion: it fires the sentinel, which makes the session deletable.
-_FLUSH = {"t": "go__", "id": "go__flush"}
+
+#: The characters of identities: printable ASCII that JSON writes as itself and durable_rules' parser reads as
+#: plain text (no quote, apostrophe, backslash or dollar sign).
+IDENTITY_ALPHABET = "".join(c for c in map(chr, range(0x21, 0x7F)) if c not in "\"'\\$")
+#: How many identities a stage may use: the first this many four-character strings over `IDENTITY_ALPHABET`,
+#: in the alphabet's order, have pairwise distinct FNV-1a hashes (the first collision is at 15,535,800).
+IDENTITIES = 15_000_000
+_PAIRS = tuple(a + b for a in IDENTITY_ALPHABET for b in IDENTITY_ALPHABET)
+
+
+def identity(index: int) -> str:
+    """The ``index``-th identity (0 ≤ index < `IDENTITIES`): four characters, in the alphabet's order."""
+    high, low = divmod(index, len(_PAIRS))
+    return _PAIRS[high] + _PAIRS[low]
+
+
+#: The last identity is kept for the marker that clears a session: no fact of a stage can ever share it.
+_FLUSH_IDENTITY = identity(IDENTITIES - 1)
+GO = {"t": "go__"}
 _ALIAS_PREFIX = "x_"
 _SENTINEL = "sentinel__"
 _SINK = "sink__"
@@ -199,9 +220,15 @@ class DurableRuntime:
         evaluation = Evaluation(self.stages[stage].builders)
         fields = self.stages[stage].fields
         batch = [{name: f[name] for name in fields[f["t"]]} for f in facts if f["t"] in fields]
-        for fact in batch:
+        batch.append(dict(GO))
+        if len(batch) >= IDENTITIES:
+            raise CaseLimitError(
+                f"the case gives the rule engine {len(batch):,} facts in stage '{stage}', more than the "
+                f"{IDENTITIES - 1:,} it can tell apart; split the case"
+            )
+        for index, fact in enumerate(batch):
+            fact["id"] = identity(index)
             fact["sid"] = SID
-        batch.append({**GO, "sid": SID})
         with self._lock:
             if self._broken:
                 raise EvaluationError(self._broken)
@@ -236,22 +263,36 @@ class DurableRuntime:
 
     def _discard(self, stage: str) -> None:
         """Clear the session after a failed assertion. Deleting a session in which no action has run kills
-        the process, so a ``go`` marker is asserted first: it fires the sentinel (and any rule the stored
-        facts complete, whose firings are ignored because no evaluation is registered any more)."""
+        the process, so a marker is asserted first: it fires the sentinel (and any rule the stored facts
+        complete, whose firings are ignored because no evaluation is registered any more). A session that
+        cannot be cleared would spoil every later case: the runtime is then marked broken."""
         self._evaluations.pop(SID, None)
         try:
             self._host.get_state(stage, SID)
         except Exception:
             return  # no session was created; nothing to clear
-        self._host.assert_facts(stage, [{**_FLUSH, "sid": SID}])
-        self._host.delete_state(stage, SID)
+        try:
+            self._host.assert_facts(stage, [{**GO, "id": _FLUSH_IDENTITY, "sid": SID}])
+            self._host.delete_state(stage, SID)
+        except Exception as exc:  # durable's own exceptions, bare Exception and its C module's error
+            self._break(stage, exc)
 
     def _state_error_and_delete(self, stage: str) -> str:
         """The error an action left in the session's state (durable_rules swallows them there), if any; the
-        session is deleted either way."""
-        state = self._host.get_state(stage, SID)
-        self._host.delete_state(stage, SID)
+        session is deleted either way (or the runtime marked broken when it cannot be)."""
+        try:
+            state = self._host.get_state(stage, SID)
+            self._host.delete_state(stage, SID)
+        except Exception as exc:  # durable's own exceptions, bare Exception and its C module's error
+            self._break(stage, exc)
+            raise EvaluationError(self._broken) from None
         return str(state["exception"]).split(", traceback")[0] if "exception" in state else ""
+
+    def _break(self, stage: str, exc: Exception) -> None:
+        self._broken = (
+            f"the rule engine could not clear its session of stage '{stage}' ({type(exc).__name__}: {exc}); "
+            "this process must be restarted"
+        )
 
 
 _RUNTIMES: dict[str, DurableRuntime] = {}

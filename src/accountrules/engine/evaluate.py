@@ -28,7 +28,7 @@ from accountrules.models import (
     assemble,
 )
 from accountrules.rulepack.pack import RulePack, load_default, load_pack
-from accountrules.validation import parse_case, parse_case_text
+from accountrules.validation import DEFAULT_LIMITS, CaseLimits, parse_case, parse_case_text
 from accountrules.vocabulary import OrgMeasure, values
 
 if TYPE_CHECKING:
@@ -92,6 +92,8 @@ class Engine:
         self._info = RulePackInfo(name=pack.name, version=pack.version, digest=pack.digest)
         #: Determinations by canonical facts (`with_cache`); None evaluates every case.
         self.cache: DeterminationCache | None = None
+        #: How much work one case may ask for (`with_limits`).
+        self.limits: CaseLimits = DEFAULT_LIMITS
 
     @classmethod
     def default(cls) -> Self:
@@ -123,12 +125,14 @@ class Engine:
 
         Raises:
             CaseValidationError: the case breaks the contract; the message names the JSON path.
+            CaseLimitError: the case asks for more work than ``limits`` allow (a `CaseValidationError`).
             EvaluationError: the rule engine failed on a valid case.
         """
         return self.evaluate_valid(coerce_case(case))
 
     def evaluate_valid(self, case: Case) -> Determination:
         """`evaluate` for a case that has already been validated."""
+        self.limits.check(case)
 
         def compute() -> Determination:
             return self._evaluate(case, flatten(case, self.policy, self.pack.facts)).determination
@@ -335,3 +339,9 @@ class Engine:
         cached = copy.copy(self)
         cached.cache = DeterminationCache(FactPlan.for_pack(self.pack), max_entries=max_entries, max_bytes=max_bytes)
         return cached
+
+    def with_limits(self, limits: CaseLimits) -> Self:
+        """This engine, refusing cases that ask for more work than ``limits`` allow (`CaseLimitError`)."""
+        limited = copy.copy(self)
+        limited.limits = limits
+        return limited
