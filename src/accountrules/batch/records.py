@@ -12,6 +12,7 @@ import io
 import json
 import re
 import sys
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,9 +72,19 @@ def too_long(number: int, position: Position) -> Record:
     )
 
 
+class ArchiveError(ValueError):
+    """The archive itself cannot be read on: compressed data cut short or corrupt, or a ``.json`` archive that is
+    not exactly one array. The records before the fault were read."""
+
+
 class Source:
     """An archive opened for reading: iterate for its records; ``done``/``size`` tell how far it has got (bytes
-    of the file as stored, compressed or not; ``size`` is None when unknown, as for stdin)."""
+    of the file as stored, compressed or not; ``size`` is None when unknown, as for stdin).
+
+    Iteration stops at a fault of the archive itself (not of one record) after every record before it, and
+    ``error`` then says what the fault was: a caller that reports it once all those records are written loses
+    nothing that could be read.
+    """
 
     def __init__(self, name: str, raw: IO[bytes], stream: IO[bytes], array: bool, size: int | None) -> None:
         self.name = name
@@ -81,6 +92,8 @@ class Source:
         self._stream = stream
         self.array = array
         self.size = size
+        #: Why reading stopped before the end of the archive, or None.
+        self.error: str | None = None
 
     @property
     def done(self) -> int:
@@ -90,7 +103,17 @@ class Source:
             return 0
 
     def __iter__(self) -> Iterator[Record]:
-        return json_array_records(self._stream) if self.array else jsonl_records(self._stream)
+        records = json_array_records(self._stream) if self.array else jsonl_records(self._stream)
+        try:
+            yield from records
+        except ArchiveError as exc:
+            self.error = str(exc)
+        except gzip.BadGzipFile as exc:
+            self.error = f"not valid gzip data ({exc}); is the file compressed with gzip?"
+        except (EOFError, zlib.error):
+            self.error = "the compressed data ends early or is damaged; the records before the damage were read"
+        except OSError as exc:
+            self.error = f"cannot read on: {exc.strerror or exc}"
 
     def close(self) -> None:
         if self._stream is not self._raw:
@@ -201,6 +224,8 @@ class _ArrayScanner:
             return
         pos = self._skip_space(pos + 1)
         if self._char(pos) == "]":
+            self.buffer = self.buffer[pos + 1 :]
+            self._end()
             return
         index = 0
         while True:
@@ -223,9 +248,22 @@ class _ArrayScanner:
                 yield Record(index, "index", b"", "an empty element in the array (two commas in a row?)")
             index += 1
             self.buffer = self.buffer[after + 1 :]
-            if closed != ",":  # the closing bracket, or the end of the input (a missing bracket is forgiven)
+            if closed == "]":
+                self._end()
                 return
+            if closed != ",":
+                raise ArchiveError(f"the array is not closed: ']' is missing after the element at index {index - 1}")
             pos = self._skip_space(0)
+
+    def _end(self) -> None:
+        """Nothing but white space may follow the array's closing bracket."""
+        pos = self._skip_space(0)
+        if pos < len(self.buffer):
+            found = self.buffer[pos : pos + 20]
+            raise ArchiveError(
+                f"after the array's closing bracket comes {found!r}; a .json archive holds exactly one array "
+                "(for several, use JSON lines: one case per line)"
+            )
 
     def _value_end(self, start: int) -> int | None:
         """Where the JSON value at ``start`` ends, if it is one (reading on as far as a case may go)."""

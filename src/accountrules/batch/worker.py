@@ -16,15 +16,13 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any, Literal
 
-from pydantic import ValidationError
-
 from accountrules.batch.check import examine_case
 from accountrules.batch.records import Record, RecordError
 from accountrules.engine.cache import FactPlan
 from accountrules.engine.evaluate import Engine
 from accountrules.errors import AccountRulesError, CaseValidationError, RulePackError
 from accountrules.models import Case, Determination
-from accountrules.validation import DEFAULT_LIMITS, MAX_CASE_BYTES, CaseLimits, parse_case, parse_case_text
+from accountrules.validation import DEFAULT_LIMITS, CaseLimits, parse_case, parse_case_text
 
 #: What a record becomes: ``json`` (the determination as compact UTF-8 JSON), ``model`` (a `Determination`)
 #: or ``check`` (a `accountrules.batch.check.CaseCheck`).
@@ -118,35 +116,8 @@ def _within_line(problem: str, record: Record) -> str:
 
 def _case(payload: Any) -> Case:
     if isinstance(payload, (bytes, str)):
-        case = _fast_case(payload)
-        return parse_case_text(payload) if case is None else parse_case(case)
+        return parse_case_text(payload)
     return parse_case(payload)
-
-
-def _fast_case(payload: bytes | str) -> Case | None:
-    """The case pydantic reads straight from the JSON text, when `parse_case_text` would read the same one;
-    else None, and `parse_case_text` decides (and words any error). pydantic's reader refuses everything
-    Python's does (NaN, lone surrogates, a byte-order mark, text that is not UTF-8) but keeps the last of a
-    repeated key: a text whose ``":`` count equals the keys the case was given has no repeated key (a key
-    written ``"k" :`` or a string holding ``":`` only make the counts differ)."""
-    if len(payload) > MAX_CASE_BYTES:
-        return None
-    try:
-        case = Case.model_validate_json(payload)
-    except (ValidationError, ValueError):
-        return None
-    marker: Any = b'":' if isinstance(payload, bytes) else '":'
-    return case if payload.count(marker) == _keys_given(case) else None
-
-
-def _keys_given(case: Case) -> int:
-    """How many object keys the JSON text of ``case`` held, repeats apart (the model forbids unknown keys)."""
-    count = len(case.__pydantic_fields_set__) + len(case.unit.__pydantic_fields_set__)
-    count += len(case.unit_record.__pydantic_fields_set__) + len(case.recorded)
-    for items in (case.people, case.violations, case.conduct, case.decisions, case.recorded.values()):
-        for item in items:
-            count += len(item.__pydantic_fields_set__)
-    return count
 
 
 def case_id_of(payload: Any) -> str | None:

@@ -102,13 +102,22 @@ def rules_show(
 
 
 def main() -> None:
-    """Console entry point: unexpected failures are reported in one line unless ACCOUNTRULES_DEBUG is set."""
+    """Console entry point: output that cannot be written (a full disk, a closed pipe) is one ``Error:`` line
+    and exit 1; unexpected failures are reported in one line unless ACCOUNTRULES_DEBUG is set."""
     try:
-        app()
+        try:
+            app()
+        finally:
+            sys.stdout.flush()
     except SystemExit:
         raise
     except InstallationError as exc:
         typer.echo(f"Error: {exc}", err=True)
+        raise SystemExit(1) from None
+    except OSError as exc:
+        _discard_stdout()
+        where = f"{exc.filename}: " if exc.filename else ""
+        typer.echo(f"Error: {where}cannot write the output: {exc.strerror or exc}", err=True)
         raise SystemExit(1) from None
     except Exception as exc:
         if os.environ.get("ACCOUNTRULES_DEBUG"):
@@ -118,3 +127,14 @@ def main() -> None:
             err=True,
         )
         raise SystemExit(2) from None
+
+
+def _discard_stdout() -> None:
+    """Point stdout at the null device, so that the interpreter's last flush of what could not be written
+    does not fail again on the way out."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError):  # no file descriptor behind stdout (a test's capture)
+        pass

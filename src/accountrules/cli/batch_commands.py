@@ -90,6 +90,7 @@ def batch(
     from accountrules.batch.records import RecordError
 
     processes = default_workers() if workers is None else workers
+    _refuse_overwriting(source, output)
     engine = _engine(rules, processes)
     errors: list[RecordError] = []
     count = 0
@@ -110,10 +111,15 @@ def batch(
                 out.write(b"\n")
         if tick is not None:
             tick.done(count)
+    problems = []
     if errors:
         shown = "; ".join(str(e) for e in errors[:SHOWN_ERRORS])
         more = f"; and {len(errors) - SHOWN_ERRORS} more" if len(errors) > SHOWN_ERRORS else ""
-        raise fail(f"{len(errors)} of {count} records could not be evaluated: {shown}{more}")
+        problems.append(f"{len(errors)} of {count} records could not be evaluated: {shown}{more}")
+    if archive.error:
+        problems.append(f"{source}: {archive.error} (the {count:,} records before it were written)")
+    if problems:
+        raise fail("\n".join(problems))
 
 
 def check(
@@ -152,6 +158,9 @@ def check(
     from accountrules.batch.api import check_consistency
 
     processes = default_workers() if workers is None else workers
+    for written in (json_out, report):
+        if written is not None:
+            _refuse_overwriting(source, str(written))
     engine = _engine(rules, processes)
     with _opened(source) as archive, _progress_bar(archive, progress) as tick, user_errors():
         if dask is not None:
@@ -177,10 +186,15 @@ def check(
     if report is not None:
         _write_text(report, view("consistency", Format.html)(result, source=name))
     summary = result.summary
+    problems = []
     if summary.bad_records:
         shown = "; ".join(_bad(b) for b in result.bad_records[:SHOWN_ERRORS])
         more = f"; and {summary.bad_records - SHOWN_ERRORS} more" if summary.bad_records > SHOWN_ERRORS else ""
-        raise fail(f"{summary.bad_records} of {summary.records} records could not be checked: {shown}{more}")
+        problems.append(f"{summary.bad_records} of {summary.records} records could not be checked: {shown}{more}")
+    if archive.error:
+        problems.append(f"{source}: {archive.error} (the {summary.records:,} records before it were checked)")
+    if problems:
+        raise fail("\n".join(problems))
     if summary.inconsistent:
         raise typer.Exit(3)
 
@@ -215,6 +229,18 @@ def _engine(rules: Path | None, workers: int) -> Engine | Path | None:
             return engine_for(rules)  # type: ignore[no-any-return]
         pack_of(rules)
     return rules
+
+
+def _refuse_overwriting(source: str, output: str) -> None:
+    """Writing over the archive being read would destroy it before it is read."""
+    if source == "-" or output == "-":
+        return
+    try:
+        same = os.path.samefile(source, output)
+    except OSError:  # one of them does not exist (yet)
+        return
+    if same:
+        raise fail(f"{output}: is the input archive itself; write the output to another file")
 
 
 def _bad(record: BadRecord) -> str:
