@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, get_args
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from accountrules.errors import CaseLimitError, CaseValidationError, Problem
 from accountrules.models import Case
@@ -123,14 +123,16 @@ def _fast_case(payload: str | bytes) -> Case | None:
     return case
 
 
-def _keys_given(case: Case) -> int:
-    """How many object keys the JSON text of ``case`` held, repeats apart (the model forbids unknown keys)."""
-    count = len(case.__pydantic_fields_set__) + len(case.unit.__pydantic_fields_set__)
-    count += len(case.unit_record.__pydantic_fields_set__) + len(case.recorded)
-    for items in (case.people, case.violations, case.conduct, case.decisions, case.recorded.values()):
-        for item in items:
-            count += len(item.__pydantic_fields_set__)
-    return count
+def _keys_given(value: Any) -> int:
+    """How many object keys the JSON text of ``value`` held, repeats apart (the models forbid unknown keys)."""
+    if isinstance(value, BaseModel):
+        given = value.__pydantic_fields_set__
+        return len(given) + sum(_keys_given(getattr(value, name)) for name in given)
+    if isinstance(value, dict):
+        return len(value) + sum(_keys_given(item) for item in value.values())
+    if isinstance(value, list):
+        return sum(_keys_given(item) for item in value if not isinstance(item, str))
+    return 0
 
 
 class _JSONProblem(ValueError):

@@ -1,0 +1,219 @@
+"""What an unlucky archive or a hostile input can do, each pinned: a clean `Error:` and exit 1, no record lost."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from accountrules import CaseValidationError, Engine
+from accountrules.batch.synth import CorpusSpec, generate
+from accountrules.validation import parse_case_text
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC_EXAMPLE = ROOT / "examples" / "cases" / "spec-example.json"
+
+
+def run(*args: str, stdin: bytes = b"", stdout: int | None = subprocess.PIPE) -> subprocess.CompletedProcess[bytes]:
+    """The installed command line, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "accountrules", *args],
+        input=stdin,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def lines() -> list[str]:
+    return [g.text for g in generate(CorpusSpec(cases=6, seed=7, patterns=3, recorded=False))]
+
+
+@pytest.fixture(scope="module")
+def expected(lines: list[str]) -> list[bytes]:
+    engine = Engine.default()
+    return [engine.evaluate(text).to_json(indent=None).encode("utf-8") for text in lines]
+
+
+# --- one JSON reader ----------------------------------------------------------------------------------------
+
+
+def test_a_key_repeated_before_a_spaced_colon_is_refused_by_both_readers(tmp_path: Path) -> None:
+    """`"case_id" :` written twice: evaluate and batch both refuse the case with the same words."""
+    text = SPEC_EXAMPLE.read_text(encoding="utf-8").replace('"case_id":', '"case_id": "x", "case_id" :', 1)
+    with pytest.raises(CaseValidationError, match="the key 'case_id' appears twice in one object; keep one"):
+        parse_case_text(text)
+    archive = tmp_path / "a.jsonl"
+    archive.write_text(json.dumps(json.loads(SPEC_EXAMPLE.read_text(encoding="utf-8")))[:-1] + ', "case_id" : "y"}\n')
+    result = run("batch", str(archive), "--workers", "0")
+    assert result.returncode == 1
+    record = json.loads(result.stdout)
+    assert record == {"line": 1, "case_id": "y", "error": "the key 'case_id' appears twice in one object; keep one"}
+
+
+def test_a_number_of_4301_digits_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    """A count written with 4,301 digits is a validation error (exit 1), in the library and on the command line."""
+    text = SPEC_EXAMPLE.read_text(encoding="utf-8").replace(
+        '"violations_in_period": 4', '"violations_in_period": ' + "9" * 4301
+    )
+    with pytest.raises(CaseValidationError, match="a number in the JSON is too long to read"):
+        parse_case_text(text)
+    case = tmp_path / "long.json"
+    case.write_text(text, encoding="utf-8")
+    result = run("evaluate", str(case))
+    assert result.returncode == 1
+    assert result.stderr.decode().startswith(f"Error: {case}: a number in the JSON is too long to read")
+
+
+@pytest.mark.parametrize("given", [1693526400, -0.0, "2023-09-01T00:00:00", "2023-09-01 00:00"])
+def test_decided_on_is_a_date_string_and_nothing_else(given: object) -> None:
+    """decided_on as a timestamp, a float or a date and time is refused at its path (SPEC §9.1)."""
+    data = json.loads(SPEC_EXAMPLE.read_text(encoding="utf-8"))
+    data["decided_on"] = given
+    with pytest.raises(CaseValidationError, match=r"^decided_on: "):
+        parse_case_text(json.dumps(data))
+
+
+# --- .json archives are exactly one array -------------------------------------------------------------------
+
+
+def test_two_arrays_in_a_json_archive_are_an_error_after_the_first(
+    tmp_path: Path, lines: list[str], expected: list[bytes]
+) -> None:
+    """The records of the first array are written, then `Error:` names what follows the bracket; exit 1."""
+    archive = tmp_path / "two.json"
+    archive.write_text(f"[{lines[0]}, {lines[1]}]\n[{lines[2]}]\n", encoding="utf-8")
+    result = run("batch", str(archive), "--workers", "0")
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == expected[:2]
+    assert result.stderr.decode().splitlines() == [
+        f"Error: {archive}: after the array's closing bracket comes '[{lines[2][:19]}'; a .json archive holds "
+        "exactly one array (for several, use JSON lines: one case per line) (the 2 records before it were written)"
+    ]
+
+
+def test_a_json_archive_without_its_closing_bracket_is_an_error(
+    tmp_path: Path, lines: list[str], expected: list[bytes]
+) -> None:
+    """A missing `]`: every element is written, then `Error:`; exit 1."""
+    archive = tmp_path / "open.json"
+    archive.write_text(f"[{lines[0]}, {lines[1]}\n", encoding="utf-8")
+    result = run("batch", str(archive), "--workers", "0")
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == expected[:2]
+    assert result.stderr.decode().splitlines() == [
+        f"Error: {archive}: the array is not closed: ']' is missing after the element at index 1 "
+        "(the 2 records before it were written)"
+    ]
+
+
+# --- compressed archives --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_a_truncated_gzip_archive_keeps_every_readable_record(tmp_path: Path, workers: str) -> None:
+    """An archive cut short: every complete record before the cut is written, whatever the workers, then
+    `Error:`; exit 1."""
+    texts = [g.text for g in generate(CorpusSpec(cases=400, seed=3, patterns=20, recorded=False))]
+    whole = gzip.compress("".join(t + "\n" for t in texts).encode("utf-8"))
+    archive = tmp_path / "cut.jsonl.gz"
+    archive.write_bytes(whole[: len(whole) * 2 // 3])
+    readable = 0
+    with gzip.open(archive, "rb") as stream:
+        try:
+            for _ in stream:
+                readable += 1
+        except EOFError:
+            pass
+    result = run("batch", str(archive), "--workers", workers)
+    assert result.returncode == 1
+    assert len(result.stdout.splitlines()) == readable > 100
+    assert result.stderr.decode().splitlines() == [
+        f"Error: {archive}: the compressed data ends early or is damaged; the records before the damage were read "
+        f"(the {readable} records before it were written)"
+    ]
+
+
+def test_a_gz_archive_that_is_not_gzip_is_an_error(tmp_path: Path) -> None:
+    """A `.gz` name on plain text: `Error:` saying it is not gzip data; exit 1, nothing written."""
+    archive = tmp_path / "plain.jsonl.gz"
+    archive.write_text(SPEC_EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    result = run("batch", str(archive), "--workers", "0")
+    assert (result.returncode, result.stdout) == (1, b"")
+    assert result.stderr.decode().startswith(f"Error: {archive}: not valid gzip data (Not a gzipped file")
+
+
+# --- the input is never overwritten -----------------------------------------------------------------------------
+
+
+def test_batch_refuses_to_write_over_its_input(tmp_path: Path, lines: list[str]) -> None:
+    """`batch A.jsonl -o A.jsonl` stops before opening the output: exit 1, the archive intact."""
+    archive = tmp_path / "a.jsonl"
+    archive.write_text("".join(t + "\n" for t in lines), encoding="utf-8")
+    before = archive.read_bytes()
+    result = run("batch", str(archive), "-o", str(archive), "--workers", "0")
+    assert result.returncode == 1
+    assert (
+        result.stderr.decode() == f"Error: {archive}: is the input archive itself; write the output to another file\n"
+    )
+    assert archive.read_bytes() == before
+
+
+def test_check_refuses_to_write_its_report_over_its_input(tmp_path: Path, lines: list[str]) -> None:
+    """`check A.jsonl --json A.jsonl` is refused the same way."""
+    archive = tmp_path / "a.jsonl"
+    archive.write_text("".join(t + "\n" for t in lines), encoding="utf-8")
+    result = run("check", str(archive), "--json", str(archive), "--workers", "0")
+    assert result.returncode == 1
+    assert (
+        result.stderr.decode() == f"Error: {archive}: is the input archive itself; write the output to another file\n"
+    )
+
+
+# --- bounded reads ------------------------------------------------------------------------------------------------
+
+
+def test_evaluate_reads_at_most_5_mb_of_an_endless_stream() -> None:
+    """`evaluate /dev/zero` stops after 5 MB with the size error; exit 1."""
+    result = run("evaluate", "/dev/zero")
+    assert result.returncode == 1
+    assert result.stderr.decode().startswith("Error: /dev/zero: the input is larger than 5 MB")
+
+
+# --- output that cannot be written ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["evaluate", str(SPEC_EXAMPLE), "--format", "json"],
+        ["evaluate", str(SPEC_EXAMPLE), "--format", "markdown"],
+        ["schema", "case"],
+        ["explain", str(SPEC_EXAMPLE), "--person", "p1"],
+        ["rules", "list"],
+        ["rules", "show", "O-LIFESAVING"],
+        ["batch", str(SPEC_EXAMPLE.parent / "01-lifesaving-concealment.json"), "--workers", "0"],
+    ],
+)
+def test_a_full_disk_is_an_error_line_and_exit_1(command: list[str]) -> None:
+    """Output to /dev/full: `Error: cannot write the output: No space left on device`, exit 1, no traceback."""
+    with open("/dev/full", "wb") as full:
+        result = run(*command, stdout=full.fileno())
+    assert result.returncode == 1
+    assert result.stderr.decode().splitlines()[-1] == "Error: cannot write the output: No space left on device"
+    assert "Traceback" not in result.stderr.decode()
+
+
+def test_batch_to_a_full_disk_file_is_an_error_line(tmp_path: Path, lines: list[str]) -> None:
+    """`batch -o /dev/full`: the same clean error."""
+    archive = tmp_path / "a.jsonl"
+    archive.write_text("".join(t + "\n" for t in lines), encoding="utf-8")
+    result = run("batch", str(archive), "-o", "/dev/full", "--workers", "0")
+    assert result.returncode == 1
+    assert result.stderr.decode().splitlines()[-1].endswith("No space left on device")
