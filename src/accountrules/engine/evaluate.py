@@ -148,7 +148,11 @@ class Engine:
         Args:
             arrange: given each stage's facts, returns them in the order to assert them (to show that the order
                 changes nothing).
+
+        Raises:
+            CaseLimitError: the case asks for more work than ``limits`` allow.
         """
+        self.limits.check(case)
         return self._evaluate(case, flatten(case, self.policy, self.pack.facts), arrange)
 
     def _evaluate(self, case: Case, facts: list[Fact], arrange: Arrange | None = None) -> CaseEvaluation:
