@@ -1,6 +1,7 @@
 """Each measured hazard of durable_rules 2.0.28, shown on durable_rules itself and guarded in the engine.
 
-The demonstrations that can kill the process run in a subprocess.
+The demonstrations that can kill the process run in a subprocess; the one under valgrind runs only when asked
+(``python -m pytest -m valgrind``).
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ print("survived")
 """
 
 
-@pytest.mark.slow
+@pytest.mark.valgrind
 @pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind shows the uninitialised read")
 def test_durable_reads_uninitialised_memory_deleting_an_empty_session() -> None:
     """delete_state after a failed assertion (nothing stored, no action run) reads uninitialised memory."""
