@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,9 +26,7 @@ from accountrules.engine.cache import Canonical
 from accountrules.models import Case, Determination, PersonResult, RulePackInfo
 
 Verdict = Literal["within", "too_lenient", "too_harsh", "undetermined"]
-VERDICTS: tuple[Verdict, ...] = ("within", "too_lenient", "too_harsh", "undetermined")
 
-SCHEMA_ID = "accountrules.check/1"
 #: Like cases listed per group and per recorded form.
 EXAMPLES = 5
 
@@ -195,6 +193,14 @@ class ConsistencyReport(_Model):
 # One case
 
 
+class CaseSlot(NamedTuple):
+    """The people of one class (same facts as the rules see them) in one case, and their recorded forms."""
+
+    roles: list[str]
+    offender: bool
+    forms: list[int]
+
+
 @dataclass
 class CaseCheck:
     """What one case contributes to the report (small: this is what a worker sends back)."""
@@ -210,8 +216,8 @@ class CaseCheck:
     complete: bool
     people: list[PersonCheck] = field(default_factory=list)
     omitted: list[OmittedLeader] = field(default_factory=list)
-    #: class → (roles, offender, [(person, recorded form)])
-    slots: dict[int, tuple[list[str], bool, list[int]]] = field(default_factory=dict)
+    #: The recorded forms of the people of each class of this case.
+    slots: dict[int, CaseSlot] = field(default_factory=dict)
 
 
 def _steps(determination: Determination, person: str) -> list[Step]:
@@ -294,8 +300,8 @@ def examine_case(case: Case, determination: Determination, canonical: Canonical)
             )
         )
         cls = canonical.classes[pid]
-        slot = check.slots.setdefault(cls, (list(person.roles), pid in offenders, []))
-        slot[2].append(recorded.form)
+        slot = check.slots.setdefault(cls, CaseSlot(list(person.roles), pid in offenders, []))
+        slot.forms.append(recorded.form)
     examined = set(determination.dual_investigation.examined)
     for result in determination.people:
         pid = result.person
@@ -320,12 +326,22 @@ def examine_case(case: Case, determination: Determination, canonical: Canonical)
 # The whole archive
 
 
+class GroupSlot(NamedTuple):
+    """The people of one class across a group of like cases."""
+
+    roles: list[str]
+    offender: bool
+    #: How many were recorded at each form.
+    forms: Counter[int]
+    #: Some case ids for each recorded form.
+    examples: dict[int, list[str]]
+
+
 @dataclass
 class _GroupState:
     cases: int = 0
     case_ids: list[str] = field(default_factory=list)
-    #: class → roles, offender, form → count, form → example case ids
-    slots: dict[int, tuple[list[str], bool, Counter[int], dict[int, list[str]]]] = field(default_factory=dict)
+    slots: dict[int, GroupSlot] = field(default_factory=dict)
 
 
 class Accumulator:
@@ -383,10 +399,10 @@ class Accumulator:
         if len(group.case_ids) < EXAMPLES * 4:
             group.case_ids.append(check.case_id)
         for cls, (roles, offender, forms) in check.slots.items():
-            slot = group.slots.setdefault(cls, (roles, offender, Counter(), {}))
+            slot = group.slots.setdefault(cls, GroupSlot(roles, offender, Counter(), {}))
             for form in forms:
-                slot[2][form] += 1
-                examples = slot[3].setdefault(form, [])
+                slot.forms[form] += 1
+                examples = slot.examples.setdefault(form, [])
                 if len(examples) < EXAMPLES and check.case_id not in examples:
                     examples.append(check.case_id)
 

@@ -99,7 +99,6 @@ class Pool:
     hook: Hook | None = None
     #: Called with the number of records handed on so far, after each batch of them.
     progress: Callable[[int], None] | None = None
-    restarts: int = 0
     _workers: list[_Worker] = field(default_factory=list)
     _next_chunk: int = 0
 
@@ -173,7 +172,8 @@ class Pool:
                     item = pending.pop(emitted)
                     assert item.result is not None
                     emitted += 1
-                    yield item.record, item.result[0], item.result[1]
+                    ok, value = item.result
+                    yield item.record, ok, value
                 if exhausted and emitted == read:
                     return
                 if emitted != handed:
@@ -206,7 +206,6 @@ class Pool:
                         self._buried(worker, pending, queue)
                         self._workers.remove(worker)
                         worker.conn.close()
-                        self.restarts += 1
                         self._start()
         finally:
             self._stop_all()

@@ -320,9 +320,3 @@ def given_records(items: Iterable[Any]) -> Iterator[Record]:
     """Records for cases given in Python (a `Case`, an object, JSON text or `Record`s), numbered by index."""
     for index, item in enumerate(items):
         yield item if isinstance(item, Record) else Record(index, "index", item)
-
-
-def write_lines(lines: Iterable[bytes], out: IO[bytes]) -> None:
-    for line in lines:
-        out.write(line)
-        out.write(b"\n")

@@ -52,7 +52,6 @@ POSITIONS = {
     "team_member": ("党组成员", "党委委员", "班子成员"),
     "staff": ("科长", "科员", "会计", "出纳", "项目负责人", "村文书", "股长", "站长"),
 }
-UNIT_LEVELS = tuple(UNITS)
 YEARS = tuple(range(2016, 2025))
 
 

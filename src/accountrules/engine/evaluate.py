@@ -39,6 +39,18 @@ CaseInput = Case | Mapping[str, Any] | str | bytes
 Arrange = Callable[[list[Fact]], list[Fact]]
 
 
+class _TraceOrder(NamedTuple):
+    """Where a firing's step goes in the trace (SPEC §5): by person, then violation (none last), then rule."""
+
+    no_person: bool
+    person: str
+    no_violation: bool
+    violation: str
+    rule: str
+    effect: str
+    facts: str
+
+
 class StageRun(NamedTuple):
     """One durable_rules stage of an evaluation: the facts given to it and the distinct firings it gave."""
 
@@ -180,7 +192,7 @@ class Engine:
     def _resolved_facts(findings: list[Firing], outcomes: dict[str, Outcome], first: list[Firing]) -> list[Fact]:
         out: dict[str, Fact] = {}
         for f in findings:
-            kind, responsibility = str(f.what[0]), str(f.what[1])
+            kind, responsibility = f.found.kind, f.found.responsibility
             key = fact_id("candidate", f.person or "", f.violation or "", kind, responsibility)
             out[key] = {
                 "t": "candidate",
@@ -204,8 +216,8 @@ class Engine:
                 }
         for f in first:
             if f.effect == "organization":
-                key = fact_id("org", str(f.what[0]))
-                out[key] = {"t": "org", "id": key, "measure": f.what[0]}
+                key = fact_id("org", f.measure)
+                out[key] = {"t": "org", "id": key, "measure": f.measure}
         return [out[k] for k in sorted(out)]
 
     # ------------------------------------------------------------------------------------------------------
@@ -236,7 +248,7 @@ class Engine:
             if any(self.policy.finding_kinds[i.finding.kind].examined for i in outcome.resolved)
         )
         order = values(OrgMeasure)
-        measures = sorted({str(f.what[0]) for f in firings if f.effect == "organization"}, key=order.index)
+        measures = sorted({f.measure for f in firings if f.effect == "organization"}, key=order.index)
         organization = Organization(
             unit=case.unit.name,
             responsibility=self.policy.organization_responsibility if measures else "none",
@@ -305,7 +317,7 @@ class Engine:
                 shown[f.key] = f
         ordered = sorted(
             (
-                (
+                _TraceOrder(
                     f.person is None,
                     f.person or "",
                     f.violation is None,
@@ -318,7 +330,7 @@ class Engine:
             )
             for f in shown.values()
         )
-        return [self._step(f, key[5]) for key, f in ordered]
+        return [self._step(f, order.effect) for order, f in ordered]
 
     def _step(self, f: Firing, effect: str) -> TraceStep:
         rule = self.pack.rule(f.rule)

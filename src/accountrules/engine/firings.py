@@ -19,6 +19,54 @@ Matched = dict[str, dict[str, Any]]
 Getter = Callable[[Matched], Any]
 
 
+class FindingWhat(NamedTuple):
+    """What a finding rule found: a kind from the policy, a responsibility and scope, and a range of forms."""
+
+    kind: str
+    responsibility: str
+    scope: str
+    low: int
+    high: int
+
+
+class ModifierWhat(NamedTuple):
+    """A modifier (从轻, 顶格, …) and the kinds of finding it applies to."""
+
+    kind: str
+    applies_to: tuple[str, ...]
+
+
+class TallyWhat(NamedTuple):
+    """One counted item (an act) of a tally that the policy turns into a modifier."""
+
+    name: str
+    token: str
+    applies_to: tuple[str, ...]
+
+
+class RefusalWhat(NamedTuple):
+    """A mitigation refused (recorded, never applied) and the kinds of finding that record it."""
+
+    kind: str
+    applies_to: tuple[str, ...]
+
+
+class OrganizationWhat(NamedTuple):
+    """A measure taken against the unit's leadership team."""
+
+    measure: str
+
+
+class Nothing(NamedTuple):
+    """A missing link or publicity: the target says it all."""
+
+
+#: The content of a firing beyond its target, one shape per effect kind; tuples, so firings still sort.
+What = FindingWhat | ModifierWhat | TallyWhat | RefusalWhat | OrganizationWhat | Nothing
+#: The effects that adjust the findings they apply to.
+Adjustment = ModifierWhat | TallyWhat | RefusalWhat
+
+
 class Firing(NamedTuple):
     """One distinct effect of one rule. ``what`` is the effect's content beyond its target.
 
@@ -31,7 +79,7 @@ class Firing(NamedTuple):
     person: str | None
     violation: str | None
     decision: str | None
-    what: tuple[Any, ...]
+    what: What
     #: The facts the rule's conditions read, as sorted (name, value) pairs.
     facts: tuple[tuple[str, Any], ...]
 
@@ -42,17 +90,38 @@ class Firing(NamedTuple):
     def facts_dict(self) -> dict[str, Any]:
         return dict(self.facts)
 
+    @property
+    def found(self) -> FindingWhat:
+        """The content of a ``finding`` firing."""
+        assert isinstance(self.what, FindingWhat), self
+        return self.what
+
+    @property
+    def adjustment(self) -> Adjustment:
+        """The content of a ``modifier``, ``tally`` or ``refusal`` firing."""
+        assert isinstance(self.what, (ModifierWhat, TallyWhat, RefusalWhat)), self
+        return self.what
+
+    @property
+    def measure(self) -> str:
+        """The measure of an ``organization`` firing."""
+        assert isinstance(self.what, OrganizationWhat), self
+        return self.what.measure
+
 
 def describe(f: Firing) -> str:
     """How a trace step names what a firing did: ``direct [2,3]``, ``top_of_range``, ``refused: first_offence``."""
-    if f.effect == "finding":
-        return f"{f.what[1]} [{f.what[3]},{f.what[4]}]"
-    if f.effect == "tally":
-        return f"{f.what[0]}: {f.what[1]}"
-    if f.effect == "refusal":
-        return f"refused: {f.what[0]}"
-    if f.effect in {"modifier", "organization"}:
-        return str(f.what[0])
+    what = f.what
+    if isinstance(what, FindingWhat):
+        return f"{what.responsibility} [{what.low},{what.high}]"
+    if isinstance(what, TallyWhat):
+        return f"{what.name}: {what.token}"
+    if isinstance(what, RefusalWhat):
+        return f"refused: {what.kind}"
+    if isinstance(what, ModifierWhat):
+        return what.kind
+    if isinstance(what, OrganizationWhat):
+        return what.measure
     return f.effect
 
 
@@ -84,30 +153,35 @@ class FiringBuilder:
         self.what = self._what(rule, policy)
 
     @staticmethod
-    def _what(rule: Rule, policy: Policy) -> Callable[[Matched], tuple[Any, ...]]:
+    def _what(rule: Rule, policy: Policy) -> Callable[[Matched], What]:
         effect = rule.effect
         if isinstance(effect, FindingEffect):
-            head = (effect.kind, effect.responsibility, effect.scope)
+            kind, responsibility, scope = effect.kind, effect.responsibility, effect.scope
             if isinstance(effect.range, TableRange):
                 table = effect.range.table
                 terms = [_getter(t) for t in effect.range.index]
-                return lambda m: (*head, *policy.table_range(table, sum(int(t(m)) for t in terms)))
-            fixed = (*head, *effect.range)
+
+                def found(m: Matched) -> What:
+                    low, high = policy.table_range(table, sum(int(t(m)) for t in terms))
+                    return FindingWhat(kind, responsibility, scope, low, high)
+
+                return found
+            fixed = FindingWhat(kind, responsibility, scope, *effect.range)
             return lambda m: fixed
         if rule.effect_kind == "modifier":
-            modifier = (effect.kind, tuple(effect.applies_to))
+            modifier = ModifierWhat(effect.kind, tuple(effect.applies_to))
             return lambda m: modifier
-        if rule.effect_kind in {"tally", "refusal"}:
-            first = _getter(effect.name) if rule.effect_kind == "tally" else _getter(effect.kind)
-            token = _getter(effect.token) if rule.effect_kind == "tally" else None
-            targets = tuple(effect.applies_to)
-            if token is None:
-                return lambda m: (first(m), targets)
-            return lambda m: (first(m), token(m), targets)
+        if rule.effect_kind == "tally":
+            name, token, targets = _getter(effect.name), _getter(effect.token), tuple(effect.applies_to)
+            return lambda m: TallyWhat(name(m), token(m), targets)
+        if rule.effect_kind == "refusal":
+            refused, targets = _getter(effect.kind), tuple(effect.applies_to)
+            return lambda m: RefusalWhat(refused(m), targets)
         if rule.effect_kind == "organization":
-            measure = (effect.measure,)
+            measure = OrganizationWhat(effect.measure)
             return lambda m: measure
-        return lambda m: ()  # missing, publicize: the target says it all
+        nothing = Nothing()
+        return lambda m: nothing
 
     def build(self, matched: Matched) -> Firing:
         facts = tuple((key, matched[alias][name]) for key, alias, name in self.fact_keys)

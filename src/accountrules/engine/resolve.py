@@ -10,30 +10,33 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from accountrules.engine.firings import Firing
+from accountrules.engine.firings import Firing, ModifierWhat, RefusalWhat, TallyWhat
 from accountrules.rulepack.policy import Policy
 from accountrules.vocabulary import FORM_MEASURES
 
 
 @dataclass(frozen=True)
 class Finding:
+    """A finding firing, read through its named content."""
+
     firing: Firing
 
     @property
     def kind(self) -> str:
-        return str(self.firing.what[0])
+        return self.firing.found.kind
 
     @property
     def responsibility(self) -> str:
-        return str(self.firing.what[1])
+        return self.firing.found.responsibility
 
     @property
     def scope(self) -> str:
-        return str(self.firing.what[2])
+        return self.firing.found.scope
 
     @property
     def range(self) -> tuple[int, int]:
-        return int(self.firing.what[3]), int(self.firing.what[4])
+        found = self.firing.found
+        return int(found.low), int(found.high)
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,7 @@ class Resolver:
             applying = [
                 a
                 for a in by_target.get((finding.firing.person, finding.firing.violation), [])
-                if finding.kind in a.what[-1]
+                if finding.kind in a.adjustment.applies_to
             ]
             per_person[str(finding.firing.person)].append(self.resolve_one(finding, applying))
         return {person: self.outcome(person, items) for person, items in sorted(per_person.items())}
@@ -122,12 +125,13 @@ class Resolver:
         refused: list[Attached] = []
         tallies: dict[str, dict[str, str]] = defaultdict(dict)
         for adj in sorted(adjustments):
-            if adj.effect == "modifier":
-                modifiers.setdefault(str(adj.what[0]), adj.rule)
-            elif adj.effect == "tally":
-                tallies[str(adj.what[0])].setdefault(str(adj.what[1]), adj.rule)
-            elif adj.effect == "refusal":
-                refused.append(Attached(str(adj.what[0]), adj.rule))
+            what = adj.what
+            if isinstance(what, ModifierWhat):
+                modifiers.setdefault(what.kind, adj.rule)
+            elif isinstance(what, TallyWhat):
+                tallies[what.name].setdefault(str(what.token), adj.rule)
+            elif isinstance(what, RefusalWhat):
+                refused.append(Attached(what.kind, adj.rule))
         for name, tokens in tallies.items():
             for step in policy.tallies[name]:
                 if len(tokens) >= step.at_least:

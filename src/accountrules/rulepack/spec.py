@@ -47,9 +47,6 @@ class Ref:
         return f"${self.alias}.{self.field}"
 
 
-Scalar = str | bool | int
-
-
 @dataclass(frozen=True)
 class Test:
     """One condition on one field. ``op`` is eq, ne, in, not_in, lt, le, gt, ge or any."""

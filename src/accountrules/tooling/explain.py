@@ -14,13 +14,13 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, get_args
 
 from pydantic import BaseModel, ConfigDict
 
 from accountrules.engine.cache import asserted_fields
 from accountrules.engine.durable import runtime_for
-from accountrules.engine.firings import Firing, describe
+from accountrules.engine.firings import Firing, ModifierWhat, RefusalWhat, TallyWhat, describe
 from accountrules.engine.resolve import Finding, Outcome, Resolved
 from accountrules.errors import AccountRulesError, CaseValidationError
 from accountrules.models import Case, Determination, PersonResult
@@ -194,7 +194,7 @@ def _why(engine: Engine, outcome: Outcome | None, mine: list[Firing], standing: 
     winners = {(f.firing.person, f.firing.violation, f.firing.decision, f.kind): f.firing for f in standing}
     for f in mine:
         if f.effect == "finding" and f.key not in shown:
-            winner = winners.get((f.person, f.violation, f.decision, str(f.what[0])))
+            winner = winners.get((f.person, f.violation, f.decision, f.found.kind))
             note = f"outranked by {winner.rule} ({describe(winner)})" if winner else "outranked"
             add(f, "outranked", note)
     for f in mine:
@@ -206,14 +206,15 @@ def _why(engine: Engine, outcome: Outcome | None, mine: list[Firing], standing: 
 def _adjustments(engine: Engine, item: Resolved, add: Callable[[Firing, Part, str], None]) -> None:
     deciding = item.deciding
     for adj in sorted(item.adjustments):
-        if adj.effect == "refusal":
-            add(adj, "refused", f"refused {adj.what[0]}: recorded, never applied")
-        elif adj.effect == "tally":
-            add(adj, "counted", f"counts toward {adj.what[0]} ({adj.what[1]})")
-        elif deciding is not None and adj.rule == deciding.rule and str(adj.what[0]) == deciding.kind:
-            add(adj, "placed", _placement(engine, deciding.kind, item))
-        else:
-            add(adj, "placed", f"{adj.what[0]} applies but does not decide the form")
+        what = adj.what
+        if isinstance(what, RefusalWhat):
+            add(adj, "refused", f"refused {what.kind}: recorded, never applied")
+        elif isinstance(what, TallyWhat):
+            add(adj, "counted", f"counts toward {what.name} ({what.token})")
+        elif isinstance(what, ModifierWhat):
+            decides = deciding is not None and (adj.rule, what.kind) == (deciding.rule, deciding.kind)
+            idle = f"{what.kind} applies but does not decide the form"
+            add(adj, "placed", _placement(engine, what.kind, item) if decides else idle)
 
 
 def _decided_note(engine: Engine, item: Resolved) -> str:
@@ -352,7 +353,7 @@ def _fact_words(fact: Any, pattern: Pattern) -> str:
 def _what_would_change(
     engine: Engine, data: dict[str, Any], person: str, result: PersonResult | None, d: Determination
 ) -> dict[str, Any]:
-    before = (result.form, result.measure) if result else (None, None)
+    before = Placed(result.form, result.measure) if result else Placed(None, None)
     up: list[Change] = []
     down: list[Change] = []
     missing = [m.violation for m in d.dual_investigation.missing if m.person == person]
@@ -373,6 +374,13 @@ def _what_would_change(
     down.sort(key=lambda c: ((c.form_before or 0) - (c.form_after or 0), _OP_ORDER[c.op]))
     needed = [_need(engine, data, person, before, v) for v in missing]
     return {"up": up, "down": down, "needed": needed}
+
+
+class Placed(NamedTuple):
+    """A person's form and measure (both None without a result)."""
+
+    form: int | None
+    measure: str | None
 
 
 _OP_ORDER = {op: i for i, op in enumerate(get_args(Op))}
@@ -524,7 +532,7 @@ def _try(
     engine: Engine,
     data: dict[str, Any],
     person: str,
-    before: tuple[int | None, str | None],
+    before: Placed,
     op: Op,
     fields: dict[str, Any],
     words: str,
@@ -538,8 +546,8 @@ def _try(
     return Change(
         op=op,
         description=words,
-        form_before=before[0],
-        measure_before=before[1],
+        form_before=before.form,
+        measure_before=before.measure,
         form_after=after.form if after else None,
         measure_after=after.measure if after else None,
         responsibility_after=after.responsibility if after else "none",
@@ -548,7 +556,7 @@ def _try(
     )
 
 
-def _need(engine: Engine, data: dict[str, Any], person: str, before: tuple[int | None, str | None], vid: str) -> Need:
+def _need(engine: Engine, data: dict[str, Any], person: str, before: Placed, vid: str) -> Need:
     """What recording the person's conduct on ``vid`` would give: with no failure, and with each failure act."""
     offenders = next(v for v in data["violations"] if v["id"] == vid)["offenders"]
     choices: list[list[str]] = [[]]

@@ -459,7 +459,6 @@ class _Run:
     engine: _Probe
     results: dict[str, CheckResult]
     progress: Progress | None
-    extra_evaluations: int = 0
 
     def evaluate(self, template: Template, assignment: Assignment) -> tuple[dict[str, Any], Determination | str]:
         case = template.case(assignment)
