@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from accountrules import Engine
 from accountrules.cli import app
-from accountrules.errors import AccountRulesError
-from accountrules.tooling.explain import Change, Explanation, UnknownPersonError
+from accountrules.errors import AccountRulesError, UnknownPersonError
+from accountrules.tooling.explain import Change, Explanation
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples" / "cases").glob("*.json"))

@@ -1,4 +1,18 @@
-"""One root for every error the library raises; each leaf also subclasses the matching builtin."""
+"""Every error the library raises, under one root; each leaf also subclasses the builtin it refines::
+
+    AccountRulesError
+    ├── CaseValidationError (ValueError): a case breaks SPEC §3; each problem names its JSON path and the fix
+    ├── RulePackError (ValueError): a rule pack or its golden tests cannot be used; the file, the line and the fix
+    ├── EvaluationError (RuntimeError): the rule engine failed on a valid case; the case is not at fault
+    ├── InstallationError (ImportError): the rule engine's compiled extension cannot be loaded
+    └── UsageError (ValueError): an argument names what is not there, or asks for what cannot be done
+        ├── UnknownPersonError (KeyError): the person asked for is not in the case or the determination
+        └── UnknownRuleError (KeyError): the rule asked for is not in the pack
+
+Every failure of durable_rules (a refused ruleset, a failed assertion, an unmatched or duplicate fact, an error
+inside an action, a stage that never finishes) reaches callers as a `RulePackError` or an `EvaluationError`:
+`accountrules.engine.durable` translates each one.
+"""
 
 from __future__ import annotations
 
@@ -63,3 +77,18 @@ class EvaluationError(AccountRulesError, RuntimeError):
 
 class InstallationError(AccountRulesError, ImportError):
     """The rule engine's compiled extension cannot be loaded; the message gives the command that repairs it."""
+
+
+class UsageError(AccountRulesError, ValueError):
+    """An argument names something that is not there, or asks for something that cannot be done."""
+
+    def __str__(self) -> str:
+        return Exception.__str__(self)  # the message as written, even for the KeyError leaves
+
+
+class UnknownPersonError(UsageError, KeyError):
+    """The person asked for is not in the case or the determination."""
+
+
+class UnknownRuleError(UsageError, KeyError):
+    """The rule asked for is not in the pack."""

@@ -10,6 +10,7 @@ from typing import Annotated, Any, TypeVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_serializer
 from pydantic_core import PydanticCustomError
 
+from accountrules.errors import UnknownPersonError
 from accountrules.vocabulary import (
     Act,
     Area,
@@ -376,4 +377,7 @@ class Determination(_Out):
         for result in self.people:
             if result.person == person_id:
                 return result
-        raise KeyError(person_id)
+        raise UnknownPersonError(
+            f"no person '{person_id}' in the determination of case {self.case_id} "
+            f"(people are: {', '.join(p.person for p in self.people)})"
+        )

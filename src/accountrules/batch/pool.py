@@ -27,7 +27,7 @@ from typing import Any
 
 from accountrules.batch.records import Record, RecordError
 from accountrules.batch.worker import EngineSpec, Hook, Mode, case_id_of, worker_main
-from accountrules.errors import EvaluationError
+from accountrules.errors import AccountRulesError, EvaluationError, UsageError
 
 #: A record that has killed this many workers is set aside.
 STRIKES = 2
@@ -104,7 +104,7 @@ class Pool:
 
     def __post_init__(self) -> None:
         if self.workers < 1:
-            raise ValueError("a pool needs at least one worker")
+            raise UsageError("a pool needs at least one worker")
         self.window = self.window or max(self.workers * self.chunk_size * 4, 64)
         method = start_method()
         self._context = multiprocessing.get_context(method)
@@ -229,8 +229,6 @@ class Pool:
             worker.ready = True
             return
         if head == "failed":
-            from accountrules.errors import AccountRulesError
-
             raise AccountRulesError(f"a worker could not build its engine: {message[1]}")
         chunk_id, results, fresh = message
         if fresh:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from accountrules.errors import UsageError
 from accountrules.vocabulary import FORM_MEASURES, LABELS, PUBLIC_INTEREST_AREAS, Area, values
 
 if TYPE_CHECKING:
@@ -470,7 +471,7 @@ def generate(spec: CorpusSpec, engine: Engine | None = None) -> Iterator[Generat
     """The records of ``spec``, in order. ``engine`` (cached or not) is needed for ``recorded`` outcomes and to
     keep patterns distinct; without one, patterns are distinct only by chance."""
     if spec.recorded and engine is None:
-        raise ValueError("recorded outcomes need an engine; pass engine= or recorded=False")
+        raise UsageError("recorded outcomes need an engine; pass engine= or recorded=False")
     keyed = engine.with_cache(max_entries=1) if engine is not None else None
     years = (spec.first_year, spec.last_year)
     seen: set[bytes] = set()

@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from accountrules.cli import batch_commands, rules_commands
-from accountrules.cli.common import RulesOption, engine_for, fail, format_option, read_case, show, user_errors
+from accountrules.cli.common import RulesOption, engine_for, format_option, read_case, show, user_errors
 from accountrules.errors import InstallationError
 from accountrules.render.views import Format
 
@@ -94,10 +94,7 @@ def rules_show(
 
     with user_errors():
         pack = engine_for(rules).pack
-        try:
-            rule = pack.rule(rule_id)
-        except KeyError as exc:
-            raise fail(str(exc.args[0])) from None
+        rule = pack.rule(rule_id)
     show("rule", output_format, rule_sheet(rule, pack))
 
 

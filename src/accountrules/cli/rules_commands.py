@@ -43,10 +43,8 @@ def rules_verify(
 
     with user_errors():
         pack = engine_for(rules).pack
-    try:
+    with user_errors():
         report = verify(pack, cap=max_cases, seed=seed, progress=_progress(), only=template or ())
-    except ValueError as exc:
-        raise fail(str(exc)) from None
     if not report.ok:
         directory = out or Path(tempfile.mkdtemp(prefix="accountrules-verify-"))
         report = report.with_files(write_counterexamples(report, directory))

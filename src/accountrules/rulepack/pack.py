@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
-from accountrules.errors import RulePackError
+from accountrules.errors import RulePackError, UnknownRuleError
 from accountrules.rulepack.facts import FACTS, FactSchema, FieldType, facts_for_stage
 from accountrules.rulepack.policy import Policy
 from accountrules.rulepack.spec import (
@@ -94,7 +94,7 @@ class RulePack:
             return self._by_id[rule_id]
         except KeyError:
             hint = suggest(rule_id, self._by_id)
-            raise KeyError(f"no rule '{rule_id}' in pack '{self.name}'.{hint}") from None
+            raise UnknownRuleError(f"no rule '{rule_id}' in pack '{self.name}'.{hint}") from None
 
     def stage_rules(self, stage: str) -> tuple[Rule, ...]:
         return tuple(r for r in self.rules if r.stage == stage)

@@ -22,7 +22,7 @@ from accountrules.engine.cache import asserted_fields
 from accountrules.engine.durable import runtime_for
 from accountrules.engine.firings import Firing, ModifierWhat, RefusalWhat, TallyWhat, describe
 from accountrules.engine.resolve import Finding, Outcome, Resolved
-from accountrules.errors import AccountRulesError, CaseValidationError
+from accountrules.errors import CaseValidationError, UnknownPersonError
 from accountrules.models import Case, Determination, PersonResult
 from accountrules.rulepack.conditions import FactIndex, Miss, failing_tests, first_miss
 from accountrules.rulepack.facts import FactSchema, Input
@@ -41,10 +41,6 @@ from accountrules.vocabulary import (
 
 if TYPE_CHECKING:
     from accountrules.engine.evaluate import Engine
-
-
-class UnknownPersonError(AccountRulesError, ValueError):
-    """The person to explain is not in the case."""
 
 
 class _Out(BaseModel):

@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field, field_seriali
 
 from accountrules.engine.evaluate import Engine
 from accountrules.engine.flatten import Fact
-from accountrules.errors import AccountRulesError
+from accountrules.errors import AccountRulesError, UsageError
 from accountrules.models import Determination, PersonResult
 from accountrules.rulepack.pack import RulePack
 from accountrules.rulepack.spec import Ref, Rule, Test
@@ -494,7 +494,7 @@ def verify(
         only: names of the templates to cover (default: all).
 
     Raises:
-        ValueError: ``only`` names a template that does not exist.
+        UsageError: ``only`` names a template that does not exist.
     """
     started = time.perf_counter()
     results = {name: CheckResult(name=name) for name in CHECKS}
@@ -514,7 +514,7 @@ def verify(
         unknown = sorted(wanted - {t.name for t in template_list})
         if unknown:
             names = ", ".join(t.name for t in template_list)
-            raise ValueError(f"no template '{unknown[0]}'; the templates are {names}")
+            raise UsageError(f"no template '{unknown[0]}'; the templates are {names}")
         template_list = [t for t in template_list if t.name in wanted]
     for template in template_list:
         depth = template.depth_for(cap)
