@@ -506,8 +506,6 @@ RESOLVED_FACTS: dict[str, dict[str, FieldType]] = {
     "org": {"measure": enum(OrgMeasure)},
 }
 
-STAGES = ("facts", "resolved")
-
 
 def facts_for_stage(
     stage: str, finding_kinds: tuple[str, ...], schema: FactSchema = FACTS

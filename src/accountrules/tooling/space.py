@@ -23,7 +23,6 @@ from accountrules.rulepack.spec import Ref, Rule, Test, leaf_tests
 from accountrules.vocabulary import (
     AGGRAVATING_ACTS,
     FAILURE_ACTS,
-    FAVOURABLE_ACTS,
     OFFENDER_ACTS,
     Act,
     Area,
@@ -35,14 +34,8 @@ from accountrules.vocabulary import (
 
 FieldKey = tuple[str, str]
 
-MITIGATING_ACTS: tuple[str, ...] = FAVOURABLE_ACTS
-
 #: Violation flags that D6 records as refused leniency; they must change nothing else.
 LENIENCY_FLAGS: tuple[str, ...] = ("first_offence", "minor_error", "many_participants")
-
-#: Departures from the plain case are counted up to this many when a template's product is too large.
-MAX_DEPARTURES = 6
-
 
 # ---------------------------------------------------------------------------------------------------------------
 # What the pack's conditions distinguish
