@@ -178,17 +178,6 @@ def test_a_failed_assertion_is_an_evaluation_error(
     assert str(info.value) == message
 
 
-def test_a_real_duplicate_fact_is_an_evaluation_error_and_the_runtime_goes_on(
-    runtime: DurableRuntime, pack: RulePack
-) -> None:
-    """durable_rules' own MessageObservedException on two identical facts is mapped, and the session cleared."""
-    facts = spec_facts(pack)
-    with pytest.raises(EvaluationError, match=r"^stage 'facts': two facts had the same identity$"):
-        runtime.run("facts", [*facts, facts[0]])
-    assert runtime.run("facts", facts) == runtime.run("facts", facts)
-    assert not runtime.broken
-
-
 def test_an_action_error_recorded_by_the_engine_is_an_evaluation_error(
     runtime: DurableRuntime, pack: RulePack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -275,6 +264,8 @@ def test_a_firing_that_cannot_be_read_is_an_evaluation_error(
 PUBLIC = [
     "AccountRulesError",
     "Case",
+    "CaseLimitError",
+    "CaseLimits",
     "CaseValidationError",
     "ConsistencyReport",
     "Determination",

@@ -2,8 +2,10 @@
 
     AccountRulesError
     ├── CaseValidationError (ValueError): a case breaks SPEC §3; each problem names its JSON path and the fix
+    │   └── CaseLimitError: a valid case asks for more work than the limits allow
     ├── RulePackError (ValueError): a rule pack or its golden tests cannot be used; the file, the line and the fix
     ├── EvaluationError (RuntimeError): the rule engine failed on a valid case; the case is not at fault
+    ├── ArchiveError (ValueError): an archive itself cannot be read on (cut short, corrupt, not one array)
     ├── InstallationError (ImportError): the rule engine's compiled extension cannot be loaded
     └── UsageError (ValueError): an argument names what is not there, or asks for what cannot be done
         ├── UnknownPersonError (KeyError): the person asked for is not in the case or the determination
@@ -73,6 +75,11 @@ class RulePackError(AccountRulesError, ValueError):
 
 class EvaluationError(AccountRulesError, RuntimeError):
     """The rule engine failed while evaluating a valid case; the case is not at fault."""
+
+
+class ArchiveError(AccountRulesError, ValueError):
+    """The archive itself cannot be read on: compressed data cut short or corrupt, or a ``.json`` archive that is
+    not exactly one array. The records before the fault were read."""
 
 
 class InstallationError(AccountRulesError, ImportError):

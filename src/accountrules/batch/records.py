@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal, NamedTuple
 
+from accountrules.errors import ArchiveError
 from accountrules.validation import MAX_CASE_BYTES
 
 Position = Literal["line", "index"]
@@ -70,11 +71,6 @@ def too_long(number: int, position: Position) -> Record:
         f"the record is larger than {MAX_CASE_BYTES // 1024 // 1024} MB, the most one case may take; "
         "check that records are separated as the format requires",
     )
-
-
-class ArchiveError(ValueError):
-    """The archive itself cannot be read on: compressed data cut short or corrupt, or a ``.json`` archive that is
-    not exactly one array. The records before the fault were read."""
 
 
 class Source:
