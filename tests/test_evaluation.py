@@ -59,4 +59,13 @@ def test_arrange_orders_the_facts_of_each_stage_and_changes_nothing(engine: Engi
 def test_the_core_engine_shows_no_stage_or_resolver() -> None:
     """Stages and resolution are the engine's own: its public names are the ways to evaluate and to build it."""
     public = sorted(name for name in dir(CoreEngine) if not name.startswith("_"))
-    assert public == ["default", "evaluate", "evaluate_valid", "evaluation", "from_path", "healthy", "with_cache"]
+    assert public == [
+        "default",
+        "evaluate",
+        "evaluate_valid",
+        "evaluation",
+        "from_path",
+        "healthy",
+        "with_cache",
+        "with_limits",
+    ]
