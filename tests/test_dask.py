@@ -32,7 +32,9 @@ BAD_LINES = [
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[object]:
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as local:  # type: ignore[no-untyped-call]
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0"
+    ) as local:  # type: ignore[no-untyped-call]
         yield local
 
 
