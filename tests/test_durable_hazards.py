@@ -129,7 +129,7 @@ def test_engine_clears_a_session_left_empty_by_a_failed_assertion() -> None:
         engine = Engine.default()
         runtime = engine._runtime
         try:
-            runtime._host.assert_facts("facts", [{{"id": "no-type", "sid": "0"}}])
+            runtime._host.assert_facts(runtime.rulesets["facts"], [{{"id": "no-type", "sid": "0"}}])
         except Exception as exc:
             print("refused:", type(exc).__name__)
         runtime._discard("facts")
@@ -489,7 +489,7 @@ def test_a_failed_assertion_leaves_no_session_behind(engine: Engine, monkeypatch
     with pytest.raises(EvaluationError, match="two facts had the same identity"):
         engine.evaluate(case_json(BENCH_CASE))
     with pytest.raises(Exception, match="Could not get state"):  # no session is left
-        runtime._host.get_state("facts", runtime_module.SID)
+        runtime._host.get_state(runtime.rulesets["facts"], runtime_module.SID)
     assert engine.healthy
     assert engine.evaluate(case_json(SPEC_EXAMPLE)).to_json() == expected
 
@@ -565,3 +565,33 @@ def test_engine_is_safe_to_call_from_several_threads(engine: Engine) -> None:
     for t in pool:
         t.join()
     assert all(results[(w, r)] == expected[(w + r) % 2] for w in range(8) for r in range(10))
+
+
+def test_loading_edited_packs_starts_no_new_host(tmp_path: Path) -> None:
+    """Ten edits of a pack, each loaded and evaluated, register their rulesets on the process's one Host:
+    no Host is started and the number of threads stays as it was."""
+    result = run_python(
+        f"""
+        import shutil, threading
+        from pathlib import Path
+        from durable import engine as durable_engine
+        from accountrules import Engine
+        started = []
+        original = durable_engine.Host.__init__
+        def counting(self, *args, **kwargs):
+            started.append(self)
+            original(self, *args, **kwargs)
+        durable_engine.Host.__init__ = counting
+        case = open({str(SPEC_EXAMPLE)!r}, encoding="utf-8").read()
+        pack = Path({str(tmp_path / "pack")!r})
+        shutil.copytree({str(ROOT / "tests" / "packs" / "tiny")!r}, pack)
+        Engine.from_path(pack).evaluate(case)
+        threads = threading.active_count()
+        for edit in range(10):
+            (pack / "pack.yaml").write_text(f'name: tiny\\nversion: "{{edit + 2}}"\\n', encoding="utf-8")
+            Engine.from_path(pack).evaluate(case)
+        print(len(started), threading.active_count() - threads)
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["1", "0"]

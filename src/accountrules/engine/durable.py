@@ -28,13 +28,15 @@ durable_rules 2.0.28 is unmaintained and has sharp edges, each guarded here (tes
   reserved for it. A stage that would need more is refused before anything is asserted.
 - Facts asserted inside an action that no rule matches vanish: actions never assert facts; later stages are
   separate rulesets fed by the engine.
-- Each Host starts two timer threads that never stop: one Host per rule pack per process, reused.
+- Each Host starts two timer threads that never stop: one Host per process, on which every rule pack (and
+  every edit of one) registers its own rulesets.
 - The C core holds the GIL and has no locks: access to a Host is serialized.
 """
 
 from __future__ import annotations
 
 import sys
+import itertools
 import threading
 import warnings
 from collections.abc import Callable, Iterable
@@ -191,21 +193,41 @@ def _fields_read(rules: Iterable[Rule]) -> dict[str, tuple[str, ...]]:
     return {fact: tuple(sorted(fields)) for fact, fields in read.items()}
 
 
+_HOST: Any = None
+#: Serializes every use of the one Host (its C core has no locks).
+_HOST_LOCK = threading.Lock()
+_RULESET_NUMBERS = itertools.count()
+
+
+def _shared_host() -> Any:
+    """The one durable_rules Host of this process: every pack registers its rulesets on it, so that loading
+    another pack (or the same pack edited) starts no new timer threads."""
+    global _HOST
+    with _HOST_LOCK:
+        if _HOST is None:
+            _HOST = durable_engine.Host()
+        return _HOST
+
+
 class DurableRuntime:
-    """The Host of one rule pack in this process, and the serialized access to it."""
+    """The rulesets of one rule pack on the process's Host, and the serialized access to them."""
 
     def __init__(self, pack: RulePack) -> None:
         self.pack = pack
         self._evaluations: dict[str, Evaluation] = {}
-        self._lock = threading.Lock()
+        self._lock = _HOST_LOCK
         self._broken = ""
         self.stages = {
             stage: _Stage(stage, pack.stage_rules(stage), pack.policy, self._evaluations)
             for stage in ("facts", "resolved")
         }
+        number = next(_RULESET_NUMBERS)
+        #: The name of each stage's ruleset on the Host, unique in this process.
+        self.rulesets = {stage: f"{stage}_{number}" for stage in self.stages}
+        self._host = _shared_host()
         try:
-            self._host = durable_engine.Host()
-            self._host.register_rulesets({s.name: s.definition for s in self.stages.values()})
+            with self._lock:
+                self._host.register_rulesets({self.rulesets[s.name]: s.definition for s in self.stages.values()})
         except Exception as exc:  # durable raises bare Exception and its C module's error type
             raise RulePackError(f"durable_rules refused the compiled pack: {exc}", pack.path) from None
 
@@ -252,7 +274,7 @@ class DurableRuntime:
 
     def _assert(self, stage: str, batch: list[dict[str, Any]]) -> None:
         try:
-            self._host.assert_facts(stage, batch)
+            self._host.assert_facts(self.rulesets[stage], batch)
         except Exception as exc:  # durable raises its own exceptions, bare Exception and its C module's error
             self._discard(stage)
             if isinstance(exc, durable_engine.MessageNotHandledException):
@@ -268,12 +290,12 @@ class DurableRuntime:
         cannot be cleared would spoil every later case: the runtime is then marked broken."""
         self._evaluations.pop(SID, None)
         try:
-            self._host.get_state(stage, SID)
+            self._host.get_state(self.rulesets[stage], SID)
         except Exception:
             return  # no session was created; nothing to clear
         try:
-            self._host.assert_facts(stage, [{**GO, "id": _FLUSH_IDENTITY, "sid": SID}])
-            self._host.delete_state(stage, SID)
+            self._host.assert_facts(self.rulesets[stage], [{**GO, "id": _FLUSH_IDENTITY, "sid": SID}])
+            self._host.delete_state(self.rulesets[stage], SID)
         except Exception as exc:  # durable's own exceptions, bare Exception and its C module's error
             self._break(stage, exc)
 
@@ -281,8 +303,8 @@ class DurableRuntime:
         """The error an action left in the session's state (durable_rules swallows them there), if any; the
         session is deleted either way (or the runtime marked broken when it cannot be)."""
         try:
-            state = self._host.get_state(stage, SID)
-            self._host.delete_state(stage, SID)
+            state = self._host.get_state(self.rulesets[stage], SID)
+            self._host.delete_state(self.rulesets[stage], SID)
         except Exception as exc:  # durable's own exceptions, bare Exception and its C module's error
             self._break(stage, exc)
             raise EvaluationError(self._broken) from None

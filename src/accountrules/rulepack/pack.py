@@ -28,7 +28,7 @@ from accountrules.rulepack.spec import (
     TableRange,
     Test,
 )
-from accountrules.rulepack.yamlfile import LineList, LineMap, line_at, plain, read_yaml
+from accountrules.rulepack.yamlfile import LineList, LineMap, line_at, plain, read_pack_file, read_yaml
 from accountrules.validation import json_path, known_fields, suggest
 from accountrules.vocabulary import RefusalKind, values
 
@@ -126,9 +126,19 @@ def load_pack(path: str | Path, facts: FactSchema = FACTS) -> RulePack:
     return _load(root.resolve(), (), facts)
 
 
+#: The most packs one chain of ``extends`` may hold (a pack, the pack it extends, …).
+MAX_EXTENDS = 16
+
+
 def _load(root: Path, chain: tuple[Path, ...], facts: FactSchema) -> RulePack:
     if root in chain:
         raise RulePackError("the pack extends itself (a cycle of extends)", root / "pack.yaml")
+    if len(chain) >= MAX_EXTENDS:
+        raise RulePackError(
+            f"extends: a chain of more than {MAX_EXTENDS} packs, each extending the next; extend a pack nearer "
+            "the default one",
+            chain[0] / "pack.yaml",
+        )
     meta_file = root / "pack.yaml"
     if not meta_file.is_file():
         raise RulePackError("a rule pack needs pack.yaml with its name and version", meta_file)
@@ -203,7 +213,7 @@ def _digest(root: Path, base: RulePack | None, facts: FactSchema) -> str:
     elif facts is not FACTS:  # the same rules over other facts are another pack
         h.update(repr(sorted((k, sorted(f)) for k, f in facts.types.items())).encode())
     for file in sorted(root.glob("*.yaml")):
-        h.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
+        h.update(file.name.encode() + b"\0" + read_pack_file(file) + b"\0")
     return "sha256:" + h.hexdigest()
 
 

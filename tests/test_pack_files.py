@@ -1,0 +1,121 @@
+"""What a hostile rule pack can do to the loader: each refused with a `RulePackError` naming the file."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from accountrules import RulePackError
+from accountrules.rulepack.pack import MAX_EXTENDS, load_pack
+from accountrules.rulepack.yamlfile import MAX_DEPTH, MAX_NODES
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ROOT / "tests" / "packs" / "tiny"
+
+
+@pytest.fixture
+def pack(tmp_path: Path) -> Path:
+    """A copy of the tiny pack to spoil."""
+    copy = tmp_path / "pack"
+    shutil.copytree(TINY, copy)
+    return copy
+
+
+def test_an_alias_bomb_is_refused_before_it_is_expanded(pack: Path) -> None:
+    """Nine levels of nine aliases each (a few hundred bytes standing for 387 million values) are refused at
+    the line where the count passes the limit."""
+    lines = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    for level in range(1, 9):
+        lines.append(f"a{level}: &a{level} [" + ", ".join([f"*a{level - 1}"] * 9) + "]")
+    (pack / "pack.yaml").write_text('name: tiny\nversion: "1"\n' + "\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(RulePackError) as caught:
+        load_pack(pack)
+    assert str(caught.value) == (
+        f"{pack / 'pack.yaml'}:8: stands for more than {MAX_NODES:,} values once its aliases (*name) are expanded; "
+        "repeat less through aliases"
+    )
+
+
+def test_aliases_within_the_limit_load(pack: Path) -> None:
+    """An anchor used a few times, as the default pack's catalogue does, is fine."""
+    text = (pack / "citations.yaml").read_text(encoding="utf-8")
+    assert "&" not in text
+    (pack / "pack.yaml").write_text('name: tiny\nversion: &v "1"\ndescription: *v\n', encoding="utf-8")
+    assert load_pack(pack).description == "1"
+
+
+def test_nesting_deeper_than_the_limit_is_refused(pack: Path) -> None:
+    """A value nested 65 lists deep is refused at its line, not with a RecursionError."""
+    depth = MAX_DEPTH + 1
+    (pack / "pack.yaml").write_text(
+        'name: tiny\nversion: "1"\nx: ' + "[" * depth + "]" * depth + "\n", encoding="utf-8"
+    )
+    with pytest.raises(RulePackError, match=rf"pack.yaml:3: nested more than {MAX_DEPTH} levels deep"):
+        load_pack(pack)
+
+
+def test_a_long_chain_of_extends_is_refused(tmp_path: Path) -> None:
+    """1,200 packs each extending the next end in a clear error, not a RecursionError."""
+    for i in range(1200):
+        folder = tmp_path / f"p{i}"
+        folder.mkdir()
+        extends = f"extends: ../p{i + 1}\n" if i < 1199 else "extends: default\n"
+        (folder / "pack.yaml").write_text(f'name: p{i}\nversion: "1"\n{extends}', encoding="utf-8")
+    with pytest.raises(RulePackError) as caught:
+        load_pack(tmp_path / "p0")
+    assert str(caught.value) == (
+        f"{tmp_path / 'p0' / 'pack.yaml'}: extends: a chain of more than {MAX_EXTENDS} packs, each extending the "
+        "next; extend a pack nearer the default one"
+    )
+
+
+def test_a_rule_file_that_is_a_fifo_is_refused_without_blocking(pack: Path) -> None:
+    """A FIFO named like a rule file is refused (opening it would wait for a writer forever)."""
+    os.mkfifo(pack / "more.yaml")
+    result: list[BaseException] = []
+
+    def load() -> None:
+        try:
+            load_pack(pack)
+        except BaseException as exc:
+            result.append(exc)
+
+    loader = threading.Thread(target=load, daemon=True)
+    loader.start()
+    loader.join(60)
+    assert not loader.is_alive()
+    assert (
+        str(result[0])
+        == f"{pack / 'more.yaml'}: is not a regular file (a pipe, a device or a socket); give a YAML file"
+    )
+
+
+def test_a_rule_file_linked_to_dev_zero_is_refused(pack: Path) -> None:
+    """A rule file that is a link to /dev/zero is refused at once, never read."""
+    (pack / "zero.yaml").symlink_to("/dev/zero")
+    with pytest.raises(RulePackError, match="zero.yaml: is a link to /dev/zero, outside the pack's folder"):
+        load_pack(pack)
+
+
+def test_a_rule_file_linked_from_outside_the_pack_is_refused(pack: Path, tmp_path: Path) -> None:
+    """A link to a YAML file elsewhere is refused: a pack is what its folder holds."""
+    outside = tmp_path / "elsewhere.yaml"
+    shutil.copy(pack / "rules.yaml", outside)
+    (pack / "rules.yaml").unlink()
+    (pack / "rules.yaml").symlink_to(outside)
+    with pytest.raises(RulePackError) as caught:
+        load_pack(pack)
+    assert str(caught.value) == (
+        f"{pack / 'rules.yaml'}: is a link to {outside}, outside the pack's folder; copy the file into the pack instead"
+    )
+
+
+def test_a_link_within_the_pack_loads(pack: Path) -> None:
+    """A link to another file of the same folder is the pack's own file."""
+    (pack / "rules.yaml").rename(pack / "kept.txt")
+    (pack / "rules.yaml").symlink_to(pack / "kept.txt")
+    assert load_pack(pack).name == "tiny"
