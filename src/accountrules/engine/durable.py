@@ -35,8 +35,8 @@ durable_rules 2.0.28 is unmaintained and has sharp edges, each guarded here (tes
 
 from __future__ import annotations
 
-import sys
 import itertools
+import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterable

@@ -117,7 +117,7 @@ def _check_size(text: str) -> None:
                 raise RulePackError(
                     f"nested more than {MAX_DEPTH} levels deep; a rule pack never needs that",
                     None,
-                    event.start_mark.line + 1,
+                    _line(event),
                 )
             continue
         if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
@@ -129,7 +129,7 @@ def _check_size(text: str) -> None:
             if event.anchor is not None:
                 sizes[event.anchor] = 1
         elif isinstance(event, yaml.AliasEvent):
-            count = sizes.get(event.anchor, 1)
+            count = sizes.get(event.anchor or "", 1)
         else:
             continue
         stack[-1][1] += count
@@ -138,8 +138,13 @@ def _check_size(text: str) -> None:
                 f"stands for more than {MAX_NODES:,} values once its aliases (*name) are expanded; "
                 "repeat less through aliases",
                 None,
-                event.start_mark.line + 1,
+                _line(event),
             )
+
+
+def _line(event: Any) -> int | None:
+    mark = event.start_mark
+    return None if mark is None else int(mark.line) + 1
 
 
 def line_at(node: Any, loc: tuple[int | str, ...]) -> int | None:
