@@ -217,3 +217,99 @@ def test_batch_to_a_full_disk_file_is_an_error_line(tmp_path: Path, lines: list[
     result = run("batch", str(archive), "-o", "/dev/full", "--workers", "0")
     assert result.returncode == 1
     assert result.stderr.decode().splitlines()[-1].endswith("No space left on device")
+
+
+# --- what the terminal and a document receive -------------------------------------------------------------------
+
+HOSTILE = {
+    "case_id": "c1",
+    "title": "t\n# Injected <script>alert(1)</script>",
+    "unit": {"name": "u\x1b[2J", "level": "county"},
+    "people": [{"id": "p1", "name": "张\x1b]0;pwned\x07某 <b>x</b>\n## h", "roles": ["staff"]}],
+    "violations": [{"id": "v1", "kind": "four_winds", "severity": "minor", "area": "other", "offenders": ["p1"]}],
+}
+
+
+@pytest.fixture
+def hostile(tmp_path: Path) -> Path:
+    path = tmp_path / "hostile.json"
+    path.write_text(json.dumps(HOSTILE), encoding="utf-8")
+    return path
+
+
+def test_escape_sequences_in_names_never_reach_the_terminal(hostile: Path) -> None:
+    """The text view shows a name's control characters as escapes (\\x1b), never the raw bytes."""
+    result = run("evaluate", str(hostile), "--format", "text")
+    assert result.returncode == 0
+    text = result.stdout.decode()
+    assert "\x1b" not in text
+    assert "\x07" not in text
+    assert "张\\x1b]0;pwned\\x07某" in text
+
+
+def test_markdown_escapes_html_and_cannot_gain_a_heading(hostile: Path) -> None:
+    """Names and titles in Markdown carry no raw HTML, and a line break in them starts no heading."""
+    result = run("evaluate", str(hostile), "--format", "markdown")
+    assert result.returncode == 0
+    text = result.stdout.decode()
+    assert "<" not in text.replace("\\<", "")
+    assert [line for line in text.splitlines() if line.startswith("#")] == [
+        "# 问责建议 Accountability recommendation: c1 t\\\\n\\# Injected \\<script\\>alert(1)\\</script\\>",
+        "## 人员 People",
+        "## 推理过程 Reasoning trace",
+    ]
+
+
+def test_an_escape_sequence_in_a_bad_value_is_shown_escaped_in_the_error(tmp_path: Path) -> None:
+    """A misspelt value holding an escape sequence is quoted in `Error:` with the sequence escaped."""
+    case = json.loads(SPEC_EXAMPLE.read_text(encoding="utf-8"))
+    case["violations"][0]["kind"] = "x\x1b[2J"
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(case), encoding="utf-8")
+    result = run("evaluate", str(path))
+    assert result.returncode == 1
+    assert "\x1b" not in result.stderr.decode()
+    assert result.stderr.decode().startswith(f"Error: {path}: violations[0].kind: 'x\\x1b[2J' is not one of")
+
+
+# --- every error names the case file --------------------------------------------------------------------------------
+
+
+def test_explain_errors_name_the_case_file() -> None:
+    """`explain` for a person the case does not hold: `Error: <file>: no person …`."""
+    result = run("explain", str(SPEC_EXAMPLE), "--person", "p9")
+    assert result.returncode == 1
+    assert result.stderr.decode() == (
+        f"Error: {SPEC_EXAMPLE}: no person 'p9' in case 2023-017 (people are: p1, p2, p3).\n"
+    )
+
+
+@pytest.mark.parametrize("command", ["evaluate", "explain"])
+def test_engine_errors_name_the_case_file(command: str) -> None:
+    """A case over the work limit (`--max-work 2`): `Error: <file>: the case has …`, exit 1."""
+    extra = ["--person", "p1"] if command == "explain" else []
+    result = run(command, str(SPEC_EXAMPLE), *extra, "--max-work", "2")
+    assert result.returncode == 1
+    assert result.stderr.decode() == (
+        f"Error: {SPEC_EXAMPLE}: the case has 3 people × 1 violations = 3, more than the 2 one case may take; split "
+        "the case, or raise the limit (--max-work, or CaseLimits(max_work=…) in the library)\n"
+    )
+
+
+def test_batch_max_work_makes_error_records(tmp_path: Path, lines: list[str], expected: list[bytes]) -> None:
+    """`batch --max-work 1`: every case of more than one person or violation becomes an error record."""
+    archive = tmp_path / "a.jsonl"
+    archive.write_text("".join(t + "\n" for t in lines[:2]), encoding="utf-8")
+    result = run("batch", str(archive), "--workers", "0", "--max-work", "1")
+    assert result.returncode == 1
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["line"] for r in records] == [1, 2]
+    assert all(r["error"].startswith("the case has ") for r in records)
+
+
+def test_the_cli_default_limit_is_the_library_one() -> None:
+    """`--max-work`'s default is `CaseLimits().max_work`."""
+    from accountrules.cli.common import DEFAULT_MAX_WORK
+    from accountrules.validation import CaseLimits
+
+    assert CaseLimits().max_work == DEFAULT_MAX_WORK

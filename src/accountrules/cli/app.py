@@ -11,7 +11,17 @@ from typing import Annotated, Optional
 import typer
 
 from accountrules.cli import batch_commands, rules_commands
-from accountrules.cli.common import RulesOption, engine_for, format_option, read_case, show, user_errors
+from accountrules.cli.common import (
+    DEFAULT_MAX_WORK,
+    MaxWorkOption,
+    RulesOption,
+    engine_for,
+    format_option,
+    limits,
+    read_case,
+    show,
+    user_errors,
+)
 from accountrules.errors import InstallationError
 from accountrules.render.views import Format
 
@@ -43,11 +53,12 @@ def evaluate(
         format_option("determination", default="text on a terminal, json otherwise"),
     ] = None,
     rules: RulesOption = None,
+    max_work: MaxWorkOption = DEFAULT_MAX_WORK,
 ) -> None:
     """评估案件 Evaluate one case: responsibility, form and measure for every person, with the cited trace."""
-    with user_errors():
+    with user_errors(case):
         parsed = read_case(case)
-        engine = engine_for(rules)
+        engine = engine_for(rules).with_limits(limits(max_work))
         determination = engine.evaluate_valid(parsed)
     chosen = output_format or (Format.text if sys.stdout.isatty() else Format.json)
     show("determination", chosen, determination, case=parsed)

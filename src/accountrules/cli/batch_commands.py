@@ -13,7 +13,17 @@ from typing import IO, TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from accountrules.cli.common import RulesOption, engine_for, fail, format_option, show, user_errors
+from accountrules.cli.common import (
+    DEFAULT_MAX_WORK,
+    MaxWorkOption,
+    RulesOption,
+    engine_for,
+    fail,
+    format_option,
+    limits,
+    show,
+    user_errors,
+)
 from accountrules.render.views import Format, view
 
 if TYPE_CHECKING:
@@ -82,6 +92,7 @@ def batch(
     progress: ProgressOption = None,
     cache: CacheOption = 4096,
     dask: DaskOption = None,
+    max_work: MaxWorkOption = DEFAULT_MAX_WORK,
 ) -> None:
     """批量评估 Evaluate an archive of cases: one JSON line per record, in input order, the determination or
     {"line": N, "case_id": …, "error": …} for a bad record. Exit 0 when every record was evaluated, 1 when some
@@ -98,7 +109,15 @@ def batch(
         results = (
             _on_cluster(source, dask, "json", rules, cache, tick)
             if dask is not None
-            else stream(engine, archive, mode="json", workers=processes, cache_entries=cache, progress=tick)
+            else stream(
+                engine,
+                archive,
+                mode="json",
+                workers=processes,
+                cache_entries=cache,
+                progress=tick,
+                limits=limits(max_work),
+            )
         )
         with user_errors():
             for _, ok, value in results:
@@ -151,6 +170,7 @@ def check(
     progress: ProgressOption = None,
     cache: CacheOption = 4096,
     dask: DaskOption = None,
+    max_work: MaxWorkOption = DEFAULT_MAX_WORK,
 ) -> None:
     """一致性检查 Check recorded decisions against the rules: each recorded person within, too lenient or too harsh;
     like cases recorded unlike; responsible leaders left out of the record (一案双查). Exit 1 when a record was bad,
@@ -176,6 +196,7 @@ def check(
                 keep_within=all_people,
                 progress=tick,
                 cache_entries=cache,
+                limits=limits(max_work),
             )
         if tick is not None:
             tick.done(result.summary.records)

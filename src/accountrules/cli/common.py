@@ -56,7 +56,13 @@ def format_option(report: Report, default: str = "text") -> Any:
 
 
 def show(report: Report, fmt: Format, value: Any, **context: Any) -> None:
-    """Print ``value`` (a report of kind ``report``) in ``fmt`` on stdout: text through rich, the rest as is."""
+    """Print ``value`` (a report of kind ``report``) in ``fmt`` on stdout: text through rich, the rest as is. Text
+    and Markdown show control characters from the input as escapes, so that no name can drive the terminal."""
+    if fmt in (Format.text, Format.markdown):
+        from accountrules.render.common import displayable
+
+        value = displayable(value)
+        context = {name: displayable(item) for name, item in context.items()}
     shown = view(report, fmt)(value, **context)
     if isinstance(shown, str):
         typer.echo(shown, nl=False)
@@ -71,18 +77,46 @@ def console() -> Console:
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
+    """``Error: …`` on stderr, one line each, control characters from the input shown as escapes."""
+    from accountrules.render.common import printable
+
     for line in message.splitlines() or [message]:
-        typer.echo(f"Error: {line}", err=True)
+        typer.echo(f"Error: {printable(line)}", err=True)
     return typer.Exit(code)
 
 
+MaxWorkOption = Annotated[
+    int,
+    typer.Option(
+        "--max-work",
+        min=0,
+        help="The most work one case may ask for: people × violations (0: no limit).",
+    ),
+]
+#: The library's default `CaseLimits.max_work`, restated for the option's default (tests keep them equal).
+DEFAULT_MAX_WORK = 100_000
+
+
+def limits(max_work: int) -> Any:
+    """The `CaseLimits` of ``--max-work``."""
+    from accountrules.validation import CaseLimits
+
+    return CaseLimits(max_work=max_work)
+
+
 @contextmanager
-def user_errors() -> Iterator[None]:
-    """Bad input becomes ``Error: …`` on stderr and exit 1, never a traceback."""
+def user_errors(source: str | None = None) -> Iterator[None]:
+    """Bad input becomes ``Error: …`` on stderr and exit 1, never a traceback; with ``source`` (a case file, -
+    for stdin), every message names it first."""
     try:
         yield
     except AccountRulesError as exc:
-        raise fail(str(exc)) from None
+        message = str(exc)
+        if source is not None:
+            shown = "<stdin>" if source == "-" else source
+            prefix = f"{shown}: "
+            message = "\n".join(line if line.startswith(prefix) else prefix + line for line in message.splitlines())
+        raise fail(message) from None
 
 
 def engine_for(rules: Path | None):  # type: ignore[no-untyped-def]  # returns Engine; imported lazily

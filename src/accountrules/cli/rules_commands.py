@@ -10,7 +10,18 @@ from typing import Annotated, Optional
 
 import typer
 
-from accountrules.cli.common import RulesOption, engine_for, fail, format_option, read_case, show, user_errors
+from accountrules.cli.common import (
+    DEFAULT_MAX_WORK,
+    MaxWorkOption,
+    RulesOption,
+    engine_for,
+    fail,
+    format_option,
+    limits,
+    read_case,
+    show,
+    user_errors,
+)
 from accountrules.render.views import Format
 
 
@@ -101,12 +112,13 @@ def explain(
     person: Annotated[str, typer.Option("--person", "-p", help="Id of the person to explain, e.g. p2.")],
     output_format: Annotated[Format, format_option("explanation")] = Format.text,
     rules: RulesOption = None,
+    max_work: MaxWorkOption = DEFAULT_MAX_WORK,
 ) -> None:
     """解释 Explain one person's result: why (the rules and citations that produced it), why not (the rules
     that did not apply and the fact each lacked), and which single change of facts would move the form."""
     from accountrules.tooling.explain import explain as explain_person
 
-    with user_errors():
+    with user_errors(case):
         parsed = read_case(case)
-        explanation = explain_person(engine_for(rules), parsed, person)
+        explanation = explain_person(engine_for(rules).with_limits(limits(max_work)), parsed, person)
     show("explanation", output_format, explanation)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
 
 from accountrules.models import Determination, PersonResult, TraceStep
 from accountrules.vocabulary import LABELS, label, label_zh, measure_label
@@ -11,6 +14,28 @@ if TYPE_CHECKING:
     from accountrules.batch.check import Group, Slot
 
 NOTICE = "本结果为建议，由有权机关依规依纪作出决定。 This is a recommendation; the competent bodies decide."
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` safe to show on a terminal or in a document: every control character (a terminal's escape
+    sequences start with one) is shown as its escape, ``\\x1b``, never sent raw."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def displayable(value: Any) -> Any:
+    """``value`` (a report, a case, or anything in them) with `printable` applied to every string in it."""
+    if isinstance(value, str):
+        return printable(value) if _CONTROL.search(value) else value
+    if isinstance(value, BaseModel):
+        return value.model_copy(update={k: displayable(v) for k, v in value.__dict__.items()})
+    if isinstance(value, (list, tuple)):
+        return type(value)(displayable(v) for v in value)
+    if isinstance(value, dict):
+        return {displayable(k): displayable(v) for k, v in value.items()}
+    return value
+
 
 HEADERS = (
     "人员 Person",

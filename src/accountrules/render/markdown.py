@@ -27,19 +27,28 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _text(text: str) -> str:
+    """Text from a case, shown as written in Markdown: no character of it starts markup or HTML, and a line
+    break in it cannot start a heading (a table cell's ``|`` is `_cell`'s)."""
+    return "".join(f"\\{c}" if c in "\\`*_[]<>#&" else " " if c in "\r\n" else c for c in text)
+
+
 def determination_markdown(d: Determination, case: Case | None = None) -> str:
-    title = f" {case.title}" if case and case.title else ""
-    out = [f"# 问责建议 Accountability recommendation: {d.case_id}{title}", ""]
+    title = f" {_text(case.title)}" if case and case.title else ""
+    out = [f"# 问责建议 Accountability recommendation: {_text(d.case_id)}{title}", ""]
     if case is not None:
         decided = f"; 决定日期 decided on {case.decided_on.isoformat()}" if case.decided_on else ""
-        out += [f"单位 Unit: {case.unit.name}{decided}", ""]
+        out += [f"单位 Unit: {_text(case.unit.name)}{decided}", ""]
     out += [
         "## 人员 People",
         "",
         "| " + " | ".join(HEADERS) + " |",
         "|" + "---|" * len(HEADERS),
     ]
-    out += ["| " + " | ".join(_cell(c) for c in person_row(p)) + " |" for p in d.people]
+    out += [
+        "| " + " | ".join(_cell(c) for c in person_row(p.model_copy(update={"name": _text(p.name)}))) + " |"
+        for p in d.people
+    ]
     out += [
         "",
         f"- 组织 Organization: {organization_line(d)}",
@@ -50,7 +59,7 @@ def determination_markdown(d: Determination, case: Case | None = None) -> str:
         "## 推理过程 Reasoning trace",
         "",
     ]
-    names = names_of(d)
+    names = {person: _text(name) for person, name in names_of(d).items()}
     for i, step in enumerate(d.trace, 1):
         facts = facts_text(step.facts)
         out.append(
