@@ -314,7 +314,7 @@ def test_cli_explain_unknown_person(runner: CliRunner) -> None:
     assert (result.exit_code, result.stdout, result.stderr) == (
         1,
         "",
-        "Error: no person 'p22' in case 2023-017 (people are: p1, p2, p3). Did you mean 'p2'?\n",
+        f"Error: {SPEC_EXAMPLE}: no person 'p22' in case 2023-017 (people are: p1, p2, p3). Did you mean 'p2'?\n",
     )
 
 

@@ -254,7 +254,7 @@ def test_markdown_escapes_html_and_cannot_gain_a_heading(hostile: Path) -> None:
     text = result.stdout.decode()
     assert "<" not in text.replace("\\<", "")
     assert [line for line in text.splitlines() if line.startswith("#")] == [
-        "# 问责建议 Accountability recommendation: c1 t\\\\n\\# Injected \\<script\\>alert(1)\\</script\\>",
+        "# 问责建议 Accountability recommendation: c1 t \\# Injected \\<script\\>alert(1)\\</script\\>",
         "## 人员 People",
         "## 推理过程 Reasoning trace",
     ]

@@ -58,7 +58,9 @@ def evaluate(
     """评估案件 Evaluate one case: responsibility, form and measure for every person, with the cited trace."""
     with user_errors(case):
         parsed = read_case(case)
+    with user_errors():
         engine = engine_for(rules).with_limits(limits(max_work))
+    with user_errors(case):
         determination = engine.evaluate_valid(parsed)
     chosen = output_format or (Format.text if sys.stdout.isatty() else Format.json)
     show("determination", chosen, determination, case=parsed)

@@ -120,5 +120,8 @@ def explain(
 
     with user_errors(case):
         parsed = read_case(case)
-        explanation = explain_person(engine_for(rules).with_limits(limits(max_work)), parsed, person)
+    with user_errors():
+        engine = engine_for(rules).with_limits(limits(max_work))
+    with user_errors(case):
+        explanation = explain_person(engine, parsed, person)
     show("explanation", output_format, explanation)

@@ -15,12 +15,13 @@ if TYPE_CHECKING:
 
 NOTICE = "本结果为建议，由有权机关依规依纪作出决定。 This is a recommendation; the competent bodies decide."
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: Control characters, but for the line break and the tab that multi-line text of a report holds.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def printable(text: str) -> str:
-    """``text`` safe to show on a terminal or in a document: every control character (a terminal's escape
-    sequences start with one) is shown as its escape, ``\\x1b``, never sent raw."""
+    """``text`` safe to show on a terminal or in a document: every control character but line breaks and tabs
+    (a terminal's escape sequences start with one) is shown as its escape, ``\\x1b``, never sent raw."""
     return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
