@@ -19,7 +19,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("engine", ("accountrules.engine",)),
     ("batch, tooling and views", ("accountrules.batch", "accountrules.tooling", "accountrules.render")),
     ("the library's Engine", ("accountrules.api",)),
-    ("command line", ("accountrules.cli", "accountrules.__main__")),
+    ("command line and service", ("accountrules.cli", "accountrules.server", "accountrules.__main__")),
     ("public names", ("accountrules",)),
 ]
 
@@ -182,7 +182,8 @@ def test_imports_run_down_the_layers() -> None:
     [
         ("accountrules.engine.durable", "engine"),
         ("accountrules.tooling.verify", "batch, tooling and views"),
-        ("accountrules.cli.common", "command line"),
+        ("accountrules.cli.common", "command line and service"),
+        ("accountrules.server.app", "command line and service"),
         ("accountrules", "public names"),
         ("accountrules.unplaced", "no layer"),
     ],

@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from accountrules.cli import batch_commands, rules_commands
+from accountrules.cli import batch_commands, rules_commands, serve_command
 from accountrules.cli.common import (
     DEFAULT_MAX_WORK,
     MaxWorkOption,
@@ -38,6 +38,7 @@ rules_app = typer.Typer(help="规则包 Inspect rule packs.", no_args_is_help=Tr
 app.add_typer(rules_app, name="rules")
 batch_commands.register(app)
 rules_commands.register(app, rules_app)
+serve_command.register(app)
 
 
 class SchemaKind(str, Enum):

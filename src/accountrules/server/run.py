@@ -1,0 +1,65 @@
+"""``accountrules serve``: the app over worker processes under uvicorn's supervisor, which replaces a worker that
+ends (durable_rules evaluates one case at a time per process, so processes are what run cases in parallel)."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+
+import uvicorn
+from uvicorn.supervisors import Multiprocess
+
+from accountrules.errors import AccountRulesError
+from accountrules.server.worker import CORS_VARIABLE, RULES_VARIABLE, TOKEN_VARIABLE
+
+FACTORY = "accountrules.server.worker:app_from_environment"
+
+
+class ServeError(AccountRulesError, ValueError):
+    """The service cannot start with these settings; the message says which to change."""
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only accepts connections from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_settings(host: str, port: int, workers: int, token: str | None) -> None:
+    """Refuse settings that would expose the service or cannot work."""
+    if not is_loopback(host) and not token:
+        raise ServeError(
+            f"--host {host} accepts connections from other machines, so it needs --token TOKEN "
+            "(clients then send Authorization: Bearer TOKEN); or leave --host out to serve on 127.0.0.1"
+        )
+    if token is not None and len(token) < 16:
+        raise ServeError("--token is shorter than 16 characters; use a long random value")
+    if workers < 1:
+        raise ServeError(f"--workers {workers}: give at least 1")
+    if not 0 < port < 65536:
+        raise ServeError(f"--port {port}: give a port between 1 and 65535")
+
+
+def serve(
+    host: str,
+    port: int,
+    workers: int,
+    rules: str | None = None,
+    token: str | None = None,
+    cors_origins: tuple[str, ...] = (),
+) -> None:
+    """Run the service until interrupted (Ctrl-C or SIGTERM); settings reach the workers through the
+    environment."""
+    check_settings(host, port, workers, token)
+    from accountrules.api import Engine
+
+    Engine.from_path(rules) if rules else Engine.default()  # a broken pack is an error before any worker starts
+    os.environ[RULES_VARIABLE] = rules or ""
+    os.environ[TOKEN_VARIABLE] = token or ""
+    os.environ[CORS_VARIABLE] = "\n".join(cors_origins)
+    config = uvicorn.Config(FACTORY, factory=True, host=host, port=port, workers=workers, server_header=False)
+    Multiprocess(config, sockets=[config.bind_socket()]).run()
