@@ -48,7 +48,7 @@ class Limits:
     max_case_bytes: int = MAX_CASE_BYTES
 
 
-class RequestProblem(Exception):
+class _RequestProblem(Exception):
     """A request the service answers with ``status`` and a JSON body naming what is wrong."""
 
     def __init__(self, status: int, error: str, problems: Sequence[Problem] = ()) -> None:
@@ -104,8 +104,8 @@ def create_app(
     if token is not None:
         _require_token(app, token)
 
-    @app.exception_handler(RequestProblem)
-    async def request_problem(request: Request, exc: RequestProblem) -> Response:
+    @app.exception_handler(_RequestProblem)
+    async def request_problem(request: Request, exc: _RequestProblem) -> Response:
         return exc.response()
 
     @app.exception_handler(Exception)
@@ -174,8 +174,8 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _too_large(limit: int) -> RequestProblem:
-    return RequestProblem(
+def _too_large(limit: int) -> _RequestProblem:
+    return _RequestProblem(
         413,
         f"the body is larger than {limit // 1024 // 1024} MB, the most one case may take; "
         "send an archive of cases to /v1/batch, one case per line",
@@ -190,11 +190,11 @@ async def _read_case(request: Request, bounds: Limits) -> Case:
         raise _invalid(exc) from None
 
 
-def _invalid(exc: CaseValidationError) -> RequestProblem:
+def _invalid(exc: CaseValidationError) -> _RequestProblem:
     """400 when the body is not a JSON document at all, 422 when it is one but not a valid case."""
     unreadable = any(_unreadable(p) for p in exc.problems)
     error = "the body is not a JSON document" if unreadable else "the case is not valid"
-    return RequestProblem(400 if unreadable else 422, error, exc.problems)
+    return _RequestProblem(400 if unreadable else 422, error, exc.problems)
 
 
 def _unreadable(problem: Problem) -> bool:

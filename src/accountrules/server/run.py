@@ -9,14 +9,10 @@ import os
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
-from accountrules.errors import AccountRulesError
+from accountrules.errors import UsageError
 from accountrules.server.worker import CORS_VARIABLE, RULES_VARIABLE, TOKEN_VARIABLE
 
 FACTORY = "accountrules.server.worker:app_from_environment"
-
-
-class ServeError(AccountRulesError, ValueError):
-    """The service cannot start with these settings; the message says which to change."""
 
 
 def is_loopback(host: str) -> bool:
@@ -32,16 +28,16 @@ def is_loopback(host: str) -> bool:
 def check_settings(host: str, port: int, workers: int, token: str | None) -> None:
     """Refuse settings that would expose the service or cannot work."""
     if not is_loopback(host) and not token:
-        raise ServeError(
+        raise UsageError(
             f"--host {host} accepts connections from other machines, so it needs --token TOKEN "
             "(clients then send Authorization: Bearer TOKEN); or leave --host out to serve on 127.0.0.1"
         )
     if token is not None and len(token) < 16:
-        raise ServeError("--token is shorter than 16 characters; use a long random value")
+        raise UsageError("--token is shorter than 16 characters; use a long random value")
     if workers < 1:
-        raise ServeError(f"--workers {workers}: give at least 1")
+        raise UsageError(f"--workers {workers}: give at least 1")
     if not 0 < port < 65536:
-        raise ServeError(f"--port {port}: give a port between 1 and 65535")
+        raise UsageError(f"--port {port}: give a port between 1 and 65535")
 
 
 def serve(
