@@ -33,9 +33,12 @@ class Problem:
 
     path: str
     message: str
+    #: The line of a YAML case file the problem concerns, when the case was read from YAML.
+    line: int | None = None
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
+        text = f"{self.path}: {self.message}" if self.path else self.message
+        return f"line {self.line}: {text}" if self.line is not None else text
 
 
 class CaseValidationError(AccountRulesError, ValueError):

@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from accountrules.cli import batch_commands, rules_commands, serve_command
+from accountrules.cli import batch_commands, new_command, rules_commands, serve_command
 from accountrules.cli.common import (
     DEFAULT_MAX_WORK,
     MaxWorkOption,
@@ -39,6 +39,7 @@ app.add_typer(rules_app, name="rules")
 batch_commands.register(app)
 rules_commands.register(app, rules_app)
 serve_command.register(app)
+new_command.register(app)
 
 
 class SchemaKind(str, Enum):
@@ -48,7 +49,7 @@ class SchemaKind(str, Enum):
 
 @app.command()
 def evaluate(
-    case: Annotated[str, typer.Argument(help="Case file (JSON, SPEC §3); - reads stdin.")],
+    case: Annotated[str, typer.Argument(help="Case file (JSON or YAML, SPEC §3); - reads JSON from stdin.")],
     output_format: Annotated[
         Optional[Format],  # noqa: UP045
         format_option("determination", default="text on a terminal, json otherwise"),

@@ -126,9 +126,10 @@ def engine_for(rules: Path | None):  # type: ignore[no-untyped-def]  # returns E
 
 
 def read_case(path: str):  # type: ignore[no-untyped-def]  # returns Case; imported lazily
-    """A validated case from a file, or from stdin for ``-``."""
-    from accountrules.validation import MAX_CASE_BYTES, load_case, parse_case_text
+    """A validated case from a JSON or YAML (``.yaml``/``.yml``) file, or from stdin (JSON) for ``-``."""
+    from accountrules.tooling.casefile import read_case_file
+    from accountrules.validation import MAX_CASE_BYTES, parse_case_text
 
     if path == "-":
         return parse_case_text(sys.stdin.buffer.read(MAX_CASE_BYTES + 1), "<stdin>")
-    return load_case(path)
+    return read_case_file(path)

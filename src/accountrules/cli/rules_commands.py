@@ -108,7 +108,7 @@ def _shown(path: Path) -> str:
 
 
 def explain(
-    case: Annotated[str, typer.Argument(help="Case file (JSON, SPEC §3); - reads stdin.")],
+    case: Annotated[str, typer.Argument(help="Case file (JSON or YAML, SPEC §3); - reads JSON from stdin.")],
     person: Annotated[str, typer.Option("--person", "-p", help="Id of the person to explain, e.g. p2.")],
     output_format: Annotated[Format, format_option("explanation")] = Format.text,
     rules: RulesOption = None,

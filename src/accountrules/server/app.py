@@ -10,11 +10,13 @@ taken from a request; the rule pack is fixed when the app is made.
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import os
 import signal
+import tempfile
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,16 +27,25 @@ from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from accountrules.api import Engine
-from accountrules.errors import CaseValidationError, Problem
+from accountrules.batch.api import check_consistency, stream
+from accountrules.batch.check import ConsistencyReport
+from accountrules.batch.records import jsonl_records
+from accountrules.errors import CaseValidationError, Problem, UnknownPersonError, UnknownRuleError
 from accountrules.models import Case, Determination
+from accountrules.render.rules import RuleList, RuleSheet, rule_list, rule_sheet
+from accountrules.render.views import Format, Report, view
+from accountrules.tooling.casefile import parse_case_yaml
+from accountrules.tooling.explain import Explanation, explain
 from accountrules.validation import MAX_CASE_BYTES, parse_case_text
 
 log = logging.getLogger("accountrules.server")
 
 JSON_TYPE = "application/json"
+NDJSON_TYPE = "application/x-ndjson"
+YAML_TYPES = frozenset({"application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"})
 
 #: The parts of the API open without a token.
 OPEN_PATHS = frozenset({"/healthz"})
@@ -44,8 +55,10 @@ OPEN_PATHS = frozenset({"/healthz"})
 class Limits:
     """How much one request may ask of the service."""
 
-    #: The largest body of a single case, the CLI's limit for one case file.
+    #: The largest body of a single case, the CLI's limit for one case file (and of each record of an archive).
     max_case_bytes: int = MAX_CASE_BYTES
+    #: The largest archive sent to /v1/batch or /v1/check (spooled to a temporary file, read record by record).
+    max_archive_bytes: int = 1024 * 1024 * 1024
 
 
 class _RequestProblem(Exception):
@@ -60,8 +73,15 @@ class _RequestProblem(Exception):
     def response(self) -> JSONResponse:
         body: dict[str, Any] = {"error": self.error}
         if self.problems:
-            body["problems"] = [{"path": p.path, "message": p.message} for p in self.problems]
+            body["problems"] = [_problem(p) for p in self.problems]
         return JSONResponse(body, status_code=self.status)
+
+
+def _problem(problem: Problem) -> dict[str, Any]:
+    shown: dict[str, Any] = {"path": problem.path, "message": problem.message}
+    if problem.line is not None:
+        shown["line"] = problem.line
+    return shown
 
 
 def create_app(
@@ -130,6 +150,75 @@ def create_app(
         determination = await run_in_threadpool(engine.evaluate_valid, case)
         return Response(determination.to_json() + "\n", media_type=JSON_TYPE)
 
+    @app.post(
+        "/v1/explain",
+        summary="解释 Explain one person's result",
+        description="The explanation, as `accountrules explain CASE --person ID --format json` prints it.",
+        openapi_extra=_case_body(),
+        responses={200: {"model": Explanation}, **_ERROR_RESPONSES},
+        response_class=Response,
+    )
+    async def explain_person(request: Request, person: str) -> Response:
+        case = await _read_case(request, bounds)
+        try:
+            explanation = await run_in_threadpool(explain, engine, case, person)
+        except UnknownPersonError as exc:
+            raise _RequestProblem(422, "the person is not in the case", [Problem("person", str(exc))]) from None
+        return _json_view("explanation", explanation)
+
+    @app.post(
+        "/v1/batch",
+        summary="批量评估 Evaluate an archive of cases",
+        description="One case per line in, one JSON line per record out, in input order: the determination or "
+        '`{"line": N, "case_id": …, "error": …}`, exactly as `accountrules batch` writes them.',
+        openapi_extra=_archive_body(),
+        responses={200: {"content": {NDJSON_TYPE: {}}}, **_ERROR_RESPONSES},
+        response_class=StreamingResponse,
+    )
+    async def batch(request: Request) -> StreamingResponse:
+        spool = await _spool(request, bounds)
+        return StreamingResponse(_batch_lines(engine, spool), media_type=NDJSON_TYPE)
+
+    @app.post(
+        "/v1/check",
+        summary="一致性检查 Check recorded decisions against the rules",
+        description="The consistency report, as `accountrules check ARCHIVE --format json` prints it.",
+        openapi_extra=_archive_body(),
+        responses={200: {"model": ConsistencyReport}, **_ERROR_RESPONSES},
+        response_class=Response,
+    )
+    async def check(request: Request) -> Response:
+        spool = await _spool(request, bounds)
+        try:
+            report = await run_in_threadpool(check_consistency, jsonl_records(spool), engine)
+        finally:
+            spool.close()
+        return _json_view("consistency", report)
+
+    @app.get("/v1/rules", summary="规则 The rules of the pack", responses={200: {"model": RuleList}})
+    def rules() -> Response:
+        return _json_view("rules", rule_list(engine.pack))
+
+    @app.get(
+        "/v1/rules/{rule_id}",
+        summary="规则 One rule: basis, citations, conditions and effect",
+        responses={200: {"model": RuleSheet}, 404: {"description": "No rule with this id."}},
+    )
+    def rule(rule_id: str) -> Response:
+        try:
+            found = engine.pack.rule(rule_id)
+        except UnknownRuleError as exc:
+            raise _RequestProblem(404, str(exc)) from None
+        return _json_view("rule", rule_sheet(found, engine.pack))
+
+    @app.get("/v1/schema/case", summary="JSON Schema of a case")
+    def case_schema() -> Response:
+        return _schema(Case)
+
+    @app.get("/v1/schema/determination", summary="JSON Schema of a determination")
+    def determination_schema() -> Response:
+        return _schema(Determination)
+
     app.openapi = _openapi_with_models(app)  # type: ignore[method-assign]
     return app
 
@@ -183,24 +272,72 @@ def _too_large(limit: int) -> _RequestProblem:
 
 
 async def _read_case(request: Request, bounds: Limits) -> Case:
+    """The case in the body: YAML when the Content-Type says so, else JSON."""
     body = await _read_body(request, bounds.max_case_bytes)
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    is_yaml = media_type in YAML_TYPES
     try:
-        return await run_in_threadpool(parse_case_text, body)
+        return await run_in_threadpool(parse_case_yaml if is_yaml else parse_case_text, body)
     except CaseValidationError as exc:
-        raise _invalid(exc) from None
+        raise _invalid(exc, "YAML" if is_yaml else "JSON") from None
 
 
-def _invalid(exc: CaseValidationError) -> _RequestProblem:
-    """400 when the body is not a JSON document at all, 422 when it is one but not a valid case."""
+def _json_view(report: Report, value: Any) -> Response:
+    """``value`` in the JSON view the CLI prints for ``--format json``."""
+    return Response(view(report, Format.json)(value), media_type=JSON_TYPE)
+
+
+def _schema(model: type[Case] | type[Determination]) -> Response:
+    """The JSON Schema as ``accountrules schema`` prints it."""
+    return Response(json.dumps(model.model_json_schema(), ensure_ascii=False, indent=2) + "\n", media_type=JSON_TYPE)
+
+
+async def _spool(request: Request, bounds: Limits) -> Any:
+    """The body in a temporary file (in memory while small), refused with 413 past ``max_archive_bytes``; the
+    records are then read one at a time, each bounded by the limit of one case."""
+    limit = bounds.max_archive_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _archive_too_large(limit)
+    spool = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115 - closed by whoever reads it
+    size = 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise _archive_too_large(limit)
+            spool.write(chunk)
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return spool
+
+
+def _archive_too_large(limit: int) -> _RequestProblem:
+    return _RequestProblem(413, f"the archive is larger than {limit // 1024 // 1024} MB, the most one request may take")
+
+
+def _batch_lines(engine: Engine, spool: Any) -> Iterator[bytes]:
+    """The lines ``accountrules batch`` writes, one per record, in order."""
+    with spool:
+        for _, ok, value in stream(engine, jsonl_records(spool), mode="json"):
+            yield (value if ok else value.to_json().encode("utf-8")) + b"\n"
+
+
+def _invalid(exc: CaseValidationError, language: str = "JSON") -> _RequestProblem:
+    """400 when the body is not a JSON (or YAML) document at all, 422 when it is one but not a valid case."""
     unreadable = any(_unreadable(p) for p in exc.problems)
-    error = "the body is not a JSON document" if unreadable else "the case is not valid"
+    error = f"the body is not a {language} document" if unreadable else "the case is not valid"
     return _RequestProblem(400 if unreadable else 422, error, exc.problems)
 
 
 def _unreadable(problem: Problem) -> bool:
     return (
         problem.path.startswith("line ")
-        or problem.message.startswith("not valid JSON")
+        or problem.message.startswith(("not valid JSON", "not valid YAML", "not UTF-8"))
+        or "anchors and aliases" in problem.message
+        or "appears twice in one mapping" in problem.message
         or problem.message.startswith("the input is empty")
         or "appears twice in one object" in problem.message
         or "nested too deeply" in problem.message
@@ -233,10 +370,17 @@ _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def _case_body() -> dict[str, Any]:
+    case = {"schema": {"$ref": "#/components/schemas/Case"}}
+    return {"requestBody": {"required": True, "content": {JSON_TYPE: case, "application/yaml": case}}}
+
+
+def _archive_body() -> dict[str, Any]:
     return {
         "requestBody": {
             "required": True,
-            "content": {JSON_TYPE: {"schema": {"$ref": "#/components/schemas/Case"}}},
+            "content": {
+                NDJSON_TYPE: {"schema": {"type": "string", "description": "One case per line (JSON Lines), UTF-8."}}
+            },
         }
     }
 
