@@ -182,6 +182,18 @@ def test_bad_records_at_the_start_middle_and_end_are_error_records(
     assert got[2].to_dict() == {"line": 4, "case_id": json.loads(lines[1])["case_id"], "error": error_of(unknown)}
 
 
+def test_a_line_cut_short_names_the_column_at_its_end_on_its_own_line(engine: Engine, tmp_path: Path) -> None:
+    """A line that ends inside a case (its line ending reached) names the column just past its last character."""
+    path = tmp_path / "cut.jsonl"
+    path.write_bytes(b'{"case_id": "x", "a":\n{"case_id": "y", "a": 1\r\n')
+    with open_source(path) as source:
+        got = results(source, engine, workers=0)
+    assert [record.error for record in got] == [
+        "column 22: not valid JSON: Expecting value",
+        "column 24: not valid JSON: Expecting ',' delimiter",
+    ]
+
+
 def test_error_records_in_an_array_carry_the_index(engine: Engine, lines: list[str]) -> None:
     """Cases given in Python are numbered by index from 0."""
     got = results([lines[0], {"case_id": "x"}, lines[1]], engine)

@@ -108,9 +108,19 @@ class Processor:
 
 
 def _within_line(problem: str, record: Record) -> str:
-    """A JSON syntax problem of a one-line record names its column only (the record names the line)."""
-    if record.position == "line" and problem.startswith("line 1 column "):
+    """A JSON syntax problem of a one-line record names its column only (the record names the line). A problem
+    found past the line's last character (at the record's own line ending) is at the column after it, as for
+    the same line without its line ending."""
+    if record.position != "line":
+        return problem
+    if problem.startswith("line 1 column "):
         return problem[len("line 1 ") :]
+    past_end = "line 2 column 1:"
+    if problem.startswith(past_end):
+        text = record.payload.decode("utf-8", "replace") if isinstance(record.payload, bytes) else record.payload
+        line = text.rstrip("\r\n") if isinstance(text, str) else "\n"
+        if "\n" not in line:
+            return f"column {len(line) + 1}:{problem[len(past_end) :]}"
     return problem
 
 
