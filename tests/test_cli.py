@@ -323,6 +323,28 @@ def test_rules_show_unknown_id_without_a_close_one(runner: CliRunner) -> None:
     assert invoke(runner, "rules", "show", "Z-NOTHING") == (1, "", "Error: no rule 'Z-NOTHING' in pack 'default'.\n")
 
 
+def test_rules_show_suggests_the_id_in_its_own_letter_case(runner: CliRunner) -> None:
+    """An id given in lower case is an error that suggests the id as the pack writes it."""
+    assert invoke(runner, "rules", "show", "l-cover-up") == (
+        1,
+        "",
+        "Error: no rule 'l-cover-up' in pack 'default'. Did you mean 'L-COVER-UP'?\n",
+    )
+
+
+def test_version_prints_the_installed_version(runner: CliRunner) -> None:
+    """`--version` prints the name and the installed distribution's version and exits 0."""
+    from importlib.metadata import version
+
+    assert invoke(runner, "--version") == (0, f"accountrules {version('accountrules')}\n", "")
+
+
+@pytest.mark.parametrize("path", [(), ("evaluate",), ("rules", "show")], ids=lambda p: " ".join(p) or "app")
+def test_short_help_is_the_same_as_help(runner: CliRunner, path: tuple[str, ...]) -> None:
+    """`-h` prints what `--help` prints, for the app and its commands."""
+    assert invoke(runner, *path, "-h") == invoke(runner, *path, "--help")
+
+
 @pytest.mark.parametrize(
     "command", [["rules", "list"], ["rules", "show", "O-LIFESAVING"], ["evaluate", str(SPEC_EXAMPLE)]]
 )

@@ -64,9 +64,10 @@ def json_path(loc: Iterable[int | str]) -> str:
 
 
 def suggest(word: str, choices: Iterable[str]) -> str:
-    """`` Did you mean 'x'?`` for the closest choice, or nothing."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" Did you mean '{close[0]}'?" if close else ""
+    """`` Did you mean 'x'?`` for the closest choice, letter case aside, or nothing."""
+    by_folded = {choice.casefold(): choice for choice in choices}
+    close = difflib.get_close_matches(word.casefold(), list(by_folded), n=1, cutoff=0.6)
+    return f" Did you mean '{by_folded[close[0]]}'?" if close else ""
 
 
 def parse_case_text(text: str | bytes, source: str | None = None) -> Case:

@@ -33,8 +33,28 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 rules_app = typer.Typer(help="规则包 Inspect rule packs.", no_args_is_help=True, rich_markup_mode=None)
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import version
+
+        typer.echo(f"accountrules {version('accountrules')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    _version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """问责规则引擎 accountrules: who bears what responsibility for a violation case, and why. It recommends;
+    people decide."""
 app.add_typer(rules_app, name="rules")
 batch_commands.register(app)
 rules_commands.register(app, rules_app)
