@@ -55,6 +55,8 @@ def _options(
 ) -> None:
     """问责规则引擎 accountrules: who bears what responsibility for a violation case, and why. It recommends;
     people decide."""
+
+
 app.add_typer(rules_app, name="rules")
 batch_commands.register(app)
 rules_commands.register(app, rules_app)
