@@ -135,3 +135,62 @@ def test_the_readme_has_transcripts_to_check() -> None:
         "accountrules evaluate broken.json",
         "accountrules evaluate misspelt.json",
     ]
+
+
+def section(title: str) -> str:
+    """The text of the README's ``## title`` section."""
+    start = README.index(f"\n## {title}\n")
+    end = README.find("\n## ", start + 1)
+    return README[start : end if end != -1 else len(README)]
+
+
+def test_the_rule_snippet_is_a_rule_file() -> None:
+    """The README's rule example is a rule file as a pack holds it: a mapping whose `rules` key lists rules."""
+    import yaml
+
+    snippets = [body for language, body, _, _ in blocks() if language == "yaml" and "id: L-COVER-UP" in body]
+    assert [list(yaml.safe_load(body)) for body in snippets] == [["rules"]]
+    assert [rule["id"] for rule in yaml.safe_load(snippets[0])["rules"]] == ["L-COVER-UP"]
+
+
+def test_every_evaluate_many_call_shown_runs() -> None:
+    """Each `evaluate_many(…)` call the README shows inline runs with its arguments in the order shown."""
+    import accountrules
+    from accountrules import Engine
+
+    engine = Engine.default()
+    case = json.loads((ROOT / "examples" / "cases" / "spec-example.json").read_text(encoding="utf-8"))
+    calls = re.findall(r"`([\w.]*evaluate_many\([^`]*\))`", README)
+    assert calls
+    for call in calls:
+        scope = {"accountrules": accountrules, "engine": engine, "cases": [case]}
+        got = list(eval(call, scope))  # the README's own example
+        assert [d.case_id for d in got] == ["2023-017"], call
+
+
+def test_to_json_is_said_to_give_text() -> None:
+    """The Library example says `to_json()` gives a str, which it does."""
+    from accountrules import Engine
+
+    case = json.loads((ROOT / "examples" / "cases" / "spec-example.json").read_text(encoding="utf-8"))
+    line = next(line for line in section("Library").splitlines() if "determination.to_json()" in line)
+    assert "# a str" in line
+    assert isinstance(Engine.default().evaluate(case).to_json(), str)
+
+
+def test_the_install_names_what_it_compiles_with() -> None:
+    """The quick start says a C compiler and the Python headers are needed, and stays two commands."""
+    quick = section("Quick start")
+    assert "a C compiler and the Python headers" in quick
+    bash = [body for language, body, start, _ in blocks() if language == "bash" and README.index(quick) < start]
+    assert len(bash[0].strip().splitlines()) == 2
+
+
+def test_the_python_313_section_gives_the_repair_command_the_error_prints() -> None:
+    """The Python versions section gives the rebuild command that the 3.13 installation error prints."""
+    source = (ROOT / "src" / "accountrules" / "engine" / "durable.py").read_text(encoding="utf-8")
+    assert "pip install --no-cache-dir --force-reinstall durable-rules==2.0.28" in source
+    assert (
+        'CC="gcc -DPyEval_CallObject=PyObject_CallObject" .venv/bin/pip install --no-cache-dir --force-reinstall '
+        "durable-rules==2.0.28" in section("Python versions")
+    )

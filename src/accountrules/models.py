@@ -370,7 +370,7 @@ class Determination(_Out):
     trace: list[TraceStep]
 
     def to_json(self, indent: int | None = 2) -> str:
-        """The canonical JSON bytes: the same case and pack always give the same text."""
+        """The canonical JSON text: the same case and pack always give the same text."""
         return self.model_dump_json(indent=indent)
 
     def person(self, person_id: str) -> PersonResult:
