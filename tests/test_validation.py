@@ -547,3 +547,26 @@ def test_a_byte_order_mark_is_accepted(engine: Engine, tmp_path: Path) -> None:
     path = tmp_path / "case.json"
     path.write_bytes(b"\xef\xbb\xbf" + json.dumps(BASE, ensure_ascii=False).encode())
     assert load_case(path).case_id == "2023-017"
+
+
+def test_an_archive_given_to_evaluate_is_named_as_one(runner: CliRunner, tmp_path: Path) -> None:
+    """`evaluate` on a file of several JSON lines says it looks like an archive and names `accountrules batch`."""
+    path = tmp_path / "cases.jsonl"
+    path.write_text(json.dumps(BASE) + "\n" + json.dumps(BASE) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["evaluate", str(path), "--format", "json"])
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"Error: {path}: line 2 column 1: not valid JSON: Extra data; the text holds 2 JSON lines, like an archive "
+        f"of cases: evaluate it with `accountrules batch {path}`\n"
+    )
+
+
+def test_a_path_given_as_case_text_is_named_as_one(engine: Engine) -> None:
+    """`Engine.evaluate` given a file's path says a path was passed and shows how to read the file."""
+    with pytest.raises(CaseValidationError) as exc:
+        engine.evaluate("/data/case.json")
+    assert problems_of(exc) == [
+        "line 1 column 1: not valid JSON: Expecting value; '/data/case.json' looks like the path of a file, not a "
+        "case's JSON text: read the file, e.g. engine.evaluate(Path('/data/case.json').read_text()), or "
+        "load_case('/data/case.json') from accountrules.validation"
+    ]

@@ -85,7 +85,12 @@ def parse_case_text(text: str | bytes, source: str | None = None) -> Case:
         data = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise CaseValidationError(
-            [Problem(f"line {exc.lineno} column {exc.colno}", f"not valid JSON: {exc.msg}")], source
+            [
+                Problem(
+                    f"line {exc.lineno} column {exc.colno}", f"not valid JSON: {exc.msg}{_json_hint(text, exc, source)}"
+                )
+            ],
+            source,
         ) from None
     except _JSONProblem as exc:
         raise CaseValidationError([Problem("", str(exc))], source) from None
@@ -98,6 +103,31 @@ def parse_case_text(text: str | bytes, source: str | None = None) -> Case:
             [Problem("", "the JSON is nested too deeply to be a case; check the file is the right one")], source
         ) from None
     return parse_case(data, source)
+
+
+#: How a file path given where case text belongs ends.
+_CASE_FILE_ENDINGS = (".json", ".jsonl", ".json.gz", ".jsonl.gz", ".yaml", ".yml")
+
+
+def _json_hint(text: str, exc: json.JSONDecodeError, source: str | None) -> str:
+    """What text that is not JSON seems to be instead: an archive of JSON lines, or the path of a file."""
+    given = text.strip()
+    lines = [line for line in given.splitlines() if line.strip()]
+    if exc.msg == "Extra data" and len(lines) > 1 and all(line.lstrip().startswith("{") for line in lines):
+        return (
+            f"; the text holds {len(lines)} JSON lines, like an archive of cases: evaluate it with "
+            f"`accountrules batch {source if source and not source.startswith('<') else 'FILE'}`"
+        )
+    if (
+        len(lines) == 1
+        and not given.startswith(("{", "[", '"'))
+        and ("/" in given or given.endswith(_CASE_FILE_ENDINGS))
+    ):
+        return (
+            f"; {given!r} looks like the path of a file, not a case's JSON text: read the file, "
+            f"e.g. engine.evaluate(Path({given!r}).read_text()), or load_case({given!r}) from accountrules.validation"
+        )
+    return ""
 
 
 #: A key followed by white space before its colon: `_fast_case` cannot count such keys, so it leaves the text to
