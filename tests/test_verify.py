@@ -339,6 +339,17 @@ def test_cli_verify_json_reports_the_space(runner: CliRunner) -> None:
     assert data["evaluations"] >= data["space"]["cases"]
 
 
+def test_cli_verify_without_counterexamples_leaves_no_folder(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure with no counterexample to write (a dead rule) creates no temporary folder."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    result = runner.invoke(app, ["rules", "verify", "--rules", str(PACKS / "dead_rule"), "--max-cases", "200"])
+    assert (result.exit_code, sorted(p.name for p in tmp_path.iterdir())) == (1, [])
+
+
 def test_cli_verify_help(runner: CliRunner) -> None:
     """`rules verify --help` exits 0 and names --rules."""
     result = runner.invoke(app, ["rules", "verify", "--help"])

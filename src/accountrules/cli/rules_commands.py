@@ -56,7 +56,7 @@ def rules_verify(
         pack = engine_for(rules).pack
     with user_errors():
         report = verify(pack, cap=max_cases, seed=seed, progress=_progress(), only=template or ())
-    if not report.ok:
+    if any(check.counterexample is not None for check in report.checks):  # a dead rule has none to write
         directory = out or Path(tempfile.mkdtemp(prefix="accountrules-verify-"))
         report = report.with_files(write_counterexamples(report, directory))
     show("verification", output_format, report)
