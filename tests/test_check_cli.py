@@ -79,6 +79,22 @@ def test_a_consistent_archive_prints_the_summary_and_exits_0(runner: CliRunner, 
     assert invoke(runner, "check", str(path), "--workers", "0") == (0, HEADLINE, "")
 
 
+def test_an_archive_without_recorded_outcomes_is_nothing_to_check_and_exits_4(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """No valid case records an outcome: no score, the reason on stderr, and exit 4."""
+    unrecorded = [{k: v for k, v in spec_case(case_id=i).items() if k != "recorded"} for i in ("A-1", "A-2")]
+    path = archive(tmp_path, *unrecorded)
+    code, stdout, stderr = invoke(runner, "check", str(path), "--workers", "0")
+    score = next(line for line in stdout.split("\n") if "consistency score" in line)
+    assert (code, score.split("│")[2].strip(), stderr) == (
+        4,
+        "— 无可核查 nothing to check",
+        "Nothing to check: none of the 2 valid cases records an outcome (its 'recorded' field); add what was "
+        "decided to compare it with the rules.\n",
+    )
+
+
 def test_an_inconsistent_archive_lists_what_to_review_and_exits_3(
     runner: CliRunner, engine: Engine, tmp_path: Path
 ) -> None:

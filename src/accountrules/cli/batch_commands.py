@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 
 #: Error records named in the closing message of ``batch``.
 SHOWN_ERRORS = 5
+#: Exit statuses of `check` besides 0 (consistent) and 1 (a bad record): inconsistencies found; nothing to check.
+INCONSISTENT = 3
+NOTHING_TO_CHECK = 4
 
 
 def default_workers() -> int:
@@ -174,7 +177,8 @@ def check(
 ) -> None:
     """一致性检查 Check recorded decisions against the rules: each recorded person within, too lenient or too harsh;
     like cases recorded unlike; responsible leaders left out of the record (一案双查). Exit 1 when a record was bad,
-    else 3 when inconsistencies were found, else 0."""
+    else 4 when no valid case records an outcome (nothing to check), else 3 when inconsistencies were found, else 0
+    (2: a command line that cannot be parsed)."""
     from accountrules.batch.api import check_consistency
 
     processes = default_workers() if workers is None else workers
@@ -216,8 +220,15 @@ def check(
         problems.append(f"{source}: {archive.error} (the {summary.records:,} records before it were checked)")
     if problems:
         raise fail("\n".join(problems))
+    if not summary.cases_with_record:
+        typer.echo(
+            f"Nothing to check: none of the {summary.cases:,} valid cases records an outcome (its 'recorded' "
+            "field); add what was decided to compare it with the rules.",
+            err=True,
+        )
+        raise typer.Exit(NOTHING_TO_CHECK)
     if summary.inconsistent:
-        raise typer.Exit(3)
+        raise typer.Exit(INCONSISTENT)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -124,6 +124,18 @@ SUMMARY_ROWS = (
     ("incomplete_dual_investigation", "一案双查不完整的案件", "cases with a leader not looked back on"),
     ("score", "一致性得分", "consistency score"),
 )
+#: The score's cell when no record was compared with the rules: a score of nothing checked means nothing.
+NOTHING_CHECKED = "— 无可核查 nothing to check"
+
+
+def summary_cell(values: dict[str, Any], key: str) -> str:
+    """One figure of a consistency summary (``values`` is its dump) as the views show it."""
+    if key != "score":
+        return f"{values[key]:,}"
+    judged = values["within"] + values["too_lenient"] + values["too_harsh"] + values["omitted_leaders"]
+    return f"{values[key]:.1f}%" if judged else NOTHING_CHECKED
+
+
 UNIT_LEVEL_LABELS = {
     "province": ("省级", "province"),
     "city": ("市级", "city"),

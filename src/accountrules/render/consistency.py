@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from accountrules.batch.check import ConsistencyReport, Tally
-from accountrules.render.common import SUMMARY_ROWS, group_line, key_label, verdict_label
+from accountrules.render.common import SUMMARY_ROWS, group_line, key_label, summary_cell, verdict_label
 
 #: Most inconsistent groups and flagged people shown in the terminal.
 SHOWN = 10
@@ -24,9 +24,7 @@ def summary_text(report: ConsistencyReport, source: str = "") -> RenderableType:
     headline.add_column(Text("数量 Count"), justify="right")
     values = s.model_dump()
     for key, zh, en in SUMMARY_ROWS:
-        value = values[key]
-        shown = f"{value:.1f}%" if key == "score" else f"{value:,}"
-        headline.add_row(Text(f"{zh} {en}"), Text(shown))
+        headline.add_row(Text(f"{zh} {en}"), Text(summary_cell(values, key)))
     parts: list[RenderableType] = [headline, _tallies("按年度 By year of decision", "年度 Year", report.by_year)]
     if report.groups:
         groups = Table(

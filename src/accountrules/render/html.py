@@ -33,6 +33,7 @@ from accountrules.render.common import (
     publicize_line,
     slot_label,
     step_target,
+    summary_cell,
 )
 from accountrules.vocabulary import form_label, label, measure_label
 
@@ -155,10 +156,7 @@ def report_html(report: ConsistencyReport, source: str = "") -> str:
 
 def _cards(report: ConsistencyReport) -> list[Card]:
     values = report.summary.model_dump()
-    return [
-        Card(key=key, value=f"{values[key]:.1f}%" if key == "score" else f"{values[key]:,}", zh=zh, en=en)
-        for key, zh, en in SUMMARY_ROWS
-    ]
+    return [Card(key=key, value=summary_cell(values, key), zh=zh, en=en) for key, zh, en in SUMMARY_ROWS]
 
 
 def _rows(report: ConsistencyReport) -> list[Row]:

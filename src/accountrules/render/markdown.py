@@ -19,6 +19,7 @@ from accountrules.render.common import (
     person_row,
     publicize_line,
     step_target,
+    summary_cell,
     verdict_label,
 )
 
@@ -97,10 +98,7 @@ def consistency_markdown(report: ConsistencyReport, source: str = "") -> str:
         "",
         *_table(
             ("项目 Item", "数量 Count"),
-            [
-                (f"{zh} {en}", f"{values[key]:.1f}%" if key == "score" else f"{values[key]:,}")
-                for key, zh, en in SUMMARY_ROWS
-            ],
+            [(f"{zh} {en}", summary_cell(values, key)) for key, zh, en in SUMMARY_ROWS],
             right=1,
         ),
     ]
