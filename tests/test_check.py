@@ -241,6 +241,13 @@ def test_a_recorded_person_the_rules_cannot_decide_is_undetermined_not_inconsist
     assert not report.summary.inconsistent
 
 
+def test_a_case_without_a_record_still_counts_its_leader_not_looked_back_on(engine: Engine) -> None:
+    """A valid case with no recorded outcome whose linked leader has nothing on file counts as incomplete."""
+    case = json.loads((ROOT / "examples" / "cases" / "06-missing-leader.json").read_text(encoding="utf-8"))
+    summary = check_consistency([case], engine).summary
+    assert (summary.cases, summary.cases_with_record, summary.incomplete_dual_investigation) == (1, 0, 1)
+
+
 def test_like_cases_recorded_unlike_form_one_group(engine: Engine) -> None:
     """The SPEC example twice under other names, the offender recorded 3 and 2: one group, spread 1."""
     first = spec_case(FAITHFUL, "A-1")

@@ -159,7 +159,9 @@ class Summary(_Model):
     omitted_leaders: int
     like_case_groups: int = Field(description="groups of two or more like cases, or of like people in one case")
     inconsistent_groups: int
-    incomplete_dual_investigation: int = Field(description="checked cases where a linked leader has nothing on file")
+    incomplete_dual_investigation: int = Field(
+        description="valid cases (recorded outcome or not) where a linked leader has nothing on file"
+    )
     score: float = Field(
         description="per cent of checked people and responsible leaders whose record agrees with the rules: "
         "within / (within + too_lenient + too_harsh + omitted_leaders)"
@@ -370,11 +372,11 @@ class Accumulator:
     def add(self, check: CaseCheck) -> None:
         self.records += 1
         self.cases += 1
+        if not check.complete:  # the look-back is owed whether or not the case records an outcome
+            self.incomplete += 1
         if not check.recorded:
             return
         self.with_record += 1
-        if not check.complete:
-            self.incomplete += 1
         counts: Counter[str] = Counter(p.verdict for p in check.people)
         for person in check.people:
             self.verdicts[person.verdict] += 1
