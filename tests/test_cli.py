@@ -435,6 +435,19 @@ def test_installed_script_prints_json_when_piped(engine: Engine) -> None:
     assert (done.returncode, done.stdout.decode("utf-8"), done.stderr) == (0, expected, b"")
 
 
+def test_installed_script_keeps_words_whole_when_piped() -> None:
+    """Text piped with no COLUMNS set is laid out wide, so no table cell splits a rule id."""
+    env = {k: v for k, v in os.environ.items() if k not in {"ACCOUNTRULES_DEBUG", "COLUMNS", "LINES"}}
+    done = subprocess.run(
+        [installed_script(), "evaluate", str(SPEC_EXAMPLE), "--format", "text"],
+        capture_output=True,
+        env=env,
+        timeout=120,
+    )
+    text = done.stdout.decode("utf-8")
+    assert (done.returncode, text.count("(X-PERSONALLY-CLEAN)"), text.count("(O-LIFESAVING)")) == (0, 1, 1)
+
+
 def test_installed_script_refuses_bad_input_without_traceback(tmp_path: Path) -> None:
     """In a real process, bad input gives ``Error: …`` on stderr, nothing on stdout, exit 1, no traceback."""
     path = tmp_path / "case.json"

@@ -70,10 +70,18 @@ def show(report: Report, fmt: Format, value: Any, **context: Any) -> None:
         console().print(shown)
 
 
+#: The width of text written to a pipe or a file (no terminal to fit): wide enough that tables keep words whole.
+PIPED_WIDTH = 200
+
+
 def console() -> Console:
+    """The console text views print to: the terminal's width (or COLUMNS when set), else `PIPED_WIDTH`."""
+    import os
+
     from rich.console import Console  # only the text formats need it
 
-    return Console(highlight=False, soft_wrap=False)
+    fitted = sys.stdout.isatty() or "COLUMNS" in os.environ
+    return Console(highlight=False, soft_wrap=False, width=None if fitted else PIPED_WIDTH)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
