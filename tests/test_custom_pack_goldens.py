@@ -141,15 +141,27 @@ def test_rules_test_json(runner: CliRunner, tmp_path: Path) -> None:
     ]
 
 
-def test_rules_test_without_tests(runner: CliRunner, tmp_path: Path) -> None:
-    """A pack without a tests folder: `Error:` saying where to put them, exit 1."""
-    engine = _without(tmp_path, "O-LIFESAVING")
-    result = runner.invoke(app, ["rules", "test", "--rules", str(engine.pack.path)])
+def test_rules_test_without_tests(runner: CliRunner) -> None:
+    """A pack of its own without a tests folder: `Error:` saying where to put them, exit 1."""
+    pack = Path(__file__).resolve().parent / "packs" / "tiny"
+    result = runner.invoke(app, ["rules", "test", "--rules", str(pack)])
     assert (result.exit_code, result.stdout) == (1, "")
-    assert (
-        result.stderr
-        == f"Error: no golden tests in {shown(engine.pack.path / 'tests')}; add YAML files of cases there\n"
-    )
+    assert result.stderr == f"Error: no golden tests in {shown(pack / 'tests')}; add YAML files of cases there\n"
+
+
+def test_rules_test_of_an_extending_pack_runs_the_inherited_goldens_and_its_own(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """A pack with `extends: default` runs the default's golden files, then those of its own tests folder."""
+    pack = tmp_path / "mine"
+    (pack / "tests").mkdir(parents=True)
+    (pack / "pack.yaml").write_text('name: mine\nversion: "1"\nextends: default\n', encoding="utf-8")
+    own = pack / "tests" / "mine.yaml"
+    shutil.copy(TESTS_DIR / "d07_top_of_range.yaml", own)
+    files = [*golden_files(load_default().tests_dir), own]
+    result = runner.invoke(app, ["rules", "test", "--rules", str(pack)])
+    listed = [line.split(":")[0][2:] for line in result.stdout.splitlines() if line.startswith("✓ ")]
+    assert (result.exit_code, listed) == (0, [shown(f) for f in files])
 
 
 def test_golden_file_errors_name_file_line_and_fix(tmp_path: Path) -> None:

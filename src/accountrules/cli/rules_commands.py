@@ -79,17 +79,21 @@ def _progress() -> Callable[[str, int, int], None] | None:
 def rules_test(
     files: Annotated[
         Optional[list[Path]],  # noqa: UP045
-        typer.Argument(help="Golden test files (YAML); default: every file in the pack's tests folder."),
+        typer.Argument(
+            help="Golden test files (YAML); default: every file in the tests folder of the pack and of the packs "
+            "it extends."
+        ),
     ] = None,
     rules: RulesOption = None,
     output_format: Annotated[Format, format_option("goldens")] = Format.text,
 ) -> None:
-    """黄金测试 Run a pack's golden tests: cases with the determinations they must get. Exit 1 if any fails."""
+    """黄金测试 Run a pack's golden tests: cases with the determinations they must get (a pack that extends
+    another runs the other's too). Exit 1 if any fails."""
     from accountrules.tooling.goldens import golden_files, golden_report, load_goldens, run_goldens
 
     with user_errors():
         engine = engine_for(rules)
-        paths = list(files) if files else golden_files(engine.pack.tests_dir)
+        paths = list(files) if files else [p for folder in engine.pack.tests_dirs for p in golden_files(folder)]
         if not paths:
             raise fail(f"no golden tests in {_shown(engine.pack.tests_dir)}; add YAML files of cases there")
         goldens = load_goldens(paths)

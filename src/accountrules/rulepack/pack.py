@@ -87,6 +87,8 @@ class RulePack:
     citations: dict[str, Citation]
     #: The facts its rules read, derived from the case model they were checked against.
     facts: FactSchema = FACTS
+    #: The pack this one extends (``extends:``), whose golden cases it inherits.
+    base: RulePack | None = field(default=None, repr=False, compare=False)
     _by_id: dict[str, Rule] = field(default_factory=dict, repr=False, compare=False)
 
     def rule(self, rule_id: str) -> Rule:
@@ -102,6 +104,12 @@ class RulePack:
     @property
     def tests_dir(self) -> Path:
         return self.path / "tests"
+
+    @property
+    def tests_dirs(self) -> tuple[Path, ...]:
+        """The golden-case folders of this pack and of every pack it extends, the extended ones first."""
+        inherited = self.base.tests_dirs if self.base else ()
+        return (*inherited, self.tests_dir)
 
 
 def default_pack_path() -> Path:
@@ -202,6 +210,7 @@ def _load(root: Path, chain: tuple[Path, ...], facts: FactSchema) -> RulePack:
         policy=policy,
         citations=citations,
         facts=facts,
+        base=base,
         _by_id={r.id: r for r in ordered},
     )
 
