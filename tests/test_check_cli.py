@@ -202,3 +202,13 @@ def test_a_missing_archive_is_an_error(runner: CliRunner, tmp_path: Path) -> Non
     """An archive that does not exist: one line on stderr, exit 1, nothing on stdout."""
     missing = tmp_path / "nope.jsonl"
     assert invoke(runner, "check", str(missing)) == (1, "", f"Error: {missing}: no such file; check the path\n")
+
+
+def test_the_terminal_lists_undetermined_people_to_review(runner: CliRunner, tmp_path: Path) -> None:
+    """A recorded person the rules cannot decide is listed for review in the terminal, as in the HTML report."""
+    case = spec_case(case_id="A-1", recorded={**FAITHFUL, "p4": {"form": 1}})
+    case["people"] = [*case["people"], {"id": "p4", "name": "赵某", "roles": ["discipline_inspection"]}]
+    code, stdout, _ = invoke(runner, "check", str(archive(tmp_path, case)), "--workers", "0")
+    review = stdout[stdout.index("需复核的人员 People to review") :]
+    rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in review.split("\n") if "赵某" in line]
+    assert (code, rows) == (0, [["A-1", "赵某 p4", "待查明 undetermined", "1", "—", ""]])

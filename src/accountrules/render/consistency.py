@@ -37,7 +37,7 @@ def summary_text(report: ConsistencyReport, source: str = "") -> RenderableType:
                 Text(group.signature[:12]), Text(str(group.cases)), Text(str(group.spread)), Text(group_line(group))
             )
         parts.append(groups)
-    flagged = [p for p in report.flagged if p.verdict != "undetermined"]
+    flagged = report.flagged  # undetermined people too: the HTML report lists them, and so does the terminal
     if flagged or report.omitted_leaders:
         people = Table(title=Text("需复核的人员 People to review"), title_justify="left")
         for header in ("案件 Case", "人员 Person", "结论 Verdict", "原处理 Recorded", "建议 Recommended", "规则 Rules"):
@@ -49,7 +49,7 @@ def summary_text(report: ConsistencyReport, source: str = "") -> RenderableType:
                 Text(f"{p.name} {p.person}".strip()),
                 Text(verdict_label(p.verdict)),
                 Text(str(p.recorded_form)),
-                Text(f"{p.recommended_form} {band}"),
+                Text("—" if p.recommended_form is None else f"{p.recommended_form} {band}"),
                 Text(", ".join(p.rules)),
             )
         for leader in report.omitted_leaders[: max(SHOWN - len(flagged[:SHOWN]), 0)]:
