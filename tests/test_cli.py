@@ -332,6 +332,22 @@ def test_rules_show_suggests_the_id_in_its_own_letter_case(runner: CliRunner) ->
     )
 
 
+@pytest.mark.parametrize(
+    ("path", "usage"),
+    [
+        (("evaluate",), "Usage: accountrules evaluate [OPTIONS] CASE"),
+        (("batch",), "Usage: accountrules batch [OPTIONS] IN"),
+        (("rules", "show"), "Usage: accountrules rules show [OPTIONS] ID"),
+        (("rules", "test"), "Usage: accountrules rules test [OPTIONS] [FILES]..."),
+    ],
+    ids=lambda p: " ".join(p) if isinstance(p, tuple) else "",
+)
+def test_usage_lines_name_arguments_as_words(runner: CliRunner, path: tuple[str, ...], usage: str) -> None:
+    """A usage line names each argument in capitals, optional ones in brackets, not as `{case}`."""
+    code, stdout, _ = invoke(runner, *path, "--help")
+    assert (code, stdout.split("\n")[0]) == (0, usage)
+
+
 def test_version_prints_the_installed_version(runner: CliRunner) -> None:
     """`--version` prints the name and the installed distribution's version and exits 0."""
     from importlib.metadata import version

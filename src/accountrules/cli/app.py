@@ -6,9 +6,10 @@ import json
 import os
 import sys
 from enum import Enum
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
+from typer.core import TyperCommand
 
 from accountrules.cli import batch_commands, new_command, rules_commands, serve_command
 from accountrules.cli.common import (
@@ -133,6 +134,26 @@ def rules_show(
         pack = engine_for(rules).pack
         rule = pack.rule(rule_id)
     show("rule", output_format, rule_sheet(rule, pack))
+
+
+class _Command(TyperCommand):
+    """A command whose usage line names its arguments as words (``CASE``, ``[FILES]...``) rather than typer's
+    ``{case}``."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name != "argument":
+                continue
+            name = param.metavar or (param.name or "").upper()
+            name = name if param.required else f"[{name}]"
+            pieces.append(f"{name}..." if param.nargs != 1 else name)
+        return pieces
+
+
+for _info in (*app.registered_commands, *rules_app.registered_commands):
+    if _info.cls in (None, TyperCommand):
+        _info.cls = _Command
 
 
 def main() -> None:
