@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from accountrules import CaseValidationError, Engine
+from accountrules import CaseValidationError, Engine, evaluate_many
+from accountrules.batch.records import Record
 from accountrules.batch.synth import CorpusSpec, generate
 from accountrules.validation import parse_case_text
 
@@ -313,3 +317,26 @@ def test_the_cli_default_limit_is_the_library_one() -> None:
     from accountrules.validation import CaseLimits
 
     assert CaseLimits().max_work == DEFAULT_MAX_WORK
+
+
+# --- the forkserver helper dies mid-run -------------------------------------------------------------------------
+
+
+def kill_forkserver_on(numbers: frozenset[int], marker: str, record: Record) -> None:
+    """Test hook: on these records, once (a ``marker`` file says it happened), the worker kills the process that
+    forked it, the forkserver helper."""
+    if record.number in numbers and not os.path.exists(marker):
+        Path(marker).write_text("killed", encoding="utf-8")
+        os.kill(os.getppid(), signal.SIGKILL)
+
+
+def test_a_killed_forkserver_costs_no_record(tmp_path: Path) -> None:
+    """The forkserver helper killed mid-run: every record still gets its determination, in order, and no
+    worker prints a traceback."""
+    texts = [g.text for g in generate(CorpusSpec(cases=60, seed=11, patterns=8, recorded=False))]
+    engine = Engine.default()
+    expected = [engine.evaluate(t).to_json(indent=None).encode("utf-8") for t in texts]
+    hook = functools.partial(kill_forkserver_on, frozenset({20}), str(tmp_path / "killed"))
+    got = list(evaluate_many(None, texts, workers=2, as_json=True, chunk_size=4, hook=hook))
+    assert (tmp_path / "killed").exists()
+    assert got == expected

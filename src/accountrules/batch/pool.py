@@ -20,6 +20,7 @@ import functools
 import multiprocessing
 import multiprocessing.connection
 import multiprocessing.spawn
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ from accountrules.errors import AccountRulesError, EvaluationError, UsageError
 STRIKES = 2
 #: Workers in a row that die before they are ready before the run gives up.
 START_FAILURES = 3
+#: Tries to start one worker process (the forkserver helper may be restarting) before the run gives up.
+START_ATTEMPTS = 5
 #: How long a stopping worker may take to exit before it is terminated.
 STOP_SECONDS = 5.0
 
@@ -115,10 +118,23 @@ class Pool:
 
     def _start(self) -> _Worker:
         parent, child = self._context.Pipe(duplex=True)
-        process = self._context.Process(  # type: ignore[attr-defined]
-            target=worker_main, args=(child, self.spec, self.mode, self.hook), daemon=True, name=WORKER_NAME
-        )
-        process.start()
+        for attempt in range(1, START_ATTEMPTS + 1):
+            process = self._context.Process(  # type: ignore[attr-defined]
+                target=worker_main, args=(child, self.spec, self.mode, self.hook), daemon=True, name=WORKER_NAME
+            )
+            try:
+                process.start()
+                break
+            except OSError as exc:
+                # the forkserver helper died (killed, or its socket lost): multiprocessing starts a new one once
+                # it has seen the old one end, which may take a moment
+                if attempt == START_ATTEMPTS:
+                    child.close()
+                    parent.close()
+                    raise EvaluationError(
+                        f"could not start a worker process ({exc}); workers=0 evaluates here"
+                    ) from None
+                time.sleep(0.1 * attempt)
         child.close()
         worker = _Worker(process, parent)
         self._workers.append(worker)

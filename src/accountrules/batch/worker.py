@@ -153,6 +153,13 @@ def worker_main(conn: Connection, spec: EngineSpec, mode: Mode, hook: Hook | Non
     evaluated and cached since its last answer; the supervisor passes them on to the other workers as their
     ``learnt``, so that a fact pattern is evaluated once, not once per worker. Ctrl-C is the supervisor's to
     handle: it stops the workers."""
+    try:
+        _serve(conn, spec, mode, hook)
+    except OSError:  # the supervisor (or the forkserver that started this worker) is gone: nothing to answer
+        return
+
+
+def _serve(conn: Connection, spec: EngineSpec, mode: Mode, hook: Hook | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         processor = Processor(spec.build(), mode, hook)
