@@ -568,11 +568,11 @@ def test_engine_is_safe_to_call_from_several_threads(engine: Engine) -> None:
 
 
 def test_loading_edited_packs_starts_no_new_host(tmp_path: Path) -> None:
-    """Ten edits of a pack, each loaded and evaluated, register their rulesets on the process's one Host:
-    no Host is started and the number of threads stays as it was."""
+    """Ten edits of a pack, each loaded and evaluated, register their rulesets on the process's one Host: only
+    the first load starts a Host (and so a chain of timer threads)."""
     result = run_python(
         f"""
-        import shutil, threading
+        import shutil
         from pathlib import Path
         from durable import engine as durable_engine
         from accountrules import Engine
@@ -586,12 +586,11 @@ def test_loading_edited_packs_starts_no_new_host(tmp_path: Path) -> None:
         pack = Path({str(tmp_path / "pack")!r})
         shutil.copytree({str(ROOT / "tests" / "packs" / "tiny")!r}, pack)
         Engine.from_path(pack).evaluate(case)
-        threads = threading.active_count()
         for edit in range(10):
             (pack / "pack.yaml").write_text(f'name: tiny\\nversion: "{{edit + 2}}"\\n', encoding="utf-8")
             Engine.from_path(pack).evaluate(case)
-        print(len(started), threading.active_count() - threads)
+        print(len(started))
         """
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["1", "0"]
+    assert result.stdout.split() == ["1"]
