@@ -62,14 +62,19 @@ class Readable:
         label: (中文, English); None takes the vocabulary's label of the field's name.
         ordered: its values are in order (explain moves it one step up and down).
         samples: the whole numbers the verify space and explain try beside the pack's own thresholds.
+        raising: a higher value never lowers anyone's result (SPEC D11; `rules verify` checks it unless the
+            pack's policy lists its own ``raising`` fields).
     """
 
     label: tuple[str, str] | None = None
     ordered: bool = False
     samples: tuple[int, ...] = ()
+    raising: bool = False
 
 
 READ = Readable()
+#: A field whose rise never lowers a result (SPEC D11).
+RAISING = Readable(raising=True)
 
 
 class _Strict(BaseModel):
@@ -145,7 +150,7 @@ class Violation(_Strict):
     kind: Annotated[ViolationKind, Readable(("违纪类别", "kind of violation"))] = Field(
         description="违纪类型 what kind of violation it is"
     )
-    severity: Annotated[Severity, Readable(("情节", "severity"), ordered=True)] = Field(
+    severity: Annotated[Severity, Readable(("情节", "severity"), ordered=True, raising=True)] = Field(
         description="情节 how serious it is; a suspected crime counts as the gravest"
     )
     area: Annotated[Area, Readable(("领域", "area"))] = Field(description="领域 the area of work it happened in")
@@ -155,14 +160,14 @@ class Violation(_Strict):
         default=None,
         description="涉案金额 the amount involved in yuan (only compared with the criminal threshold, for a note)",
     )
-    lifesaving_funds: Annotated[bool, READ] = Field(
+    lifesaving_funds: Annotated[bool, RAISING] = Field(
         default=False,
         description="群众救命钱 the money taken was the people's life-saving funds (低保, relief, medical aid …)",
     )
-    suspected_crime: Annotated[bool, READ] = Field(
+    suspected_crime: Annotated[bool, RAISING] = Field(
         default=False, description="涉嫌违法犯罪 the conduct is suspected of being a crime"
     )
-    long_term_spread: Annotated[bool, READ] = Field(
+    long_term_spread: Annotated[bool, RAISING] = Field(
         default=False, description="不正之风长期滋长蔓延 the problem spread in the unit over a long time"
     )
     first_offence: Annotated[bool, READ] = Field(
@@ -227,7 +232,7 @@ class UnitRecord(_Strict):
     major_corruption_in_period: Annotated[Count, Readable(("期内重大腐败案件数", "major corruption in the period"))] = (
         Field(default=0, description="major corruption cases in the unit during the period")
     )
-    long_term_spread: bool = Field(
+    long_term_spread: Annotated[bool, RAISING] = Field(
         default=False, description="不正之风长期滋长蔓延 the unit let a problem spread over a long time"
     )
 

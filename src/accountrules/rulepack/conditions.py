@@ -86,6 +86,21 @@ def _positive(
             yield from _positive(rest, index, bind, {**matched, pattern.alias: dict(fact)})
 
 
+def links(rules: Iterable[Rule], index: FactIndex) -> dict[tuple[str, str], str]:
+    """SPEC D1's links as a pack declares them: (person, violation) → the first ``missing`` rule whose positive
+    conditions hold for them, that is, the rule that would list the person as missing were nothing recorded.
+    Its negated conditions (no conduct, no offence, no part in a decision) say when the link is satisfied."""
+    out: dict[tuple[str, str], str] = {}
+    for rule in rules:
+        if rule.effect_kind != "missing":
+            continue
+        person, violation = Ref.parse(rule.effect.person), Ref.parse(rule.effect.violation)
+        for matched in _positive(rule.positive(), index, {}, {}):
+            key = (str(matched[person.alias][person.field]), str(matched[violation.alias][violation.field]))
+            out.setdefault(key, rule.id)
+    return out
+
+
 def _negations_hold(rule: Rule, index: FactIndex, matched: Matched) -> bool:
     return not any(any(pattern_holds(p, f, matched) for f in index.of(p.fact)) for p in rule.negative())
 

@@ -106,6 +106,8 @@ class Input:
     label: tuple[str, str]
     ordered: bool = False
     samples: tuple[int, ...] = ()
+    #: A higher value never lowers anyone's result (SPEC D11), as the model declares it.
+    raising: bool = False
 
     @property
     def owner(self) -> str:
@@ -117,6 +119,11 @@ class Input:
     def name(self) -> str:
         """The path inside its owner: ``severity``, ``unit_record.violations_in_period``."""
         return self.path.split("[].")[-1] if self.owner else self.path
+
+    @property
+    def leaf(self) -> str:
+        """The field's own name: ``severity``, ``violations_in_period``."""
+        return self.path.rpartition(".")[2]
 
 
 @dataclass(frozen=True)
@@ -428,7 +435,8 @@ def build(
             leaf = path.rpartition(".")[2]
             label = mark.label or LABELS.get(leaf, (leaf, leaf))
             default = _default(case_model, path)
-            inputs[path] = Input(path, _type_of(bare, where), default, label, mark.ordered, mark.samples)
+            ftype = _type_of(bare, where)
+            inputs[path] = Input(path, ftype, default, label, mark.ordered, mark.samples, mark.raising)
         return inputs[path]
 
     order = {path: i for i, path in enumerate(_model_paths(case_model))}
@@ -466,8 +474,8 @@ def build(
             assert owner_path is not None
             model, _ = _at(case_model, owner_path)
             for name in model.model_fields:
-                if not any(isinstance(m, Readable) for m in _field(model, name)[1]):
-                    continue
+                if name in fields or not any(isinstance(m, Readable) for m in _field(model, name)[1]):
+                    continue  # not read, or read through the field declared under its name
                 item = add_input(f"{owner_path}.{name}" if owner_path else name, f"{kind.name}.{name}")
                 fields[name] = FactField(name, item.type, f"{owner}.{name}", (item.path,), item.label, path=item.path)
                 if kind.name == "violation" and item.type is BOOL:

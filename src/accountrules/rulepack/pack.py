@@ -102,6 +102,23 @@ class RulePack:
         return tuple(r for r in self.rules if r.stage == stage)
 
     @property
+    def raising(self) -> tuple[str, ...]:
+        """The case fields whose rise never lowers anyone's result (D11): the policy's list, else the fields the
+        case model marks as raising."""
+        if self.policy.raising is not None:
+            return tuple(self.policy.raising)
+        return tuple(i.path for i in self.facts.inputs.values() if i.raising)
+
+    @property
+    def refused(self) -> tuple[str, ...]:
+        """The case flags recorded as refused leniency that change nothing else (D5, D6): the policy's list, else
+        every flag of the case named after a refusal kind."""
+        if self.policy.refused is not None:
+            return tuple(self.policy.refused)
+        kinds = set(values(RefusalKind))
+        return tuple(i.path for i in self.facts.inputs.values() if i.type.kind == "bool" and i.leaf in kinds)
+
+    @property
     def tests_dir(self) -> Path:
         return self.path / "tests"
 
@@ -169,6 +186,7 @@ def _load(root: Path, chain: tuple[Path, ...], facts: FactSchema) -> RulePack:
     policy_file = root / "policy.yaml"
     if policy_file.is_file():
         policy = _validate(Policy, read_yaml(policy_file), policy_file)
+        _check_fields(policy, facts, policy_file)
     elif base:
         policy = base.policy
     else:
@@ -213,6 +231,27 @@ def _load(root: Path, chain: tuple[Path, ...], facts: FactSchema) -> RulePack:
         base=base,
         _by_id={r.id: r for r in ordered},
     )
+
+
+def _check_fields(policy: Policy, facts: FactSchema, path: Path) -> None:
+    """The case fields the policy names are fields the rules can read, and each refused flag names a refusal."""
+    raw = read_yaml(path)
+    for key in ("raising", "refused"):
+        for i, name in enumerate(getattr(policy, key) or ()):
+            where = line_at(raw, (key, i))
+            item = facts.inputs.get(name)
+            if item is None:
+                hint = suggest(name, facts.inputs)
+                raise RulePackError(f"{key}: '{name}' is not a case field that rules read.{hint}", path, where)
+            if key == "raising" and item.type.kind == "enum" and not item.ordered:
+                raise RulePackError(
+                    f"raising: '{name}' has no order; name a flag, a number or an ordered field", path, where
+                )
+            if key == "refused" and (item.type.kind != "bool" or item.leaf not in values(RefusalKind)):
+                kinds = ", ".join(values(RefusalKind))
+                raise RulePackError(
+                    f"refused: '{name}' is not a flag named after a refusal kind ({kinds})", path, where
+                )
 
 
 def _digest(root: Path, base: RulePack | None, facts: FactSchema) -> str:

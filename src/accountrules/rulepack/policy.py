@@ -10,7 +10,15 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from accountrules.vocabulary import ModifierKind, Responsibility, Severity
+from accountrules.vocabulary import (
+    AGGRAVATING_ACTS,
+    FAILURE_ACTS,
+    FAVOURABLE_ACTS,
+    Act,
+    ModifierKind,
+    Responsibility,
+    Severity,
+)
 
 Form = Annotated[int, Field(ge=0, le=4)]
 #: A [lowest, highest] pair, written as a YAML list.
@@ -47,6 +55,22 @@ class ModifierEffect(_Policy):
     max: Form = 4
 
 
+class ActGroups(_Policy):
+    """The groups of acts that D11 speaks of (SPEC §2's by default): a mitigating act never raises anyone's
+    result, a failure or an aggravating act never lowers it. `rules verify` checks it; explain offers the failures
+    as what a missing person's record could hold."""
+
+    mitigating: list[Act] = Field(default_factory=lambda: list(FAVOURABLE_ACTS))
+    failure: list[Act] = Field(default_factory=lambda: list(FAILURE_ACTS))
+    aggravating: list[Act] = Field(default_factory=lambda: list(AGGRAVATING_ACTS))
+
+    def direction(self, act: str) -> int:
+        """+1 for an act that never lowers a result, -1 for one that never raises it, 0 for no claim."""
+        if act in self.failure or act in self.aggravating:
+            return 1
+        return -1 if act in self.mitigating else 0
+
+
 class Policy(_Policy):
     severity_index: dict[Severity, Annotated[int, Field(ge=0)]]
     #: ``suspected_crime`` counts as this severity when indexing tables.
@@ -69,6 +93,13 @@ class Policy(_Policy):
     missing_responsibility: Responsibility = "undetermined"
     #: Responsibility of the organisation when at least one measure applies to it.
     organization_responsibility: Responsibility = "overall_leadership"
+    act_groups: ActGroups = Field(default_factory=ActGroups)
+    #: Case fields (as paths: ``violations[].severity``) whose rise never lowers anyone's result (D11); absent:
+    #: the fields the case model marks ``raising``.
+    raising: list[str] | None = None
+    #: Case flags (as paths) that are recorded as refused leniency and change nothing else (D5, D6), each named
+    #: after the refusal kind it records; absent: every flag of the case named after a refusal kind.
+    refused: list[str] | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Policy:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, get_args
 
 from pydantic import BaseModel, ConfigDict
@@ -28,9 +28,9 @@ from accountrules.rulepack.conditions import FactIndex, Miss, failing_tests, fir
 from accountrules.rulepack.facts import FactSchema, Input
 from accountrules.rulepack.spec import Pattern, Ref, Rule, Test
 from accountrules.tooling.space import Distinctions, distinctions, input_classes
+from accountrules.tooling.verify import linked_people
 from accountrules.validation import parse_case, suggest
 from accountrules.vocabulary import (
-    FAILURE_ACTS,
     FORM_MEASURES,
     OFFENDER_ACTS,
     Act,
@@ -384,19 +384,12 @@ _OP_ORDER = {op: i for i, op in enumerate(get_args(Op))}
 Candidate = tuple[Op, dict[str, Any], str]
 
 
-def _related_violations(data: dict[str, Any], person: str, missing: set[str]) -> list[str]:
-    me = next(p for p in data["people"] if p["id"] == person)
-    roles = set(me.get("roles", []))
+def _related_violations(engine: Engine, data: dict[str, Any], person: str, missing: set[str]) -> list[str]:
+    """The violations the person committed, is linked to (SPEC D1 as the pack declares it), has conduct on or
+    decided on; every violation when there is none."""
     related = set(missing)
-    for v in data["violations"]:
-        if (
-            person in v["offenders"]
-            or roles & {"principal_leader", "discipline_inspection"}
-            or ("leader_in_charge" in roles and v["area"] in me.get("oversees", []))
-        ):
-            related.add(v["id"])
-    related.update(c["violation"] for c in data.get("conduct", []) if c["person"] == person)
-    related.update(dd["violation"] for dd in data.get("decisions", []) if person in dd["participants"])
+    related.update(v["id"] for v in data["violations"] if person in v["offenders"])
+    related.update(v for p, v in linked_people(data, engine.pack) if p == person)
     return sorted(related) or sorted(v["id"] for v in data["violations"])
 
 
@@ -404,7 +397,7 @@ def _candidates(engine: Engine, data: dict[str, Any], person: str, missing: set[
     schema = engine.pack.facts
     read = _read_inputs(engine)
     found = distinctions(engine.pack)
-    for vid in _related_violations(data, person, missing):
+    for vid in _related_violations(engine, data, person, missing):
         violation = next(v for v in data["violations"] if v["id"] == vid)
         offender = person in violation["offenders"]
         entry = next((c for c in data.get("conduct", []) if c["person"] == person and c["violation"] == vid), None)
@@ -471,7 +464,7 @@ def _moves(
             words = f"{'clear' if on else 'set'} {prefix}{item.name} ({' '.join(item.label)})"
             yield _op(item, on), {**where, "value": not on}, words
         elif item.type.kind == "enum":
-            choices = item.type.choices
+            choices = _in_order(item.type.choices, found.policy.severity_index)
             at = choices.index(current)
             for step in (1, -1):
                 if 0 <= at + step < len(choices):
@@ -484,6 +477,13 @@ def _moves(
                 low, high = option.interval or (0, None)
                 if not (low <= current and (high is None or current <= high)):
                     yield _op(item), {**where, "value": low}, f"set {prefix}{item.name} to {low}"
+
+
+def _in_order(choices: tuple[str, ...], ranks: Mapping[Any, int]) -> tuple[str, ...]:
+    """An ordered field's values as the pack ranks them (its severities by their index), else as declared."""
+    if set(choices) == set(ranks):
+        return tuple(sorted(choices, key=lambda c: ranks[c]))
+    return choices
 
 
 def _field_name(item: Input) -> str:
@@ -557,7 +557,7 @@ def _need(engine: Engine, data: dict[str, Any], person: str, before: Placed, vid
     offenders = next(v for v in data["violations"] if v["id"] == vid)["offenders"]
     choices: list[list[str]] = [[]]
     if person not in offenders:
-        choices += [[a] for a in FAILURE_ACTS]
+        choices += [[a] for a in engine.policy.act_groups.failure]
     options = []
     for acts in choices:
         shown = ", ".join(label(a) for a in acts) or "no failure (an entry without acts)"

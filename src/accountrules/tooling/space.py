@@ -19,10 +19,9 @@ from typing import Any
 
 from accountrules.rulepack.facts import FactSchema, Input
 from accountrules.rulepack.pack import RulePack
+from accountrules.rulepack.policy import Policy
 from accountrules.rulepack.spec import Ref, Rule, Test, leaf_tests
 from accountrules.vocabulary import (
-    AGGRAVATING_ACTS,
-    FAILURE_ACTS,
     OFFENDER_ACTS,
     Act,
     Area,
@@ -34,8 +33,6 @@ from accountrules.vocabulary import (
 
 FieldKey = tuple[str, str]
 
-#: Violation flags that D6 records as refused leniency; they must change nothing else.
-LENIENCY_FLAGS: tuple[str, ...] = ("first_offence", "minor_error", "many_participants")
 
 # ---------------------------------------------------------------------------------------------------------------
 # What the pack's conditions distinguish
@@ -74,6 +71,9 @@ class Distinctions:
     """Everything the conditions and effects of a pack compare, per (fact, field)."""
 
     schema: FactSchema
+    policy: Policy
+    #: The pack's refused flags (`RulePack.refused`).
+    refused: tuple[str, ...] = ()
     sets: dict[FieldKey, list[frozenset[Any]]] = field(default_factory=dict)
     boundaries: dict[FieldKey, set[int]] = field(default_factory=dict)
     #: Fields whose every value matters (they index a table or become part of an effect).
@@ -93,7 +93,7 @@ class Distinctions:
 
 def distinctions(pack: RulePack) -> Distinctions:
     """Collect what every rule of ``pack`` compares."""
-    found = Distinctions(pack.facts)
+    found = Distinctions(pack.facts, pack.policy, pack.refused)
     for rule in pack.rules:
         facts_of = {p.alias: p.fact for p in rule.positive()}
         for pattern in rule.patterns:
@@ -196,6 +196,15 @@ class Classes:
     #: Every other case field some condition reads (directly or through a derived fact), with its classes:
     #: fields declared after these templates were written are varied here.
     others: tuple[tuple[Input, tuple[ValueClass, ...]], ...] = ()
+    #: The case's flags (booleans) that some template varies, as inputs: those in `flags`.
+    flag_inputs: tuple[Input, ...] = ()
+    #: Violation flags read only through a fact of the whole case (the unit's long-term spread).
+    unit_wide: frozenset[str] = frozenset()
+    #: What the pack says of its fields and acts (D11's raising fields and act groups, D5 and D6's refusals).
+    raising: frozenset[str] = frozenset()
+    refused: tuple[str, ...] = ()
+    act_directions: tuple[tuple[str, int], ...] = ()
+    failure_acts: tuple[str, ...] = ()
 
     def lines(self) -> list[str]:
         """One line per varied field, for the report."""
@@ -256,25 +265,21 @@ def classes_of(pack: RulePack) -> Classes:
     if ("role", "role") in found.untested:
         role_classes.insert(0, ValueClass(()))
 
-    category_sets = [frozenset(FAILURE_ACTS), frozenset(AGGRAVATING_ACTS), frozenset(OFFENDER_ACTS)]
+    groups = policy.act_groups
+    category_sets = [frozenset(groups.failure), frozenset(groups.aggravating), frozenset(OFFENDER_ACTS)]
     act_sets = [*sets(("act", "act")), *category_sets, frozenset(found.counted)]
     act_classes = partition(values(Act), act_sets, ("act", "act") in found.exact)
     acts = [(c, min(len(c.values), found.max_count) if set(c.values) & found.counted else 1) for c in act_classes]
 
-    # SPEC D5 and D6 require these to be recorded whether or not a condition reads them
-    flags: set[str] = {*LENIENCY_FLAGS, "personally_clean"}
-    flag_sets = sets(("flag", "flag"))
-    for name in ("lifesaving_funds", "suspected_crime", "long_term_spread", *LENIENCY_FLAGS):
-        in_flag_fact = ("flag", "flag") in found.untested and "flag" in found.facts
-        if found.tested(("violation", name)) or in_flag_fact or any(name in s for s in flag_sets):
-            flags.add(name)
-    if s_key in found.boundaries or s_key in found.exact:
-        flags.add("suspected_crime")
-    if found.tested(("case", "long_term_spread")):
-        flags.update(("unit_long_term_spread", "long_term_spread"))
-
+    flag_inputs, unit_wide = _flags(pack, found)
     return Classes(
         others=tuple(_other_classes(found)),
+        flag_inputs=flag_inputs,
+        unit_wide=unit_wide,
+        raising=frozenset(pack.raising),
+        refused=pack.refused,
+        act_directions=tuple((act, groups.direction(act)) for act in values(Act)),
+        failure_acts=tuple(groups.failure),
         kinds=kinds,
         areas=areas,
         severities=severities,
@@ -282,10 +287,56 @@ def classes_of(pack: RulePack) -> Classes:
         acts=acts,
         violations_in_period=intervals(found.boundaries.get(("case", "violations_in_period"), set())),
         major_corruption_in_period=intervals(found.boundaries.get(("case", "major_corruption_in_period"), set())),
-        flags=frozenset(flags),
+        flags=frozenset(_flag_name(i) for i in flag_inputs),
         reads_oversees="oversees" in found.facts,
         reads_participants="participant" in found.facts,
     )
+
+
+def _flag_name(item: Input) -> str:
+    """How `Classes.flags` names a flag: by its name, a flag of the unit's record with ``unit_`` before it."""
+    return f"unit_{item.leaf}" if item.owner == "" else item.leaf
+
+
+def _is_flag(item: Input, refused: Sequence[str]) -> bool:
+    """The flags the templates vary as flags: the violation's, the unit record's and refused ones."""
+    return item.type.kind == "bool" and (item.owner in {"violations", ""} or item.path in refused)
+
+
+def _flags(pack: RulePack, found: Distinctions) -> tuple[tuple[Input, ...], frozenset[str]]:
+    """The flags some condition reads (directly, as a ``flag`` fact or through a derived fact), and the refused
+    ones, which SPEC D5 and D6 require to be recorded whether or not a condition reads them; the raising ones
+    first, in the pack's order, then the others in the model's. Beside them, the violation flags read only
+    through a derived fact of the whole case."""
+    schema = pack.facts
+    refused = pack.refused
+    flag_sets = found.sets.get(("flag", "flag"), [])
+    any_flag = ("flag", "flag") in found.untested and "flag" in found.facts
+    derived: dict[str, set[str]] = {}
+    for fact, name in (*found.sets, *found.boundaries, *found.exact, *found.joined):
+        if fact in schema.kinds and fact != "flag" and name in schema.kinds[fact].fields:
+            for path in _derived_reads(schema.kinds[fact].fields[name]):
+                derived.setdefault(path, set()).add(fact)
+    chosen = []
+    unit_wide = set()
+    for item in schema.inputs.values():
+        if not _is_flag(item, refused):
+            continue
+        fact = "violation" if item.owner == "violations" else "case" if item.owner == "" else "person"
+        direct = found.tested((fact, item.leaf)) and item.owner != ""
+        in_flag_fact = item.owner == "violations" and (any_flag or any(item.leaf in s for s in flag_sets))
+        if item.path in refused or direct or in_flag_fact or item.path in derived:
+            chosen.append(item)
+            if not (item.path in refused or direct or in_flag_fact) and derived[item.path] == {"case"}:
+                unit_wide.add(item.path)
+    order = {path: i for i, path in enumerate(pack.raising)}
+    chosen.sort(key=lambda i: order.get(i.path, len(order)))
+    return tuple(chosen), frozenset(unit_wide)
+
+
+def _derived_reads(f: Any) -> tuple[str, ...]:
+    """What a fact field reads of the case when it is derived (not a field held as it is, nor an id)."""
+    return () if f.path is not None or f.type.kind == "id" else tuple(f.reads)
 
 
 #: The case fields the templates below vary by hand (with the classes worked out above); every other field
@@ -295,16 +346,8 @@ TEMPLATE_FIELDS = frozenset(
         "violations[].kind",
         "violations[].area",
         "violations[].severity",
-        "violations[].lifesaving_funds",
-        "violations[].suspected_crime",
-        "violations[].long_term_spread",
-        "violations[].first_offence",
-        "violations[].minor_error",
-        "violations[].many_participants",
         "unit_record.violations_in_period",
         "unit_record.major_corruption_in_period",
-        "unit_record.long_term_spread",
-        "people[].personally_clean",
     }
 )
 
@@ -346,7 +389,9 @@ def _other_classes(found: Distinctions) -> list[tuple[Input, tuple[ValueClass, .
     read = read_inputs(found)
     out = []
     for item in found.schema.inputs.values():
-        if item.path in read and item.path not in TEMPLATE_FIELDS and item.owner in _OWNERS:
+        if item.path in TEMPLATE_FIELDS or _is_flag(item, found.refused):
+            continue
+        if item.path in read and item.owner in _OWNERS:
             options = tuple(input_classes(found, item))
             if len(options) > 1:
                 out.append((item, options))
@@ -482,8 +527,7 @@ def _act_dims(who: str, classes: Classes, allowed: Callable[[ValueClass], bool])
     for value_class, most in classes.acts:
         if not allowed(value_class):
             continue
-        head = value_class.rep
-        direction = 1 if head in FAILURE_ACTS or head in AGGRAVATING_ACTS else -1
+        direction = dict(classes.act_directions).get(value_class.rep, 0)
         options = tuple(value_class.values[:n] for n in range(most + 1))
         labels = tuple("none" if not n else "+".join(value_class.values[:n]) for n in range(most + 1))
         dims.append(Dim(f"{who}.act[{value_class}]", options, labels, direction))
@@ -510,9 +554,6 @@ class _CaseParts:
             "area": self.get("violation.area", "poverty_alleviation"),
             "offenders": offenders,
         }
-        for flag in ("lifesaving_funds", "suspected_crime", "long_term_spread", *LENIENCY_FLAGS):
-            if self.get(f"violation.{flag}", False):
-                v[flag] = True
         return v
 
     def acts(self, who: str) -> list[str]:
@@ -532,8 +573,6 @@ class _CaseParts:
         oversees = self.get(f"{who}.oversees", None)
         if oversees is not None:
             person["oversees"] = [self.overseen_area(oversees)]
-        if self.get(f"{who}.personally_clean", False):
-            person["personally_clean"] = True
         return person
 
     def overseen_area(self, relation: str) -> str:
@@ -551,8 +590,6 @@ class _CaseParts:
             record["violations_in_period"] = self.get("unit.violations_in_period", 0)
         if self.get("unit.major_corruption_in_period", 0):
             record["major_corruption_in_period"] = self.get("unit.major_corruption_in_period", 0)
-        if self.get("unit.long_term_spread", False):
-            record["long_term_spread"] = True
         return record
 
 
@@ -580,17 +617,20 @@ def _add_conduct(case: dict[str, Any], pid: str, acts: list[str], recorded: bool
         case.setdefault("conduct", []).append({"person": pid, "violation": "v1", "acts": acts})
 
 
-def _violation_dims(classes: Classes, *, leniency: bool = False, spread: bool = True) -> list[Dim]:
+def _violation_dims(classes: Classes, *, leniency: bool = False, unit_wide: bool = True) -> list[Dim]:
+    """The violation's classes and flags; ``unit_wide``: also the flags read only as part of the unit's record
+    (the unit's long-term spread), ``leniency``: also the refused ones."""
     dims = [
         _class_dim("violation.kind", classes.kinds),
         _class_dim("violation.area", classes.areas),
         _class_dim("violation.severity", classes.severities, direction=1),
     ]
-    for flag in ("suspected_crime", "lifesaving_funds") + (("long_term_spread",) if spread else ()):
-        if flag in classes.flags:
-            dims.append(_flag_dim(f"violation.{flag}", direction=1))
+    flags = [i for i in classes.flag_inputs if i.owner == "violations"]
+    for item in flags:
+        if item.path not in classes.refused and (unit_wide or item.path not in classes.unit_wide):
+            dims.append(_input_flag_dim("violation", item, classes))
     if leniency:
-        dims.extend(_flag_dim(f"violation.{flag}", refusal=flag) for flag in LENIENCY_FLAGS if flag in classes.flags)
+        dims.extend(_input_flag_dim("violation", i, classes) for i in flags if i.path in classes.refused)
     dims += _other_dims("violation", "violations", classes)
     return [d for d in dims if len(d.options) > 1]
 
@@ -600,8 +640,7 @@ def _unit_dims(classes: Classes) -> list[Dim]:
         _class_dim("unit.violations_in_period", classes.violations_in_period),
         _class_dim("unit.major_corruption_in_period", classes.major_corruption_in_period),
     ]
-    if "unit_long_term_spread" in classes.flags:
-        dims.append(_flag_dim("unit.long_term_spread", direction=1))
+    dims += [_input_flag_dim("unit", i, classes) for i in classes.flag_inputs if i.owner == ""]
     dims += _other_dims("case", "", classes)
     return [d for d in dims if len(d.options) > 1]
 
@@ -616,9 +655,12 @@ def _other_dims(who: str, owner: str, classes: Classes) -> list[Dim]:
 
 
 def _set_input(case: dict[str, Any], dim: Dim, value: Any) -> None:
-    """Write a dimension of `Classes.others` into a template's case: on its violation, its person or the case."""
-    who, _, name = dim.name.partition(".")
-    owner, _, _ = (dim.path or "").partition("[]")
+    """Write a dimension that sets a case field into a template's case: on its violation, its person or the
+    case."""
+    who = dim.name.partition(".")[0]
+    path = dim.path or ""
+    head, many, rest = path.partition("[].")
+    owner, name = (head, rest) if many else ("", path)
     if owner == "violations":
         targets = case["violations"]
     elif owner == "people":
@@ -650,10 +692,17 @@ def _oversees_dim(who: str, classes: Classes) -> list[Dim]:
 
 
 def _clean_dim(who: str, classes: Classes) -> list[Dim]:
-    dims = _other_dims(who, "people", classes)
-    if "personally_clean" not in classes.flags:
-        return dims
-    return [_flag_dim(f"{who}.personally_clean", refusal="personally_clean"), *dims]
+    """The person's refused flags (D5), then the other fields of a person that the pack reads."""
+    flags = [_input_flag_dim(who, i, classes) for i in classes.flag_inputs if i.owner == "people"]
+    return [*flags, *_other_dims(who, "people", classes)]
+
+
+def _input_flag_dim(who: str, item: Input, classes: Classes) -> Dim:
+    """A flag turned on: a step that never lowers a result when the pack says it raises, a refusal to record
+    when the pack refuses it."""
+    refusal = item.leaf if item.path in classes.refused else None
+    direction = 1 if item.path in classes.raising else 0
+    return Dim(f"{who}.{item.leaf}", (False, True), ("false", "true"), direction, refusal, item.path)
 
 
 def _stance_dim(who: str, classes: Classes) -> list[Dim]:
@@ -719,16 +768,16 @@ def templates(pack: RulePack) -> list[Template]:
     def all_acts(c: ValueClass) -> bool:
         return True
 
-    first_failure = next((c for c, _ in classes.acts if c.rep in FAILURE_ACTS), None)
+    first_failure = next((c for c, _ in classes.acts if c.rep in classes.failure_acts), None)
 
     def not_failure_but_first(c: ValueClass) -> bool:
         """A decision's participants: every act that modifies a finding, and one failure to compete with it."""
-        return c.rep not in FAILURE_ACTS or c is first_failure
+        return c.rep not in classes.failure_acts or c is first_failure
 
     offence = Template(
         "offence",
         "违纪人 the offender: violation × own conduct",
-        (*_violation_dims(classes, spread=False), *_act_dims("offender", classes, offender_acts)),
+        (*_violation_dims(classes, unit_wide=False), *_act_dims("offender", classes, offender_acts)),
         build_offence,
     )
     context = Template(

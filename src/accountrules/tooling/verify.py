@@ -3,12 +3,13 @@
 Every case of the space (see `accountrules.tooling.space`) goes through the pack's real engine, durable_rules
 and all. The checks:
 
-- completeness: every offender and every person linked to a violation (SPEC D1) has a finding on it or is
-  listed as missing;
-- monotonicity (SPEC D11): a failure act, a higher severity, life-saving funds, a suspected crime, long-term
-  spread or an aggravating act never lowers anyone's (form, measure); a mitigating act never raises it;
-- refusals (SPEC D5, D6): ``personally_clean``, ``first_offence``, ``minor_error`` and ``many_participants``
-  are recorded as refused and change nothing else;
+- completeness: every offender and every person linked to a violation has a finding on it or is listed as
+  missing; the pack's ``missing`` rules say who a violation links (SPEC D1), besides conduct and decisions;
+- monotonicity (SPEC D11): a failure or aggravating act, or a rise of a raising field (a higher severity,
+  life-saving funds, a suspected crime, long-term spread: `RulePack.raising`), never lowers anyone's (form,
+  measure); a mitigating act never raises it (the acts' groups are the policy's);
+- refusals (SPEC D5, D6): the refused flags (`RulePack.refused`: ``personally_clean``, ``first_offence``,
+  ``minor_error`` and ``many_participants``) are recorded as refused and change nothing else;
 - order invariance: the same facts asserted in a shuffled order give the same bytes, and the same rules listed
   in the reverse order (so every tie left to the order of rule ids breaks the other way) give the same
   decisions;
@@ -33,9 +34,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_serializer
 
 from accountrules.engine.evaluate import Engine
-from accountrules.engine.flatten import Fact
+from accountrules.engine.flatten import Fact, flatten
 from accountrules.errors import AccountRulesError, UsageError
 from accountrules.models import Determination, PersonResult
+from accountrules.rulepack.conditions import FactIndex, links
 from accountrules.rulepack.pack import RulePack
 from accountrules.rulepack.spec import Ref, Rule, Test
 from accountrules.tooling.space import (
@@ -319,31 +321,23 @@ def _step_words(dim: Dim, before: int, after: int) -> str:
 # The checks on one case or one pair
 
 
-def linked_people(case: dict[str, Any]) -> dict[tuple[str, str], str]:
-    """(person, violation) → why SPEC D1 links them (offenders excluded)."""
-    out: dict[tuple[str, str], str] = {}
-    for v in case["violations"]:
-        vid = v["id"]
-        offenders = set(v["offenders"])
-        for person in case["people"]:
-            roles = set(person.get("roles", []))
-            pid = person["id"]
-            if pid in offenders:
-                continue
-            if "principal_leader" in roles:
-                out[(pid, vid)] = "principal leader"
-            elif "discipline_inspection" in roles:
-                out[(pid, vid)] = "discipline-inspection head"
-            elif "leader_in_charge" in roles and v["area"] in person.get("oversees", []):
-                out[(pid, vid)] = f"leader in charge of {v['area']}"
-        for entry in case.get("conduct", []):
-            if entry["violation"] == vid and entry["person"] not in offenders:
-                out.setdefault((entry["person"], vid), "has conduct on it")
-        for decision in case.get("decisions", []):
-            if decision["violation"] == vid:
-                for pid in decision["participants"]:
-                    if pid not in offenders:
-                        out.setdefault((pid, vid), f"took part in {decision['id']}")
+def linked_people(case: dict[str, Any], pack: RulePack) -> dict[tuple[str, str], str]:
+    """(person, violation) → why SPEC D1 links them (offenders excluded): a ``missing`` rule of the pack whose
+    other conditions hold for them (`accountrules.rulepack.conditions.links`), conduct recorded on the violation,
+    or a part in a decision on it."""
+    parsed = parse_case(case, model=pack.facts.case_model)
+    declared = links(pack.rules, FactIndex(flatten(parsed, pack.policy, pack.facts)))
+    offenders = {(p, v["id"]) for v in case["violations"] for p in v["offenders"]}
+    out = {key: f"linked by {rule}" for key, rule in declared.items() if key not in offenders}
+    for entry in case.get("conduct", []):
+        key = (entry["person"], entry["violation"])
+        if key not in offenders:
+            out.setdefault(key, "has conduct on it")
+    for decision in case.get("decisions", []):
+        for pid in decision["participants"]:
+            key = (pid, decision["violation"])
+            if key not in offenders:
+                out.setdefault(key, f"took part in {decision['id']}")
     return out
 
 
@@ -355,7 +349,7 @@ def completeness_problem(case: dict[str, Any], d: Determination, pack: RulePack)
         for pid in sorted(v["offenders"]):
             if (pid, v["id"]) not in found:
                 return f"offender {pid} of {v['id']} gets no finding on it"
-    for (pid, vid), why in sorted(linked_people(case).items()):
+    for (pid, vid), why in sorted(linked_people(case, pack).items()):
         if (pid, vid) not in found and (pid, vid) not in missing:
             return f"{pid} is linked to {vid} ({why}) but gets no finding on it and is not listed as missing"
     return None
