@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_serializer
 from pydantic_core import PydanticCustomError
@@ -355,6 +355,41 @@ class TraceStep(_Out):
     violation: str | None
     facts: dict[str, Any]
     effect: str
+
+
+# The orders of a determination's lists, declared once: the engine sorts by them, and the cache sorts a
+# determination restored for other ids by them again. Examined people are sorted by id.
+
+
+def result_order(result: PersonResult) -> str:
+    """People by id."""
+    return result.person
+
+
+def missing_order(link: MissingLink) -> tuple[str, str]:
+    """Missing links by person, then violation."""
+    return (link.person, link.violation)
+
+
+class TraceOrder(NamedTuple):
+    """Where a step goes in the trace (SPEC §5): by person (the unit's steps last), violation (steps on none
+    last), rule, effect and facts (their ``repr`` as (name, value) pairs)."""
+
+    no_person: bool
+    person: str
+    no_violation: bool
+    violation: str
+    rule: str
+    effect: str
+    facts: str
+
+
+def trace_order(person: str | None, violation: str | None, rule: str, effect: str, facts: str) -> TraceOrder:
+    return TraceOrder(person is None, person or "", violation is None, violation or "", rule, effect, facts)
+
+
+def step_order(step: TraceStep) -> TraceOrder:
+    return trace_order(step.person, step.violation, step.rule, step.effect, repr(tuple(step.facts.items())))
 
 
 class RulePackInfo(_Out):

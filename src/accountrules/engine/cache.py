@@ -14,8 +14,9 @@ with canonical labels in place of ids:
   another is called, and a case whose people are numbered differently still hits.
 
 On a hit the stored determination (in labels) gets the case's ids, names, unit and case id back, and every list
-the engine sorts by id is sorted again with the engine's own keys, so the result is the same, byte for byte, as
-an evaluation would give (tests/test_batch_cache.py proves it over generated cases).
+the engine sorts by id is sorted again by the orders `accountrules.models` declares (the engine sorts by the same
+ones), so the result is the same, byte for byte, as an evaluation would give (tests/test_batch_cache.py proves it
+over generated cases). `determine_json` serves compact JSON from stored fragments instead, for speed (see there).
 """
 
 from __future__ import annotations
@@ -43,6 +44,10 @@ from accountrules.models import (
     PersonResult,
     TraceStep,
     assemble,
+    missing_order,
+    result_order,
+    step_order,
+    trace_order,
 )
 from accountrules.rulepack.facts import FACTS, ID_FIELDS, FactSchema
 from accountrules.rulepack.pack import RulePack
@@ -189,20 +194,7 @@ def asserted_fields(stage_fields: Iterable[Mapping[str, Sequence[str]]]) -> dict
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# The engine's orderings, restated for restored ids (see Engine._determination and Engine._trace).
-
-
-def trace_key(step: TraceStep) -> tuple[Any, ...]:
-    """The key the engine sorts trace steps by (its ``f.facts`` is ``tuple(step.facts.items())``)."""
-    return (
-        step.person is None,
-        step.person or "",
-        step.violation is None,
-        step.violation or "",
-        step.rule,
-        step.effect,
-        repr(tuple(step.facts.items())),
-    )
+# Storing and restoring
 
 
 def _json(value: str | None) -> bytes:
@@ -360,7 +352,11 @@ class DeterminationCache:
         return determination
 
     def determine_json(self, case: Case, canonical: Canonical, evaluate: Callable[[], Determination]) -> bytes:
-        """``determine(…).to_json(indent=None)`` as UTF-8, filled in from stored JSON fragments on a hit."""
+        """``determine(…).to_json(indent=None)`` as UTF-8, filled in from stored JSON fragments on a hit.
+
+        The fragments (`_Template`) are kept because benchmarks/test_bench_batch.py's cached JSON path takes
+        about a third of the time of restoring the model and writing it; tests/test_batch_cache.py checks that
+        both give the same bytes."""
         entry = self._get(canonical.key)
         if entry is not None:
             if entry.template is None:
@@ -435,7 +431,7 @@ def _to_labels(determination: Determination, canonical: Canonical) -> Determinat
         rulepack=determination.rulepack,
         people=sorted(
             (r.model_copy(update={"person": people[r.person], "name": ""}) for r in determination.people),
-            key=lambda r: r.person,
+            key=result_order,
         ),
         organization=determination.organization.model_copy(update={"unit": ""}),
         publicize=determination.publicize,
@@ -447,7 +443,7 @@ def _to_labels(determination: Determination, canonical: Canonical) -> Determinat
                     MissingLink.model_construct(person=people[m.person], violation=violations[m.violation])
                     for m in dual.missing
                 ),
-                key=lambda m: (m.person, m.violation),
+                key=missing_order,
             ),
         ),
         trace=sorted(
@@ -455,90 +451,61 @@ def _to_labels(determination: Determination, canonical: Canonical) -> Determinat
                 step.model_copy(update={"person": person(step.person), "violation": violation(step.violation)})
                 for step in determination.trace
             ),
-            key=trace_key,
+            key=step_order,
         ),
     )
 
 
 class _Stored:
-    """A determination in labels, with the id-free part of each trace step's sort key worked out once."""
+    """A determination in labels, with the id-free part of each trace step's order worked out once."""
 
     def __init__(self, determination: Determination) -> None:
         self.determination = determination
         self.tails = [(s.rule, s.effect, repr(tuple(s.facts.items()))) for s in determination.trace]
 
     def restore(self, case: Case, canonical: Canonical) -> Determination:
-        """A fresh determination for ``case`` (nothing mutable is shared with the stored one)."""
+        """A fresh determination for ``case`` (nothing mutable is shared with the stored one), its lists in the
+        orders `accountrules.models` declares."""
         stored = self.determination
         restore = _Restore.of(case, canonical)
         people = []
         for r in stored.people:
             pid = restore.people[r.person]
-            people.append(
-                assemble(
-                    PersonResult,
-                    {
-                        "person": pid,
-                        "name": restore.names.get(pid, ""),
-                        "responsibility": r.responsibility,
-                        "scope": r.scope,
-                        "range": r.range,
-                        "form": r.form,
-                        "measure": r.measure,
-                        "modifiers": list(r.modifiers),
-                        "refused": list(r.refused),
-                        "findings": list(r.findings),
-                    },
-                )
-            )
-        people.sort(key=lambda r: r.person)
+            people.append(assemble(PersonResult, {**_copied(r), "person": pid, "name": restore.names.get(pid, "")}))
+        people.sort(key=result_order)
         keyed = []
         for step, tail in zip(stored.trace, self.tails, strict=True):
             person, violation = restore.person(step.person), restore.violation(step.violation)
-            restored = assemble(
-                TraceStep,
-                {
-                    "rule": step.rule,
-                    "title": step.title,
-                    "cites": list(step.cites),
-                    "person": person,
-                    "violation": violation,
-                    "facts": dict(step.facts),
-                    "effect": step.effect,
-                },
-            )
-            keyed.append(((person is None, person or "", violation is None, violation or "", *tail), restored))
-        keyed.sort(key=lambda item: item[0])  # `trace_key`, the engine's order
+            restored = assemble(TraceStep, {**_copied(step), "person": person, "violation": violation})
+            keyed.append((trace_order(person, violation, *tail), restored))
+        keyed.sort(key=lambda item: item[0])
         dual = stored.dual_investigation
         missing = [
             assemble(MissingLink, {"person": restore.people[m.person], "violation": restore.violations[m.violation]})
             for m in dual.missing
         ]
-        missing.sort(key=lambda m: (m.person, m.violation))
-        organization = stored.organization
+        missing.sort(key=missing_order)
+        dual_investigation = {
+            **_copied(dual),
+            "examined": sorted(restore.people[p] for p in dual.examined),
+            "missing": missing,
+        }
         return assemble(
             Determination,
             {
+                **_copied(stored),
                 "case_id": case.case_id,
-                "rulepack": stored.rulepack,
                 "people": people,
-                "organization": assemble(
-                    Organization,
-                    {
-                        "unit": case.unit.name,
-                        "responsibility": organization.responsibility,
-                        "measures": list(organization.measures),
-                    },
-                ),
-                "publicize": stored.publicize,
-                "dual_investigation": assemble(
-                    DualInvestigation,
-                    {
-                        "complete": dual.complete,
-                        "examined": sorted(restore.people[p] for p in dual.examined),
-                        "missing": missing,
-                    },
-                ),
+                "organization": assemble(Organization, {**_copied(stored.organization), "unit": case.unit.name}),
+                "dual_investigation": assemble(DualInvestigation, dual_investigation),
                 "trace": [step for _, step in keyed],
             },
         )
+
+
+def _copied(model: Any) -> dict[str, Any]:
+    """A model's field values, its lists and dicts copied (the models inside them are frozen)."""
+    return {
+        name: list(value) if isinstance(value, list) else dict(value) if isinstance(value, dict) else value
+        for name, value in model.__dict__.items()
+    }

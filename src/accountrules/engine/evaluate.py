@@ -26,6 +26,9 @@ from accountrules.models import (
     RulePackInfo,
     TraceStep,
     assemble,
+    missing_order,
+    result_order,
+    trace_order,
 )
 from accountrules.rulepack.pack import RulePack, load_default, load_pack
 from accountrules.validation import DEFAULT_LIMITS, CaseLimits, parse_case, parse_case_text
@@ -37,18 +40,6 @@ if TYPE_CHECKING:
 CaseInput = Case | Mapping[str, Any] | str | bytes
 
 Arrange = Callable[[list[Fact]], list[Fact]]
-
-
-class _TraceOrder(NamedTuple):
-    """Where a firing's step goes in the trace (SPEC §5): by person, then violation (none last), then rule."""
-
-    no_person: bool
-    person: str
-    no_violation: bool
-    violation: str
-    rule: str
-    effect: str
-    facts: str
 
 
 class StageRun(NamedTuple):
@@ -241,7 +232,7 @@ class Engine:
                     findings=[],
                 )
             )
-        people.sort(key=lambda r: r.person)
+        people.sort(key=result_order)
         examined = sorted(
             person
             for person, outcome in outcomes.items()
@@ -263,7 +254,7 @@ class Engine:
             dual_investigation=DualInvestigation(
                 complete=not missing,
                 examined=examined,
-                missing=[MissingLink(person=p, violation=v) for p, v in missing],
+                missing=sorted((MissingLink(person=p, violation=v) for p, v in missing), key=missing_order),
             ),
             trace=self._trace(firings, outcomes),
         )
@@ -316,19 +307,7 @@ class Engine:
             if f.effect in {"missing", "organization", "publicize"}:
                 shown[f.key] = f
         ordered = sorted(
-            (
-                _TraceOrder(
-                    f.person is None,
-                    f.person or "",
-                    f.violation is None,
-                    f.violation or "",
-                    f.rule,
-                    describe(f),
-                    repr(f.facts),
-                ),
-                f,
-            )
-            for f in shown.values()
+            (trace_order(f.person, f.violation, f.rule, describe(f), repr(f.facts)), f) for f in shown.values()
         )
         return [self._step(f, order.effect) for order, f in ordered]
 
