@@ -179,8 +179,11 @@ def test_to_json_is_said_to_give_text() -> None:
 
 
 def test_the_install_names_what_it_compiles_with() -> None:
-    """The quick start says a C compiler and the Python headers are needed."""
-    assert "a C compiler and the Python headers" in section("Quick start")
+    """The quick start says a C compiler and the Python headers are needed, and stays two commands."""
+    quick = section("Quick start")
+    assert "a C compiler and the Python headers" in quick
+    bash = [body for language, body, start, _ in blocks() if language == "bash" and README.index(quick) < start]
+    assert len(bash[0].strip().splitlines()) == 2
 
 
 def test_the_python_313_section_gives_the_repair_command_the_error_prints() -> None:
