@@ -37,7 +37,7 @@ def serve(
         typer.Option("--cors-origin", help="An origin a browser may call the API from (repeat for more)."),
     ] = None,
 ) -> None:
-    """服务 Serve the JSON API under /v1 and the page at / over HTTP (127.0.0.1:8000 by default)."""
+    """服务 Serve the JSON API under /v1 over HTTP (127.0.0.1:8000 by default)."""
     try:
         from accountrules.server.run import serve as run_service
     except ImportError as exc:

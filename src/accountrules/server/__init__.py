@@ -1,4 +1,4 @@
-"""The HTTP service: the `/v1` JSON API and the page at `/`, as an ASGI app (`create_app`) that
+"""The HTTP service: the `/v1` JSON API, as an ASGI app (`create_app`) that
 ``accountrules serve`` runs over worker processes and that another ASGI application can mount.
 
 Needs the ``server`` extra: ``pip install 'accountrules[server]'``.
