@@ -254,7 +254,7 @@ class Case(_Strict):
     unit: Unit = Field(description="单位 the unit whose leadership team is looked back on")
     decided_on: Date | None = Field(
         default=None,
-        description="决定日期 the date of the decision: it chooses the regulations in force for the decision",
+        description="决定日期 the date of the decision, YYYY-MM-DD",
     )
     people: list[Person] = Field(
         min_length=1, description="人员 everyone involved: offenders and the leaders linked to them"
