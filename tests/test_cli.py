@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -338,7 +339,7 @@ def test_rules_show_suggests_the_id_in_its_own_letter_case(runner: CliRunner) ->
         (("evaluate",), "Usage: accountrules evaluate [OPTIONS] CASE"),
         (("batch",), "Usage: accountrules batch [OPTIONS] IN"),
         (("rules", "show"), "Usage: accountrules rules show [OPTIONS] ID"),
-        (("rules", "test"), "Usage: accountrules rules test [OPTIONS] [FILES]..."),
+        (("rules", "test"), "Usage: accountrules rules test [OPTIONS] [FILE]..."),
     ],
     ids=lambda p: " ".join(p) if isinstance(p, tuple) else "",
 )
@@ -426,6 +427,46 @@ def test_help_works_for_every_command(runner: CliRunner, path: tuple[str, ...]) 
     code, stdout, stderr = invoke(runner, *path, "--help")
     assert (code, stderr) == (0, "")
     assert stdout.startswith(f"Usage: accountrules {' '.join(path)}".rstrip() + " ")
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=lambda p: " ".join(p) or "accountrules")
+def test_help_names_values_as_words(runner: CliRunner, path: tuple[str, ...]) -> None:
+    """Help shows a value as a word (``N``, ``DIR``, ``FILE...``), never as typer's ``<int range>`` or ``<list[Path]>``."""
+    _, stdout, _ = invoke(runner, *path, "--help")
+    assert re.findall(r"<[^>\s]+(?: [^>\s]+)?>", stdout) == []
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [*[[*path, "--help"] for path in COMMANDS], ["new"], ["schema", "case"], ["schema", "determination"]],
+    ids=" ".join,
+)
+def test_what_users_read_points_to_what_they_have(runner: CliRunner, arguments: list[str]) -> None:
+    """Help, the case template and the schemas never send users to the specification, which they do not get."""
+    _, stdout, _ = invoke(runner, *arguments)
+    assert "SPEC" not in stdout
+
+
+def _words(text: str) -> str:
+    """The words of ``text``, a word broken after its hyphen at the end of a line joined again."""
+    words: list[str] = []
+    for word in text.split():
+        if words and words[-1].endswith("-") and not words[-1].startswith("-"):
+            words[-1] += word
+        else:
+            words.append(word)
+    return " ".join(words)
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=lambda p: " ".join(p) or "accountrules")
+def test_help_lines_keep_words_whole(path: tuple[str, ...]) -> None:
+    """Help wrapped to an 80-column terminal breaks lines between words only, so every parameter's help reads whole."""
+    command: Any = typer.main.get_command(app)
+    for name in path:
+        command = command.commands[name]
+    shown = _words(CliRunner(env={**TERMINAL, "COLUMNS": "80"}).invoke(app, [*path, "--help"]).stdout)
+    cut = [p.name for p in command.params if getattr(p, "help", None) and _words(p.help) not in shown]
+    assert cut == []
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -89,7 +89,7 @@ class Unit(_Strict):
 
 
 class Tenure(_Strict):
-    """When a person held the position their roles describe; an open end is null (SPEC §9.1 ``in_office``)."""
+    """任职期间 When a person held the position their roles describe; an open end is null."""
 
     model_config = ConfigDict(validate_by_name=True, validate_by_alias=True, serialize_by_alias=True)
 
@@ -130,7 +130,7 @@ class Person(_Strict):
 
 
 class Consequences(_Strict):
-    """What a violation caused (SPEC §9.1; read by V11's accident grades)."""
+    """后果 What a violation caused: deaths, serious injuries and direct loss raise its severity as accident grades do."""
 
     deaths: Count = Field(default=0, description="死亡人数 deaths caused")
     serious_injuries: Count = Field(default=0, description="重伤人数 serious injuries caused")
@@ -399,7 +399,7 @@ class RulePackInfo(_Out):
 
 
 class Determination(_Out):
-    """What the rules recommend for one case (SPEC §5). People decide."""
+    """问责建议 What the rules recommend for one case. People decide."""
 
     case_id: str
     rulepack: RulePackInfo

@@ -72,7 +72,10 @@ class SchemaKind(str, Enum):
 
 @app.command()
 def evaluate(
-    case: Annotated[str, typer.Argument(help="Case file (JSON or YAML, SPEC §3); - reads JSON from stdin.")],
+    case: Annotated[
+        str,
+        typer.Argument(help="Case file, JSON or YAML (its fields: accountrules schema case); - reads JSON from stdin."),
+    ],
     output_format: Annotated[
         Optional[Format],  # noqa: UP045
         format_option("determination", default="text on a terminal, json otherwise"),
@@ -137,18 +140,57 @@ def rules_show(
 
 
 class _Command(TyperCommand):
-    """A command whose usage line names its arguments as words (``CASE``, ``[FILES]...``) rather than typer's
-    ``{case}``."""
+    """A command whose help names every value as a word, as ``--rules DIR`` does: ``CASE`` and ``[FILE]...`` on
+    the usage line, ``N`` for a number, ``DIR`` or ``PATH`` for a path, never typer's ``{case}``, ``<int range>``
+    or ``<list[str]>``."""
 
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
         pieces = [self.options_metavar] if self.options_metavar else []
         for param in self.get_params(ctx):
             if param.param_type_name != "argument":
                 continue
-            name = param.metavar or (param.name or "").upper()
+            name = value_label(param, repeated=False)
             name = name if param.required else f"[{name}]"
             pieces.append(f"{name}..." if param.nargs != 1 else name)
         return pieces
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        arguments, options = [], []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":
+                arguments.append((value_label(param), record[1]))
+            elif getattr(param, "is_flag", False) or getattr(param, "count", False):
+                options.append(record)
+            else:
+                names = ", ".join(sorted(param.opts, key=len))
+                options.append((f"{names} {value_label(param)}", record[1]))
+        for title, rows in (("Arguments", arguments), ("Options", options)):
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
+def value_label(param: Any, repeated: bool = True) -> str:
+    """The word that stands for a parameter's value in help: its metavar, else the argument's name in capitals,
+    else ``N`` for a number, ``DIR`` for a folder, ``PATH`` for another path and ``TEXT`` for the rest; with
+    ``...`` when an argument takes several (unless ``repeated`` is false)."""
+    if param.metavar:
+        label = str(param.metavar)
+    elif param.param_type_name == "argument":
+        label = (param.name or "").upper()
+    else:
+        described = param.type_descriptor  # typer's reading of the annotation
+        kind = described.annotation
+        if described.is_path:
+            label = {"dir": "DIR", "file": "FILE"}.get(described.path_type, "PATH")
+        elif isinstance(kind, type) and issubclass(kind, (int, float)) and kind is not bool:
+            label = "N"
+        else:
+            label = "TEXT"
+    return f"{label}..." if repeated and param.param_type_name == "argument" and param.nargs != 1 else label
 
 
 for _info in (*app.registered_commands, *rules_app.registered_commands):

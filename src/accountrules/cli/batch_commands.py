@@ -152,7 +152,7 @@ def check(
             "--json",
             metavar="OUT.json",
             help="Also write the findings as JSON to this file (- for stdout: the same as --format json); its JSON "
-            "Schema is accountrules.batch.ConsistencyReport.model_json_schema(by_alias=True).",
+            "Schema is the one of the library's ConsistencyReport model (accountrules.batch).",
         ),
     ] = None,
     report: Annotated[

@@ -37,7 +37,9 @@ def rules_verify(
     output_format: Annotated[Format, format_option("verification")] = Format.text,
     out: Annotated[
         Optional[Path],  # noqa: UP045 - typer reads this annotation at run time on Python 3.10
-        typer.Option("--out", help="Folder for counterexample case files (default: a new temporary folder)."),
+        typer.Option(
+            "--out", metavar="DIR", help="Folder for counterexample case files (default: a new temporary folder)."
+        ),
     ] = None,
     max_cases: Annotated[
         int, typer.Option("--max-cases", min=100, help="Cases per template before dimensions are combined sparsely.")
@@ -45,7 +47,9 @@ def rules_verify(
     seed: Annotated[int, typer.Option("--seed", help="Seed of the shuffled fact orders and the random search.")] = 0,
     template: Annotated[
         Optional[list[str]],  # noqa: UP045
-        typer.Option("--template", help="Cover only this template (offence, offender, look-back, decision)."),
+        typer.Option(
+            "--template", metavar="TEMPLATE", help="Cover only this template (offence, offender, look-back, decision)."
+        ),
     ] = None,
 ) -> None:
     """校验规则包 Verify a rule pack over the fact space its conditions span: completeness, D11 monotonicity,
@@ -80,8 +84,9 @@ def rules_test(
     files: Annotated[
         Optional[list[Path]],  # noqa: UP045
         typer.Argument(
+            metavar="FILE",
             help="Golden test files (YAML); default: every file in the tests folder of the pack and of the packs "
-            "it extends."
+            "it extends.",
         ),
     ] = None,
     rules: RulesOption = None,
@@ -112,8 +117,11 @@ def _shown(path: Path) -> str:
 
 
 def explain(
-    case: Annotated[str, typer.Argument(help="Case file (JSON or YAML, SPEC §3); - reads JSON from stdin.")],
-    person: Annotated[str, typer.Option("--person", "-p", help="Id of the person to explain, e.g. p2.")],
+    case: Annotated[
+        str,
+        typer.Argument(help="Case file, JSON or YAML (its fields: accountrules schema case); - reads JSON from stdin."),
+    ],
+    person: Annotated[str, typer.Option("--person", "-p", metavar="ID", help="Id of the person to explain, e.g. p2.")],
     output_format: Annotated[Format, format_option("explanation")] = Format.text,
     rules: RulesOption = None,
     max_work: MaxWorkOption = DEFAULT_MAX_WORK,

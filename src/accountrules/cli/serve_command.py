@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
 
 def serve(
     host: Annotated[
-        str, typer.Option(help="Address to listen on; one other than loopback needs --token.")
+        str, typer.Option(metavar="ADDRESS", help="Address to listen on; one other than loopback needs --token.")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[
@@ -28,13 +28,16 @@ def serve(
     token: Annotated[
         Optional[str],  # noqa: UP045
         typer.Option(
+            metavar="TOKEN",
             help="Require Authorization: Bearer TOKEN on every endpoint but /healthz.",
             envvar="ACCOUNTRULES_TOKEN",
         ),
     ] = None,
     cors_origin: Annotated[
         Optional[list[str]],  # noqa: UP045
-        typer.Option("--cors-origin", help="An origin a browser may call the API from (repeat for more)."),
+        typer.Option(
+            "--cors-origin", metavar="ORIGIN", help="An origin a browser may call the API from (repeat for more)."
+        ),
     ] = None,
 ) -> None:
     """服务 Serve the JSON API under /v1 over HTTP (127.0.0.1:8000 by default)."""
