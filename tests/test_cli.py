@@ -431,7 +431,7 @@ def test_help_works_for_every_command(runner: CliRunner, path: tuple[str, ...]) 
 
 @pytest.mark.parametrize("path", COMMANDS, ids=lambda p: " ".join(p) or "accountrules")
 def test_help_names_values_as_words(runner: CliRunner, path: tuple[str, ...]) -> None:
-    """Help shows a value as a word (``N``, ``DIR``, ``FILE...``), never as typer's ``<int range>`` or ``<list[Path]>``."""
+    """Help shows a value as a word (``N``, ``DIR``, ``FILE...``), never as ``<int range>`` or ``<list[Path]>``."""
     _, stdout, _ = invoke(runner, *path, "--help")
     assert re.findall(r"<[^>\s]+(?: [^>\s]+)?>", stdout) == []
 

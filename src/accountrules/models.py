@@ -130,7 +130,7 @@ class Person(_Strict):
 
 
 class Consequences(_Strict):
-    """后果 What a violation caused: deaths, serious injuries and direct loss raise its severity as accident grades do."""
+    """后果 What a violation caused: deaths, injuries and direct loss raise its severity as accident grades do."""
 
     deaths: Count = Field(default=0, description="死亡人数 deaths caused")
     serious_injuries: Count = Field(default=0, description="重伤人数 serious injuries caused")
