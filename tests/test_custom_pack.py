@@ -223,6 +223,53 @@ def test_duplicate_rule_id(tmp_path: Path) -> None:
     )
 
 
+def _entry(rule_id: str, old: str = "", new: str = "") -> str:
+    """RULE's one rule under another id, with ``old`` replaced by ``new``, as an item of a `rules:` list."""
+    return RULE.removeprefix("rules:\n").replace("T-RULE", rule_id).replace(old, new)
+
+
+def _three_broken_rules(root: Path) -> Path:
+    """A pack with three broken rules in two files, and a sound one between them."""
+    return write_pack(
+        root,
+        {
+            "x.yaml": "rules:\n" + _entry("T-FIRST", "act: concealed}", "act: concealment}"),
+            "y.yaml": "rules:\n"
+            + _entry("T-SOUND")
+            + _entry("T-SECOND", "kind: heavier", "kind: heavy")
+            + _entry("T-THIRD", "person: $act.p", "person: $akt.p"),
+        },
+    )
+
+
+def test_every_broken_rule_is_reported_at_once(tmp_path: Path) -> None:
+    """A pack with three broken rules reports all three, each with its file, line, rule id and field."""
+    root = _three_broken_rules(tmp_path / "p")
+    x, y = root.resolve() / "x.yaml", root.resolve() / "y.yaml"
+    assert load_error(root).split("\n") == [
+        f"{x}:7: rule 'T-FIRST' reads fact 'act.act' value 'concealment', which is not one of its values. "
+        "Did you mean 'concealed'?",
+        f"{y}:17: rule 'T-SECOND': then.modifier.kind: 'heavy' is not one of lighter, reduced, heavier, increased, "
+        "top_of_range, exempt. Did you mean 'heavier'?",
+        f"{y}:25: rule 'T-THIRD' refers to '$akt', which no earlier pattern names. Did you mean 'act'?",
+    ]
+
+
+def test_the_error_of_a_pack_lists_its_problems(tmp_path: Path) -> None:
+    """`RulePackError.problems` holds one error per broken rule, with its own file and line; the error's own
+    file and line are the first's."""
+    root = _three_broken_rules(tmp_path / "p")
+    with pytest.raises(RulePackError) as info:
+        load_pack(root)
+    error = info.value
+    assert [(p.path.name if p.path else None, p.line) for p in error.problems] == [
+        ("x.yaml", 7),
+        ("y.yaml", 17),
+        ("y.yaml", 25),
+    ]
+    assert (error.path, error.line) == (error.problems[0].path, 7)
+
+
 def test_citation_missing_from_the_catalogue(tmp_path: Path) -> None:
     """A citation outside the catalogue suggests the closest id."""
     root = write_pack(tmp_path / "p", {"x.yaml": RULE.replace("[speech:P20]", "[speech:P21]")})
@@ -414,6 +461,19 @@ def test_bad_pack_on_the_command_line(runner: CliRunner, tmp_path: Path) -> None
     for command in (["rules", "list"], ["rules", "verify"], ["rules", "test"]):
         result = runner.invoke(app, [*command, "--rules", str(root)])
         assert (result.exit_code, result.stdout, result.stderr) == (1, "", expected), command
+
+
+def test_every_broken_rule_on_the_command_line(runner: CliRunner, tmp_path: Path) -> None:
+    """A command given a pack with three broken rules prints one `Error:` line for each and exits 1."""
+    root = _three_broken_rules(tmp_path / "p")
+    result = runner.invoke(app, ["rules", "list", "--rules", str(root)])
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert [line.split(": rule ")[1].split("'")[1] for line in result.stderr.splitlines()] == [
+        "T-FIRST",
+        "T-SECOND",
+        "T-THIRD",
+    ]
+    assert all(line.startswith(f"Error: {root.resolve()}") for line in result.stderr.splitlines())
 
 
 def test_copied_default_pack_loads_as_its_own(tmp_path: Path) -> None:

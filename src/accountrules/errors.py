@@ -64,16 +64,32 @@ class CaseLimitError(CaseValidationError):
 
 
 class RulePackError(AccountRulesError, ValueError):
-    """A rule pack cannot be loaded: the message names the file, the line and the fix."""
+    """A rule pack cannot be loaded: the message names the file, the line and the fix.
+
+    ``problems`` lists every problem found (the error itself when there is one); ``path``, ``line`` and
+    ``detail`` are those of the first.
+    """
 
     def __init__(self, message: str, path: Path | str | None = None, line: int | None = None) -> None:
         self.path = Path(path) if path is not None else None
         self.line = line
         self.detail = message
+        self.problems: tuple[RulePackError, ...] = (self,)
         where = ""
         if self.path is not None:
             where = f"{self.path}:{line}: " if line is not None else f"{self.path}: "
         super().__init__(f"{where}{message}")
+
+    @classmethod
+    def of(cls, problems: Sequence[RulePackError]) -> RulePackError:
+        """One error for the problems of a pack, one line each, in the order found."""
+        if len(problems) == 1:
+            return problems[0]
+        first = problems[0]
+        error = cls(first.detail, first.path, first.line)
+        error.problems = tuple(problems)
+        error.args = ("\n".join(str(p) for p in problems),)
+        return error
 
 
 class EvaluationError(AccountRulesError, RuntimeError):

@@ -202,18 +202,23 @@ def _load(root: Path, chain: tuple[Path, ...], facts: FactSchema) -> RulePack:
             )
         del rules[rule_id]
     own: dict[str, Rule] = {}
+    problems: list[RulePackError] = []  # every broken rule of every file, reported together
     for rule_file in sorted(root.glob("*.yaml")):
         if rule_file.name in RESERVED_FILES:
             continue
-        for rule in _load_rules(rule_file, policy, citations, facts):
+        for rule in _load_rules(rule_file, policy, citations, facts, problems):
             if rule.id in own:
                 first = own[rule.id]
-                raise RulePackError(
-                    f"duplicate rule id '{rule.id}' (first at {first.source.name}:{first.line}); rename one",
-                    rule_file,
-                    rule.line,
+                problems.append(
+                    RulePackError(
+                        f"duplicate rule id '{rule.id}' (first at {first.source.name}:{first.line}); rename one",
+                        rule_file,
+                        rule.line,
+                    )
                 )
             own[rule.id] = rule
+    if problems:
+        raise RulePackError.of(problems)
     rules.update(own)
     if not rules:
         raise RulePackError("the pack holds no rules; add a YAML file with a `rules:` list", root)
@@ -333,32 +338,48 @@ def _load_citations(root: Path) -> dict[str, Citation]:
     return out
 
 
-def _load_rules(path: Path, policy: Policy, citations: dict[str, Citation], facts: FactSchema) -> Iterable[Rule]:
-    data = read_yaml(path)
-    if not isinstance(data, LineMap) or not isinstance(data.get("rules"), list):
-        raise RulePackError("a rule file holds `rules:`, a list of rules", path, 1)
-    extra = set(data) - {"rules"}
-    if extra:
-        raise RulePackError(
-            f"unknown top-level key '{sorted(extra)[0]}'; a rule file holds only `rules:`",
-            path,
-            data.line_of(sorted(extra)[0]),
-        )
+def _load_rules(
+    path: Path, policy: Policy, citations: dict[str, Citation], facts: FactSchema, problems: list[RulePackError]
+) -> Iterable[Rule]:
+    """The rules of one file that are sound; the first problem of each other rule, or of the file itself, goes
+    to ``problems``, so that one run reports every broken rule."""
+    try:
+        data = read_yaml(path)
+        if not isinstance(data, LineMap) or not isinstance(data.get("rules"), list):
+            raise RulePackError("a rule file holds `rules:`, a list of rules", path, 1)
+        extra = set(data) - {"rules"}
+        if extra:
+            raise RulePackError(
+                f"unknown top-level key '{sorted(extra)[0]}'; a rule file holds only `rules:`",
+                path,
+                data.line_of(sorted(extra)[0]),
+            )
+    except RulePackError as exc:
+        problems.append(exc)
+        return
     items: LineList = data["rules"]
     for i, raw in enumerate(items):
-        line = items.item_lines[i]
-        if not isinstance(raw, LineMap):
-            raise RulePackError("each rule is a mapping with id, title, cites, basis, when and then", path, line)
         try:
-            spec = RuleSpec.model_validate(plain(raw))
-        except ValidationError as exc:
-            err = _first_error(exc)
-            loc = tuple(err["loc"])
-            where = line_at(raw, loc) or line
-            rid = raw.get("id", f"#{i + 1}")
-            message = f"rule '{rid}': {json_path(loc)}: {_pydantic_message(err, RuleSpec)}"
-            raise RulePackError(message, path, where) from None
-        yield _build_rule(spec, raw, path, line, policy, citations, facts)
+            yield _load_rule(path, i, raw, items.item_lines[i], policy, citations, facts)
+        except RulePackError as exc:
+            problems.append(exc)
+
+
+def _load_rule(
+    path: Path, i: int, raw: Any, line: int, policy: Policy, citations: dict[str, Citation], facts: FactSchema
+) -> Rule:
+    if not isinstance(raw, LineMap):
+        raise RulePackError("each rule is a mapping with id, title, cites, basis, when and then", path, line)
+    try:
+        spec = RuleSpec.model_validate(plain(raw))
+    except ValidationError as exc:
+        err = _first_error(exc)
+        loc = tuple(err["loc"])
+        where = line_at(raw, loc) or line
+        rid = raw.get("id", f"#{i + 1}")
+        message = f"rule '{rid}': {json_path(loc)}: {_pydantic_message(err, RuleSpec)}"
+        raise RulePackError(message, path, where) from None
+    return _build_rule(spec, raw, path, line, policy, citations, facts)
 
 
 class _RuleChecker:
