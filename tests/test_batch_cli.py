@@ -116,9 +116,58 @@ def test_a_missing_archive_is_an_error(runner: CliRunner, tmp_path: Path) -> Non
     assert invoke(runner, "batch", str(missing)) == (1, b"", f"Error: {missing}: no such file; check the path\n")
 
 
-def test_a_directory_is_not_an_archive(runner: CliRunner, tmp_path: Path) -> None:
-    """A directory: one line on stderr, exit 1."""
-    expected = f"Error: {tmp_path}: is a directory; give an archive file (.jsonl, .json or .gz)\n"
+def _case_folder(folder: Path, lines: list[str]) -> Path:
+    """A folder of case files, written out of name order: b.json, a.json, c.yaml, and a note that is no case."""
+    import yaml
+
+    folder.mkdir()
+    (folder / "b.json").write_text(lines[0], encoding="utf-8")
+    (folder / "a.json").write_text(lines[1], encoding="utf-8")
+    (folder / "c.yaml").write_text(yaml.safe_dump(json.loads(lines[2]), allow_unicode=True), encoding="utf-8")
+    (folder / "notes.txt").write_text("not a case", encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_a_folder_is_its_case_files_in_name_order(
+    runner: CliRunner, engine: Engine, lines: list[str], tmp_path: Path, workers: str
+) -> None:
+    """A folder: one determination per .json and .yaml file in it, in the order of their names; other files
+    are not cases."""
+    folder = _case_folder(tmp_path / "cases", lines)
+    expected = determinations(engine, [lines[1], lines[0], lines[2]])
+    assert invoke(runner, "batch", str(folder), "--workers", workers) == (0, expected, "")
+
+
+def test_a_bad_file_of_a_folder_is_an_error_record_naming_it(
+    runner: CliRunner, engine: Engine, lines: list[str], tmp_path: Path
+) -> None:
+    """A bad case file of a folder: its error record, by index in name order, names the file and, for YAML,
+    the line."""
+    folder = _case_folder(tmp_path / "cases", lines)
+    (folder / "d.yml").write_text("case_id: [\n", encoding="utf-8")
+    code, stdout, _ = invoke(runner, "batch", str(folder), "--workers", "0")
+    assert (code, stdout.splitlines()[3:]) == (
+        1,
+        [
+            json.dumps(
+                {
+                    "index": 3,
+                    "case_id": None,
+                    "error": f"{folder / 'd.yml'}: line 2: not valid YAML: did not find expected node content",
+                },
+                ensure_ascii=False,
+            ).encode("utf-8")
+        ],
+    )
+
+
+def test_a_folder_without_cases_is_an_error(runner: CliRunner, tmp_path: Path) -> None:
+    """A folder with no case file in it: one line on stderr, exit 1."""
+    expected = (
+        f"Error: {tmp_path}: the folder holds no case files (.json, .yaml or .yml); give a folder of cases or an "
+        "archive\n"
+    )
     assert invoke(runner, "batch", str(tmp_path)) == (1, b"", expected)
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal, NamedTuple
 
-from accountrules.errors import ArchiveError
+from accountrules.errors import ArchiveError, CaseValidationError
 from accountrules.validation import MAX_CASE_BYTES
 
 Position = Literal["line", "index"]
@@ -32,14 +32,15 @@ class Record(NamedTuple):
     """One record of an archive: where it is (line from 1, or index from 0 in a JSON array) and its text.
 
     ``payload`` is what the record holds (JSON text, or a case given as an object); ``problem`` is set, and
-    the payload empty, for a record that could not even be read whole. (A tuple: records cross to worker
-    processes by the thousand.)
+    the payload empty, for a record that could not even be read whole; ``source`` names the file the record
+    is, for a folder of case files. (A tuple: records cross to worker processes by the thousand.)
     """
 
     number: int
     position: Position
     payload: Any
     problem: str | None = None
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -124,9 +125,62 @@ class Source:
         self.close()
 
 
+class Folder(Source):
+    """A folder of case files read as an archive: one record per ``.json``, ``.yaml`` or ``.yml`` file directly in
+    it, in the order of their names, numbered by index from 0; every message about a record names its file.
+    ``done`` and ``size`` count bytes of those files."""
+
+    def __init__(self, name: str, files: list[Path]) -> None:
+        self.files = files
+        self._done = 0
+        super().__init__(name, io.BytesIO(), io.BytesIO(), False, sum(_size(f) for f in files))
+
+    @property
+    def done(self) -> int:
+        return self._done
+
+    def __iter__(self) -> Iterator[Record]:
+        for index, file in enumerate(self.files):
+            yield _case_file_record(index, file)
+            self._done += _size(file)
+
+
+#: The case files a folder given as an archive holds.
+CASE_FILE_SUFFIXES = (".json", ".yaml", ".yml")
+
+
+def _size(file: Path) -> int:
+    try:
+        return file.stat().st_size
+    except OSError:
+        return 0
+
+
+def _case_file_record(index: int, file: Path) -> Record:
+    """The record of one case file: its JSON text, or, for YAML, the case read from it (whose problems name
+    their lines), or the problem that kept it from being read."""
+    from accountrules.tooling.casefile import is_yaml, parse_case_yaml
+
+    name = str(file)
+    try:
+        with file.open("rb") as handle:
+            text = handle.read(MAX_CASE_BYTES + 1)
+    except OSError as exc:
+        return Record(index, "index", b"", f"cannot read the file: {exc.strerror or exc}", name)
+    if len(text) > MAX_CASE_BYTES:
+        return too_long(index, "index")._replace(source=name)
+    if not is_yaml(file):
+        return Record(index, "index", text, source=name)
+    try:
+        return Record(index, "index", parse_case_yaml(text), source=name)
+    except CaseValidationError as exc:
+        return Record(index, "index", b"", "; ".join(str(p) for p in exc.problems), name)
+
+
 def open_source(name: str | Path, stdin: IO[bytes] | None = None) -> Source:
     """Open an archive by its name: ``.json`` is a JSON array, ``.jsonl``/``.ndjson`` (or any other name) JSON
-    lines, ``.gz`` either of them compressed; ``-`` reads JSON lines (gzip or not) from stdin.
+    lines, ``.gz`` either of them compressed; ``-`` reads JSON lines (gzip or not) from stdin; a folder is
+    its case files (`Folder`).
 
     Raises:
         FileNotFoundError, IsADirectoryError, PermissionError: as ``open`` does.
@@ -139,6 +193,9 @@ def open_source(name: str | Path, stdin: IO[bytes] | None = None) -> Source:
         stream: Any = gzip.GzipFile(fileobj=buffered, mode="rb") if compressed else buffered
         return Source("<stdin>", buffered, stream, False, None)
     path = Path(text)
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() in CASE_FILE_SUFFIXES and not p.is_dir())
+        return Folder(text, files)
     raw: Any = path.open("rb", buffering=BUFFER)
     size = path.stat().st_size if path.is_file() else None
     lower = path.name.lower()

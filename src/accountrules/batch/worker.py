@@ -8,6 +8,7 @@ supervisor in `accountrules.batch.pool` deals with that.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -67,7 +68,14 @@ class Processor:
         self.plan = engine.cache.plan if engine.cache is not None else FactPlan.for_pack(engine.pack)
 
     def process(self, record: Record) -> tuple[bool, Any]:
-        """(True, result) for an evaluated record, (False, `RecordError`) for a bad one."""
+        """(True, result) for an evaluated record, (False, `RecordError`) for a bad one, whose message names
+        the record's file when it has one."""
+        ok, result = self._process(record)
+        if not ok and record.source is not None:
+            result = dataclasses.replace(result, error=f"{record.source}: {result.error}")
+        return ok, result
+
+    def _process(self, record: Record) -> tuple[bool, Any]:
         if self.hook is not None:
             self.hook(record)
         if record.problem is not None:

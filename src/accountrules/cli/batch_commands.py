@@ -53,7 +53,8 @@ InputArgument = Annotated[
     str,
     typer.Argument(
         metavar="IN",
-        help="Archive of cases: .jsonl (one case per line), .json (an array of cases), either .gz; - reads stdin.",
+        help="Archive of cases: .jsonl (one case per line), .json (an array of cases), either .gz; or a folder of "
+        "case files (.json, .yaml), read in the order of their names; - reads stdin.",
     ),
 ]
 WorkersOption = Annotated[
@@ -294,16 +295,18 @@ def _write_text(path: Path, text: str) -> None:
 
 @contextmanager
 def _opened(source: str) -> Iterator[Source]:
-    from accountrules.batch.records import open_source
+    from accountrules.batch.records import Folder, open_source
 
     try:
         archive = open_source(source)
     except FileNotFoundError:
         raise fail(f"{source}: no such file; check the path") from None
-    except IsADirectoryError:
-        raise fail(f"{source}: is a directory; give an archive file (.jsonl, .json or .gz)") from None
     except PermissionError:
         raise fail(f"{source}: cannot read the file: permission denied") from None
+    if isinstance(archive, Folder) and not archive.files:
+        raise fail(
+            f"{source}: the folder holds no case files (.json, .yaml or .yml); give a folder of cases or an archive"
+        )
     with archive:
         yield archive
 
