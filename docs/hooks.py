@@ -101,14 +101,18 @@ def case_fields(_: str = "") -> str:
 
 def vocabulary_tables(_: str = "") -> str:
     """A table per enumeration: the value, its labels, and what it means in practice."""
-    meaning = getattr(vocabulary, "meaning", lambda value: "")
-    out: list[str] = []
+    out: list[str] = ["### 四种形态 Forms (`form`)\n", "| value | 中文 | English | meaning |\n|---|---|---|---|"]
+    for form, (zh, en) in vocabulary.FORM_LABELS.items():
+        out.append(f"| `{form}` | {_cell(zh)} | {_cell(en)} | {_cell(vocabulary.FORM_MEANINGS[form])} |")
+    out.append("")
     for title, literal in vocabulary.ENUMERATIONS:
         out.append(f"### {title}\n")
         out.append("| value | 中文 | English | meaning |\n|---|---|---|---|")
         for value in vocabulary.values(literal):
             zh, en = vocabulary.LABELS.get(value, (value, value))
-            out.append(f"| `{value}` | {_cell(zh)} | {_cell(en)} | {_cell(meaning(value))} |")
+            if literal is vocabulary.Measure and value == "none":  # the measure, not the responsibility
+                zh, en = vocabulary.FORM_LABELS[0]
+            out.append(f"| `{value}` | {_cell(zh)} | {_cell(en)} | {_cell(vocabulary.meaning(value, literal))} |")
         out.append("")
     return "\n".join(out)
 

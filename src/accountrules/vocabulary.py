@@ -296,3 +296,180 @@ ENUMERATIONS: tuple[tuple[str, object], ...] = (
     ("情节适用 Modifiers", ModifierKind),
     ("不予采纳 Refused mitigations", RefusalKind),
 )
+
+#: What each value means in practice, per enumeration (one id may belong to two: ``dereliction`` is an act and a
+#: violation kind), for the reference documentation. The labels stay in `LABELS`.
+MEANINGS: dict[object, dict[str, str]] = {
+    Role: {
+        "principal_leader": "The unit's first responsible person (party secretary, or the head where there is none): "
+        "looked back on for every violation of the unit.",
+        "leader_in_charge": "A team member directly in charge of some areas of work (`oversees`): looked back on for "
+        "the violations in those areas.",
+        "team_member": "A member of the leadership team not in charge of the violation's area: looked back on only "
+        "where they have conduct on it or took part in a decision behind it.",
+        "discipline_inspection": "The head of discipline inspection and supervision in the unit: bears the "
+        "supervisory responsibility, looked back on for every violation of the unit.",
+        "staff": "A cadre without a leadership post: answers for their own conduct only.",
+    },
+    Area: {
+        "poverty_alleviation": "Poverty-relief funds, projects and assistance.",
+        "agricultural_subsidies": "Subsidies and payments to farmers and rural households.",
+        "land_requisition": "Taking land and demolishing homes, and the compensation paid for them.",
+        "housing": "Affordable and social housing: allocation, subsidies and building.",
+        "education": "Schools, enrolment, student aid and education funds.",
+        "healthcare": "Hospitals, medical insurance and medical aid.",
+        "work_safety": "Safety at work and the supervision of it, accidents included.",
+        "environment": "Environmental protection and its enforcement.",
+        "construction": "Public works and building projects: tenders, contracts and quality.",
+        "law_enforcement": "Policing, justice, complaints and litigation: where people meet the law.",
+        "cadre_selection": "Appointing, promoting and assessing cadres.",
+        "finance": "The unit's own money: budgets, accounts, spending.",
+        "administrative_approval": "Licences, permits and other approvals the unit grants.",
+        "other": "Any other area of work.",
+    },
+    ViolationKind: {
+        "corruption": "Embezzlement, bribery and other use of office for private gain.",
+        "four_winds": "Formalism, bureaucratism, hedonism and extravagance: banquets, gifts, allowances, cars, "
+        "offices.",
+        "harming_public_interest": "Petty corruption and misconduct that hurts people directly: skimming subsidies, "
+        "demanding bribes, charging fees without right.",
+        "cadre_selection": "Breaking the rules on cadres: canvassing or buying posts, promoting someone unfit or "
+        "under investigation.",
+        "dereliction": "Neglecting or misusing a duty so that harm follows; the violation is the failure itself.",
+        "other_discipline": "Any other breach of party discipline.",
+    },
+    Severity: {
+        "minor": "The lightest grade of circumstances: the offender's range is the lowest.",
+        "ordinary": "Ordinary circumstances.",
+        "serious": "Serious circumstances: the offender's range reaches the third form.",
+        "grave": "The gravest circumstances; a suspected crime counts as grave.",
+    },
+    UnitLevel: {
+        "province": "A provincial body.",
+        "city": "A body of a city (prefecture level).",
+        "county": "A body of a county or district.",
+        "township": "A township or town government, or a street office.",
+        "village": "A village or residents' committee and its party branch.",
+        "enterprise": "A state-owned enterprise.",
+        "institution": "A public institution: a school, a hospital, a research institute.",
+    },
+    ViolationFlag: {
+        "lifesaving_funds": "The money involved was people's life-saving funds (subsistence allowances, relief, "
+        "medical aid): the offender's form goes to the top of the range.",
+        "suspected_crime": "The conduct is suspected of being a crime: the offender's case goes to the fourth form.",
+        "long_term_spread": "The problem grew and spread in the unit over a long time: leaders' ranges rise.",
+        "first_offence": "The offender's first violation: recorded, and refused as a reason for leniency.",
+        "minor_error": "A small error: recorded, and refused as a reason to let it pass.",
+        "many_participants": "Many people took part: recorded, and refused as a shield for any of them.",
+    },
+    Act: {
+        "discovered_proactively": "Found the problem on their own initiative.",
+        "investigated_resolutely": "Pursued the problem firmly once it was known.",
+        "supported_investigation": "Backed and helped those who investigated it.",
+        "reported": "Reported the problem in time to those who should know.",
+        "remedied": "Recovered the losses or undid the harm on their own initiative.",
+        "confessed": "The offender owned up to their own violation on their own initiative.",
+        "exposed_others": "The offender exposed others' violations or rendered other meritorious service.",
+        "returned_gains": "The offender handed back the illicit gains on their own initiative.",
+        "pilot_error": "An honest mistake made while trying something new in reform or development, without "
+        "private gain (容错): it may exempt a leader, and the offender of a failure of duty.",
+        "force_majeure": "The duty was done, and the loss came from force majeure.",
+        "failed_to_implement": "Left their duty undone (deploying, checking, supervising their remit), so that the "
+        "violation could happen: the everyday failure of leadership.",
+        "failed_to_stop": "Knew of the problem, or was told of it, and did not stop or resolve it: heavier than "
+        "failing to implement.",
+        "dereliction": "Neglected or misused their own duty in the matter itself.",
+        "not_investigated": "A report or a lead reached them, whose task was to pursue it, and they sat on it.",
+        "concealed": "Knew of the violation and hid it from those who should know.",
+        "shielded": "Protected the offender.",
+        "obstructed": "Interfered with or blocked the investigation, or resisted the organisation's review.",
+        "defied_orders": "Went on against repeated explicit orders (三令五申).",
+        "obstructed_inquiry": "Did not tell the accountability inquiry the truth, or shifted the blame.",
+        "coerced_others": "Forced or incited others to break discipline.",
+        "refused_restitution": "Refused to hand back or repay illicit gains.",
+        "reoffended": "Broke discipline again, on purpose, after a sanction.",
+    },
+    Responsibility: {
+        "direct": "The person's own conduct caused the violation or hid it: the offender, or whoever concealed, "
+        "shielded or obstructed.",
+        "principal_leadership": "Leadership responsibility of those directly in charge: the principal leader, or "
+        "the leader in charge of the violation's area.",
+        "important_leadership": "Leadership responsibility of those who took part without being in charge; its "
+        "range is held at its lowest form.",
+        "supervisory": "The discipline-inspection head's responsibility for supervising.",
+        "overall_leadership": "The leadership team's responsibility as an organisation.",
+        "none": "Not accountable for this case: linked to it, with conduct that holds no failure.",
+        "undetermined": "Should have been looked back on, but the case records nothing the person did: find out "
+        "before deciding.",
+    },
+    Scope: {
+        "individual": "Borne by the person alone.",
+        "collective": "Borne as a participant in a collective decision (an objector bears none).",
+    },
+    Measure: {
+        "none": "Nothing is recommended for the person.",
+        "reminder": "A talk in which the person is told of the problem and reminded to correct it.",
+        "criticism": "Criticism and education, face to face or in a meeting.",
+        "self_examination": "The person is ordered to examine the problem in writing.",
+        "public_criticism": "Criticism circulated in writing within the organisation.",
+        "admonishment": "A formal admonishment, placed on the person's record; it holds back promotion for a time.",
+        "warning": "The lightest party sanction; it holds back promotion in the party for a time.",
+        "serious_warning": "A party sanction heavier than a warning, with a longer bar on promotion.",
+        "post_adjustment": "An organisational measure on the person's post: suspension for examination, a change "
+        "of duties, being told to resign, demotion or removal from the post.",
+        "removal_from_party_post": "The person loses every party post they hold (only someone with a party post can "
+        "receive it).",
+        "probation": "The member stays in the Party on probation for one or two years, without the rights to vote, "
+        "elect or stand for election.",
+        "major_post_adjustment": "A heavy organisational measure: removal from a leading post or demotion of rank.",
+        "expulsion": "The heaviest party sanction: the person is no longer a member.",
+        "case_transfer": "The case is placed on file for review and, as a crime is suspected, passed to the "
+        "judicial organs.",
+    },
+    GovernmentSanction: {
+        "gov_warning": "The lightest sanction of a public official (政务处分).",
+        "gov_demerit": "A demerit recorded against the official.",
+        "gov_major_demerit": "A major demerit recorded against the official.",
+        "gov_demotion": "The official's grade is lowered.",
+        "gov_removal": "The official is removed from their office.",
+        "gov_dismissal": "The official is dismissed from public employment.",
+    },
+    OrgMeasure: {
+        "inspection": "The leadership team examines its failure in writing.",
+        "public_notice": "The team's failure is circulated in a notice.",
+        "reorganization": "The leadership team is dissolved and formed anew.",
+    },
+    ModifierKind: {
+        "lighter": "Mitigating circumstances: the lowest form of the range.",
+        "reduced": "Strongly mitigating circumstances: one form below the range (for a leader at the first form, "
+        "exemption).",
+        "heavier": "Aggravating circumstances: the highest form of the range.",
+        "increased": "Strongly aggravating circumstances: one form above the range (at most the third).",
+        "top_of_range": "顶格: the highest form of the range and its heaviest measure.",
+        "exempt": "Not held accountable despite the failure: form 0.",
+    },
+    RefusalKind: {
+        "first_offence": "A first violation was put forward for leniency and refused.",
+        "minor_error": "The smallness of the error was put forward and refused: small errors are pursued too.",
+        "many_participants": "That many took part was put forward and refused: numbers shield nobody.",
+        "personally_clean": "A principal leader's own integrity was put forward and refused: a unit with many "
+        "problems calls its leader to account whatever their own conduct.",
+        "outweighed": "A mitigating circumstance that an aggravating one outweighed.",
+    },
+}
+
+#: What each form of the four forms (四种形态) means in practice, with form 0 for no accountability.
+FORM_MEANINGS: dict[int, str] = {
+    0: "Not held accountable, or exempted from accountability.",
+    1: "Everyday criticism and correction: talks, criticism, a written self-examination, circulated criticism or "
+    "admonishment. Most lapses end here.",
+    2: "Light party sanctions (warning, serious warning) or an organisational adjustment of the person's post.",
+    3: "Heavy party sanctions and major adjustments: removal from party posts, probation, demotion or removal from "
+    "a leading post, expulsion.",
+    4: "Conduct suspected of being a crime: the case is filed for review and passed to the judicial organs.",
+}
+
+
+def meaning(value: str, literal: object) -> str:
+    """What ``value`` of the enumeration ``literal`` means in practice ("" when nothing is written for it)."""
+    return MEANINGS.get(literal, {}).get(value, "")
