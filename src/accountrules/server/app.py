@@ -19,9 +19,9 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
@@ -36,10 +36,13 @@ from accountrules.batch.records import jsonl_records
 from accountrules.errors import CaseValidationError, Problem, UnknownPersonError, UnknownRuleError
 from accountrules.models import Case, Determination
 from accountrules.render.rules import RuleList, RuleSheet, rule_list, rule_sheet
-from accountrules.render.views import Format, Report, view
+from accountrules.render.views import Format, Report, formats, view
+from accountrules.server.examples import examples
+from accountrules.server.page import PAGE_PATHS, add_page
 from accountrules.tooling.casefile import parse_case_yaml
 from accountrules.tooling.explain import Explanation, explain
 from accountrules.validation import MAX_CASE_BYTES, parse_case_text
+from accountrules.vocabulary import FORM_LABELS, LABELS
 
 log = logging.getLogger("accountrules.server")
 
@@ -47,8 +50,8 @@ JSON_TYPE = "application/json"
 NDJSON_TYPE = "application/x-ndjson"
 YAML_TYPES = frozenset({"application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"})
 
-#: The parts of the API open without a token.
-OPEN_PATHS = frozenset({"/healthz"})
+#: The paths open without a token: the health check and the page (which sends the token to the API).
+OPEN_PATHS = frozenset({"/healthz", *PAGE_PATHS})
 
 
 @dataclass(frozen=True)
@@ -153,18 +156,26 @@ def create_app(
     @app.post(
         "/v1/explain",
         summary="解释 Explain one person's result",
-        description="The explanation, as `accountrules explain CASE --person ID --format json` prints it.",
+        description="The explanation, as `accountrules explain CASE --person ID --format json` prints it "
+        "(`format=text` or `markdown`: the other views it prints).",
         openapi_extra=_case_body(),
         responses={200: {"model": Explanation}, **_ERROR_RESPONSES},
         response_class=Response,
     )
-    async def explain_person(request: Request, person: str) -> Response:
+    async def explain_person(
+        request: Request, person: str, fmt: Annotated[Format, Query(alias="format")] = Format.json
+    ) -> Response:
+        if fmt not in formats("explanation"):
+            shown = ", ".join(f.value for f in formats("explanation"))
+            raise _RequestProblem(422, "no such view", [Problem("format", f"an explanation is shown as {shown}")])
         case = await _read_case(request, bounds)
         try:
             explanation = await run_in_threadpool(explain, engine, case, person)
         except UnknownPersonError as exc:
             raise _RequestProblem(422, "the person is not in the case", [Problem("person", str(exc))]) from None
-        return _json_view("explanation", explanation)
+        if fmt is Format.json:
+            return _json_view("explanation", explanation)
+        return Response(view("explanation", fmt)(explanation), media_type=_TEXT_TYPES[fmt])
 
     @app.post(
         "/v1/batch",
@@ -211,6 +222,39 @@ def create_app(
             raise _RequestProblem(404, str(exc)) from None
         return _json_view("rule", rule_sheet(found, engine.pack))
 
+    @app.post(
+        "/v1/case",
+        summary="读取案件 Read a case",
+        description="The case, validated, as JSON (a YAML case comes back as the same case in JSON); the page "
+        "loads YAML files through it.",
+        openapi_extra=_case_body(),
+        responses={200: {"model": Case}, **_ERROR_RESPONSES},
+        response_class=Response,
+    )
+    async def read_case(request: Request) -> Response:
+        case = await _read_case(request, bounds)
+        shown = case.model_dump(mode="json", by_alias=True, exclude_unset=True)
+        return Response(json.dumps(shown, ensure_ascii=False, indent=2) + "\n", media_type=JSON_TYPE)
+
+    @app.get("/v1/examples", summary="示例案件 The example cases shipped with accountrules")
+    def example_list() -> JSONResponse:
+        return JSONResponse([{"name": e.name, "title": e.title} for e in examples().values()])
+
+    @app.get(
+        "/v1/examples/{name}",
+        summary="示例案件 One example case, as its file holds it",
+        responses={404: {"description": "No example of this name."}},
+    )
+    def example(name: str) -> Response:
+        found = examples().get(name)
+        if found is None:
+            raise _RequestProblem(404, f"no example '{name}'; GET /v1/examples lists them")
+        return Response(found.text, media_type=JSON_TYPE)
+
+    @app.get("/v1/vocabulary", summary="词汇 Every vocabulary value and form with its labels (中文, English)")
+    def vocabulary() -> JSONResponse:
+        return JSONResponse({"labels": LABELS, "forms": {str(form): pair for form, pair in FORM_LABELS.items()}})
+
     @app.get("/v1/schema/case", summary="JSON Schema of a case")
     def case_schema() -> Response:
         return _schema(Case)
@@ -219,6 +263,7 @@ def create_app(
     def determination_schema() -> Response:
         return _schema(Determination)
 
+    add_page(app)
     app.openapi = _openapi_with_models(app)  # type: ignore[method-assign]
     return app
 
@@ -359,6 +404,8 @@ def _end_worker() -> None:
     log.error("the rule engine stalled: ending worker process %d so that a fresh one replaces it", os.getpid())
     os.kill(os.getpid(), signal.SIGTERM)
 
+
+_TEXT_TYPES = {Format.text: "text/plain; charset=utf-8", Format.markdown: "text/markdown; charset=utf-8"}
 
 _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "The body is not a JSON document."},
