@@ -20,6 +20,7 @@ from accountrules.render.explanation import explanation_text
 from accountrules.server import create_app
 from accountrules.tooling.explain import explain
 from accountrules.validation import parse_case
+from accountrules.vocabulary import form_label, measure_label
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_EXAMPLE = ROOT / "examples" / "cases" / "spec-example.json"
@@ -115,12 +116,197 @@ def test_the_page_evaluates_an_example_without_console_errors(page: Any, engine:
     determination = engine.evaluate(spec_case())
     rows = people_cells(page)
     assert [row[0] for row in rows] == [p.person for p in determination.people]
-    assert [row[5] for row in rows] == ["2 第二种形态 second form", "3 第三种形态 third form", "3 第三种形态 third form"]
-    steps = page.execute_script("return Array.from(document.querySelectorAll('#trace li code:first-child'))"
-                                ".map(c => c.textContent)")
+    assert [row[5] for row in rows] == [
+        "2 第二种形态 second form",
+        "3 第三种形态 third form",
+        "3 第三种形态 third form",
+    ]
+    steps = page.execute_script(
+        "return Array.from(document.querySelectorAll('#trace li code:first-child')).map(c => c.textContent)"
+    )
     assert steps == [s.rule for s in determination.trace]
     assert page.find_element("id", "organization").text == (
         "组织 Organization: 某县民政局 — 全面领导责任 overall leadership; 检查 inspection; 通报 public notice"
     )
     assert page.find_element("id", "dual").text == "一案双查 Dual investigation: 完整 complete; 已倒查 examined p1; p2"
     assert [e for e in page.get_log("browser") if e["level"] in ("SEVERE", "WARNING")] == []
+
+
+def typed(page: Any, path: str, text: str) -> None:
+    """``text`` typed into the input of the field at ``path`` (emptied first)."""
+    box = field(page, path).find_element("css selector", "input")
+    box.clear()
+    box.send_keys(text)
+
+
+def chosen(page: Any, path: str, value: str) -> None:
+    from selenium.webdriver.support.ui import Select
+
+    Select(field(page, path).find_element("css selector", "select")).select_by_value(value)
+
+
+def ticked(page: Any, path: str, value: str) -> None:
+    field(page, path).find_element("css selector", f'input[value="{value}"]').click()
+
+
+def added(page: Any, path: str) -> None:
+    """Press the add button of the list at ``path``."""
+    field(page, path).find_element("css selector", ":scope > button").click()
+
+
+def test_a_new_case_filled_in_the_form_is_evaluated(page: Any, engine: Engine) -> None:
+    """A case typed into an empty form gets the determination the library gives the same case."""
+    page.find_element("id", "new-case").click()
+    typed(page, "case_id", "2024-001")
+    typed(page, "unit.name", "某镇人民政府")
+    chosen(page, "unit.level", "township")
+    typed(page, "decided_on", "2024-05-01")
+    added(page, "people")
+    added(page, "people")
+    typed(page, "people[0].id", "p1")
+    ticked(page, "people[0].roles", "principal_leader")
+    typed(page, "people[1].id", "p2")
+    ticked(page, "people[1].roles", "staff")
+    added(page, "violations")
+    typed(page, "violations[0].id", "v1")
+    chosen(page, "violations[0].kind", "harming_public_interest")
+    chosen(page, "violations[0].severity", "ordinary")
+    chosen(page, "violations[0].area", "agricultural_subsidies")
+    typed(page, "violations[0].offenders", "p2")
+    field(page, "violations[0].lifesaving_funds").find_element("css selector", "input").click()
+    added(page, "conduct")
+    typed(page, "conduct[0].person", "p1")
+    typed(page, "conduct[0].violation", "v1")
+    ticked(page, "conduct[0].acts", "failed_to_stop")
+    evaluated(page)
+    case = {
+        "case_id": "2024-001",
+        "unit": {"name": "某镇人民政府", "level": "township"},
+        "decided_on": "2024-05-01",
+        "people": [{"id": "p1", "roles": ["principal_leader"]}, {"id": "p2", "roles": ["staff"]}],
+        "violations": [
+            {
+                "id": "v1",
+                "kind": "harming_public_interest",
+                "severity": "ordinary",
+                "area": "agricultural_subsidies",
+                "offenders": ["p2"],
+                "lifesaving_funds": True,
+            }
+        ],
+        "conduct": [{"person": "p1", "violation": "v1", "acts": ["failed_to_stop"]}],
+    }
+    determination = engine.evaluate(case)
+    assert page.execute_script("return document.getElementById('result-case').textContent") == "2024-001"
+    assert [(row[0], row[5], row[6]) for row in people_cells(page)] == [
+        (p.person, f"{p.form} {form_label(p.form)}", measure_label(p.measure or "none")) for p in determination.people
+    ]
+    assert len(determination.people) == 2
+
+
+def test_a_validation_problem_is_shown_next_to_its_field(page: Any) -> None:
+    """An offender who is not in the case: the service's problem appears inside the field of the offenders, and
+    nowhere else."""
+    load_example(page, "spec-example")
+    typed(page, "violations[0].offenders", "p9")
+    page.find_element("id", "evaluate").click()
+    wait(page, "return document.querySelector('.problem')")
+    case = spec_case()
+    case["violations"][0]["offenders"] = ["p9"]
+    with pytest.raises(ValueError, match="p9") as raised:
+        parse_case(case)
+    (problem,) = raised.value.problems  # type: ignore[attr-defined]
+    shown = page.execute_script(
+        "return Array.from(document.querySelectorAll('.problem'))"
+        ".map(p => [p.closest('[data-path]').dataset.path, p.textContent]);"
+    )
+    assert shown == [["violations[0].offenders", f"{problem.path}: {problem.message}"]]
+    assert page.find_element("id", "result").get_attribute("hidden") == "true"
+
+
+def test_the_explanation_of_a_person_is_what_explain_prints(page: Any, engine: Engine) -> None:
+    """Pressing a person's explain button shows, below their row, the text `accountrules explain` prints."""
+    load_example(page, "spec-example")
+    evaluated(page)
+    page.find_element("css selector", 'button[data-person="p1"]').click()
+    shown = wait(page, "const e = document.querySelector('pre.explanation'); return e && e.textContent")
+    assert shown == explanation_text(explain(engine, parse_case(spec_case()), "p1"))
+
+
+def downloaded(folder: Path, name: str) -> bytes:
+    """The bytes of a finished download (chromium writes a .crdownload file first)."""
+    for _ in range(WAIT * 10):
+        if (folder / name).exists() and not list(folder.glob("*.crdownload")):
+            break
+        time.sleep(0.1)
+    return (folder / name).read_bytes()
+
+
+def test_the_case_and_the_determination_are_downloaded(page: Any, engine: Engine, tmp_path: Path) -> None:
+    """The determination downloads as the bytes `accountrules evaluate --format json` prints; the case downloads
+    as JSON that validates to the case that was loaded."""
+    page.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+    load_example(page, "spec-example")
+    evaluated(page)
+    page.find_element("id", "download-determination").click()
+    page.find_element("id", "download-case").click()
+    determination = downloaded(tmp_path, "2023-017-determination.json")
+    case = downloaded(tmp_path, "2023-017.json")
+    assert determination == (engine.evaluate(spec_case()).to_json() + "\n").encode()
+    assert parse_case(json.loads(case)) == parse_case(spec_case())
+
+
+def test_a_yaml_file_is_loaded_into_the_form(page: Any, engine: Engine, tmp_path: Path) -> None:
+    """A YAML case file chosen from disk fills the form, and evaluating it gives its determination."""
+    import yaml
+
+    path = tmp_path / "case.yaml"
+    path.write_text(yaml.safe_dump(spec_case(), allow_unicode=True), encoding="utf-8")
+    page.find_element("id", "file").send_keys(str(path))
+    wait(page, "return document.getElementById('status').textContent.includes('case.yaml')")
+    assert field(page, "unit.name").find_element("css selector", "input").get_attribute("value") == "某县民政局"
+    evaluated(page)
+    assert [row[0] for row in people_cells(page)] == ["p1", "p2", "p3"]
+
+
+def test_a_broken_yaml_file_is_refused_with_its_line(page: Any, tmp_path: Path) -> None:
+    """A YAML file that is not a case says which line is wrong, and the form stays as it was."""
+    path = tmp_path / "broken.yaml"
+    path.write_text("case_id: x\nunit: [unclosed\n", encoding="utf-8")
+    page.find_element("id", "file").send_keys(str(path))
+    shown = wait(page, "const t = document.getElementById('status').textContent; return t.includes('broken') && t")
+    assert shown.startswith("broken.yaml: line 3: not valid YAML")
+
+
+def test_no_asset_is_fetched_from_another_origin(page: Any, service: str) -> None:
+    """After loading and evaluating an example, every resource the browser fetched came from the service."""
+    load_example(page, "spec-example")
+    evaluated(page)
+    fetched = page.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    assert fetched
+    assert [name for name in fetched if not name.startswith(service + "/")] == []
+    assert {name.split("?")[0].removeprefix(service) for name in fetched} >= {
+        "/page/page.css",
+        "/page/page.js",
+        "/v1/schema/case",
+        "/v1/evaluate",
+    }
+
+
+def test_with_a_token_the_page_asks_for_it_and_then_works(driver: Any, engine: Engine) -> None:
+    """The page of a service with a token loads, says a token is needed, and evaluates once it is entered."""
+    server, thread, base = started(create_app(engine, token=TOKEN))
+    try:
+        driver.get(base + "/")
+        said = wait(driver, "return document.getElementById('status').textContent")
+        assert said.startswith("需要令牌 A token is needed")
+        box = driver.find_element("id", "token")
+        box.send_keys(TOKEN)
+        driver.find_element("id", "example").click()  # leaving the token's box tells the page it changed
+        wait(driver, "return document.body.dataset.ready === 'true'")
+        load_example(driver, "spec-example")
+        evaluated(driver)
+        assert [row[0] for row in people_cells(driver)] == ["p1", "p2", "p3"]
+    finally:
+        server.should_exit = True
+        thread.join(timeout=WAIT)

@@ -104,7 +104,8 @@ function field(path, name, schema, control, inline = false) {
   return el("div", { class: "field", "data-path": path, title: hint }, label);
 }
 
-function objectWidget(schema, path, name, legend) {
+// A nested object left empty is left out (its defaults apply); the case itself and list items always exist.
+function objectWidget(schema, path, name, legend, keepEmpty = false) {
   const required = new Set(schema.required || []);
   const children = Object.entries(schema.properties).map(([key, sub]) => [
     key,
@@ -121,7 +122,7 @@ function objectWidget(schema, path, name, legend) {
         const v = child.read();
         if (v !== undefined) value[key] = v;
       }
-      return value;
+      return keepEmpty || Object.keys(value).length ? value : undefined;
     },
     write(value) {
       const given = value && typeof value === "object" ? value : {};
@@ -141,7 +142,7 @@ function listWidget(schema, item, path, name) {
   const write = (values) => {
     items.replaceChildren();
     rows = (Array.isArray(values) ? values : []).map((value, i) => {
-      const row = objectWidget(item, `${path}[${i}]`, "", `${fieldLabel("", item).zh} ${i + 1}`);
+      const row = objectWidget(item, `${path}[${i}]`, "", `${fieldLabel("", item).zh} ${i + 1}`, true);
       const remove = el("button", { type: "button", class: "small" }, "删除 ", el("span", { class: "en" }, "remove"));
       remove.addEventListener("click", () => {
         const kept = rows.map((r) => r.read());
@@ -171,7 +172,7 @@ function mapWidget(schema, path, name) {
     rows = pairs.map(([key, value]) => {
       const keyInput = el("input", { type: "text", value: key, "aria-label": "id" });
       keyInput.addEventListener("change", () => write(entries()));
-      const row = objectWidget(valueSchema, childPath(path, key), "", "");
+      const row = objectWidget(valueSchema, childPath(path, key), "", "", true);
       row.node.querySelector("legend").append("编号 ", el("span", { class: "en" }, "id"), " ", keyInput);
       row.write(value);
       items.append(row.node);
@@ -496,7 +497,7 @@ async function start() {
   state.forms = vocabulary.forms;
   state.caseDefs = caseSchema.$defs || {};
   state.determinationSchema = determinationSchema;
-  state.form = objectWidget(caseSchema, "", "", "案件 Case");
+  state.form = objectWidget(caseSchema, "", "", "案件 Case", true);
   $("case-form").replaceChildren(state.form.node);
   $("example").replaceChildren(
     el("option", { value: "" }, "—"),
