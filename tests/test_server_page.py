@@ -126,3 +126,17 @@ def test_explain_refuses_a_view_it_does_not_have(client: TestClient) -> None:
         422,
         [{"path": "format", "message": "an explanation is shown as text, json, markdown"}],
     )
+
+
+def test_every_field_of_a_case_is_described_chinese_first(client: TestClient) -> None:
+    """Each property of the case's schema has a description that starts with its Chinese term, which the page
+    shows as the field's label."""
+    schema = client.get("/v1/schema/case").json()
+    objects = [("", schema), *((f"{name}.", sub) for name, sub in schema["$defs"].items())]
+    unlabelled = [
+        prefix + key
+        for prefix, obj in objects
+        for key, prop in obj.get("properties", {}).items()
+        if not ("\u4e00" <= prop.get("description", " ")[0] <= "\u9fff")
+    ]
+    assert unlabelled == []

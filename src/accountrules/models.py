@@ -93,14 +93,18 @@ class Tenure(_Strict):
 
     model_config = ConfigDict(validate_by_name=True, validate_by_alias=True, serialize_by_alias=True)
 
-    start: Date | None = Field(default=None, alias="from", description="first day in office; null: always before")
-    end: Date | None = Field(default=None, alias="to", description="last day in office; null: still in office")
+    start: Date | None = Field(
+        default=None, alias="from", description="任职起始日期 first day in office; null: always before"
+    )
+    end: Date | None = Field(
+        default=None, alias="to", description="任职截止日期 last day in office; null: still in office"
+    )
 
 
 class Person(_Strict):
     """人员 Someone involved in the case: an offender, a leader linked to a violation, or both."""
 
-    id: Id = Field(description="a short id used everywhere else in the case (no spaces)")
+    id: Id = Field(description="编号 a short id used everywhere else in the case (no spaces)")
     name: Text = Field(default="", description="姓名 the person's name (never decides anything)")
     position: Text = Field(default="", description="职务 the person's position in words (never decides anything)")
     roles: list[Role] = Field(
@@ -119,7 +123,7 @@ class Person(_Strict):
         default=None,
         description="有党内职务 holds a party post; absent or null: true for the four leader roles, false otherwise",
     )
-    in_office: Tenure | None = Field(default=None, description="when the roles were held; absent: throughout")
+    in_office: Tenure | None = Field(default=None, description="任职期间 when the roles were held; absent: throughout")
 
     @property
     def holds_party_post(self) -> bool:
@@ -146,7 +150,7 @@ class Consequences(_Strict):
 class Violation(_Strict):
     """违纪问题 One violation: what was done wrong, by whom, how seriously, in which area."""
 
-    id: Id = Field(description="a short id used everywhere else in the case (no spaces)")
+    id: Id = Field(description="编号 a short id used everywhere else in the case (no spaces)")
     kind: Annotated[ViolationKind, Readable(("违纪类别", "kind of violation"))] = Field(
         description="违纪类型 what kind of violation it is"
     )
@@ -179,9 +183,10 @@ class Violation(_Strict):
     many_participants: Annotated[bool, READ] = Field(
         default=False, description="法不责众 many people took part (recorded and refused as a mitigation)"
     )
-    began_on: Date | None = Field(default=None, description="first day of the conduct; absent: ended_on")
+    began_on: Date | None = Field(default=None, description="行为开始日期 first day of the conduct; absent: ended_on")
     ended_on: Date | None = Field(
-        default=None, description="last day of the conduct; absent: began_on, then the case's decided_on"
+        default=None,
+        description="行为结束日期 last day of the conduct; absent: began_on, then the case's decided_on",
     )
     consequences: Consequences = Field(
         default_factory=Consequences,
@@ -203,8 +208,8 @@ class Violation(_Strict):
 class Conduct(_Strict):
     """表现 What one person did about one violation."""
 
-    person: Id = Field(description="the person whose conduct this is")
-    violation: Id = Field(description="the violation the conduct is about")
+    person: Id = Field(description="人员 the person whose conduct this is")
+    violation: Id = Field(description="违纪问题 the violation the conduct is about")
     acts: list[Act] = Field(
         default_factory=list, description="行为 what the person did about the violation, each act once"
     )
@@ -213,8 +218,8 @@ class Conduct(_Strict):
 class Decision(_Strict):
     """集体决策 A collective decision that lies behind a violation."""
 
-    id: Id = Field(description="a short id for the collective decision")
-    violation: Id = Field(description="the violation the decision lies behind")
+    id: Id = Field(description="编号 a short id for the collective decision")
+    violation: Id = Field(description="违纪问题 the violation the decision lies behind")
     participants: list[Id] = Field(min_length=1, description="参与决策者 everyone who took part in the decision")
     advocates: list[Id] = Field(default_factory=list, description="主张者 participants who pushed for it")
     objectors: list[Id] = Field(
@@ -227,10 +232,10 @@ class UnitRecord(_Strict):
     """单位情况 The unit's record over the period under review."""
 
     violations_in_period: Annotated[Count, Readable(("期内违纪问题数", "violations in the period"))] = Field(
-        default=0, description="violations in the unit during the period under review"
+        default=0, description="期内违纪问题数 violations in the unit during the period under review"
     )
     major_corruption_in_period: Annotated[Count, Readable(("期内重大腐败案件数", "major corruption in the period"))] = (
-        Field(default=0, description="major corruption cases in the unit during the period")
+        Field(default=0, description="期内重大腐败案件数 major corruption cases in the unit during the period")
     )
     long_term_spread: Annotated[bool, RAISING] = Field(
         default=False, description="不正之风长期滋长蔓延 the unit let a problem spread over a long time"
@@ -242,7 +247,9 @@ class Recorded(_Strict):
 
     form: FormNumber = Field(description="形态 the form actually decided, 0–4")
     measure: Measure | None = Field(default=None, description="措施 the heaviest measure actually taken")
-    measures: list[Measure] = Field(default_factory=list, description="every measure actually taken, any order")
+    measures: list[Measure] = Field(
+        default_factory=list, description="全部措施 every measure actually taken, any order"
+    )
     government_sanction: GovernmentSanction | None = Field(default=None, description="政务处分 actually imposed")
 
 
