@@ -11,6 +11,7 @@ from accountrules.batch.pool import Pool
 from accountrules.batch.records import Record, RecordError, given_records
 from accountrules.batch.worker import EngineSpec, Hook, Mode, Processor
 from accountrules.engine.cache import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES
+from accountrules.engine.compiled import DEFAULT_ENGINE
 from accountrules.engine.evaluate import Engine
 from accountrules.models import Determination, RulePackInfo
 from accountrules.rulepack.pack import RulePack, default_pack_path, load_default, load_pack
@@ -34,9 +35,9 @@ def pack_of(engine: EngineLike) -> RulePack:
     return load_default() if engine is None else load_pack(engine)
 
 
-def _spec(pack: RulePack, cache_entries: int, cache_bytes: int, limits: CaseLimits) -> EngineSpec:
+def _spec(pack: RulePack, cache_entries: int, cache_bytes: int, limits: CaseLimits, runtime: str) -> EngineSpec:
     default = pack.path.resolve() == default_pack_path().resolve()
-    return EngineSpec(None if default else str(pack.path), pack.digest, cache_entries, cache_bytes, limits)
+    return EngineSpec(None if default else str(pack.path), pack.digest, cache_entries, cache_bytes, limits, runtime)
 
 
 def stream(
@@ -52,14 +53,18 @@ def stream(
     progress: Callable[[int], None] | None = None,
     hook: Hook | None = None,
     limits: CaseLimits | None = None,
+    runtime: str | None = None,
 ) -> Iterator[tuple[Record, bool, Any]]:
     """``(record, ok, result or RecordError)`` for every record of ``cases``, in order; ``limits`` (by default
-    the engine's own) bound the work of each case."""
+    the engine's own) bound the work of each case, and ``runtime`` (by default the engine's own, else
+    ``durable``) matches the rules (`Engine.with_runtime`)."""
     records = given_records(cases)
     if limits is None:
         limits = engine.limits if isinstance(engine, Engine) else DEFAULT_LIMITS
+    if runtime is None:
+        runtime = engine.runtime if isinstance(engine, Engine) else DEFAULT_ENGINE
     if workers <= 0:
-        built = engine_of(engine).with_limits(limits)
+        built = engine_of(engine).with_limits(limits).with_runtime(runtime)
         local = built if built.cache is not None or cache_entries <= 0 else built.with_cache(cache_entries, cache_bytes)
         processor = Processor(local, mode, hook)
         for count, record in enumerate(records, 1):
@@ -69,7 +74,7 @@ def stream(
                 progress(count)
         return
     pool = Pool(
-        _spec(pack_of(engine), cache_entries, cache_bytes, limits),
+        _spec(pack_of(engine), cache_entries, cache_bytes, limits, runtime),
         workers,
         mode,
         chunk_size=chunk_size,
@@ -103,7 +108,8 @@ def evaluate_many(
             rule engine on one case costs that case only.
         options: ``cache_entries`` and ``cache_bytes`` bound each process's cache of determinations (0 entries:
             no cache); ``chunk_size``, ``window`` and ``progress`` (called with the count of results so far);
-            ``limits``, a `CaseLimits` (by default the engine's own).
+            ``limits``, a `CaseLimits` (by default the engine's own); ``runtime``, ``durable`` or ``compiled``
+            (by default the engine's own).
     """
     for _, _, value in stream(engine, cases, mode="json" if as_json else "model", workers=workers, **options):
         yield value

@@ -35,6 +35,8 @@ from accountrules.batch.api import pack_of
 from accountrules.batch.records import Record, jsonl_records, open_source, too_long
 from accountrules.batch.worker import EngineSpec, Mode, Processor
 from accountrules.engine.cache import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES
+from accountrules.engine.compiled import DEFAULT_ENGINE, ENGINES
+from accountrules.errors import UsageError
 from accountrules.rulepack.pack import default_pack_path
 from accountrules.validation import MAX_CASE_BYTES
 
@@ -51,12 +53,19 @@ _PROCESSORS: dict[tuple[EngineSpec, Mode], tuple[Processor, threading.Lock]] = {
 _PROCESSORS_LOCK = threading.Lock()
 
 
-def engine_spec(rules: str | Path | None = None, cache_entries: int = DEFAULT_MAX_ENTRIES) -> EngineSpec:
-    """How a process builds the engine of the rule pack in ``rules`` (None: the default pack); the pack is
-    loaded and validated here, once, and every process checks that it finds the same pack."""
+def engine_spec(
+    rules: str | Path | None = None, cache_entries: int = DEFAULT_MAX_ENTRIES, runtime: str = DEFAULT_ENGINE
+) -> EngineSpec:
+    """How a process builds the engine of the rule pack in ``rules`` (None: the default pack), matching its
+    rules with ``runtime`` (`Engine.with_runtime`); the pack is loaded and validated here, once, and every
+    process checks that it finds the same pack."""
+    if runtime not in ENGINES:
+        raise UsageError(f"no rule engine '{runtime}'; choose one of: {', '.join(ENGINES)}")
     pack = pack_of(rules)
     default = pack.path.resolve() == default_pack_path().resolve()
-    return EngineSpec(None if default else str(pack.path), pack.digest, cache_entries, DEFAULT_MAX_BYTES)
+    return EngineSpec(
+        None if default else str(pack.path), pack.digest, cache_entries, DEFAULT_MAX_BYTES, runtime=runtime
+    )
 
 
 def _processor(spec: EngineSpec, mode: Mode) -> tuple[Processor, threading.Lock]:
@@ -96,6 +105,7 @@ def partition(
     first_line: int = 1,
     rules: str | None = None,
     cache_entries: int = DEFAULT_MAX_ENTRIES,
+    runtime: str = DEFAULT_ENGINE,
 ) -> Iterator[bytes]:
     """Lines of an archive in, the lines `accountrules batch` writes for them out (UTF-8, no newline), in order:
     a determination for each case, an error record for each bad one, nothing for a blank line.
@@ -105,8 +115,9 @@ def partition(
             ``first_line`` (error records give that number).
         rules: a rule pack's folder, readable where this runs; None for the default pack.
         cache_entries: determinations this process keeps for like cases.
+        runtime: ``durable`` (durable_rules, the engine of record) or ``compiled`` (`Engine.with_runtime`).
     """
-    spec = engine_spec(rules, cache_entries)
+    spec = engine_spec(rules, cache_entries, runtime)
     records = numbered_records(lines, first_line)
     while chunk := list(itertools.islice(records, CHUNK_RECORDS)):
         for ok, value in _results(chunk, spec, "json"):
@@ -197,13 +208,14 @@ def dask_stream(
     cache_entries: int = DEFAULT_MAX_ENTRIES,
     window: int = 0,
     range_bytes: int = RANGE_BYTES,
+    runtime: str = DEFAULT_ENGINE,
 ) -> Iterator[tuple[Record | None, bool, Any]]:
     """``(None, ok, result or RecordError)`` for every record of the archive ``source``, in order, evaluated on
     the dask.distributed scheduler at ``address``; results as `accountrules.batch.api.stream` gives them in
-    ``mode`` ``json`` or ``check``."""
+    ``mode`` ``json`` or ``check``, the rules matched by ``runtime``."""
     from distributed import Client
 
-    spec = engine_spec(rules, cache_entries)
+    spec = engine_spec(rules, cache_entries, runtime)
     with Client(address, set_as_default=False, timeout=CONNECT_SECONDS) as client:  # type: ignore[no-untyped-call]
         threads = sum(client.nthreads().values()) or 1
         limit = window or threads * WINDOW_PER_THREAD

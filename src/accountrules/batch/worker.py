@@ -20,6 +20,7 @@ from typing import Any, Literal
 from accountrules.batch.check import examine_case
 from accountrules.batch.records import Record, RecordError
 from accountrules.engine.cache import FactPlan
+from accountrules.engine.compiled import DEFAULT_ENGINE
 from accountrules.engine.evaluate import Engine
 from accountrules.errors import AccountRulesError, CaseValidationError, RulePackError
 from accountrules.models import Case, Determination
@@ -40,19 +41,20 @@ STALLED_EXIT = 75
 @dataclass(frozen=True)
 class EngineSpec:
     """How a worker builds its engine: the rule pack's directory (None: the default pack), the digest it must
-    have (the caller's), and the worker's cache."""
+    have (the caller's), the worker's cache, its limits and the runtime that matches the rules."""
 
     pack: str | None
     digest: str
     cache_entries: int
     cache_bytes: int
     limits: CaseLimits = DEFAULT_LIMITS
+    runtime: str = DEFAULT_ENGINE
 
     def build(self) -> Engine:
         engine = Engine.from_path(self.pack) if self.pack is not None else Engine.default()
         if engine.pack.digest != self.digest:
             raise RulePackError("the rule pack changed on disk while the archive was being evaluated", self.pack)
-        engine = engine.with_limits(self.limits)
+        engine = engine.with_limits(self.limits).with_runtime(self.runtime)
         if self.cache_entries <= 0:
             return engine
         return engine.with_cache(max_entries=self.cache_entries, max_bytes=self.cache_bytes)

@@ -14,7 +14,9 @@ from typer.core import TyperCommand
 from accountrules.cli import batch_commands, new_command, rules_commands, serve_command
 from accountrules.cli.common import (
     DEFAULT_MAX_WORK,
+    EngineOption,
     MaxWorkOption,
+    RuleEngine,
     RulesOption,
     engine_for,
     format_option,
@@ -82,12 +84,13 @@ def evaluate(
     ] = None,
     rules: RulesOption = None,
     max_work: MaxWorkOption = DEFAULT_MAX_WORK,
+    runtime: EngineOption = RuleEngine.durable,
 ) -> None:
     """评估案件 Evaluate one case: responsibility, form and measure for every person, with the cited trace."""
     with user_errors(case):
         parsed = read_case(case)
     with user_errors():
-        engine = engine_for(rules).with_limits(limits(max_work))
+        engine = engine_for(rules, runtime.value).with_limits(limits(max_work))
     with user_errors(case):
         determination = engine.evaluate_valid(parsed)
     chosen = output_format or (Format.text if sys.stdout.isatty() else Format.json)

@@ -15,7 +15,9 @@ import typer
 
 from accountrules.cli.common import (
     DEFAULT_MAX_WORK,
+    EngineOption,
     MaxWorkOption,
+    RuleEngine,
     RulesOption,
     engine_for,
     fail,
@@ -97,6 +99,7 @@ def batch(
     cache: CacheOption = 4096,
     dask: DaskOption = None,
     max_work: MaxWorkOption = DEFAULT_MAX_WORK,
+    runtime: EngineOption = RuleEngine.durable,
 ) -> None:
     """批量评估 Evaluate an archive of cases: one JSON line per record, in input order, the determination or
     {"line": N, "case_id": …, "error": …} for a bad record. Exit 0 when every record was evaluated, 1 when some
@@ -106,12 +109,12 @@ def batch(
 
     processes = default_workers() if workers is None else workers
     _refuse_overwriting(source, output)
-    engine = _engine(rules, processes)
+    engine = _engine(rules, processes, runtime.value)
     errors: list[RecordError] = []
     count = 0
     with _opened(source) as archive, _output(output) as out, _progress_bar(archive, progress) as tick:
         results = (
-            _on_cluster(source, dask, "json", rules, cache, tick)
+            _on_cluster(source, dask, "json", rules, cache, tick, runtime.value)
             if dask is not None
             else stream(
                 engine,
@@ -121,6 +124,7 @@ def batch(
                 cache_entries=cache,
                 progress=tick,
                 limits=limits(max_work),
+                runtime=runtime.value,
             )
         )
         with user_errors():
@@ -175,6 +179,7 @@ def check(
     cache: CacheOption = 4096,
     dask: DaskOption = None,
     max_work: MaxWorkOption = DEFAULT_MAX_WORK,
+    runtime: EngineOption = RuleEngine.durable,
 ) -> None:
     """一致性检查 Check recorded decisions against the rules: each recorded person within, too lenient or too harsh;
     like cases recorded unlike; responsible leaders left out of the record (一案双查). Exit 1 when a record was bad,
@@ -186,12 +191,12 @@ def check(
     for written in (json_out, report):
         if written is not None:
             _refuse_overwriting(source, str(written))
-    engine = _engine(rules, processes)
+    engine = _engine(rules, processes, runtime.value)
     with _opened(source) as archive, _progress_bar(archive, progress) as tick, user_errors():
         if dask is not None:
             from accountrules.batch.api import consistency_report, pack_of
 
-            checks = _on_cluster(source, dask, "check", rules, cache, tick)
+            checks = _on_cluster(source, dask, "check", rules, cache, tick, runtime.value)
             result = consistency_report(pack_of(rules), checks, keep_within=all_people)
         else:
             result = check_consistency(
@@ -202,6 +207,7 @@ def check(
                 progress=tick,
                 cache_entries=cache,
                 limits=limits(max_work),
+                runtime=runtime.value,
             )
         if tick is not None:
             tick.done(result.summary.records)
@@ -236,7 +242,7 @@ def check(
 
 
 def _on_cluster(
-    source: str, address: str, mode: Mode, rules: Path | None, cache: int, tick: Any
+    source: str, address: str, mode: Mode, rules: Path | None, cache: int, tick: Any, runtime: str
 ) -> Iterator[tuple[Any, bool, Any]]:
     """The results of ``source`` evaluated on the dask.distributed cluster at ``address``, in order."""
     try:
@@ -244,7 +250,9 @@ def _on_cluster(
     except ImportError:
         raise fail("--dask needs the 'dask' extra: pip install 'accountrules[dask]'") from None
     try:
-        for count, result in enumerate(dask_stream(source, address, mode=mode, rules=rules, cache_entries=cache), 1):
+        for count, result in enumerate(
+            dask_stream(source, address, mode=mode, rules=rules, cache_entries=cache, runtime=runtime), 1
+        ):
             yield result
             if tick is not None and count % 1000 == 0:
                 tick(count)
@@ -252,14 +260,14 @@ def _on_cluster(
         raise fail(f"the dask scheduler at {address} could not be reached: {exc}") from None
 
 
-def _engine(rules: Path | None, workers: int) -> Engine | Path | None:
+def _engine(rules: Path | None, workers: int, runtime: str) -> Engine | Path | None:
     """The engine to evaluate with in this process, or, for workers (which build their own), the pack's folder
     once it is known to load: either way a bad pack stops the command before the archive is read."""
     from accountrules.batch.api import pack_of
 
     with user_errors():
         if workers == 0:
-            return engine_for(rules)  # type: ignore[no-any-return]
+            return engine_for(rules, runtime)  # type: ignore[no-any-return]
         pack_of(rules)
     return rules
 

@@ -12,7 +12,9 @@ import typer
 
 from accountrules.cli.common import (
     DEFAULT_MAX_WORK,
+    EngineOption,
     MaxWorkOption,
+    RuleEngine,
     RulesOption,
     engine_for,
     fail,
@@ -51,6 +53,7 @@ def rules_verify(
             "--template", metavar="TEMPLATE", help="Cover only this template (offence, offender, look-back, decision)."
         ),
     ] = None,
+    runtime: EngineOption = RuleEngine.durable,
 ) -> None:
     """校验规则包 Verify a rule pack over the fact space its conditions span: completeness, D11 monotonicity,
     D5/D6 refusals, order invariance, dead rules, duplicate conditions. Exit 1 with counterexamples on failure."""
@@ -59,7 +62,9 @@ def rules_verify(
     with user_errors():
         pack = engine_for(rules).pack
     with user_errors():
-        report = verify(pack, cap=max_cases, seed=seed, progress=_progress(), only=template or ())
+        report = verify(
+            pack, cap=max_cases, seed=seed, progress=_progress(), only=template or (), runtime=runtime.value
+        )
     if any(check.counterexample is not None for check in report.checks):  # a dead rule has none to write
         directory = out or Path(tempfile.mkdtemp(prefix="accountrules-verify-"))
         report = report.with_files(write_counterexamples(report, directory))
@@ -91,13 +96,14 @@ def rules_test(
     ] = None,
     rules: RulesOption = None,
     output_format: Annotated[Format, format_option("goldens")] = Format.text,
+    runtime: EngineOption = RuleEngine.durable,
 ) -> None:
     """黄金测试 Run a pack's golden tests: cases with the determinations they must get (a pack that extends
     another runs the other's too). Exit 1 if any fails."""
     from accountrules.tooling.goldens import golden_files, golden_report, load_goldens, run_goldens
 
     with user_errors():
-        engine = engine_for(rules)
+        engine = engine_for(rules, runtime.value)
         paths = list(files) if files else [p for folder in engine.pack.tests_dirs for p in golden_files(folder)]
         if not paths:
             raise fail(f"no golden tests in {_shown(engine.pack.tests_dir)}; add YAML files of cases there")
@@ -125,6 +131,7 @@ def explain(
     output_format: Annotated[Format, format_option("explanation")] = Format.text,
     rules: RulesOption = None,
     max_work: MaxWorkOption = DEFAULT_MAX_WORK,
+    runtime: EngineOption = RuleEngine.durable,
 ) -> None:
     """解释 Explain one person's result: why (the rules and citations that produced it), why not (the rules
     that did not apply and the fact each lacked), and which single change of facts would move the form."""
@@ -133,7 +140,7 @@ def explain(
     with user_errors(case):
         parsed = read_case(case)
     with user_errors():
-        engine = engine_for(rules).with_limits(limits(max_work))
+        engine = engine_for(rules, runtime.value).with_limits(limits(max_work))
     with user_errors(case):
         explanation = explain_person(engine, parsed, person)
     show("explanation", output_format, explanation)

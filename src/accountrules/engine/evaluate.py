@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from accountrules.engine.cache import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, DeterminationCache, FactPlan
-from accountrules.engine.durable import runtime_for
+from accountrules.engine.compiled import DEFAULT_ENGINE, ENGINES, CompiledRuntime, compiled_for
+from accountrules.engine.durable import DurableRuntime, runtime_for
 from accountrules.engine.firings import Firing, describe
 from accountrules.engine.flatten import Fact, fact_id, flatten
 from accountrules.engine.resolve import Attached, Finding, Outcome, Resolved, Resolver
+from accountrules.errors import UsageError
 from accountrules.models import (
     Case,
     Determination,
@@ -91,7 +93,9 @@ class Engine:
         self.pack = pack
         self.policy = pack.policy
         self._resolver = Resolver(pack.policy)
-        self._runtime = runtime_for(pack)
+        #: Which runtime matches the rules (`with_runtime`): durable_rules, the engine of record, by default.
+        self.runtime = DEFAULT_ENGINE
+        self._runtime: DurableRuntime | CompiledRuntime = runtime_for(pack)
         self._info = RulePackInfo(name=pack.name, version=pack.version, digest=pack.digest)
         #: Determinations by canonical facts (`with_cache`); None evaluates every case.
         self.cache: DeterminationCache | None = None
@@ -334,6 +338,20 @@ class Engine:
         cached = copy.copy(self)
         cached.cache = DeterminationCache(FactPlan.for_pack(self.pack), max_entries=max_entries, max_bytes=max_bytes)
         return cached
+
+    def with_runtime(self, name: str) -> Self:
+        """This engine, matching its rules with the runtime ``name``: ``durable`` (durable_rules, the engine of
+        record) or ``compiled`` (the same rules as Python loops, `accountrules.engine.compiled`).
+
+        Raises:
+            UsageError: ``name`` is neither.
+        """
+        if name not in ENGINES:
+            raise UsageError(f"no rule engine '{name}'; choose one of: {', '.join(ENGINES)}")
+        chosen = copy.copy(self)
+        chosen.runtime = name
+        chosen._runtime = runtime_for(self.pack) if name == "durable" else compiled_for(self.pack)
+        return chosen
 
     def with_limits(self, limits: CaseLimits) -> Self:
         """This engine, refusing cases that ask for more work than ``limits`` allow (`CaseLimitError`)."""

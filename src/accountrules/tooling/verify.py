@@ -33,6 +33,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_serializer
 
+from accountrules.engine.compiled import DEFAULT_ENGINE
 from accountrules.engine.evaluate import Engine
 from accountrules.engine.flatten import Fact, flatten
 from accountrules.errors import AccountRulesError, UsageError
@@ -194,8 +195,8 @@ class _Probe:
     """The pack's engine (the same durable_rules host), recording which rules fire and, given a seed, asserting
     each stage's facts in a shuffled order."""
 
-    def __init__(self, pack: RulePack, shuffle_seed: int | None = None) -> None:
-        self.engine = Engine(pack)
+    def __init__(self, pack: RulePack, shuffle_seed: int | None = None, runtime: str = DEFAULT_ENGINE) -> None:
+        self.engine = Engine(pack).with_runtime(runtime)
         self.fired: set[str] = set()
         self.evaluations = 0
         self._shuffle = random.Random(shuffle_seed) if shuffle_seed is not None else None
@@ -478,6 +479,7 @@ def verify(
     seed: int = 0,
     progress: Progress | None = None,
     only: Iterable[str] = (),
+    runtime: str = DEFAULT_ENGINE,
 ) -> VerifyReport:
     """Check ``pack`` over its fact space through its real engine. See the module docstring for the checks.
 
@@ -486,6 +488,7 @@ def verify(
         order_sample: cases per template also evaluated in other orders.
         seed: seed of the shuffled fact orders and of the search for rules that never fired.
         only: names of the templates to cover (default: all).
+        runtime: what matches the rules (`Engine.with_runtime`): durable_rules by default.
 
     Raises:
         UsageError: ``only`` names a template that does not exist.
@@ -496,10 +499,10 @@ def verify(
     results["refusals"].unit = "pairs"
     results["dead_rules"].unit = "rules"
     results["duplicates"].unit = "rules"
-    run = _Run(pack, _Probe(pack), results, progress)
-    shuffled = _Probe(pack, shuffle_seed=seed)
+    run = _Run(pack, _Probe(pack, runtime=runtime), results, progress)
+    shuffled = _Probe(pack, shuffle_seed=seed, runtime=runtime)
     twin_pack, back = reversed_rule_order(pack)
-    twin = _Probe(twin_pack)
+    twin = _Probe(twin_pack, runtime=runtime)
 
     coverage = []
     template_list = templates(pack)
