@@ -68,4 +68,5 @@ def test_the_core_engine_shows_no_stage_or_resolver() -> None:
         "healthy",
         "with_cache",
         "with_limits",
+        "with_runtime",
     ]
