@@ -119,3 +119,11 @@ def test_a_link_within_the_pack_loads(pack: Path) -> None:
     (pack / "rules.yaml").rename(pack / "kept.txt")
     (pack / "rules.yaml").symlink_to(pack / "kept.txt")
     assert load_pack(pack).name == "tiny"
+
+
+def test_a_repeated_key_in_a_pack_file_names_its_line(pack: Path) -> None:
+    """A key written twice in one mapping of a pack file is refused at the second, as in a YAML case."""
+    (pack / "pack.yaml").write_text('name: tiny\nversion: "1"\nname: again\n', encoding="utf-8")
+    with pytest.raises(RulePackError) as caught:
+        load_pack(pack)
+    assert str(caught.value) == f"{pack / 'pack.yaml'}:3: key 'name' appears twice in one mapping"

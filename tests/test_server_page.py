@@ -12,8 +12,9 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from accountrules.cli import app as cli_app
-from accountrules.server import create_app
+from accountrules.server import Limits, create_app
 from accountrules.server.page import POLICY
+from accountrules.server.worker import MAX_WORK_VARIABLE, app_from_environment
 from accountrules.vocabulary import FORM_LABELS, LABELS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -140,3 +141,38 @@ def test_every_field_of_a_case_is_described_chinese_first(client: TestClient) ->
         if not ("\u4e00" <= prop.get("description", " ")[0] <= "\u9fff")
     ]
     assert unlabelled == []
+
+
+def test_a_case_over_the_work_limit_is_422_naming_the_limit() -> None:
+    """With Limits(max_work=2), a case of 3 people × 1 violation is 422 with the limit's message, not 500."""
+    with TestClient(create_app(limits=Limits(max_work=2))) as test_client:
+        answer = test_client.post("/v1/evaluate", content=SPEC_EXAMPLE.read_bytes())
+    assert answer.status_code == 422
+    assert answer.json()["problems"] == [
+        {
+            "path": "",
+            "message": "the case has 3 people × 1 violations = 3, more than the 2 one case may take; split the case, "
+            "or raise the limit (--max-work, or CaseLimits(max_work=…) in the library)",
+        }
+    ]
+
+
+def test_serve_passes_max_work_to_its_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app a worker of `serve --max-work 2` makes from the environment refuses a case of work 3."""
+    monkeypatch.setenv(MAX_WORK_VARIABLE, "2")
+    with TestClient(app_from_environment()) as test_client:
+        refused = test_client.post("/v1/evaluate", content=SPEC_EXAMPLE.read_bytes())
+    monkeypatch.setenv(MAX_WORK_VARIABLE, "3")
+    with TestClient(app_from_environment()) as test_client:
+        accepted = test_client.post("/v1/evaluate", content=SPEC_EXAMPLE.read_bytes())
+    assert (refused.status_code, accepted.status_code) == (422, 200)
+
+
+def test_a_yaml_case_nested_too_deeply_is_400(client: TestClient) -> None:
+    """YAML nested deeper than a case is refused by the YAML reader as a body that is not a case document."""
+    body = ("a: " + "[" * 40 + "]" * 40 + "\n").encode()
+    answer = client.post("/v1/evaluate", content=body, headers={"Content-Type": "application/yaml"})
+    assert (answer.status_code, answer.json()["problems"]) == (
+        400,
+        [{"path": "", "message": "nested more than 32 levels deep; a case never needs that", "line": 1}],
+    )

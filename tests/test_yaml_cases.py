@@ -105,7 +105,7 @@ def test_deep_nesting_is_refused() -> None:
     """YAML nested far deeper than a case is refused before it is built."""
     with pytest.raises(CaseValidationError) as info:
         parse_case_yaml("a: " + "[" * 100 + "]" * 100)
-    assert info.value.problems[0].message == "the YAML is nested too deeply to be a case"
+    assert info.value.problems[0].message == "nested more than 32 levels deep; a case never needs that"
 
 
 def test_a_repeated_key_is_refused_with_its_line() -> None:
@@ -133,3 +133,10 @@ def test_the_api_names_the_yaml_line_of_a_problem() -> None:
     assert answer.status_code == 422
     [problem] = answer.json()["problems"]
     assert (problem["path"], problem["line"]) == ("violations[0].severity", 11)
+
+
+def test_a_yaml_case_that_is_not_utf8_names_its_line() -> None:
+    """Bytes that are not UTF-8 are a problem on the line they are on, from the same reader as the rule packs."""
+    with pytest.raises(CaseValidationError) as info:
+        parse_case_yaml(b"case_id: x\ntitle: \xff\n")
+    assert str(info.value) == "line 2: not UTF-8 text (invalid start byte at byte 18); save the file as UTF-8"

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from accountrules.cli.common import RulesOption, fail, user_errors
+from accountrules.cli.common import DEFAULT_MAX_WORK, MaxWorkOption, RulesOption, fail, user_errors
 
 
 def register(app: typer.Typer) -> None:
@@ -39,8 +39,9 @@ def serve(
             "--cors-origin", metavar="ORIGIN", help="An origin a browser may call the API from (repeat for more)."
         ),
     ] = None,
+    max_work: MaxWorkOption = DEFAULT_MAX_WORK,
 ) -> None:
-    """服务 Serve the JSON API under /v1 over HTTP (127.0.0.1:8000 by default)."""
+    """服务 Serve the web page at / and the JSON API under /v1 over HTTP (127.0.0.1:8000 by default)."""
     try:
         from accountrules.server.run import serve as run_service
     except ImportError as exc:
@@ -55,4 +56,5 @@ def serve(
             str(rules) if rules else None,
             token,
             tuple(cors_origin or ()),
+            max_work,
         )

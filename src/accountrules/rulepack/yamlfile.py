@@ -1,8 +1,10 @@
-"""YAML that remembers where each mapping and key came from, so errors can name file and line."""
+"""The one reader of YAML, for rule packs and case files: bounded in size, depth and expanded aliases, and
+remembering where each mapping and key came from, so errors can name file and line."""
 
 from __future__ import annotations
 
 import stat
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,15 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
     """A safe loader (libyaml's C parser when PyYAML has it) whose mappings and lists remember their lines."""
 
 
+class YamlProblem(Exception):
+    """What is wrong with a YAML document and on which line; each reader turns it into its own error."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineMap:
     loader.flatten_mapping(node)
     result = LineMap()
@@ -40,7 +51,7 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineMap:
         if not isinstance(key, str):
             key = str(key)
         if key in result:
-            raise RulePackError(f"key '{key}' appears twice in one mapping", None, key_node.start_mark.line + 1)
+            raise YamlProblem(f"key '{key}' appears twice in one mapping", key_node.start_mark.line + 1)
         result[key] = loader.construct_object(value_node, deep=True)
         result.key_lines[key] = key_node.start_mark.line + 1
     return result
@@ -65,6 +76,51 @@ MAX_NODES = 200_000
 MAX_DEPTH = 64
 
 
+@dataclass(frozen=True)
+class YamlLimits:
+    """How much one YAML document may hold, and what it is (named in the messages: "a rule pack", "a case")."""
+
+    what: str
+    max_bytes: int = MAX_FILE_BYTES
+    max_depth: int = MAX_DEPTH
+    max_nodes: int = MAX_NODES
+    #: Whether anchors and aliases may be used at all; when they may, `max_nodes` counts them expanded.
+    aliases: bool = True
+
+
+PACK_LIMITS = YamlLimits("a rule pack")
+
+
+def parse_yaml(data: str | bytes, limits: YamlLimits) -> Any:
+    """The one reader of YAML (rule packs and case files alike): one document, read with a safe loader, whose
+    mappings and lists remember their lines. It is refused, with a `YamlProblem` naming the line where one is
+    known, when it is not UTF-8, larger than ``limits.max_bytes``, nested deeper than ``limits.max_depth``,
+    standing for more than ``limits.max_nodes`` values with its aliases expanded (or using aliases at all when
+    ``limits.aliases`` is false), repeating a key in one mapping, or not YAML. Nothing is built before the
+    parser's events have been checked, so an alias bomb never expands."""
+    if len(data) > limits.max_bytes:
+        raise YamlProblem(f"is larger than {limits.max_bytes // 1024 // 1024} MB, more than {limits.what} ever needs")
+    text = _decode(data)
+    try:
+        _check_size(text, limits)
+        return yaml.load(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        raise YamlProblem(f"not valid YAML: {exc.problem}", line) from None
+    except yaml.YAMLError as exc:
+        raise YamlProblem(f"not valid YAML: {exc}") from None
+
+
+def _decode(data: str | bytes) -> str:
+    if isinstance(data, str):
+        return data
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise YamlProblem(f"not UTF-8 text ({exc.reason} at byte {exc.start}); save the file as UTF-8", line) from None
+
+
 def read_pack_file(path: Path) -> bytes:
     """The bytes of one file of a rule pack: a regular file that lives in its folder (a link may not lead out
     of it), read up to `MAX_FILE_BYTES`; anything else is a `RulePackError` naming the file."""
@@ -86,38 +142,29 @@ def read_pack_file(path: Path) -> bytes:
 
 
 def read_yaml(path: Path) -> Any:
-    """Load one YAML file; a syntax error becomes a `RulePackError` with its line."""
+    """Load one YAML file of a rule pack; any problem becomes a `RulePackError` with the file and its line."""
     try:
-        text = read_pack_file(path).decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise RulePackError(
-            f"not UTF-8 text ({exc.reason} at byte {exc.start}); save the file as UTF-8", path
-        ) from None
-    try:
-        _check_size(text)
-        return yaml.load(text, Loader=_Loader)
-    except RulePackError as exc:
-        raise RulePackError(exc.detail, path, exc.line) from None
-    except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else None
-        raise RulePackError(f"not valid YAML: {exc.problem}", path, line) from None
-    except yaml.YAMLError as exc:
-        raise RulePackError(f"not valid YAML: {exc}", path) from None
+        return parse_yaml(read_pack_file(path), PACK_LIMITS)
+    except YamlProblem as exc:
+        raise RulePackError(exc.message, path, exc.line) from None
 
 
-def _check_size(text: str) -> None:
-    """Refuse a document that nests deeper than `MAX_DEPTH` or stands for more than `MAX_NODES` nodes with its
-    aliases expanded, before anything is built from it (the parser's events are read, nothing is constructed)."""
+def _check_size(text: str, limits: YamlLimits) -> None:
+    """Refuse a document that nests deeper than allowed, uses aliases where none are allowed, or stands for more
+    values than allowed with its aliases expanded, before anything is built from it (the parser's events are
+    read, nothing is constructed)."""
     sizes: dict[str, int] = {}  # nodes under each anchor, aliases expanded
     stack: list[list[Any]] = [[None, 0]]  # per open collection: its anchor and its nodes so far
     for event in yaml.parse(text, Loader=_Loader):
+        if not limits.aliases and getattr(event, "anchor", None) is not None:
+            raise YamlProblem(
+                f"anchors and aliases (& and *) are not used in {limits.what}; write the value out", _line(event)
+            )
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             stack.append([event.anchor, 1])
-            if len(stack) > MAX_DEPTH + 1:
-                raise RulePackError(
-                    f"nested more than {MAX_DEPTH} levels deep; a rule pack never needs that",
-                    None,
-                    _line(event),
+            if len(stack) > limits.max_depth + 1:
+                raise YamlProblem(
+                    f"nested more than {limits.max_depth} levels deep; {limits.what} never needs that", _line(event)
                 )
             continue
         if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
@@ -133,11 +180,10 @@ def _check_size(text: str) -> None:
         else:
             continue
         stack[-1][1] += count
-        if sum(entry[1] for entry in stack) > MAX_NODES:
-            raise RulePackError(
-                f"stands for more than {MAX_NODES:,} values once its aliases (*name) are expanded; "
+        if sum(entry[1] for entry in stack) > limits.max_nodes:
+            raise YamlProblem(
+                f"stands for more than {limits.max_nodes:,} values once its aliases (*name) are expanded; "
                 "repeat less through aliases",
-                None,
                 _line(event),
             )
 

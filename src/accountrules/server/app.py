@@ -41,7 +41,7 @@ from accountrules.server.examples import examples
 from accountrules.server.page import PAGE_PATHS, add_page
 from accountrules.tooling.casefile import parse_case_yaml
 from accountrules.tooling.explain import Explanation, explain
-from accountrules.validation import MAX_CASE_BYTES, parse_case_text
+from accountrules.validation import MAX_CASE_BYTES, CaseLimits, parse_case_text
 from accountrules.vocabulary import FORM_LABELS, LABELS
 
 log = logging.getLogger("accountrules.server")
@@ -62,6 +62,9 @@ class Limits:
     max_case_bytes: int = MAX_CASE_BYTES
     #: The largest archive sent to /v1/batch or /v1/check (spooled to a temporary file, read record by record).
     max_archive_bytes: int = 1024 * 1024 * 1024
+    #: The most work one case may ask for, people × violations (the CLI's ``--max-work``; 0: no limit); None keeps
+    #: the engine's own `CaseLimits`.
+    max_work: int | None = None
 
 
 class _RequestProblem(Exception):
@@ -106,8 +109,10 @@ def create_app(
         exit_when_stalled: end this process (SIGTERM) after answering, once the rule engine has stalled, so that
             the supervisor of ``accountrules serve`` starts a fresh worker. Leave off when the app is mounted.
     """
-    engine = _engine(engine_or_pack)
     bounds = limits or Limits()
+    engine = _engine(engine_or_pack)
+    if bounds.max_work is not None:
+        engine = engine.with_limits(CaseLimits(max_work=bounds.max_work))
     app = FastAPI(
         title="accountrules",
         summary="问责规则引擎: who bears what responsibility for a violation case, and why. "
@@ -130,6 +135,10 @@ def create_app(
     @app.exception_handler(_RequestProblem)
     async def request_problem(request: Request, exc: _RequestProblem) -> Response:
         return exc.response()
+
+    @app.exception_handler(CaseValidationError)
+    async def too_much_work(request: Request, exc: CaseValidationError) -> Response:
+        return _invalid(exc).response()  # a valid case asking for more work than the limits allow (CaseLimitError)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
@@ -386,6 +395,8 @@ def _unreadable(problem: Problem) -> bool:
         or problem.message.startswith("the input is empty")
         or "appears twice in one object" in problem.message
         or "nested too deeply" in problem.message
+        or "levels deep;" in problem.message
+        or "once its aliases (*name) are expanded" in problem.message
     )
 
 

@@ -10,7 +10,7 @@ import uvicorn
 from uvicorn.supervisors import Multiprocess
 
 from accountrules.errors import UsageError
-from accountrules.server.worker import CORS_VARIABLE, RULES_VARIABLE, TOKEN_VARIABLE
+from accountrules.server.worker import CORS_VARIABLE, MAX_WORK_VARIABLE, RULES_VARIABLE, TOKEN_VARIABLE
 
 FACTORY = "accountrules.server.worker:app_from_environment"
 
@@ -47,6 +47,7 @@ def serve(
     rules: str | None = None,
     token: str | None = None,
     cors_origins: tuple[str, ...] = (),
+    max_work: int | None = None,
 ) -> None:
     """Run the service until interrupted (Ctrl-C or SIGTERM); settings reach the workers through the
     environment."""
@@ -57,5 +58,6 @@ def serve(
     os.environ[RULES_VARIABLE] = rules or ""
     os.environ[TOKEN_VARIABLE] = token or ""
     os.environ[CORS_VARIABLE] = "\n".join(cors_origins)
+    os.environ[MAX_WORK_VARIABLE] = "" if max_work is None else str(max_work)
     config = uvicorn.Config(FACTORY, factory=True, host=host, port=port, workers=workers, server_header=False)
     Multiprocess(config, sockets=[config.bind_socket()]).run()

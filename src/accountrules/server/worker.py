@@ -7,20 +7,24 @@ import os
 
 from fastapi import FastAPI
 
-from accountrules.server.app import create_app
+from accountrules.server.app import Limits, create_app
 
 #: Where ``serve`` leaves its settings for the worker processes.
 RULES_VARIABLE = "ACCOUNTRULES_SERVE_RULES"
 TOKEN_VARIABLE = "ACCOUNTRULES_SERVE_TOKEN"
 CORS_VARIABLE = "ACCOUNTRULES_SERVE_CORS_ORIGINS"
+MAX_WORK_VARIABLE = "ACCOUNTRULES_SERVE_MAX_WORK"
 
 
 def app_from_environment() -> FastAPI:
-    """The app with the rule pack, token and CORS origins ``serve`` was given; ends itself if its engine stalls."""
+    """The app with the rule pack, token, CORS origins and work limit ``serve`` was given; ends itself if its
+    engine stalls."""
     origins = [o for o in os.environ.get(CORS_VARIABLE, "").split("\n") if o]
+    max_work = os.environ.get(MAX_WORK_VARIABLE)
     return create_app(
         os.environ.get(RULES_VARIABLE) or None,
         token=os.environ.get(TOKEN_VARIABLE) or None,
         cors_origins=origins,
+        limits=Limits(max_work=int(max_work)) if max_work else None,
         exit_when_stalled=True,
     )

@@ -1,5 +1,6 @@
-"""Case files in YAML as well as JSON: a ``.yaml``/``.yml`` case is loaded safely (no tags, no anchors or aliases,
-bounded depth), validated exactly as a JSON case, and each problem carries the line of the YAML node it concerns.
+"""Case files in YAML as well as JSON: a ``.yaml``/``.yml`` case is read by the rule packs' YAML reader with a
+case's limits (no tags, no anchors or aliases, bounded size and depth), validated exactly as a JSON case, and each
+problem carries the line of the YAML node it concerns.
 """
 
 from __future__ import annotations
@@ -7,20 +8,17 @@ from __future__ import annotations
 import re
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
-import yaml
-
-from accountrules.errors import CaseValidationError, Problem, RulePackError
+from accountrules.errors import CaseValidationError, Problem
 from accountrules.models import Case
-from accountrules.rulepack.yamlfile import _Loader, line_at
+from accountrules.rulepack.yamlfile import YamlLimits, YamlProblem, line_at, parse_yaml
 from accountrules.validation import MAX_CASE_BYTES, load_case, parse_case, parse_case_text
 
 #: Suffixes read as YAML; every other case file is JSON.
 YAML_SUFFIXES = (".yaml", ".yml")
 
-#: Deeper than any case (a case nests five levels); deeper input is refused before it is built.
-MAX_DEPTH = 32
+#: A case nests five levels and never needs an alias; deeper input, or any alias, is refused before it is built.
+CASE_LIMITS = YamlLimits("a case", max_bytes=MAX_CASE_BYTES, max_depth=32, aliases=False)
 
 _PART = re.compile(r"\.?([^.\[\]]+)|\[(\d+)\]")
 
@@ -52,7 +50,10 @@ def parse_case_yaml(text: str | bytes, source: str | None = None) -> Case:
     """Parse and validate one case written in YAML; problems name the JSON path and the YAML line."""
     if len(text) > MAX_CASE_BYTES:
         parse_case_text(text, source)  # raises the size error of a JSON case
-    document = _load(_decode(text, source), source)
+    try:
+        document = parse_yaml(text, CASE_LIMITS)
+    except YamlProblem as exc:
+        raise CaseValidationError([Problem("", exc.message, exc.line)], source) from None
     if document is None:
         raise CaseValidationError([Problem("", "the input is empty; expected one YAML mapping (a case)")], source)
     try:
@@ -60,54 +61,6 @@ def parse_case_yaml(text: str | bytes, source: str | None = None) -> Case:
     except CaseValidationError as exc:
         problems = [Problem(p.path, p.message, p.line or line_at(document, _loc(p.path))) for p in exc.problems]
         raise CaseValidationError(problems, source) from None
-
-
-def _decode(text: str | bytes, source: str | None) -> str:
-    if isinstance(text, str):
-        return text
-    try:
-        return text.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = text.count(b"\n", 0, exc.start) + 1
-        raise CaseValidationError([Problem("", "not UTF-8 text; save the case file as UTF-8", line)], source) from None
-
-
-def _load(text: str, source: str | None) -> Any:
-    loader = _Loader(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return None
-        _check_tree(node, source)
-        return loader.construct_document(node)
-    except RulePackError as exc:  # a key repeated in one mapping
-        raise CaseValidationError([Problem("", exc.detail, exc.line)], source) from None
-    except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else None
-        raise CaseValidationError([Problem("", f"not valid YAML: {exc.problem}", line)], source) from None
-    except yaml.YAMLError as exc:
-        raise CaseValidationError([Problem("", f"not valid YAML: {exc}")], source) from None
-    finally:
-        loader.dispose()
-
-
-def _check_tree(root: yaml.Node, source: str | None) -> None:
-    """Refuse anchors and aliases (a node reached twice) and nesting deeper than any case."""
-    seen: set[int] = set()
-    stack: list[tuple[yaml.Node, int]] = [(root, 1)]
-    while stack:
-        node, depth = stack.pop()
-        line = node.start_mark.line + 1
-        if id(node) in seen:
-            problem = Problem("", "anchors and aliases (& and *) are not used in a case; write the value out", line)
-            raise CaseValidationError([problem], source)
-        seen.add(id(node))
-        if depth > MAX_DEPTH:
-            raise CaseValidationError([Problem("", "the YAML is nested too deeply to be a case", line)], source)
-        if isinstance(node, yaml.MappingNode):
-            stack.extend((child, depth + 1) for pair in node.value for child in pair)
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend((child, depth + 1) for child in node.value)
 
 
 def _loc(path: str) -> tuple[int | str, ...]:
