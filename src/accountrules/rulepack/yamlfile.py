@@ -4,6 +4,7 @@ remembering where each mapping and key came from, so errors can name file and li
 from __future__ import annotations
 
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,8 +33,8 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
     """A safe loader (libyaml's C parser when PyYAML has it) whose mappings and lists remember their lines."""
 
 
-class YamlProblem(Exception):
-    """What is wrong with a YAML document and on which line; each reader turns it into its own error."""
+class _YamlProblem(Exception):
+    """What is wrong with a YAML document and on which line; `parse_yaml` turns it into its caller's error."""
 
     def __init__(self, message: str, line: int | None = None) -> None:
         super().__init__(message)
@@ -51,7 +52,7 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineMap:
         if not isinstance(key, str):
             key = str(key)
         if key in result:
-            raise YamlProblem(f"key '{key}' appears twice in one mapping", key_node.start_mark.line + 1)
+            raise _YamlProblem(f"key '{key}' appears twice in one mapping", key_node.start_mark.line + 1)
         result[key] = loader.construct_object(value_node, deep=True)
         result.key_lines[key] = key_node.start_mark.line + 1
     return result
@@ -91,24 +92,31 @@ class YamlLimits:
 PACK_LIMITS = YamlLimits("a rule pack")
 
 
-def parse_yaml(data: str | bytes, limits: YamlLimits) -> Any:
+#: Makes a reader's own error from a message and the line it concerns (None when unknown).
+ErrorMaker = Callable[[str, "int | None"], Exception]
+
+
+def parse_yaml(data: str | bytes, limits: YamlLimits, error: ErrorMaker) -> Any:
     """The one reader of YAML (rule packs and case files alike): one document, read with a safe loader, whose
-    mappings and lists remember their lines. It is refused, with a `YamlProblem` naming the line where one is
-    known, when it is not UTF-8, larger than ``limits.max_bytes``, nested deeper than ``limits.max_depth``,
-    standing for more than ``limits.max_nodes`` values with its aliases expanded (or using aliases at all when
-    ``limits.aliases`` is false), repeating a key in one mapping, or not YAML. Nothing is built before the
-    parser's events have been checked, so an alias bomb never expands."""
-    if len(data) > limits.max_bytes:
-        raise YamlProblem(f"is larger than {limits.max_bytes // 1024 // 1024} MB, more than {limits.what} ever needs")
-    text = _decode(data)
+    mappings and lists remember their lines. It is refused, with the error ``error(message, line)`` makes, when
+    it is not UTF-8, larger than ``limits.max_bytes``, nested deeper than ``limits.max_depth``, standing for more
+    than ``limits.max_nodes`` values with its aliases expanded (or using aliases at all when ``limits.aliases``
+    is false), repeating a key in one mapping, or not YAML. Nothing is built before the parser's events have
+    been checked, so an alias bomb never expands."""
     try:
+        if len(data) > limits.max_bytes:
+            mb = limits.max_bytes // 1024 // 1024
+            raise _YamlProblem(f"is larger than {mb} MB, more than {limits.what} ever needs")
+        text = _decode(data)
         _check_size(text, limits)
         return yaml.load(text, Loader=_Loader)
+    except _YamlProblem as exc:
+        raise error(exc.message, exc.line) from None
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
-        raise YamlProblem(f"not valid YAML: {exc.problem}", line) from None
+        raise error(f"not valid YAML: {exc.problem}", line) from None
     except yaml.YAMLError as exc:
-        raise YamlProblem(f"not valid YAML: {exc}") from None
+        raise error(f"not valid YAML: {exc}", None) from None
 
 
 def _decode(data: str | bytes) -> str:
@@ -118,7 +126,7 @@ def _decode(data: str | bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise YamlProblem(f"not UTF-8 text ({exc.reason} at byte {exc.start}); save the file as UTF-8", line) from None
+        raise _YamlProblem(f"not UTF-8 text ({exc.reason} at byte {exc.start}); save the file as UTF-8", line) from None
 
 
 def read_pack_file(path: Path) -> bytes:
@@ -143,10 +151,7 @@ def read_pack_file(path: Path) -> bytes:
 
 def read_yaml(path: Path) -> Any:
     """Load one YAML file of a rule pack; any problem becomes a `RulePackError` with the file and its line."""
-    try:
-        return parse_yaml(read_pack_file(path), PACK_LIMITS)
-    except YamlProblem as exc:
-        raise RulePackError(exc.message, path, exc.line) from None
+    return parse_yaml(read_pack_file(path), PACK_LIMITS, lambda message, line: RulePackError(message, path, line))
 
 
 def _check_size(text: str, limits: YamlLimits) -> None:
@@ -157,13 +162,13 @@ def _check_size(text: str, limits: YamlLimits) -> None:
     stack: list[list[Any]] = [[None, 0]]  # per open collection: its anchor and its nodes so far
     for event in yaml.parse(text, Loader=_Loader):
         if not limits.aliases and getattr(event, "anchor", None) is not None:
-            raise YamlProblem(
+            raise _YamlProblem(
                 f"anchors and aliases (& and *) are not used in {limits.what}; write the value out", _line(event)
             )
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             stack.append([event.anchor, 1])
             if len(stack) > limits.max_depth + 1:
-                raise YamlProblem(
+                raise _YamlProblem(
                     f"nested more than {limits.max_depth} levels deep; {limits.what} never needs that", _line(event)
                 )
             continue
@@ -181,7 +186,7 @@ def _check_size(text: str, limits: YamlLimits) -> None:
             continue
         stack[-1][1] += count
         if sum(entry[1] for entry in stack) > limits.max_nodes:
-            raise YamlProblem(
+            raise _YamlProblem(
                 f"stands for more than {limits.max_nodes:,} values once its aliases (*name) are expanded; "
                 "repeat less through aliases",
                 _line(event),

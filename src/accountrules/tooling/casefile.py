@@ -11,7 +11,7 @@ from pathlib import Path
 
 from accountrules.errors import CaseValidationError, Problem
 from accountrules.models import Case
-from accountrules.rulepack.yamlfile import YamlLimits, YamlProblem, line_at, parse_yaml
+from accountrules.rulepack.yamlfile import YamlLimits, line_at, parse_yaml
 from accountrules.validation import MAX_CASE_BYTES, load_case, parse_case, parse_case_text
 
 #: Suffixes read as YAML; every other case file is JSON.
@@ -50,10 +50,9 @@ def parse_case_yaml(text: str | bytes, source: str | None = None) -> Case:
     """Parse and validate one case written in YAML; problems name the JSON path and the YAML line."""
     if len(text) > MAX_CASE_BYTES:
         parse_case_text(text, source)  # raises the size error of a JSON case
-    try:
-        document = parse_yaml(text, CASE_LIMITS)
-    except YamlProblem as exc:
-        raise CaseValidationError([Problem("", exc.message, exc.line)], source) from None
+    document = parse_yaml(
+        text, CASE_LIMITS, lambda message, line: CaseValidationError([Problem("", message, line)], source)
+    )
     if document is None:
         raise CaseValidationError([Problem("", "the input is empty; expected one YAML mapping (a case)")], source)
     try:
