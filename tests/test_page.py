@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from accountrules import Engine
+from accountrules.models import Case
 from accountrules.render.explanation import explanation_text
 from accountrules.server import create_app
 from accountrules.tooling.explain import explain
@@ -310,3 +311,33 @@ def test_with_a_token_the_page_asks_for_it_and_then_works(driver: Any, engine: E
     finally:
         server.should_exit = True
         thread.join(timeout=WAIT)
+
+
+def schema_paths(schema: dict[str, Any], defs: dict[str, Any], path: str = "") -> list[str]:
+    """The JSON path of every field of ``schema``, lists taken at their first item, maps left at the map."""
+    found = []
+    for key, prop in schema["properties"].items():
+        here = f"{path}.{key}" if path else key
+        found.append(here)
+        options = [o for o in prop.get("anyOf", [prop]) if o.get("type") != "null"]
+        target = options[0]
+        target = defs[target["$ref"].split("/")[-1]] if "$ref" in target else target
+        items = target.get("items", {})
+        if "$ref" in items:
+            found += schema_paths(defs[items["$ref"].split("/")[-1]], defs, f"{here}[0]")
+        elif "properties" in target:
+            found += schema_paths(target, defs, here)
+    return found
+
+
+def test_the_form_has_a_field_for_every_field_of_a_case(page: Any) -> None:
+    """With one item added to each list, the form holds exactly one field per property of the case's schema."""
+    page.find_element("id", "new-case").click()
+    for path in ("people", "violations", "conduct", "decisions"):
+        added(page, path)
+    shown = page.execute_script(
+        "return Array.from(document.querySelectorAll('#case-form [data-path]')).map(e => e.dataset.path)"
+        ".filter(p => p && !/\\]$/.test(p));"
+    )
+    schema = Case.model_json_schema()
+    assert sorted(shown) == sorted(schema_paths(schema, schema["$defs"]))
