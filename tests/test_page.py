@@ -341,3 +341,15 @@ def test_the_form_has_a_field_for_every_field_of_a_case(page: Any) -> None:
     )
     schema = Case.model_json_schema()
     assert sorted(shown) == sorted(schema_paths(schema, schema["$defs"]))
+
+
+def test_a_hostile_name_is_shown_as_text(page: Any) -> None:
+    """A name made of markup is shown as written in the table and never run."""
+    load_example(page, "spec-example")
+    typed(page, "people[1].name", '<img src=x onerror="window.pwned = 1">')
+    evaluated(page)
+    assert [row[1] for row in people_cells(page)] == ["张某", '<img src=x onerror="window.pwned = 1">', "王某"]
+    assert page.execute_script("return [window.pwned === undefined, document.querySelectorAll('img').length]") == [
+        True,
+        0,
+    ]

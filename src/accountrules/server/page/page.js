@@ -389,7 +389,8 @@ function show(value) {
   return typeof value === "string" ? valueLabel(value) : String(value);
 }
 
-function cell(key, value) {
+function cell(key, value, schema = {}) {
+  if (schema.type === "string" && !schema.enum) return value; // a name or an id, never read as a vocabulary value
   if (key === "form" && value !== null) return `${value} ${state.forms[value].join(" ")}`;
   if (key.startsWith("measure") && value === "none") return state.forms[0].join(" "); // the measure of form 0
   return show(value);
@@ -403,7 +404,9 @@ function table(rows, schema, extra) {
   const keys = schema && schema.properties ? Object.keys(schema.properties) : [...new Set(rows.flatMap(Object.keys))];
   const head = el("tr", {}, ...keys.map((key) => header(key, schema)));
   if (extra) head.append(el("th", {}, extra));
-  return [head, rows.map((row) => el("tr", {}, ...keys.map((key) => el("td", {}, cell(key, row[key])))))];
+  const columns = (schema && schema.properties) || {};
+  const line = (row) => el("tr", {}, ...keys.map((key) => el("td", {}, cell(key, row[key], columns[key]))));
+  return [head, rows.map(line)];
 }
 
 function draw(d) {
