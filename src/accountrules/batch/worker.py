@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from accountrules.batch.check import examine_case
 from accountrules.batch.records import Record, RecordError
-from accountrules.engine.cache import FactPlan
+from accountrules.engine.cache import DeterminationCache, FactPlan
 from accountrules.engine.compiled import DEFAULT_ENGINE
 from accountrules.engine.evaluate import Engine
 from accountrules.errors import AccountRulesError, CaseValidationError, RulePackError
@@ -60,6 +60,38 @@ class EngineSpec:
         return engine.with_cache(max_entries=self.cache_entries, max_bytes=self.cache_bytes)
 
 
+class CacheGate:
+    """Whether to consult the cache for the next record. A cache that hit on fewer than `MIN_HIT_SHARE` of its
+    last `PROBE` lookups (an archive whose cases all differ) is left alone for the next `REST` records: its key,
+    the entry it stores on every miss and the entries workers pass each other cost more than it saves. Then it
+    is probed again, so an archive whose later part repeats gets its cache back. Results are the same either way
+    (a hit gives the bytes of an evaluation)."""
+
+    PROBE = 400
+    MIN_HIT_SHARE = 0.02
+    REST = 4000
+
+    def __init__(self, cache: DeterminationCache) -> None:
+        self.cache = cache
+        self.resting = 0
+        self._since = (cache.stats.hits, cache.stats.misses)
+
+    def consult(self) -> bool:
+        if self.resting:
+            self.resting -= 1
+            if not self.resting:
+                self._since = (self.cache.stats.hits, self.cache.stats.misses)
+            return False
+        stats = self.cache.stats
+        hits, misses = stats.hits - self._since[0], stats.misses - self._since[1]
+        if hits + misses >= self.PROBE:
+            self._since = (stats.hits, stats.misses)
+            if hits < self.MIN_HIT_SHARE * (hits + misses):
+                self.resting = self.REST
+                return False
+        return True
+
+
 class Processor:
     """Turns records into results with one engine."""
 
@@ -68,6 +100,7 @@ class Processor:
         self.mode = mode
         self.hook = hook
         self.plan = engine.cache.plan if engine.cache is not None else FactPlan.for_pack(engine.pack)
+        self.gate = CacheGate(engine.cache) if engine.cache is not None else None
 
     def process(self, record: Record) -> tuple[bool, Any]:
         """(True, result) for an evaluated record, (False, `RecordError`) for a bad one, whose message names
@@ -106,6 +139,8 @@ class Processor:
         def evaluate() -> Determination:
             return engine.evaluation(case).determination
 
+        if self.mode != "check" and (self.gate is None or not self.gate.consult()):
+            cache = None  # an archive whose cases do not repeat: keys and stored entries would cost, never save
         if self.mode == "json":
             if cache is None:
                 return evaluate().to_json(indent=None).encode("utf-8")
