@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from accountrules import Engine
 from accountrules.batch.api import evaluate_many
+from accountrules.batch.synth import CorpusSpec, generate
 from accountrules.cli import app
 from accountrules.cli.common import RuleEngine
 from accountrules.engine.compiled import DEFAULT_ENGINE, ENGINES, compiled_for
@@ -155,3 +156,19 @@ def test_the_default_pack_compiles_every_rule() -> None:
     for stage in ("facts", "resolved"):
         source = runtime.stages[stage].source
         assert source.count("\ndef rule") + source.startswith("def rule") == len(pack.stage_rules(stage))
+
+
+def test_check_gives_the_same_report_with_either_engine(tmp_path: Path) -> None:
+    """``check --engine compiled`` writes the consistency report the default writes."""
+    archive = tmp_path / "archive.jsonl"
+    spec = CorpusSpec(cases=80, seed=4, patterns=30, drift=0.2, omissions=0.1)
+    archive.write_text("".join(g.text + "\n" for g in generate(spec, Engine.default())), encoding="utf-8")
+    reports = {}
+    for engine in ENGINES:
+        out = tmp_path / f"{engine}.json"
+        result = CliRunner().invoke(
+            app, ["check", str(archive), "--json", str(out), "--workers", "0", "--engine", engine, "--no-progress"]
+        )
+        assert result.exit_code == 3, result.output  # the drift is found
+        reports[engine] = out.read_bytes()
+    assert reports["compiled"] == reports["durable"]
