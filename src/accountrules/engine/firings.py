@@ -151,6 +151,8 @@ class FiringBuilder:
         self.violation = _optional(getattr(effect, "violation", None))
         self.decision = _optional(getattr(effect, "decision", None))
         self.what = self._what(rule, policy)
+        targets = [getattr(effect, name, None) for name in ("person", "violation", "decision")]
+        self._build = _compile_build(self.rule, self.effect_kind, targets, self.what, self.fact_keys)
 
     @staticmethod
     def _what(rule: Rule, policy: Policy) -> Callable[[Matched], What]:
@@ -184,16 +186,35 @@ class FiringBuilder:
         return lambda m: nothing
 
     def build(self, matched: Matched) -> Firing:
-        facts = tuple((key, matched[alias][name]) for key, alias, name in self.fact_keys)
-        return Firing(
-            self.rule,
-            self.effect_kind,
-            self.person(matched),
-            self.violation(matched),
-            self.decision(matched),
-            self.what(matched),
-            facts,
-        )
+        """The firing of one match: what ``person``, ``violation``, ``decision`` and ``what`` read from it, and the
+        facts of ``fact_keys``."""
+        return self._build(matched)
+
+
+def _compile_build(
+    rule: str,
+    kind: str,
+    targets: list[Any],
+    what: Callable[[Matched], What],
+    keys: tuple[tuple[str, str, str], ...],
+) -> Callable[[Matched], Firing]:
+    """`FiringBuilder.build` as one function made for the rule: its references read straight from the match
+    (a firing is built for every match, so the calls of the getters above add up). Names and aliases come from
+    the pack's validated rules; constants are passed by name."""
+    namespace: dict[str, Any] = {"Firing": Firing, "rule": rule, "kind": kind, "what": what}
+    shown = []
+    for number, value in enumerate(targets):
+        if isinstance(value, str) and value.startswith("$"):
+            ref = Ref.parse(value)
+            shown.append(f"(m[{ref.alias!r}][{ref.field!r}] or None)")
+        else:
+            namespace[f"target{number}"] = value or None
+            shown.append(f"target{number}")
+    facts = "".join(f"({key!r}, m[{alias!r}][{name!r}]), " for key, alias, name in keys)
+    source = f"def build(m):\n return Firing(rule, kind, {', '.join(shown)}, what(m), ({facts}))"
+    exec(source, namespace)  # code made from the rule's own references only
+    build: Callable[[Matched], Firing] = namespace["build"]
+    return build
 
 
 def _first_facts(a: tuple[tuple[str, Any], ...], b: tuple[tuple[str, Any], ...]) -> bool:
