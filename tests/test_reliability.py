@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -340,3 +341,57 @@ def test_a_killed_forkserver_costs_no_record(tmp_path: Path) -> None:
     got = list(evaluate_many(None, texts, workers=2, as_json=True, chunk_size=4, hook=hook))
     assert (tmp_path / "killed").exists()
     assert got == expected
+
+
+# --- no process left behind -------------------------------------------------------------------------------------
+
+
+def _group(pgid: int) -> list[str]:
+    """The processes of process group ``pgid``, zombies included, as ``pid state``."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended while listed
+            continue
+        if int(fields[2]) == pgid:
+            found.append(f"{stat.parent.name} {fields[0]}")
+    return found
+
+
+def _start(*args: str) -> subprocess.Popen[bytes]:
+    """The command line in a process group of its own (as a shell runs a command), its output discarded."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "accountrules", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
+def test_batch_with_workers_leaves_no_process_behind(tmp_path: Path, lines: list[str]) -> None:
+    """When `batch --workers 2` returns, no process it started is left, not even a zombie helper."""
+    archive = tmp_path / "archive.jsonl"
+    archive.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    command = _start("batch", str(archive), "--workers", "2")
+    assert command.wait(300) == 0
+    assert _group(command.pid) == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
+def test_ctrl_c_during_batch_leaves_no_process_behind(tmp_path: Path) -> None:
+    """Ctrl-C (SIGINT to the whole process group) while workers evaluate: once the command has returned, no
+    process it started is left, not even a zombie helper."""
+    archive = tmp_path / "archive.jsonl"
+    texts = (g.text + "\n" for g in generate(CorpusSpec(cases=5000, seed=3, patterns=5000, recorded=False)))
+    archive.write_text("".join(texts), encoding="utf-8")
+    command = _start("batch", str(archive), "--workers", "2", "--cache", "0")
+    for _ in range(600):  # the command, the resource tracker, the forkserver and two workers
+        if len(_group(command.pid)) >= 5 or command.poll() is not None:
+            break
+        time.sleep(0.1)
+    assert command.poll() is None, "the archive was evaluated before Ctrl-C could interrupt it"
+    os.killpg(command.pid, signal.SIGINT)
+    assert command.wait(60) == 130
+    assert _group(command.pid) == []

@@ -65,6 +65,19 @@ if not getattr(multiprocessing.spawn.get_preparation_data, "__wrapped_by_account
     )
 
 
+def stop_helpers() -> None:
+    """Stop the helper processes multiprocessing started for the workers (the forkserver and the resource
+    tracker) and wait for them, so that a program that is done with its pools leaves no process behind. Left
+    running, they outlive the program by a moment and end as children of init, which may never reap them
+    (a zombie). The next pool starts them again."""
+    from multiprocessing import forkserver, resource_tracker
+
+    helpers: tuple[Any, ...] = (forkserver._forkserver, resource_tracker._resource_tracker)
+    for helper in helpers:
+        with contextlib.suppress(OSError, ChildProcessError, AttributeError):  # not running, or already reaped
+            helper._stop()
+
+
 def start_method() -> str:
     methods = multiprocessing.get_all_start_methods()
     return "forkserver" if "forkserver" in methods else "spawn"

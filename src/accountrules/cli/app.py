@@ -208,6 +208,7 @@ def main() -> None:
         try:
             app()
         finally:
+            _stop_worker_helpers()
             sys.stdout.flush()
     except SystemExit:
         raise
@@ -227,6 +228,15 @@ def main() -> None:
             err=True,
         )
         raise SystemExit(2) from None
+
+
+def _stop_worker_helpers() -> None:
+    """A command that ran worker processes (batch, check) leaves none of their helpers behind, however it ended
+    (Ctrl-C included)."""
+    if "accountrules.batch.pool" in sys.modules:
+        from accountrules.batch.pool import stop_helpers
+
+        stop_helpers()
 
 
 def _discard_stdout() -> None:
