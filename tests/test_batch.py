@@ -144,14 +144,32 @@ def test_records_are_numbered_by_line_from_1_and_by_index_from_0(tmp_path: Path)
 
 
 def test_a_json_file_that_is_not_an_array_is_one_error_record(engine: Engine, tmp_path: Path) -> None:
-    """A .json archive must hold an array; a single case there is reported, not evaluated."""
+    """A .json archive must hold an array; anything else there is reported, not evaluated."""
+    path = tmp_path / "cases.json"
+    path.write_text('"case_id"', encoding="utf-8")
+    with open_source(path) as source:
+        got = results(source, engine)
+    found = repr('"case_id"')
+    assert got == [
+        RecordError(0, "index", None, f"a .json archive holds one JSON array of cases; found {found} at its start")
+    ]
+
+
+def test_a_json_file_holding_one_case_says_how_to_evaluate_it(engine: Engine, tmp_path: Path) -> None:
+    """A single case given as a .json archive: the error record says to evaluate it, or to make an array."""
     path = tmp_path / "case.json"
     path.write_text('{"case_id": "x"}', encoding="utf-8")
     with open_source(path) as source:
         got = results(source, engine)
-    found = repr('{"case_id": "x"}')
     assert got == [
-        RecordError(0, "index", None, f"a .json archive holds one JSON array of cases; found {found} at its start")
+        RecordError(
+            0,
+            "index",
+            None,
+            "a .json archive holds one JSON array of cases, and this file holds one JSON object (a case?): evaluate "
+            "one case with `accountrules evaluate`, or put the cases in an array [ … ] (or one per line in a .jsonl "
+            "file)",
+        )
     ]
 
 

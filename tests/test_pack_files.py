@@ -127,3 +127,16 @@ def test_a_repeated_key_in_a_pack_file_names_its_line(pack: Path) -> None:
     with pytest.raises(RulePackError) as caught:
         load_pack(pack)
     assert str(caught.value) == f"{pack / 'pack.yaml'}:3: key 'name' appears twice in one mapping"
+
+
+def test_a_control_character_in_a_rule_file_is_one_error_on_its_line(pack: Path) -> None:
+    """A character YAML does not allow (here NUL) in a rule file: one error with file and line, saying what to
+    remove."""
+    rules = pack / "x.yaml"
+    rules.write_text("rules:\n  - id: \x00x\n", encoding="utf-8")
+    with pytest.raises(RulePackError) as info:
+        load_pack(pack)
+    assert str(info.value) == (
+        f"{rules.resolve()}:2: not valid YAML: the character #x0000 is not allowed in YAML (control characters are "
+        "not allowed); remove it"
+    )

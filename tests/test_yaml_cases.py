@@ -93,6 +93,16 @@ def test_yaml_syntax_errors_name_the_line() -> None:
     assert (problem.line, problem.message.startswith("not valid YAML")) == (3, True)
 
 
+def test_a_control_character_is_one_problem_on_its_line() -> None:
+    """A character YAML does not allow (here NUL) is one problem, on its line, saying what to remove."""
+    with pytest.raises(CaseValidationError) as info:
+        parse_case_yaml("case_id: x\nunit: \x00\n", "case.yaml")
+    assert str(info.value) == (
+        "case.yaml: line 2: not valid YAML: the character #x0000 is not allowed in YAML (control characters are "
+        "not allowed); remove it"
+    )
+
+
 def test_anchors_and_aliases_are_refused() -> None:
     """A case using & and * is refused (aliases could multiply the data)."""
     text = "case_id: x\nunit: &u {name: a, level: county}\nother: *u\n"

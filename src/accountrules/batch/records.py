@@ -270,6 +270,14 @@ class _ArrayScanner:
         pos = self._skip_space(0)
         if self._char(pos) == "\ufeff":
             pos = self._skip_space(pos + 1)
+        if self._char(pos) == "{":
+            problem = (
+                "a .json archive holds one JSON array of cases, and this file holds one JSON object (a case?): "
+                "evaluate one case with `accountrules evaluate`, or put the cases in an array [ … ] (or one per "
+                "line in a .jsonl file)"
+            )
+            yield Record(0, "index", b"", problem)
+            return
         if self._char(pos) != "[":
             found = self.buffer[pos : pos + 20] or "nothing"
             problem = f"a .json archive holds one JSON array of cases; found {found!r} at its start"

@@ -112,11 +112,19 @@ def parse_yaml(data: str | bytes, limits: YamlLimits, error: ErrorMaker) -> Any:
         return yaml.load(text, Loader=_Loader)
     except _YamlProblem as exc:
         raise error(exc.message, exc.line) from None
-    except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else None
-        raise error(f"not valid YAML: {exc.problem}", line) from None
     except yaml.YAMLError as exc:
-        raise error(f"not valid YAML: {exc}", None) from None
+        raise error(*_yaml_problem(exc, text)) from None
+
+
+def _yaml_problem(exc: yaml.YAMLError, text: str) -> tuple[str, int | None]:
+    """What is wrong with YAML ``text``, in one line, and the line it is on (when known)."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        return f"not valid YAML: {exc.problem}", exc.problem_mark.line + 1 if exc.problem_mark else None
+    if isinstance(exc, yaml.reader.ReaderError):  # a character YAML does not allow
+        code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
+        line = text.count("\n", 0, exc.position) + 1
+        return f"not valid YAML: the character #x{code:04x} is not allowed in YAML ({exc.reason}); remove it", line
+    return f"not valid YAML: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", None
 
 
 def _decode(data: str | bytes) -> str:
