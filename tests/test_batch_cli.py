@@ -162,6 +162,21 @@ def test_a_bad_file_of_a_folder_is_an_error_record_naming_it(
     )
 
 
+def test_a_pipe_in_a_folder_is_an_error_record_not_a_wait(
+    runner: CliRunner, engine: Engine, lines: list[str], tmp_path: Path
+) -> None:
+    """A named pipe among the case files of a folder is an error record naming it; the run does not wait on it."""
+    folder = _case_folder(tmp_path / "cases", lines)
+    os.mkfifo(folder / "d.json")
+    code, stdout, _ = invoke(runner, "batch", str(folder), "--workers", "0")
+    expected = {
+        "index": 3,
+        "case_id": None,
+        "error": f"{folder / 'd.json'}: is not a regular file (a pipe, a device or a socket)",
+    }
+    assert (code, stdout.splitlines()[3:]) == (1, [json.dumps(expected, ensure_ascii=False).encode("utf-8")])
+
+
 def test_a_folder_without_cases_is_an_error(runner: CliRunner, tmp_path: Path) -> None:
     """A folder with no case file in it: one line on stderr, exit 1."""
     expected = (

@@ -11,6 +11,7 @@ import gzip
 import io
 import json
 import re
+import stat
 import sys
 import zlib
 from collections.abc import Iterable, Iterator
@@ -163,6 +164,8 @@ def _case_file_record(index: int, file: Path) -> Record:
 
     name = str(file)
     try:
+        if not stat.S_ISREG(file.stat().st_mode):  # a pipe would block the run, a device never end
+            return Record(index, "index", b"", "is not a regular file (a pipe, a device or a socket)", name)
         with file.open("rb") as handle:
             text = handle.read(MAX_CASE_BYTES + 1)
     except OSError as exc:
