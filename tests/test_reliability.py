@@ -395,3 +395,26 @@ def test_ctrl_c_during_batch_leaves_no_process_behind(tmp_path: Path) -> None:
     os.killpg(command.pid, signal.SIGINT)
     assert command.wait(60) == 130
     assert _group(command.pid) == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
+def test_batch_with_workers_into_a_closed_pipe_ends_and_leaves_no_process(tmp_path: Path, lines: list[str]) -> None:
+    """`batch --workers 2 | head -c1`: the pipe closes, the command ends with exit 1 (not a wait without end) and
+    leaves no process behind."""
+    archive = tmp_path / "archive.jsonl"
+    archive.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    command = subprocess.Popen(
+        [sys.executable, "-m", "accountrules", "batch", str(archive), "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    assert command.stdout is not None
+    command.stdout.close()  # the reader is gone before the first line
+    try:
+        assert command.wait(120) == 1
+    finally:
+        if command.poll() is None:
+            os.killpg(command.pid, signal.SIGKILL)
+            command.wait()
+    assert _group(command.pid) == []

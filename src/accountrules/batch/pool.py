@@ -69,8 +69,14 @@ def stop_helpers() -> None:
     """Stop the helper processes multiprocessing started for the workers (the forkserver and the resource
     tracker) and wait for them, so that a program that is done with its pools leaves no process behind. Left
     running, they outlive the program by a moment and end as children of init, which may never reap them
-    (a zombie). The next pool starts them again."""
+    (a zombie). Workers still running (a pool left unfinished by an error) are stopped first: the forkserver
+    does not end while they live. The next pool starts them again."""
     from multiprocessing import forkserver, resource_tracker
+
+    for child in multiprocessing.active_children():
+        if child.name == WORKER_NAME:
+            child.terminate()
+            child.join(STOP_SECONDS)
 
     helpers: tuple[Any, ...] = (forkserver._forkserver, resource_tracker._resource_tracker)
     for helper in helpers:

@@ -128,14 +128,17 @@ def batch(
             )
         )
         with user_errors():
-            for _, ok, value in results:
-                count += 1
-                if ok:
-                    out.write(value)
-                else:
-                    errors.append(value)
-                    out.write(value.to_json().encode("utf-8"))
-                out.write(b"\n")
+            try:
+                for _, ok, value in results:
+                    count += 1
+                    if ok:
+                        out.write(value)
+                    else:
+                        errors.append(value)
+                        out.write(value.to_json().encode("utf-8"))
+                    out.write(b"\n")
+            finally:  # on an error too (a closed pipe), the workers stop before the command returns
+                getattr(results, "close", lambda: None)()
         if tick is not None:
             tick.done(count)
     problems = []
