@@ -50,7 +50,6 @@ def renamed(case: dict[str, Any], seed: int, keep_violation_order: bool = True) 
     out["case_id"] = f"C-{rng.randrange(10**8)}"
     out["title"] = f"案件{rng.randrange(1000)}"
     out["unit"]["name"] = f"某单位{rng.randrange(1000)}"
-    out["decided_on"] = f"20{rng.randrange(10, 25)}-0{rng.randrange(1, 10)}-1{rng.randrange(10)}"
     for p in out["people"]:
         p["id"] = people[p["id"]]
         p["name"] = f"{rng.choice('赵钱孙李')}某{rng.randrange(100)}"
@@ -58,7 +57,6 @@ def renamed(case: dict[str, Any], seed: int, keep_violation_order: bool = True) 
     for v in out["violations"]:
         v["id"] = violations[v["id"]]
         v["offenders"] = [people[o] for o in v["offenders"]]
-        v["amount_cny"] = rng.randrange(10**6)
         v["summary"] = f"摘要{rng.randrange(100)}"
     for c in out.get("conduct", []):
         c["person"], c["violation"] = people[c["person"]], violations[c["violation"]]
@@ -132,7 +130,7 @@ def test_the_direct_reading_of_a_case_is_its_flattened_facts(engine: Engine, cas
 # what splits the cache and what does not
 
 
-def test_names_titles_amounts_dates_and_ids_do_not_split_the_cache(engine: Engine) -> None:
+def test_names_titles_summaries_and_ids_do_not_split_the_cache(engine: Engine) -> None:
     """Ten renamed and reshuffled copies of one case share one key."""
     case = load(BENCH_CASE)
     keys = {key_of(engine, renamed(case, seed)) for seed in range(10)}

@@ -15,8 +15,10 @@ from accountrules.vocabulary import (
     Act,
     Area,
     GovernmentSanction,
+    InForceReason,
     Measure,
     ModifierKind,
+    NoteCode,
     OrgMeasure,
     RefusalKind,
     Responsibility,
@@ -335,6 +337,13 @@ class PersonResult(_Out):
     modifiers: list[Modifier]
     refused: list[Refusal]
     findings: list[str]
+    #: Every recommended measure, the deciding one first, the others in SPEC §2's order (§9.2).
+    measures: list[Measure]
+    government_sanction: GovernmentSanction | None
+    #: The longest bar on promotion the measures and the government sanction carry.
+    waiting_period_months: int | None
+    #: The person had left the position before the decision (终身问责).
+    former: bool
 
 
 class Organization(_Out):
@@ -362,10 +371,41 @@ class TraceStep(_Out):
     violation: str | None
     facts: dict[str, Any]
     effect: str
+    #: The version of the regulations whose rules this step belongs to (SPEC §9.4).
+    version: str
+
+
+class RulesInForce(_Out):
+    """Which versions judge one violation (SPEC §9.2, V1)."""
+
+    violation: str
+    conduct: str
+    decision: str
+    why: InForceReason
+    #: The people for whom the decision version applied because it was strictly lighter.
+    lighter_new: list[str]
+
+
+class Note(_Out):
+    """Something the people who decide should know; it never changes a result."""
+
+    code: NoteCode
+    message: str
+    person: str | None = None
+    violation: str | None = None
+
+    @model_serializer(mode="plain")
+    def _drop_absent(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.person is not None:
+            out["person"] = self.person
+        if self.violation is not None:
+            out["violation"] = self.violation
+        return out
 
 
 # The orders of a determination's lists, declared once: the engine sorts by them, and the cache sorts a
-# determination restored for other ids by them again. Examined people are sorted by id.
+# determination restored for other ids by them again. Examined people and each entry's lighter_new are sorted by id.
 
 
 def result_order(result: PersonResult) -> str:
@@ -376,6 +416,16 @@ def result_order(result: PersonResult) -> str:
 def missing_order(link: MissingLink) -> tuple[str, str]:
     """Missing links by person, then violation."""
     return (link.person, link.violation)
+
+
+def in_force_order(entry: RulesInForce) -> str:
+    """Rules in force by violation (SPEC §9.2)."""
+    return entry.violation
+
+
+def note_order(note: Note) -> tuple[str, bool, str, bool, str]:
+    """Notes by code, person and violation, absent ones first (SPEC §9.2)."""
+    return (note.code, note.person is not None, note.person or "", note.violation is not None, note.violation or "")
 
 
 class TraceOrder(NamedTuple):
@@ -414,6 +464,8 @@ class Determination(_Out):
     organization: Organization
     publicize: bool
     dual_investigation: DualInvestigation
+    rules_in_force: list[RulesInForce]
+    notes: list[Note]
     trace: list[TraceStep]
 
     def to_json(self, indent: int | None = 2) -> str:

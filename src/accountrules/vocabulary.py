@@ -87,6 +87,15 @@ RefusalKind = Literal["first_offence", "minor_error", "many_participants", "pers
 GovernmentSanction = Literal[
     "gov_warning", "gov_demerit", "gov_major_demerit", "gov_demotion", "gov_removal", "gov_dismissal"
 ]
+NoteCode = Literal[
+    "amount_over_threshold",
+    "before_earliest_version",
+    "force_majeure_with_failure",
+    "no_decided_on",
+    "no_party_measure",
+]
+#: Why a violation is judged by its conduct version (SPEC §9.2 ``rules_in_force``).
+InForceReason = Literal["conduct_date", "continuing", "no_date"]
 ViolationFlag = Literal[
     "lifesaving_funds", "suspected_crime", "long_term_spread", "first_offence", "minor_error", "many_participants"
 ]
@@ -124,6 +133,30 @@ FORM_MEASURES: dict[int, tuple[Measure, ...]] = {
     2: ("warning", "serious_warning", "post_adjustment"),
     3: ("removal_from_party_post", "probation", "major_post_adjustment", "expulsion"),
     4: ("case_transfer",),
+}
+
+#: The fixed bilingual message of each note (SPEC §9.2), Chinese first.
+NOTE_MESSAGES: dict[str, str] = {
+    "amount_over_threshold": (
+        "涉案金额达到追究刑事责任的数额标准，请核查是否涉嫌犯罪。 "
+        "The amount reaches the threshold for criminal liability; check whether a crime is suspected."
+    ),
+    "before_earliest_version": (
+        "日期早于本规则包最早的版本，按最早的版本判断。 "
+        "The date is before the pack's earliest version; the earliest version was applied."
+    ),
+    "force_majeure_with_failure": (
+        "记录了不可抗力，但同时存在失责情形，不予免责。 "
+        "Force majeure is recorded beside a failure of duty, so it does not exempt."
+    ),
+    "no_decided_on": (
+        "案件未写明决定日期，按最新版本作为决定时的规定。 "
+        "The case gives no decision date; the newest version was taken as the one in force at decision."
+    ),
+    "no_party_measure": (
+        "非党员不能给予党纪处分，已从措施中去除。 "
+        "A person who is not a Party member cannot receive a party sanction; it was removed from the measures."
+    ),
 }
 
 FORM_LABELS: dict[int, tuple[str, str]] = {
@@ -245,6 +278,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "gov_demotion": ("降级", "demotion"),
     "gov_removal": ("撤职", "removal from office"),
     "gov_dismissal": ("开除（公职）", "dismissal from public office"),
+    # why a violation is judged by the version it is
+    "conduct_date": ("行为时", "conduct date"),
+    "continuing": ("行为跨越新旧规定", "continuing conduct"),
+    "no_date": ("无行为日期", "no date"),
     # flags
     "lifesaving_funds": ("群众救命钱", "life-saving funds"),
     "suspected_crime": ("涉嫌违法犯罪", "suspected crime"),

@@ -35,16 +35,21 @@ import pydantic_core
 
 from accountrules.engine.durable import runtime_for
 from accountrules.engine.flatten import Fact, compile_reader
+from accountrules.engine.versions import case_versions
 from accountrules.models import (
     Case,
     Determination,
     DualInvestigation,
     MissingLink,
+    Note,
     Organization,
     PersonResult,
+    RulesInForce,
     TraceStep,
     assemble,
+    in_force_order,
     missing_order,
+    note_order,
     result_order,
     step_order,
     trace_order,
@@ -52,6 +57,7 @@ from accountrules.models import (
 from accountrules.rulepack.facts import FACTS, ID_FIELDS, FactSchema
 from accountrules.rulepack.pack import RulePack
 from accountrules.rulepack.policy import Policy
+from accountrules.rulepack.versions import Versions
 
 #: Fields every fact carries for durable_rules' sake; the fact's identity is derived from the others.
 _BOOKKEEPING = frozenset({"t", "id"})
@@ -94,10 +100,18 @@ class FactPlan:
     """How to read the asserted fields of each fact type: a getter, whether a person is named, which values
     are violation or decision ids. Built once per engine."""
 
-    def __init__(self, fields: Mapping[str, Sequence[str]], policy: Policy, schema: FactSchema = FACTS) -> None:
+    def __init__(
+        self,
+        fields: Mapping[str, Sequence[str]],
+        policy: Policy,
+        schema: FactSchema = FACTS,
+        versions: Versions | None = None,
+    ) -> None:
         self.fields = {t: tuple(names) for t, names in fields.items()}
         self.policy = policy
         self.schema = schema
+        #: The pack's versions: a case's dates and §9.1 person fields decide beside its facts.
+        self.versions = versions
         self.types: dict[str, tuple[bool, Callable[[Fact], tuple[Any, ...]], tuple[tuple[int, str], ...]]] = {}
         for fact_type, names in self.fields.items():
             others = [n for n in names if n != "p"]
@@ -110,11 +124,13 @@ class FactPlan:
         """The plan of the facts the engine of ``pack`` asserts, in either stage."""
         fields = asserted_fields(stage.fields for stage in runtime_for(pack).stages.values())
         # facts of the resolved stage (candidates, results, measures) follow from the case's own facts
-        return cls({t: names for t, names in fields.items() if t in pack.facts.kinds}, pack.policy, pack.facts)
+        return cls(
+            {t: names for t, names in fields.items() if t in pack.facts.kinds}, pack.policy, pack.facts, pack.versions
+        )
 
     def canonical(self, case: Case) -> Canonical:
         """`canonicalize` of the case's flattened facts, read straight from the case."""
-        return self.direct.canonical(case)
+        return self.direct.canonical(case, self.versions)
 
 
 def canonicalize(case: Case, facts: Iterable[Fact], plan: FactPlan) -> Canonical:
@@ -142,7 +158,33 @@ def canonicalize(case: Case, facts: Iterable[Fact], plan: FactPlan) -> Canonical
             profiles[fact["p"]].append(values)
         else:
             common.append(values)
+    add_context(case, plan.versions, relabel["v"], common, profiles)
     return _canonical(common, profiles, relabel["v"])
+
+
+def add_context(
+    case: Case,
+    versions: Versions | None,
+    labels: Mapping[str, str],
+    common: list[tuple[Any, ...]],
+    profiles: dict[str, list[tuple[Any, ...]]],
+) -> None:
+    """What decides beside the asserted facts (SPEC §9): the versions in force for each violation, the law and
+    the notes of the decision's day, and each person's membership, office, post and tenure."""
+    if versions is None:
+        return
+    in_force = case_versions(case, versions)
+    law = versions.sanction_law(case.decided_on).id
+    common.append(("~decision", in_force.decision, in_force.unit_conduct, law))
+    common.extend(("~in_force", labels[v], e.conduct, e.why) for v, e in in_force.violations.items())
+    common.extend(("~note", code, labels.get(v or "", "")) for code, _, v in in_force.notes)
+    decided_on = case.decided_on
+    for person in case.people:
+        end = person.in_office.end if person.in_office is not None else None
+        former = end is not None and decided_on is not None and end < decided_on
+        profiles[person.id].append(
+            ("~person", person.party_member, person.public_official, person.holds_party_post, former)
+        )
 
 
 def _canonical(
@@ -175,12 +217,13 @@ class _DirectReader:
         self.read = compile_reader(plan.schema, plan.fields)
         self.policy = plan.policy
 
-    def canonical(self, case: Case) -> Canonical:
+    def canonical(self, case: Case, versions: Versions | None = None) -> Canonical:
         violations = _labels("v", sorted([v.id for v in case.violations]))
         decisions = _labels("d", sorted([d.id for d in case.decisions]))
         common: list[tuple[Any, ...]] = []
         profiles: dict[str, list[tuple[Any, ...]]] = {p.id: [] for p in case.people}
         self.read(case, self.policy, violations, decisions, profiles, common)
+        add_context(case, versions, violations, common, profiles)
         return _canonical(common, profiles, violations)
 
 
@@ -246,6 +289,17 @@ class _Template:
         )
         self.examined = list(dual.examined)
         self.missing = [(m.person, m.violation) for m in dual.missing]
+        #: (violation label, the entry's JSON after its violation up to lighter_new, lighter_new labels)
+        self.in_force = [
+            (
+                r.violation,
+                b',"conduct":%s,"decision":%s,"why":%s,"lighter_new":['
+                % (to_json(r.conduct), to_json(r.decision), to_json(r.why)),
+                list(r.lighter_new),
+            )
+            for r in canonical.rules_in_force
+        ]
+        self.notes = [(n.code, to_json(n.message), n.person, n.violation) for n in canonical.notes]
         #: person label (None: the unit) → its steps as (before person, violation label, after violation)
         self.blocks: dict[str | None, list[tuple[bytes, str | None, bytes]]] = {}
         for step in canonical.trace:
@@ -254,7 +308,11 @@ class _Template:
                 to_json(step.title),
                 to_json(step.cites),
             )
-            after = b',"facts":%s,"effect":%s}' % (to_json(step.facts), to_json(step.effect))
+            after = b',"facts":%s,"effect":%s,"version":%s}' % (
+                to_json(step.facts),
+                to_json(step.effect),
+                to_json(step.version),
+            )
             self.blocks.setdefault(step.person, []).append((before, step.violation, after))
         self.size = len(text)
 
@@ -284,8 +342,31 @@ class _Template:
         parts += [
             b'],"missing":[',
             b",".join(b'{"person":' + p[1] + b',"violation":' + v + b"}" for p, v, _ in missing),
-            b']},"trace":[',
+            b']},"rules_in_force":[',
         ]
+        entries = sorted(
+            (restore.violations[v], vids[v], rest, sorted(ids[label] for label in lighter))
+            for v, rest, lighter in self.in_force
+        )
+        parts.append(
+            b",".join(
+                b'{"violation":' + encoded + rest + b",".join(p[1] for p in lighter) + b"]}"
+                for _, encoded, rest, lighter in entries
+            )
+        )
+        parts.append(b'],"notes":[')
+        notes = []
+        for code, message, person, violation in self.notes:
+            pid = None if person is None else ids[person]
+            vid = None if violation is None else restore.violations[violation]
+            text = b'{"code":' + to_json(code) + b',"message":' + message
+            if pid is not None:
+                text += b',"person":' + pid[1]
+            if violation is not None:
+                text += b',"violation":' + vids[violation]
+            notes.append(((code, pid is not None, pid[0] if pid else "", vid is not None, vid or ""), text + b"}"))
+        parts.append(b",".join(text for _, text in sorted(notes)))
+        parts.append(b'],"trace":[')
         order = sorted((label is None, "" if label is None else ids[label][0], label) for label in self.blocks)
         for _, _, label in order:
             person = (b"null" if label is None else ids[label][1]) + b',"violation":'
@@ -446,6 +527,25 @@ def _to_labels(determination: Determination, canonical: Canonical) -> Determinat
                 key=missing_order,
             ),
         ),
+        rules_in_force=sorted(
+            (
+                r.model_copy(
+                    update={
+                        "violation": violations[r.violation],
+                        "lighter_new": sorted(people[p] for p in r.lighter_new),
+                    }
+                )
+                for r in determination.rules_in_force
+            ),
+            key=in_force_order,
+        ),
+        notes=sorted(
+            (
+                n.model_copy(update={"person": person(n.person), "violation": violation(n.violation)})
+                for n in determination.notes
+            ),
+            key=note_order,
+        ),
         trace=sorted(
             (
                 step.model_copy(update={"person": person(step.person), "violation": violation(step.violation)})
@@ -473,6 +573,28 @@ class _Stored:
             pid = restore.people[r.person]
             people.append(assemble(PersonResult, {**_copied(r), "person": pid, "name": restore.names.get(pid, "")}))
         people.sort(key=result_order)
+        in_force = [
+            assemble(
+                RulesInForce,
+                {
+                    **_copied(r),
+                    "violation": restore.violations[r.violation],
+                    "lighter_new": sorted(restore.people[p] for p in r.lighter_new),
+                },
+            )
+            for r in stored.rules_in_force
+        ]
+        in_force.sort(key=in_force_order)
+        notes = [
+            Note(
+                code=n.code,
+                message=n.message,
+                person=restore.person(n.person),
+                violation=restore.violation(n.violation),
+            )
+            for n in stored.notes
+        ]
+        notes.sort(key=note_order)
         keyed = []
         for step, tail in zip(stored.trace, self.tails, strict=True):
             person, violation = restore.person(step.person), restore.violation(step.violation)
@@ -498,6 +620,8 @@ class _Stored:
                 "people": people,
                 "organization": assemble(Organization, {**_copied(stored.organization), "unit": case.unit.name}),
                 "dual_investigation": assemble(DualInvestigation, dual_investigation),
+                "rules_in_force": in_force,
+                "notes": notes,
                 "trace": [step for _, step in keyed],
             },
         )

@@ -12,9 +12,16 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from accountrules.engine.cache import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, DeterminationCache, FactPlan
 from accountrules.engine.compiled import DEFAULT_ENGINE, ENGINES, CompiledRuntime, compiled_for
 from accountrules.engine.durable import DurableRuntime, runtime_for
-from accountrules.engine.firings import Firing, describe
+from accountrules.engine.firings import Firing, NoteWhat, describe
 from accountrules.engine.flatten import Fact, fact_id, flatten
 from accountrules.engine.resolve import Attached, Finding, Outcome, Resolved, Resolver
+from accountrules.engine.versions import (
+    Applied,
+    CaseVersions,
+    applied_version,
+    case_versions,
+    resolve_in_force,
+)
 from accountrules.errors import UsageError
 from accountrules.models import (
     Case,
@@ -22,19 +29,24 @@ from accountrules.models import (
     DualInvestigation,
     MissingLink,
     Modifier,
+    Note,
     Organization,
+    Person,
     PersonResult,
     Refusal,
     RulePackInfo,
+    RulesInForce,
     TraceStep,
     assemble,
+    in_force_order,
     missing_order,
+    note_order,
     result_order,
     trace_order,
 )
 from accountrules.rulepack.pack import RulePack, load_default, load_pack
 from accountrules.validation import DEFAULT_LIMITS, CaseLimits, parse_case, parse_case_text
-from accountrules.vocabulary import OrgMeasure, values
+from accountrules.vocabulary import NOTE_MESSAGES, Measure, OrgMeasure, values
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -64,6 +76,9 @@ class CaseEvaluation:
     standing: list[Finding]
     outcomes: dict[str, Outcome]
     determination: Determination
+    #: The versions that may judge each violation, and the one applied to each (person, violation) (V1).
+    in_force: CaseVersions
+    applied: Applied
 
     @property
     def firings(self) -> list[Firing]:
@@ -73,7 +88,9 @@ class CaseEvaluation:
 
 _ENGINES: dict[tuple[type[Engine], str], Engine] = {}
 _ENGINES_LOCK = threading.Lock()
-_ADJUSTMENTS = ("modifier", "tally", "refusal")
+_ADJUSTMENTS = ("modifier", "tally", "refusal", "measure")
+#: Effects that stand beside findings: kept when their rule holds in the version they are shown under.
+_BESIDE = ("missing", "organization", "publicize", "note")
 
 
 def coerce_case(case: CaseInput) -> Case:
@@ -92,7 +109,7 @@ class Engine:
     def __init__(self, pack: RulePack) -> None:
         self.pack = pack
         self.policy = pack.policy
-        self._resolver = Resolver(pack.policy)
+        self._resolver = Resolver(pack.policy, pack.sanctions)
         #: Which runtime matches the rules (`with_runtime`): durable_rules, the engine of record, by default.
         self.runtime = DEFAULT_ENGINE
         self._runtime: DurableRuntime | CompiledRuntime = runtime_for(pack)
@@ -163,21 +180,34 @@ class Engine:
         return self._evaluate(case, flatten(case, self.policy, self.pack.facts), arrange)
 
     def _evaluate(self, case: Case, facts: list[Fact], arrange: Arrange | None = None) -> CaseEvaluation:
+        in_force = case_versions(case, self.pack.versions)
         first = self._run_stage("facts", facts, arrange)
         findings = [f for f in first if f.effect == "finding"]
         adjustments = [f for f in first if f.effect in _ADJUSTMENTS]
-        standing = self._resolver.select(findings)
-        outcomes = self._resolver.resolve(standing, adjustments)
-        resolved_facts = facts + self._resolved_facts(findings, outcomes, first)
-        second = self._run_stage("resolved", resolved_facts, arrange)
+        without_post = frozenset(p.id for p in case.people if not p.holds_party_post)
+        applied = resolve_in_force(self._resolver, findings, adjustments, self.held_in, in_force, without_post)
+        standing = [f for f in findings if self.holds(f, in_force, applied)]
+        beside = [f for f in first if f.effect in _BESIDE and self.holds(f, in_force, applied)]
+        resolved_facts = facts + self._resolved_facts(standing, applied.outcomes, beside)
+        second = [f for f in self._run_stage("resolved", resolved_facts, arrange) if self.holds(f, in_force, applied)]
         return CaseEvaluation(
             case=case,
             first=StageRun(facts, first),
             second=StageRun(resolved_facts, second),
-            standing=standing,
-            outcomes=outcomes,
-            determination=self._determination(case, first + second, outcomes),
+            standing=[item.finding for outcome in applied.outcomes.values() for item in outcome.resolved],
+            outcomes=applied.outcomes,
+            determination=self._determination(case, beside + second, applied, in_force),
+            in_force=in_force,
+            applied=applied,
         )
+
+    def held_in(self, rule_id: str) -> frozenset[str]:
+        """The versions in which a rule holds."""
+        return self.pack.rule(rule_id).versions
+
+    def holds(self, f: Firing, in_force: CaseVersions, applied: Applied) -> bool:
+        """Whether the rule of ``f`` holds in the version ``f`` is judged by."""
+        return applied_version(in_force, applied.versions, f.person, f.violation) in self.held_in(f.rule)
 
     def _run_stage(self, stage: str, facts: list[Fact], arrange: Arrange | None) -> list[Firing]:
         """Run one stage's rules over ``facts`` in durable_rules and return the distinct firings."""
@@ -217,23 +247,42 @@ class Engine:
 
     # ------------------------------------------------------------------------------------------------------
 
-    def _determination(self, case: Case, firings: list[Firing], outcomes: dict[str, Outcome]) -> Determination:
-        names = {p.id: p.name for p in case.people}
+    def _determination(
+        self, case: Case, firings: list[Firing], applied: Applied, in_force: CaseVersions
+    ) -> Determination:
+        """The one writer of a determination (SPEC §5, §9.2)."""
+        outcomes = applied.outcomes
+        people_by_id = {p.id: p for p in case.people}
+        law = self.pack.versions.sanction_law(case.decided_on).id
+        notes: list[tuple[str, str | None, str | None]] = list(in_force.notes)
+        notes += [(str(f.what.code), f.person, f.violation) for f in firings if isinstance(f.what, NoteWhat)]
         missing = sorted({(str(f.person), str(f.violation)) for f in firings if f.effect == "missing"})
-        people = [self._person_result(outcome, names) for outcome in outcomes.values()]
+        people = []
+        for outcome in outcomes.values():
+            result, removed = self._person_result(outcome, people_by_id[outcome.person], case, law)
+            people.append(result)
+            if removed and outcome.best is not None:
+                notes.append(("no_party_measure", outcome.person, outcome.best.finding.firing.violation))
         for pid in sorted({p for p, _ in missing} - set(outcomes)):
             people.append(
-                PersonResult(
-                    person=pid,
-                    name=names.get(pid, ""),
-                    responsibility=self.policy.missing_responsibility,
-                    scope="individual",
-                    range=None,
-                    form=None,
-                    measure=None,
-                    modifiers=[],
-                    refused=[],
-                    findings=[],
+                assemble(
+                    PersonResult,
+                    {
+                        "person": pid,
+                        "name": people_by_id[pid].name,
+                        "responsibility": self.policy.missing_responsibility,
+                        "scope": "individual",
+                        "range": None,
+                        "form": None,
+                        "measure": None,
+                        "modifiers": [],
+                        "refused": [],
+                        "findings": [],
+                        "measures": [],
+                        "government_sanction": None,
+                        "waiting_period_months": None,
+                        "former": _former(people_by_id[pid], case),
+                    },
                 )
             )
         people.sort(key=result_order)
@@ -260,62 +309,109 @@ class Engine:
                 examined=examined,
                 missing=sorted((MissingLink(person=p, violation=v) for p, v in missing), key=missing_order),
             ),
-            trace=self._trace(firings, outcomes),
+            rules_in_force=sorted(
+                (
+                    RulesInForce(
+                        violation=entry.violation,
+                        conduct=entry.conduct,
+                        decision=entry.decision,
+                        why=entry.why,  # type: ignore[arg-type]
+                        lighter_new=sorted(applied.lighter_new.get(entry.violation, ())),
+                    )
+                    for entry in in_force.violations.values()
+                ),
+                key=in_force_order,
+            ),
+            notes=sorted(
+                (
+                    Note(code=code, message=NOTE_MESSAGES[code], person=person, violation=violation)  # type: ignore[arg-type]
+                    for code, person, violation in set(notes)
+                ),
+                key=note_order,
+            ),
+            trace=self._trace(firings, applied, in_force),
         )
 
-    def _cites(self, rule_id: str) -> list[str]:
-        return list(self.pack.rule(rule_id).cites)
+    def _cites(self, rule_id: str, version: str | None) -> list[str]:
+        return self.pack.cites_in(rule_id, version)
 
-    def _person_result(self, outcome: Outcome, names: dict[str, str]) -> PersonResult:
+    def _person_result(self, outcome: Outcome, person: Person, case: Case, law: str) -> tuple[PersonResult, bool]:
+        """A person's result and whether V3 removed party measures from it."""
         best: Resolved = outcome.best  # type: ignore[assignment]
         finding = best.finding
         modifiers = []
         if best.deciding is not None:
+            deciding = best.deciding
             modifiers.append(
                 assemble(
                     Modifier,
-                    {"kind": best.deciding.kind, "rule": best.deciding.rule, "cites": self._cites(best.deciding.rule)},
+                    {
+                        "kind": deciding.kind,
+                        "rule": deciding.rule,
+                        "cites": self._cites(deciding.rule, deciding.version),
+                    },
                 )
             )
-        return assemble(
+        sanctions = self.pack.sanctions
+        order = values(Measure)
+        recommended = [best.measure, *sorted({a.kind for a in best.also} - {best.measure}, key=order.index)]
+        party = sanctions.heaviest_party_measure(recommended)
+        kept = recommended if person.party_member else [m for m in recommended if m not in sanctions.party_measures]
+        government = sanctions.correspondence.table.get(party) if party and person.public_official else None  # type: ignore[call-overload]
+        result = assemble(
             PersonResult,
             {
                 "person": outcome.person,
-                "name": names.get(outcome.person, ""),
+                "name": person.name,
                 "responsibility": finding.responsibility,
                 "scope": finding.scope,
                 "range": best.effective,
                 "form": best.form,
-                "measure": best.measure,
+                "measure": kept[0] if kept else None,
                 "modifiers": modifiers,
                 "refused": [self._refusal(r) for r in outcome.refused],
                 "findings": outcome.findings,
+                "measures": kept,
+                "government_sanction": government,
+                "waiting_period_months": sanctions.waiting_months(kept, government, law),
+                "former": _former(person, case),
             },
         )
+        return result, len(kept) < len(recommended)
 
     def _refusal(self, refusal: Attached) -> Refusal:
         return assemble(
             Refusal,
-            {"kind": refusal.kind, "rule": refusal.rule, "cites": self._cites(refusal.rule), "detail": refusal.detail},
+            {
+                "kind": refusal.kind,
+                "rule": refusal.rule,
+                "cites": self._cites(refusal.rule, refusal.version),
+                "detail": refusal.detail,
+            },
         )
 
-    def _trace(self, firings: list[Firing], outcomes: dict[str, Outcome]) -> list[TraceStep]:
-        """One step per firing that produced or changed a standing finding, plus links, organisation, publicity."""
-        shown: dict[tuple[Any, ...], Firing] = {}
-        for outcome in outcomes.values():
+    def _trace(self, firings: list[Firing], applied: Applied, in_force: CaseVersions) -> list[TraceStep]:
+        """One step per firing that produced or changed a standing finding, plus links, organisation, publicity
+        and notes; each step under the version that judged it."""
+        shown: dict[tuple[Any, ...], tuple[Firing, str]] = {}
+        for outcome in applied.outcomes.values():
             for item in outcome.resolved:
-                shown[item.finding.firing.key] = item.finding.firing
+                version = str(item.version)
+                shown[item.finding.firing.key] = (item.finding.firing, version)
+                added = {a.rule for a in item.also}
                 for adj in item.adjustments:
-                    shown[adj.key] = adj
+                    if adj.effect != "measure" or adj.rule in added:
+                        shown[adj.key] = (adj, version)
         for f in firings:
-            if f.effect in {"missing", "organization", "publicize"}:
-                shown[f.key] = f
+            if f.effect in _BESIDE:
+                shown[f.key] = (f, applied_version(in_force, applied.versions, f.person, f.violation))
         ordered = sorted(
-            (trace_order(f.person, f.violation, f.rule, describe(f), repr(f.facts)), f) for f in shown.values()
+            (trace_order(f.person, f.violation, f.rule, describe(f), repr(f.facts)), f, version)
+            for f, version in shown.values()
         )
-        return [self._step(f, order.effect) for order, f in ordered]
+        return [self._step(f, order.effect, version) for order, f, version in ordered]
 
-    def _step(self, f: Firing, effect: str) -> TraceStep:
+    def _step(self, f: Firing, effect: str, version: str) -> TraceStep:
         rule = self.pack.rule(f.rule)
         # built from the engine's own checked data: construct without re-validating
         return assemble(
@@ -323,11 +419,12 @@ class Engine:
             {
                 "rule": f.rule,
                 "title": rule.title,
-                "cites": list(rule.cites),
+                "cites": self._cites(f.rule, version),
                 "person": f.person,
                 "violation": f.violation,
                 "facts": f.facts_dict(),
                 "effect": effect,
+                "version": version,
             },
         )
 
@@ -358,3 +455,9 @@ class Engine:
         limited = copy.copy(self)
         limited.limits = limits
         return limited
+
+
+def _former(person: Person, case: Case) -> bool:
+    """终身问责: the person had left the position before the decision (SPEC §9.2)."""
+    end = person.in_office.end if person.in_office is not None else None
+    return end is not None and case.decided_on is not None and end < case.decided_on

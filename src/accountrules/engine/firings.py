@@ -57,12 +57,27 @@ class OrganizationWhat(NamedTuple):
     measure: str
 
 
+class MeasureWhat(NamedTuple):
+    """A measure recommended beside the deciding one, on findings that reach (least_form, least_measure)."""
+
+    add: str
+    least_form: int
+    least_measure: str
+    applies_to: tuple[str, ...]
+
+
+class NoteWhat(NamedTuple):
+    """A note for the people who decide; it changes no result."""
+
+    code: str
+
+
 class Nothing(NamedTuple):
     """A missing link or publicity: the target says it all."""
 
 
 #: The content of a firing beyond its target, one shape per effect kind; tuples, so firings still sort.
-What = FindingWhat | ModifierWhat | TallyWhat | RefusalWhat | OrganizationWhat | Nothing
+What = FindingWhat | ModifierWhat | TallyWhat | RefusalWhat | MeasureWhat | NoteWhat | OrganizationWhat | Nothing
 #: The effects that adjust the findings they apply to.
 Adjustment = ModifierWhat | TallyWhat | RefusalWhat
 
@@ -122,6 +137,10 @@ def describe(f: Firing) -> str:
         return what.kind
     if isinstance(what, OrganizationWhat):
         return what.measure
+    if isinstance(what, MeasureWhat):
+        return f"also: {what.add}"
+    if isinstance(what, NoteWhat):
+        return f"note: {what.code}"
     return f.effect
 
 
@@ -179,6 +198,13 @@ class FiringBuilder:
         if rule.effect_kind == "refusal":
             refused, targets = _getter(effect.kind), tuple(effect.applies_to)
             return lambda m: RefusalWhat(refused(m), targets)
+        if rule.effect_kind == "measure":
+            form, least = effect.at_least or (0, "none")
+            added = MeasureWhat(effect.add, form, least, tuple(effect.applies_to))
+            return lambda m: added
+        if rule.effect_kind == "note":
+            code = NoteWhat(effect.code)
+            return lambda m: code
         if rule.effect_kind == "organization":
             measure = OrganizationWhat(effect.measure)
             return lambda m: measure

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from accountrules.engine.firings import Firing, ModifierWhat, RefusalWhat, TallyWhat
 from accountrules.rulepack.policy import Policy
+from accountrules.rulepack.versions import Sanctions
 from accountrules.vocabulary import FORM_MEASURES
 
 
@@ -46,6 +47,8 @@ class Attached:
     kind: str
     rule: str
     detail: str | None = None
+    #: The version whose rules gave it (its citations read as that version numbers them).
+    version: str | None = None
 
 
 @dataclass
@@ -59,6 +62,10 @@ class Resolved:
     deciding: Attached | None
     refused: list[Attached]
     adjustments: list[Firing] = field(default_factory=list)
+    #: Measures recommended beside ``measure`` (V2, V4), each with the rule that adds it.
+    also: list[Attached] = field(default_factory=list)
+    #: The version whose rules gave this result (None for a pack resolved without versions).
+    version: str | None = None
 
 
 @dataclass
@@ -77,8 +84,11 @@ def _measure_rank(form: int, measure: str) -> int:
 
 
 class Resolver:
-    def __init__(self, policy: Policy) -> None:
+    """D11 for one pack; ``sanctions`` gives the substitutions for people without a party post (V9)."""
+
+    def __init__(self, policy: Policy, sanctions: Sanctions | None = None) -> None:
         self.policy = policy
+        self.sanctions = sanctions
 
     def effective(self, finding: Finding) -> tuple[int, int]:
         lo, hi = finding.range
@@ -103,8 +113,10 @@ class Resolver:
         standing.extend(max(group, key=self.candidate_key) for group in groups.values())
         return sorted(standing, key=lambda f: f.firing)
 
-    def resolve(self, findings: list[Finding], adjustments: list[Firing]) -> dict[str, Outcome]:
-        """Resolve every standing finding and pick each person's result."""
+    def resolve(
+        self, findings: list[Finding], adjustments: list[Firing], without_post: frozenset[str] = frozenset()
+    ) -> dict[str, Outcome]:
+        """Resolve every standing finding and pick each person's result (``without_post``: V9's people)."""
         by_target: dict[tuple[str | None, str | None], list[Firing]] = defaultdict(list)
         for adj in adjustments:
             by_target[(adj.person, adj.violation)].append(adj)
@@ -115,10 +127,24 @@ class Resolver:
                 for a in by_target.get((finding.firing.person, finding.firing.violation), [])
                 if finding.kind in a.adjustment.applies_to
             ]
-            per_person[str(finding.firing.person)].append(self.resolve_one(finding, applying))
+            person = str(finding.firing.person)
+            per_person[person].append(self.resolve_one(finding, applying, person in without_post))
         return {person: self.outcome(person, items) for person, items in sorted(per_person.items())}
 
-    def resolve_one(self, finding: Finding, adjustments: list[Firing]) -> Resolved:
+    def resolve_one(self, finding: Finding, adjustments: list[Firing], without_post: bool = False) -> Resolved:
+        """D11 for one finding; the measures the adjustments add beside its own are kept when it reaches them."""
+        resolved = self._place_finding(finding, adjustments, without_post)
+        for adj in sorted(adjustments):
+            if adj.effect == "measure":
+                added, least_form, least_measure, _ = adj.what
+                if (resolved.form, _measure_rank(resolved.form, resolved.measure)) >= (
+                    least_form,
+                    _measure_rank(least_form, least_measure),
+                ) and all(a.kind != added for a in resolved.also):
+                    resolved.also.append(Attached(str(added), adj.rule))
+        return resolved
+
+    def _place_finding(self, finding: Finding, adjustments: list[Firing], without_post: bool) -> Resolved:
         policy = self.policy
         lo, hi = self.effective(finding)
         modifiers: dict[str, str] = {}
@@ -142,21 +168,24 @@ class Resolver:
         floor = policy.finding_kinds[finding.kind].floor
         aggravations = [m for m in policy.aggravations if m in modifiers]
         mitigations = [m for m in policy.mitigations if m in modifiers]
+        if policy.unmitigated_from is not None and lo >= policy.unmitigated_from and not aggravations:
+            refused.extend(Attached("outweighed", modifiers[m], m) for m in mitigations)
+            form, measure = self.candidate(lo, self.measure(lo, "lightest"), without_post)
+            return Resolved(finding, (lo, hi), form, measure, None, refused, adjustments)
         if aggravations:
             options = []
             for tie, kind in enumerate(aggravations):
-                form, measure = self.place(kind, lo, hi, floor)
+                form, measure = self.candidate(*self.place(kind, lo, hi, floor), without_post)
                 options.append((form, _measure_rank(form, measure), -tie, kind, measure))
             form, _, _, kind, measure = max(options)
             deciding: Attached | None = Attached(kind, modifiers[kind])
             refused.extend(Attached("outweighed", modifiers[m], m) for m in mitigations)
         elif mitigations:
             kind = mitigations[0]
-            form, measure = self.place(kind, lo, hi, floor)
+            form, measure = self.candidate(*self.place(kind, lo, hi, floor), without_post)
             deciding = Attached(kind, modifiers[kind])
         else:
-            form = max(lo, floor)
-            measure = self.measure(form, "lightest")
+            form, measure = self.candidate(max(lo, floor), self.measure(max(lo, floor), "lightest"), without_post)
             deciding = None
         return Resolved(finding, (lo, hi), form, measure, deciding, refused, adjustments)
 
@@ -169,6 +198,12 @@ class Resolver:
             form = max(base, min(form, effect.max))
         form = min(max(form, floor, 0), 4)
         return form, self.measure(form, effect.measure)
+
+    def candidate(self, form: int, measure: str, without_post: bool) -> tuple[int, str]:
+        """A (form, measure) as a candidate of D11: V9's substitute when the person holds no party post."""
+        if without_post and self.sanctions is not None:
+            return self.sanctions.substitute(form, measure) or (form, measure)
+        return form, measure
 
     @staticmethod
     def measure(form: int, which: str) -> str:

@@ -28,11 +28,12 @@ from accountrules.rulepack.spec import (
     TableRange,
     Test,
 )
+from accountrules.rulepack.versions import Sanctions, Versions
 from accountrules.rulepack.yamlfile import LineList, LineMap, line_at, plain, read_pack_file, read_yaml
 from accountrules.validation import json_path, known_fields, suggest
-from accountrules.vocabulary import RefusalKind, values
+from accountrules.vocabulary import FORM_MEASURES, RefusalKind, values
 
-RESERVED_FILES = {"pack.yaml", "policy.yaml", "citations.yaml"}
+RESERVED_FILES = {"pack.yaml", "policy.yaml", "citations.yaml", "versions.yaml", "sanctions.yaml"}
 
 
 class PackMeta(BaseModel):
@@ -85,6 +86,8 @@ class RulePack:
     rules: tuple[Rule, ...]
     policy: Policy
     citations: dict[str, Citation]
+    versions: Versions
+    sanctions: Sanctions
     #: The facts its rules read, derived from the case model they were checked against.
     facts: FactSchema = FACTS
     #: The pack this one extends (``extends:``), whose golden cases it inherits.
@@ -100,6 +103,14 @@ class RulePack:
 
     def stage_rules(self, stage: str) -> tuple[Rule, ...]:
         return tuple(r for r in self.rules if r.stage == stage)
+
+    def rules_in(self, version_id: str) -> tuple[Rule, ...]:
+        """The rules that hold in one version."""
+        return tuple(r for r in self.rules if version_id in r.versions)
+
+    def cites_in(self, rule_id: str, version_id: str | None) -> list[str]:
+        """A rule's citations as they read in one version (each version numbers the same provision its way)."""
+        return self.versions.shown_cites(self.rule(rule_id).cites, version_id)
 
     @property
     def raising(self) -> tuple[str, ...]:
@@ -192,6 +203,10 @@ def _load(root: Path, chain: tuple[Path, ...], facts: FactSchema) -> RulePack:
     else:
         raise RulePackError("a rule pack needs policy.yaml (or `extends:` a pack that has one)", policy_file)
 
+    versions = _load_dated(root, "versions.yaml", Versions, base.versions if base else None)
+    sanctions = _load_dated(root, "sanctions.yaml", Sanctions, base.sanctions if base else None)
+    _check_data_cites(root, versions, sanctions, citations)
+
     rules: dict[str, Rule] = {r.id: r for r in base.rules} if base else {}
     for rule_id in meta.remove:
         if rule_id not in rules:
@@ -206,7 +221,7 @@ def _load(root: Path, chain: tuple[Path, ...], facts: FactSchema) -> RulePack:
     for rule_file in sorted(root.glob("*.yaml")):
         if rule_file.name in RESERVED_FILES:
             continue
-        for rule in _load_rules(rule_file, policy, citations, facts, problems):
+        for rule in _load_rules(rule_file, policy, citations, facts, versions, problems):
             if rule.id in own:
                 first = own[rule.id]
                 problems.append(
@@ -234,6 +249,8 @@ def _load(root: Path, chain: tuple[Path, ...], facts: FactSchema) -> RulePack:
         citations=citations,
         facts=facts,
         base=base,
+        versions=versions,
+        sanctions=sanctions,
         _by_id={r.id: r for r in ordered},
     )
 
@@ -257,6 +274,34 @@ def _check_fields(policy: Policy, facts: FactSchema, path: Path) -> None:
                 raise RulePackError(
                     f"refused: '{name}' is not a flag named after a refusal kind ({kinds})", path, where
                 )
+
+
+def _load_dated(root: Path, name: str, model: type[Any], inherited: Any) -> Any:
+    """``versions.yaml`` or ``sanctions.yaml`` of this pack, else the extended pack's, else the default pack's."""
+    file = root / name
+    if file.is_file():
+        return _validate(model, read_yaml(file), file)
+    if inherited is not None:
+        return inherited
+    fallback = default_pack_path() / name
+    if fallback.resolve() == file.resolve() or not fallback.is_file():
+        raise RulePackError(f"a rule pack needs {name} (or `extends:` a pack that has one)", file)
+    return _validate(model, read_yaml(fallback), fallback)
+
+
+def _check_data_cites(root: Path, versions: Versions, sanctions: Sanctions, citations: dict[str, Citation]) -> None:
+    cited: list[tuple[str, str]] = [
+        (c, "versions.yaml") for law in versions.government_sanction_laws for c in law.cites
+    ]
+    cited += [(c, "versions.yaml") for row in versions.crime_thresholds for c in row.cites]
+    cited += [(c, "sanctions.yaml") for c in sanctions.correspondence.cites]
+    cited += [(c, "sanctions.yaml") for c in sanctions.waiting_periods.cites]
+    cited += [(c, "sanctions.yaml") for row in sanctions.without_party_post for c in row.cites]
+    for cite, name in cited:
+        if cite not in citations:
+            raise RulePackError(
+                f"cites '{cite}', which is not in the citation catalogue.{suggest(cite, citations)}", root / name
+            )
 
 
 def _digest(root: Path, base: RulePack | None, facts: FactSchema) -> str:
@@ -339,7 +384,12 @@ def _load_citations(root: Path) -> dict[str, Citation]:
 
 
 def _load_rules(
-    path: Path, policy: Policy, citations: dict[str, Citation], facts: FactSchema, problems: list[RulePackError]
+    path: Path,
+    policy: Policy,
+    citations: dict[str, Citation],
+    facts: FactSchema,
+    versions: Versions,
+    problems: list[RulePackError],
 ) -> Iterable[Rule]:
     """The rules of one file that are sound; the first problem of each other rule, or of the file itself, goes
     to ``problems``, so that one run reports every broken rule."""
@@ -360,13 +410,20 @@ def _load_rules(
     items: LineList = data["rules"]
     for i, raw in enumerate(items):
         try:
-            yield _load_rule(path, i, raw, items.item_lines[i], policy, citations, facts)
+            yield _load_rule(path, i, raw, items.item_lines[i], policy, citations, facts, versions)
         except RulePackError as exc:
             problems.append(exc)
 
 
 def _load_rule(
-    path: Path, i: int, raw: Any, line: int, policy: Policy, citations: dict[str, Citation], facts: FactSchema
+    path: Path,
+    i: int,
+    raw: Any,
+    line: int,
+    policy: Policy,
+    citations: dict[str, Citation],
+    facts: FactSchema,
+    versions: Versions,
 ) -> Rule:
     if not isinstance(raw, LineMap):
         raise RulePackError("each rule is a mapping with id, title, cites, basis, when and then", path, line)
@@ -379,7 +436,7 @@ def _load_rule(
         rid = raw.get("id", f"#{i + 1}")
         message = f"rule '{rid}': {json_path(loc)}: {_pydantic_message(err, RuleSpec)}"
         raise RulePackError(message, path, where) from None
-    return _build_rule(spec, raw, path, line, policy, citations, facts)
+    return _build_rule(spec, raw, path, line, policy, citations, facts, versions)
 
 
 class _RuleChecker:
@@ -555,6 +612,13 @@ class _RuleChecker:
                 raise self.fail(
                     f"applies to '{target}', which is not a finding kind.{suggest(target, kinds)}", (*loc, "applies_to")
                 )
+        if kind == "measure" and effect.at_least is not None:
+            form, measure = effect.at_least
+            if measure not in FORM_MEASURES.get(form, ()):
+                raise self.fail(
+                    f"gives at_least [{form}, {measure}], but '{measure}' is not a measure of form {form}",
+                    (*loc, "at_least"),
+                )
         if kind == "tally" and effect.name not in self.policy.tallies:
             raise self.fail(
                 f"tallies '{effect.name}', which the policy does not declare."
@@ -592,8 +656,10 @@ def _build_rule(
     policy: Policy,
     citations: dict[str, Citation],
     facts: FactSchema,
+    versions: Versions,
 ) -> Rule:
     checker = _RuleChecker(spec, raw, path, policy, facts)
+    held_in = _rule_versions(checker, spec, versions)
     for i, cite in enumerate(spec.cites):
         if cite not in citations:
             raise checker.fail(
@@ -620,7 +686,32 @@ def _build_rule(
         source=path,
         line=line,
         fact_keys=_fact_keys(patterns),
+        versions=held_in,
     )
+
+
+def _rule_versions(checker: _RuleChecker, spec: RuleSpec, versions: Versions) -> frozenset[str]:
+    """The versions a rule's `versions:` selects (every version when absent); each must keep a citation."""
+    if spec.versions is None:
+        held_in = frozenset(versions.ids)
+    else:
+        names = [*versions.ids, *sorted(versions.regulations)]
+        for i, name in enumerate(spec.versions):
+            if not versions.resolve([name]):
+                raise checker.fail(
+                    f"holds in version '{name}', which is neither a version nor a regulation of versions.yaml."
+                    f"{suggest(name, names)} Versions: {', '.join(versions.ids)}",
+                    ("versions", i),
+                )
+        held_in = versions.resolve(spec.versions)
+    for version_id in sorted(held_in):
+        if not versions.shown_cites(spec.cites, version_id):
+            raise checker.fail(
+                f"has no citation that speaks for version '{version_id}'; cite that version's article or limit "
+                "the rule with `versions:`",
+                ("cites",),
+            )
+    return held_in
 
 
 def _fact_keys(patterns: tuple[Pattern, ...]) -> tuple[tuple[str, str, str], ...]:

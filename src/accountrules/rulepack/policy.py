@@ -89,6 +89,9 @@ class Policy(_Policy):
     modifier_effects: dict[ModifierKind, ModifierEffect]
     #: Order of the deciding modifier when two findings tie; ``none`` stands for no modifier.
     deciding_order: list[ModifierKind | Literal["none"]]
+    #: A finding whose effective lowest form is at least this cannot be mitigated: each mitigation present is
+    #: refused as outweighed (V2: a suspected crime stays in the fourth form).
+    unmitigated_from: Form | None = None
     #: Responsibility of a person who is listed as missing and has no finding.
     missing_responsibility: Responsibility = "undetermined"
     #: Responsibility of the organisation when at least one measure applies to it.

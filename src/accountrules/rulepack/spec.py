@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from accountrules.vocabulary import ModifierKind, OrgMeasure, RefusalKind, Responsibility, Scope
+from accountrules.vocabulary import Measure, ModifierKind, NoteCode, OrgMeasure, RefusalKind, Responsibility, Scope
 
 REF_PATTERN = r"^\$[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$"
 RefStr = Annotated[str, Field(pattern=REF_PATTERN)]
@@ -132,6 +132,25 @@ class RefusalEffect(_Spec):
     applies_to: list[str] = Field(min_length=1)
 
 
+class MeasureEffect(_Spec):
+    """A measure recommended beside the deciding one (V2, V4), on findings that resolve to ``at_least`` or
+    heavier (form, measure); more serious results never lose it."""
+
+    add: Measure
+    person: RefStr
+    violation: RefStr | None = None
+    applies_to: list[str] = Field(min_length=1)
+    at_least: Annotated[tuple[int, Measure], Field(strict=False)] | None = None
+
+
+class NoteEffect(_Spec):
+    """A note for the people who decide; it never changes a result."""
+
+    code: NoteCode
+    person: RefStr | None = None
+    violation: RefStr | None = None
+
+
 class MissingEffect(_Spec):
     person: RefStr
     violation: RefStr
@@ -148,6 +167,8 @@ class Then(_Spec):
     modifier: ModifierEffect | None = None
     tally: TallyEffect | None = None
     refusal: RefusalEffect | None = None
+    measure: MeasureEffect | None = None
+    note: NoteEffect | None = None
     missing: MissingEffect | None = None
     organization: OrganizationEffect | None = None
     publicize: Literal[True] | None = None
@@ -168,6 +189,8 @@ class RuleSpec(_Spec):
     cites: list[str] = Field(min_length=1)
     basis: str = Field(min_length=1)
     verified: bool = True
+    #: The versions (ids, or regulations they combine) in which the rule holds; absent: every version.
+    versions: list[str] | None = Field(default=None, min_length=1)
     stage: Literal["facts", "resolved"] = "facts"
     salience: int = 0
     when: list[dict[str, Any]] = Field(min_length=1)
@@ -193,6 +216,8 @@ class Rule:
     line: int
     #: For each trace key, the (alias, field) it reads.
     fact_keys: tuple[tuple[str, str, str], ...] = field(default=())
+    #: The ids of the versions in which the rule holds.
+    versions: frozenset[str] = field(default=frozenset())
 
     @property
     def title(self) -> str:

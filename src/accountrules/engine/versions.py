@@ -1,0 +1,176 @@
+"""The rules in force (SPEC §9.3 V1, 从旧兼从轻): which version judges each (person, violation).
+
+Each violation has a conduct version (in force when its conduct ended) and a decision version (in force on the
+case's ``decided_on``). A person's heaviest resolved finding on a violation is worked out under both; the
+decision version applies only when it is strictly lighter by (form, measure). Findings on no violation (D5) are
+judged like a violation whose conduct ended with the case's latest one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from accountrules.engine.firings import Firing
+from accountrules.engine.resolve import Outcome, Resolved, Resolver, _measure_rank
+from accountrules.models import Case
+from accountrules.rulepack.versions import Versions
+
+#: (person, violation); the violation is None for a finding on no violation.
+Pair = tuple[str, str | None]
+#: (code, person, violation) of a note.
+NoteKey = tuple[str, str | None, str | None]
+
+
+@dataclass(frozen=True)
+class InForce:
+    """The versions that may judge one violation, and why its conduct version is the one it is."""
+
+    violation: str
+    conduct: str
+    decision: str
+    why: str
+
+
+@dataclass(frozen=True)
+class CaseVersions:
+    """The versions of one case: per violation, for findings on no violation, and at the decision."""
+
+    decision: str
+    violations: dict[str, InForce]
+    #: The conduct version of findings on no violation: the latest of the violations' conduct versions.
+    unit_conduct: str
+    notes: tuple[NoteKey, ...] = ()
+
+    def pair(self, violation: str | None) -> tuple[str, str]:
+        """(conduct version, decision version) of the findings on ``violation``."""
+        if violation is None or violation not in self.violations:
+            return self.unit_conduct, self.decision
+        entry = self.violations[violation]
+        return entry.conduct, entry.decision
+
+    @property
+    def needed(self) -> list[str]:
+        """Every version some finding may be judged by, in the order of the versions' ids."""
+        return sorted({self.decision, self.unit_conduct} | {v.conduct for v in self.violations.values()})
+
+
+def case_versions(case: Case, versions: Versions) -> CaseVersions:
+    """Work out, from the case's dates alone, the versions that may judge each violation (never the clock)."""
+    decided_on = case.decided_on
+    decision = versions.at(decided_on)
+    notes: list[NoteKey] = []
+    earliest = versions.versions[0].since
+    if decided_on is None:
+        notes.append(("no_decided_on", None, None))
+    elif decided_on < earliest:
+        notes.append(("before_earliest_version", None, None))
+    entries: dict[str, InForce] = {}
+    for violation in case.violations:
+        period = violation.period(decided_on)
+        if period is None:
+            conduct = decision
+        else:
+            _, ended = period
+            conduct = versions.at(ended)
+            if ended < earliest:
+                notes.append(("before_earliest_version", None, violation.id))
+        if not violation.dated:
+            why = "no_date"
+        elif period is not None and versions.index(versions.at(period[0]).id) < versions.index(conduct.id):
+            why = "continuing"
+        else:
+            why = "conduct_date"
+        entries[violation.id] = InForce(violation.id, conduct.id, decision.id, why)
+        if _over_threshold(case, violation.id, versions):
+            notes.append(("amount_over_threshold", None, violation.id))
+    latest = max((e.conduct for e in entries.values()), key=versions.index, default=decision.id)
+    return CaseVersions(decision.id, entries, latest, tuple(notes))
+
+
+def _over_threshold(case: Case, violation_id: str, versions: Versions) -> bool:
+    violation = next(v for v in case.violations if v.id == violation_id)
+    if violation.kind != "corruption" or violation.suspected_crime or violation.amount_cny is None:
+        return False
+    return violation.amount_cny >= versions.threshold(case.decided_on, violation.lifesaving_funds)
+
+
+@dataclass
+class Applied:
+    """What the rules in force gave: each person's outcome and the version applied to each of their pairs."""
+
+    outcomes: dict[str, Outcome]
+    versions: dict[Pair, str]
+    #: Per violation, the people for whom the decision version applied because it was lighter.
+    lighter_new: dict[str, set[str]] = field(default_factory=dict)
+
+
+def _heaviest(resolver: Resolver, items: list[Resolved]) -> tuple[int, int]:
+    """The (form, measure rank) of the heaviest of ``items``; (-1, -1) when there is none."""
+    best = max(items, key=resolver.person_key, default=None)
+    return (-1, -1) if best is None else (best.form, _measure_rank(best.form, best.measure))
+
+
+def resolve_in_force(
+    resolver: Resolver,
+    findings: list[Firing],
+    adjustments: list[Firing],
+    held_in: Callable[[str], frozenset[str]],
+    in_force: CaseVersions,
+    without_post: frozenset[str] = frozenset(),
+) -> Applied:
+    """D11 under each version the case needs, then V1's choice per (person, violation)."""
+    per_version: dict[str, dict[Pair, list[Resolved]]] = {}
+    for version in in_force.needed:
+        standing = resolver.select(f for f in findings if version in held_in(f.rule))
+        outcomes = resolver.resolve(standing, [a for a in adjustments if version in held_in(a.rule)], without_post)
+        pairs: dict[Pair, list[Resolved]] = defaultdict(list)
+        for person, outcome in outcomes.items():
+            for item in outcome.resolved:
+                pairs[(person, item.finding.firing.violation)].append(_in_version(item, version))
+        per_version[version] = pairs
+    chosen: dict[str, list[Resolved]] = defaultdict(list)
+    applied: dict[Pair, str] = {}
+    lighter_new: dict[str, set[str]] = defaultdict(set)
+    every_pair = sorted({pair for pairs in per_version.values() for pair in pairs}, key=_pair_order)
+    for pair in every_pair:
+        conduct, decision = in_force.pair(pair[1])
+        old, new = per_version[conduct].get(pair, []), per_version[decision].get(pair, [])
+        if conduct != decision and _heaviest(resolver, new) < _heaviest(resolver, old):
+            applied[pair] = decision
+            if pair[1] is not None:
+                lighter_new[pair[1]].add(pair[0])
+            chosen[pair[0]].extend(new)
+        else:
+            applied[pair] = conduct
+            chosen[pair[0]].extend(old)
+    outcomes = {
+        person: resolver.outcome(person, sorted(items, key=lambda i: i.finding.firing))
+        for person, items in sorted(chosen.items())
+        if items
+    }
+    return Applied(outcomes, applied, dict(lighter_new))
+
+
+def _pair_order(pair: Pair) -> tuple[str, bool, str]:
+    return pair[0], pair[1] is None, pair[1] or ""
+
+
+def _in_version(item: Resolved, version: str) -> Resolved:
+    """``item`` marked with the version that gave it, its modifier and refusals too."""
+    return dataclasses.replace(
+        item,
+        version=version,
+        deciding=None if item.deciding is None else dataclasses.replace(item.deciding, version=version),
+        refused=[dataclasses.replace(r, version=version) for r in item.refused],
+        also=[dataclasses.replace(a, version=version) for a in item.also],
+    )
+
+
+def applied_version(in_force: CaseVersions, applied: dict[Pair, str], person: str | None, violation: str | None) -> str:
+    """The version a firing on (person, violation) is shown under: its pair's, else the decision's."""
+    if person is None:
+        return in_force.decision
+    return applied.get((person, violation), in_force.pair(violation)[0])
