@@ -691,7 +691,7 @@ def _build_rule(
 
 
 def _rule_versions(checker: _RuleChecker, spec: RuleSpec, versions: Versions) -> frozenset[str]:
-    """The versions a rule's `versions:` selects (every version when absent); each must keep a citation."""
+    """The versions a rule's `versions:` selects (every version when absent)."""
     if spec.versions is None:
         held_in = frozenset(versions.ids)
     else:
@@ -704,13 +704,6 @@ def _rule_versions(checker: _RuleChecker, spec: RuleSpec, versions: Versions) ->
                     ("versions", i),
                 )
         held_in = versions.resolve(spec.versions)
-    for version_id in sorted(held_in):
-        if not versions.shown_cites(spec.cites, version_id):
-            raise checker.fail(
-                f"has no citation that speaks for version '{version_id}'; cite that version's article or limit "
-                "the rule with `versions:`",
-                ("cites",),
-            )
     return held_in
 
 

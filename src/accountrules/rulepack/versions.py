@@ -147,12 +147,15 @@ class Versions(_Data):
 
     def shown_cites(self, cites: Iterable[str], version_id: str | None) -> list[str]:
         """The citations that speak for ``version_id``: those of its own regulations and of sources outside
-        every version (the speech, resp2010); citations of the other versions' regulations are left out."""
+        every version (the speech, resp2010); citations of the other versions' regulations are left out, unless
+        nothing would remain."""
+        cites = list(cites)
         if version_id is None:
-            return list(cites)
+            return cites
         own = set(self.get(version_id).regulations)
         dated = self.regulations
-        return [c for c in cites if c.partition(":")[0] in own or c.partition(":")[0] not in dated]
+        shown = [c for c in cites if c.partition(":")[0] in own or c.partition(":")[0] not in dated]
+        return shown or cites
 
 
 #: Versions of a pack that declares none: one unnamed version, in force throughout.

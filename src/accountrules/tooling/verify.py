@@ -165,6 +165,8 @@ class VerifyReport(_Report):
     seconds: float
     seed: int
     checks: list[CheckResult]
+    #: The version of the regulations the space was checked in (its rules, cases decided on its first day).
+    in_force: str | None = None
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -480,10 +482,13 @@ def verify(
     progress: Progress | None = None,
     only: Iterable[str] = (),
     runtime: str = DEFAULT_ENGINE,
+    in_force: str | None = None,
 ) -> VerifyReport:
     """Check ``pack`` over its fact space through its real engine. See the module docstring for the checks.
 
     Args:
+        in_force: the version to check in (default: the newest): the space is the one its rules span, and
+            every case is decided on its first day, so that no other version judges it.
         cap: cases per template before its dimensions are combined sparsely.
         order_sample: cases per template also evaluated in other orders.
         seed: seed of the shuffled fact orders and of the search for rules that never fired.
@@ -499,13 +504,16 @@ def verify(
     results["refusals"].unit = "pairs"
     results["dead_rules"].unit = "rules"
     results["duplicates"].unit = "rules"
-    run = _Run(pack, _Probe(pack, runtime=runtime), results, progress)
-    shuffled = _Probe(pack, shuffle_seed=seed, runtime=runtime)
-    twin_pack, back = reversed_rule_order(pack)
+    engine_pack = pack
+    version = pack.versions.get(in_force or pack.versions.newest.id)
+    pack = version_view(pack, version.id)
+    run = _Run(pack, _Probe(engine_pack, runtime=runtime), results, progress)
+    shuffled = _Probe(engine_pack, shuffle_seed=seed, runtime=runtime)
+    twin_pack, back = reversed_rule_order(engine_pack)
     twin = _Probe(twin_pack, runtime=runtime)
 
     coverage = []
-    template_list = templates(pack)
+    template_list = [_decided_on(t, version.since.isoformat()) for t in templates(pack)]
     wanted = set(only)
     if wanted:
         unknown = sorted(wanted - {t.name for t in template_list})
@@ -550,7 +558,19 @@ def verify(
         seconds=time.perf_counter() - started,
         checks=[results[name] for name in CHECKS],
         seed=seed,
+        in_force=version.id,
     )
+
+
+def version_view(pack: RulePack, version_id: str) -> RulePack:
+    """``pack`` as one version sees it: only the rules that hold in it (every rule stays reachable by id)."""
+    return dataclasses.replace(pack, rules=pack.rules_in(version_id), _by_id=pack._by_id)
+
+
+def _decided_on(template: Template, day: str) -> Template:
+    """``template`` whose cases are decided on ``day``."""
+    build = template.build
+    return dataclasses.replace(template, build=lambda values: {**build(values), "decided_on": day})
 
 
 def _evaluate_template(
