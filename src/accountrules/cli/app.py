@@ -14,6 +14,7 @@ from typer.core import TyperCommand
 from accountrules.cli import batch_commands, new_command, rules_commands, serve_command
 from accountrules.cli.common import (
     DEFAULT_MAX_WORK,
+    AsOfOption,
     EngineOption,
     MaxWorkOption,
     RuleEngine,
@@ -24,6 +25,7 @@ from accountrules.cli.common import (
     read_case,
     show,
     user_errors,
+    version_at,
 )
 from accountrules.errors import InstallationError
 from accountrules.render.views import Format
@@ -118,28 +120,37 @@ def schema(
 def rules_list(
     rules: RulesOption = None,
     output_format: Annotated[Format, format_option("rules")] = Format.text,
+    as_of: AsOfOption = None,
 ) -> None:
-    """List the rules of a pack: id, stage, title and citations."""
+    """List the rules of a pack: id, stage, title and citations (with --as-of, those in force that day)."""
     from accountrules.render.rules import rule_list
 
     with user_errors():
         pack = engine_for(rules).pack
-    show("rules", output_format, rule_list(pack))
+    show("rules", output_format, rule_list(pack, version_at(pack, as_of)))
 
 
 @rules_app.command("show")
 def rules_show(
-    rule_id: Annotated[str, typer.Argument(metavar="ID", help="Rule id, e.g. O-LIFESAVING.")],
+    rule_id: Annotated[
+        str, typer.Argument(metavar="ID", help="Rule id, e.g. O-LIFESAVING, or 'sanctions' for the sanctions table.")
+    ],
     rules: RulesOption = None,
     output_format: Annotated[Format, format_option("rule")] = Format.text,
+    as_of: AsOfOption = None,
 ) -> None:
-    """Show one rule: basis, citations, conditions and effect."""
-    from accountrules.render.rules import rule_sheet
+    """Show one rule: basis, citations (with --as-of, as that day's version numbers them), conditions, effect;
+    or, for 'sanctions', the party measures, their government sanctions and the promotion bars."""
+    from accountrules.render.rules import rule_sheet, sanctions_sheet
 
     with user_errors():
         pack = engine_for(rules).pack
+        version = version_at(pack, as_of)
+        if rule_id == "sanctions":
+            show("rule", output_format, sanctions_sheet(pack))
+            return
         rule = pack.rule(rule_id)
-    show("rule", output_format, rule_sheet(rule, pack))
+    show("rule", output_format, rule_sheet(rule, pack, version))
 
 
 class _Command(TyperCommand):

@@ -47,6 +47,27 @@ EngineOption = Annotated[
 ]
 
 
+AsOfOption = Annotated[
+    Optional[str],  # noqa: UP045 - typer reads this annotation at run time on Python 3.10
+    typer.Option(
+        "--as-of", metavar="DATE", help="The rules in force on this day (YYYY-MM-DD); default: every version."
+    ),
+]
+
+
+def version_at(pack: Any, as_of: str | None) -> str | None:
+    """The id of the pack's version in force on ``as_of`` (None for no day); a bad day is a user error."""
+    if as_of is None:
+        return None
+    import datetime as dt
+
+    try:
+        day = dt.date.fromisoformat(as_of)
+    except ValueError:
+        raise fail(f"--as-of: '{as_of}' is not a day; write it YYYY-MM-DD") from None
+    return str(pack.versions.at(day).id)
+
+
 def format_option(report: Report, default: str = "text") -> Any:
     """The ``--format`` option of a command that shows ``report``: the choices are the formats render/ has
     views for, and the help says what each is for."""

@@ -12,6 +12,7 @@ import typer
 
 from accountrules.cli.common import (
     DEFAULT_MAX_WORK,
+    AsOfOption,
     EngineOption,
     MaxWorkOption,
     RuleEngine,
@@ -23,6 +24,7 @@ from accountrules.cli.common import (
     read_case,
     show,
     user_errors,
+    version_at,
 )
 from accountrules.render.views import Format
 
@@ -54,22 +56,35 @@ def rules_verify(
         ),
     ] = None,
     runtime: EngineOption = RuleEngine.durable,
+    as_of: AsOfOption = None,
 ) -> None:
     """校验规则包 Verify a rule pack over the fact space its conditions span: completeness, D11 monotonicity,
-    D5/D6 refusals, order invariance, dead rules, duplicate conditions. Exit 1 with counterexamples on failure."""
+    D5/D6 refusals, order invariance, dead rules, duplicate conditions, within each version of the regulations
+    (or the one in force --as-of a day). Exit 1 with counterexamples on failure."""
     from accountrules.tooling.verify import verify, write_counterexamples
 
     with user_errors():
         pack = engine_for(rules).pack
-    with user_errors():
-        report = verify(
-            pack, cap=max_cases, seed=seed, progress=_progress(), only=template or (), runtime=runtime.value
-        )
-    if any(check.counterexample is not None for check in report.checks):  # a dead rule has none to write
-        directory = out or Path(tempfile.mkdtemp(prefix="accountrules-verify-"))
-        report = report.with_files(write_counterexamples(report, directory))
-    show("verification", output_format, report)
-    if not report.ok:
+    chosen = version_at(pack, as_of)
+    failed = False
+    directory = out
+    for version in [chosen] if chosen else list(pack.versions.ids):
+        with user_errors():
+            report = verify(
+                pack,
+                cap=max_cases,
+                seed=seed,
+                progress=_progress(),
+                only=template or (),
+                in_force=version,
+                runtime=runtime.value,
+            )
+        failed = failed or not report.ok
+        if any(check.counterexample is not None for check in report.checks):  # a dead rule has none to write
+            directory = directory or Path(tempfile.mkdtemp(prefix="accountrules-verify-"))
+            report = report.with_files(write_counterexamples(report, directory if chosen else directory / version))
+        show("verification", output_format, report)
+    if failed:
         raise typer.Exit(1)
 
 

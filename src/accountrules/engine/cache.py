@@ -355,17 +355,18 @@ class _Template:
             )
         )
         parts.append(b'],"notes":[')
-        notes = []
-        for code, message, person, violation in self.notes:
-            pid = None if person is None else ids[person]
-            vid = None if violation is None else restore.violations[violation]
-            text = b'{"code":' + to_json(code) + b',"message":' + message
-            if pid is not None:
-                text += b',"person":' + pid[1]
-            if violation is not None:
-                text += b',"violation":' + vids[violation]
-            notes.append(((code, pid is not None, pid[0] if pid else "", vid is not None, vid or ""), text + b"}"))
-        parts.append(b",".join(text for _, text in sorted(notes)))
+        notes: list[tuple[tuple[Any, ...], bytes]] = []
+        for code, message, person_label, violation_label in self.notes:
+            who = None if person_label is None else ids[person_label]
+            where = None if violation_label is None else restore.violations[violation_label]
+            note = b'{"code":' + to_json(code) + b',"message":' + message
+            if who is not None:
+                note += b',"person":' + who[1]
+            if violation_label is not None:
+                note += b',"violation":' + vids[violation_label]
+            note_order = (code, who is not None, who[0] if who else "", where is not None, where or "")
+            notes.append((note_order, note + b"}"))
+        parts.append(b",".join(note for _, note in sorted(notes)))
         parts.append(b'],"trace":[')
         order = sorted((label is None, "" if label is None else ids[label][0], label) for label in self.blocks)
         for _, _, label in order:

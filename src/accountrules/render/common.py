@@ -51,15 +51,55 @@ HEADERS = (
 def person_row(p: PersonResult) -> tuple[str, ...]:
     """One person as table cells, each value bilingual."""
     who = f"{p.name} {p.person}" if p.name else p.person
+    if p.former:
+        who += " (已离任 former)"
     responsibility = f"{label(p.responsibility)}, {label(p.scope)}"
     form = f"{p.form} [{p.range[0]},{p.range[1]}]" if p.form is not None and p.range else "—"
-    measure = measure_label(p.measure) if p.measure else "—"
+    measure = measures_text(p)
     modifiers = "; ".join(f"{label(m.kind)} ({m.rule})" for m in p.modifiers) or "—"
     refused = (
         "; ".join(f"{label(r.kind)}{' ← ' + label_zh(r.detail) if r.detail else ''} ({r.rule})" for r in p.refused)
         or "—"
     )
     return (who, responsibility, form, measure, modifiers, refused)
+
+
+def measures_text(p: PersonResult) -> str:
+    """Every recommended measure (SPEC §9.2), the deciding one first."""
+    return " + ".join(measure_label(m) for m in p.measures) or "—"
+
+
+def sanctions_line(d: Determination) -> str:
+    """Each person's government sanction and bar on promotion (SPEC §9.2)."""
+    parts = []
+    for p in d.people:
+        if p.government_sanction is None and p.waiting_period_months is None:
+            continue
+        gov = label(p.government_sanction) if p.government_sanction else "—"
+        bar = f", {p.waiting_period_months} 个月 months" if p.waiting_period_months else ""
+        parts.append(f"{p.person} {gov}{bar}")
+    return "; ".join(parts) or "—"
+
+
+def in_force_line(d: Determination) -> str:
+    """Which version judged each violation, and why (SPEC §9.2 ``rules_in_force``)."""
+    entries = []
+    for entry in d.rules_in_force:
+        text = f"{entry.violation}: {entry.conduct} ({label(entry.why)})"
+        if entry.decision != entry.conduct:
+            lighter = ", ".join(entry.lighter_new)
+            text += f", 决定时 at decision {entry.decision}" + (f" (从轻 lighter for {lighter})" if lighter else "")
+        entries.append(text)
+    return "; ".join(entries) or "—"
+
+
+def note_lines(d: Determination) -> list[str]:
+    """The notes, each with whom and what it is about."""
+    lines = []
+    for note in d.notes:
+        about = " ".join(x for x in (note.person, note.violation) if x)
+        lines.append(f"{about + ': ' if about else ''}{note.message}")
+    return lines
 
 
 def facts_text(facts: dict[str, Any]) -> str:

@@ -13,11 +13,14 @@ from accountrules.render.common import (
     dual_line,
     facts_text,
     group_line,
+    in_force_line,
     key_label,
     names_of,
+    note_lines,
     organization_line,
     person_row,
     publicize_line,
+    sanctions_line,
     step_target,
     summary_cell,
     verdict_label,
@@ -55,6 +58,9 @@ def determination_markdown(d: Determination, case: Case | None = None) -> str:
         f"- 组织 Organization: {organization_line(d)}",
         f"- 公开曝光 Publicize: {publicize_line(d)}",
         f"- 一案双查 Dual investigation: {dual_line(d)}",
+        f"- 政务处分、影响期 Government sanction, bar on promotion: {sanctions_line(d)}",
+        f"- 适用规定 Rules in force: {in_force_line(d)}",
+        *(f"- 提示 Note: {line}" for line in note_lines(d)),
         f"- 规则包 Rule pack: {d.rulepack.name} {d.rulepack.version} (`{d.rulepack.digest}`)",
         "",
         "## 推理过程 Reasoning trace",
@@ -65,7 +71,7 @@ def determination_markdown(d: Determination, case: Case | None = None) -> str:
         facts = facts_text(step.facts)
         out.append(
             f"{i}. **{step.rule}** {step.title}: {step_target(step, names)}"
-            f"{', `' + facts + '`' if facts else ''} → {step.effect} ({', '.join(step.cites)})"
+            f"{', `' + facts + '`' if facts else ''} → {step.effect} ({', '.join(step.cites)}; {step.version})"
         )
     out += ["", f"> {NOTICE}", ""]
     return "\n".join(out)

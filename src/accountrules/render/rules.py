@@ -13,6 +13,7 @@ from rich.text import Text
 
 from accountrules.rulepack.pack import RulePack
 from accountrules.rulepack.spec import Pattern, Rule, Test
+from accountrules.vocabulary import label
 
 
 class _View(BaseModel):
@@ -28,11 +29,12 @@ class RuleRow(_View):
 
 
 class RuleList(_View):
-    """The rules of a pack, in id order."""
+    """The rules of a pack, in id order; with ``in_force``, those of that version, cited as it numbers them."""
 
     pack: str
     version: str
     rules: list[RuleRow]
+    in_force: str | None = None
 
 
 class ReadIn(_View):
@@ -61,16 +63,22 @@ class RuleSheet(_View):
     cites: list[Citation]
     when: list[str]
     then: str
+    #: The versions in which the rule holds.
+    versions: list[str] = []
 
 
-def rule_list(pack: RulePack) -> RuleList:
+def rule_list(pack: RulePack, version: str | None = None) -> RuleList:
+    """The pack's rules, or those that hold in ``version``."""
+    chosen = pack.rules if version is None else pack.rules_in(version)
     rows = [
-        RuleRow(id=r.id, stage=r.stage, title=r.title, cites=list(r.cites), verified=r.verified) for r in pack.rules
+        RuleRow(id=r.id, stage=r.stage, title=r.title, cites=pack.cites_in(r.id, version), verified=r.verified)
+        for r in chosen
     ]
-    return RuleList(pack=pack.name, version=pack.version, rules=rows)
+    return RuleList(pack=pack.name, version=pack.version, rules=rows, in_force=version)
 
 
-def rule_sheet(rule: Rule, pack: RulePack) -> RuleSheet:
+def rule_sheet(rule: Rule, pack: RulePack, version: str | None = None) -> RuleSheet:
+    """One rule; with ``version``, its citations as that version numbers them."""
     return RuleSheet(
         id=rule.id,
         title=rule.title,
@@ -78,9 +86,44 @@ def rule_sheet(rule: Rule, pack: RulePack) -> RuleSheet:
         stage=rule.stage,
         source=f"{rule.source.name}:{rule.line}",
         verified=rule.verified,
-        cites=[_citation(c, pack) for c in rule.cites],
+        cites=[_citation(c, pack) for c in pack.cites_in(rule.id, version)],
         when=[pattern_text(p) for p in rule.patterns],
         then=effect_text(rule),
+        versions=[v for v in pack.versions.ids if v in rule.versions],
+    )
+
+
+def sanctions_sheet(pack: RulePack) -> RuleSheet:
+    """The pack's sanctions (V3, V9, promotion bars) as a sheet like a rule's."""
+    sanctions = pack.sanctions
+    cited = [
+        *sanctions.correspondence.cites,
+        *(c for row in sanctions.without_party_post for c in row.cites),
+        *sanctions.waiting_periods.cites,
+    ]
+    government = sanctions.waiting_periods.government
+    bars = [f"{label(m)}: {n} months" for m, n in sanctions.waiting_periods.measures.items()]
+    bars += [f"{law} {label(g)}: {n} months" for law, rows in government.items() for g, n in rows.items()]
+    return RuleSheet(
+        id="sanctions",
+        title="党纪处分与政务处分 / party measures and government sanctions",
+        basis="Who may receive which measure, the government sanction that goes with each party measure, and "
+        "how long each bars promotion.",
+        stage="resolution",
+        source="sanctions.yaml",
+        verified=all(pack.citations[c].verified for c in cited),
+        cites=[_citation(c, pack) for c in dict.fromkeys(cited)],
+        when=[
+            "party measures: " + ", ".join(label(m) for m in sanctions.party_measures),
+            *(
+                f"without a party post: {label(row.measure)} → {row.becomes[0]} {label(row.becomes[1])}"
+                for row in sanctions.without_party_post
+            ),
+            *bars,
+        ],
+        then="correspondence: "
+        + "; ".join(f"{label(m)} → {label(g)}" for m, g in sanctions.correspondence.table.items()),
+        versions=list(pack.versions.ids),
     )
 
 
@@ -100,7 +143,8 @@ def _citation_text(citation: Citation) -> str:
 
 
 def rules_text(rules: RuleList) -> RenderableType:
-    title = Text(f"规则包 Rule pack {rules.pack} {rules.version}: {len(rules.rules)} rules")
+    in_force = f", 现行版本 in force: {rules.in_force}" if rules.in_force else ""
+    title = Text(f"规则包 Rule pack {rules.pack} {rules.version}{in_force}: {len(rules.rules)} rules")
     table = Table(title=title, title_justify="left")
     table.add_column(Text("编号 Id"), no_wrap=True)  # an id is looked up whole, never wrapped
     for header in ("阶段 Stage", "标题 Title", "依据 Cites"):
@@ -123,6 +167,7 @@ def rule_text(sheet: RuleSheet) -> RenderableType:
         ("来源 Source", sheet.source),
         ("核实 Verified", "是 yes" if sheet.verified else "否 no: cites a provision known only from secondary sources"),
         ("引用 Cites", cites),
+        ("版本 Versions", ", ".join(sheet.versions)),
         ("条件 When", "\n".join(f"- {p}" for p in sheet.when)),
         ("效果 Then", sheet.then),
     ]

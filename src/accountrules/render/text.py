@@ -12,10 +12,13 @@ from accountrules.render.common import (
     NOTICE,
     dual_line,
     facts_text,
+    in_force_line,
     names_of,
+    note_lines,
     organization_line,
     person_row,
     publicize_line,
+    sanctions_line,
     step_target,
 )
 
@@ -36,6 +39,9 @@ def determination_text(d: Determination, case: Case | None = None) -> Renderable
         Text(f"组织 Organization: {organization_line(d)}"),
         Text(f"公开曝光 Publicize: {publicize_line(d)}"),
         Text(f"一案双查 Dual investigation: {dual_line(d)}"),
+        Text(f"政务处分、影响期 Government sanction, bar on promotion: {sanctions_line(d)}"),
+        Text(f"适用规定 Rules in force: {in_force_line(d)}"),
+        *(Text(f"提示 Note: {line}") for line in note_lines(d)),
         Text(f"规则包 Rule pack: {d.rulepack.name} {d.rulepack.version} ({d.rulepack.digest[:19]}…)"),
         Text(""),
         Text("推理过程 Reasoning trace", style="bold"),
@@ -50,7 +56,7 @@ def determination_text(d: Determination, case: Case | None = None) -> Renderable
             Text(f"{i}."),
             Text(
                 f"[{step.rule}] {step.title}\n"
-                f"{step_target(step, names)}: {facts or '—'} → {step.effect}  ({', '.join(step.cites)})"
+                f"{step_target(step, names)}: {facts or '—'} → {step.effect}  ({', '.join(step.cites)}; {step.version})"
             ),
         )
     return Group(table, *lines, trace, Text(""), Text(NOTICE, style="italic"))

@@ -22,7 +22,8 @@ def coverage_line(c: Coverage) -> str:
 def verification_text(report: VerifyReport) -> str:
     pack, space = report.pack, report.space
     lines = [
-        f"规则包校验 Verify rule pack: {pack.name} {pack.version} ({pack.rules} rules)",
+        f"规则包校验 Verify rule pack: {pack.name} {pack.version} ({pack.rules} rules)"
+        + (f", 版本 version {report.in_force}" if report.in_force else ""),
         f"事实空间 Fact space: {space.class_count} classes that the conditions tell apart",
         *(f"  {line}" for line in space.classes),
         "模板 Templates:",
