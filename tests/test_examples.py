@@ -80,7 +80,8 @@ PEOPLE: dict[str, dict[str, Key]] = {
         # obstructed → [3,3].
         "p2": Key("direct", 3, "removal_from_party_post"),
         # serious [2,3]; obstructed_inquiry → increased (3 at most), preferred over the tied heavier.
-        "p3": Key("direct", 3, "removal_from_party_post", "increased"),
+        # V9: staff hold no party post, so 撤销党内职务 becomes (2, serious_warning) before D11 compares.
+        "p3": Key("direct", 2, "serious_warning", "increased"),
         "p4": Key("none", 0, "none"),
     },
     "06-missing-leader": {
@@ -113,7 +114,8 @@ PEOPLE: dict[str, dict[str, Key]] = {
         # T2 [2,2], defied_orders → heavier; reported (lighter) outweighed.
         "p2": Key("principal_leadership", 2, "warning", "heavier", ("outweighed:lighter",)),
         # ordinary [1,2], two aggravations → increased → 3; two mitigations (reduced) outweighed.
-        "p3": Key("direct", 3, "removal_from_party_post", "increased", ("outweighed:reduced",)),
+        # V9: staff hold no party post, so 撤销党内职务 becomes (2, serious_warning) before D11 compares.
+        "p3": Key("direct", 2, "serious_warning", "increased", ("outweighed:reduced",)),
     },
     "10-discipline-inspection-supervisory": {
         "p1": Key("none", 0, "none"),
@@ -122,13 +124,15 @@ PEOPLE: dict[str, dict[str, Key]] = {
         "p3": Key("supervisory", 2, "warning"),
         # team member, failed_to_stop → T3 [2,3] capped at 2.
         "p4": Key("important_leadership", 2, "warning"),
-        "p5": Key("direct", 3, "removal_from_party_post", "heavier"),
+        # V9: staff hold no party post, so 撤销党内职务 becomes (2, serious_warning) before D11 compares.
+        "p5": Key("direct", 2, "serious_warning", "heavier"),
     },
     "11-long-term-spread-reorganization": {
         # grave (s=3) + long-term spread → T4 [3,3]; personally_clean refused by D5.
         "p1": Key("principal_leadership", 3, "removal_from_party_post", refused=("personally_clean",)),
         "p2": Key("direct", 3, "removal_from_party_post", "heavier"),
-        "p3": Key("direct", 3, "removal_from_party_post", "heavier"),
+        # V9: staff hold no party post, so 撤销党内职务 becomes (2, serious_warning) before D11 compares.
+        "p3": Key("direct", 2, "serious_warning", "heavier"),
     },
     "12-leader-credit": {
         "p1": Key("none", 0, "none"),
@@ -143,7 +147,8 @@ PEOPLE: dict[str, dict[str, Key]] = {
         "p2": Key("direct", 2, "warning"),
         # team member, failed_to_implement, ordinary → T1 [1,2] capped at 1.
         "p3": Key("important_leadership", 1, "reminder"),
-        "p4": Key("direct", 3, "removal_from_party_post", "heavier"),
+        # V9: staff hold no party post, so 撤销党内职务 becomes (2, serious_warning) before D11 compares.
+        "p4": Key("direct", 2, "serious_warning", "heavier"),
         "p5": Key("direct", 1, "reminder"),
     },
     "14-leaders-of-other-areas": {
@@ -160,6 +165,22 @@ PEOPLE: dict[str, dict[str, Key]] = {
         "p5": Key("direct", 2, "warning", "heavier"),
         # serious [2,3]; administrative approval is not a public-interest area.
         "p6": Key("direct", 2, "warning"),
+    },
+    "15-rules-in-force": {
+        # v1 (conduct 2017: acct2016+disc2015) serious → T2 [2,2]; v2 (2019: acct2016+disc2018) ordinary
+        # T1 → 1; the decision version (acct2019+disc2018) gives the same, so the conduct version stands.
+        "p1": Key("principal_leadership", 2, "warning"),
+        # acct2016 has no mitigation: [2,2] → 2; acct2019 (decision) counts two mitigating acts → reduced → 1,
+        # strictly lighter, so the decision version applies (从轻).
+        "p2": Key("principal_leadership", 1, "reminder", "reduced"),
+        # disc2015: coercing is one aggravating act (heavier), reoffending heavier only, refusing restitution
+        # nothing → heavier → 3; disc2018 would count three → increased → 3 too: a tie keeps the conduct version.
+        # p3 holds a party post (支部委员), so 撤销党内职务 stands.
+        "p3": Key("direct", 3, "removal_from_party_post", "heavier"),
+        # disc2018: two aggravating acts → increased → 3; no party post (V9) → (2, serious_warning).
+        "p4": Key("direct", 2, "serious_warning", "increased"),
+        # serious [2,3] → (2, warning); not a member (V3): the warning is removed, measure null.
+        "p5": Key("direct", 2, None),
     },
 }
 
@@ -179,6 +200,7 @@ UNITS: dict[str, Unit] = {
     "12-leader-credit": Unit((), False),
     "13-case-left-uninvestigated": Unit(("inspection",), True, (("p1", "v1"),)),
     "14-leaders-of-other-areas": Unit(("inspection",), True),
+    "15-rules-in-force": Unit(("inspection",), True),
 }
 
 
