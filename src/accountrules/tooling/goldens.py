@@ -54,6 +54,19 @@ class PersonExpectation(_Spec):
     findings: list[str] | None = None
     #: Write ``undetermined: true`` for a missing person with no finding (null range, form and measure).
     undetermined: bool | None = None
+    measures: list[str] | None = None
+    #: ``none`` for no government sanction.
+    government_sanction: str | None = None
+    #: ``0`` for no bar on promotion.
+    waiting_period_months: int | None = None
+    former: bool | None = None
+
+
+class InForceExpectation(_Spec):
+    conduct: str | None = None
+    decision: str | None = None
+    why: str | None = None
+    lighter_new: list[str] | None = None
 
 
 class OrganizationExpectation(_Spec):
@@ -72,6 +85,10 @@ class Expectation(_Spec):
     organization: OrganizationExpectation | None = None
     publicize: bool | None = None
     dual_investigation: DualExpectation | None = None
+    #: By violation: the versions that judge it (SPEC §9.2).
+    rules_in_force: dict[str, InForceExpectation] | None = None
+    #: Every note, each ``code/person/violation`` with ``-`` for an absent part, in the determination's order.
+    notes: list[str] | None = None
 
 
 class CaseSpec(_Spec):
@@ -248,6 +265,19 @@ def compare(expect: Expectation, d: Determination) -> list[Mismatch]:
         missing = [f"{m.person}/{m.violation}" for m in got_dual.missing]
         if dual.missing is not None and dual.missing != missing:
             out.append(Mismatch("dual_investigation.missing", dual.missing, missing))
+    if expect.rules_in_force is not None:
+        got_in_force = {r.violation: r for r in d.rules_in_force}
+        for vid, wanted in expect.rules_in_force.items():
+            entry = got_in_force.get(vid)
+            for name in InForceExpectation.model_fields:
+                value = getattr(wanted, name)
+                actual = getattr(entry, name, None)
+                if value is not None and value != (list(actual) if isinstance(actual, list) else actual):
+                    out.append(Mismatch(f"rules_in_force.{vid}.{name}", value, actual))
+    if expect.notes is not None:
+        notes = [f"{n.code}/{n.person or '-'}/{n.violation or '-'}" for n in d.notes]
+        if expect.notes != notes:
+            out.append(Mismatch("notes", expect.notes, notes))
     return out
 
 
@@ -263,6 +293,10 @@ def _compare_person(where: str, expect: PersonExpectation, got: PersonResult) ->
         "refused": [r.kind + (f":{r.detail}" if r.detail else "") for r in got.refused],
         "findings": list(got.findings),
         "undetermined": got.form is None,
+        "measures": list(got.measures),
+        "government_sanction": got.government_sanction or "none",
+        "waiting_period_months": got.waiting_period_months or 0,
+        "former": got.former,
     }
     out = []
     for name in PersonExpectation.model_fields:
