@@ -17,13 +17,15 @@ JSON Schema, ``accountrules schema``-style: ``ConsistencyReport.model_json_schem
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from accountrules.engine.cache import Canonical
-from accountrules.models import Case, Determination, PersonResult, RulePackInfo
+from accountrules.models import Case, Determination, PersonResult, Recorded, RulePackInfo
+from accountrules.vocabulary import FORM_MEASURES
 
 Verdict = Literal["within", "too_lenient", "too_harsh", "undetermined"]
 
@@ -89,6 +91,13 @@ class PersonCheck(_Model):
     modifier: str | None
     rules: list[str] = Field(description="the rules that decided: the finding rules, then the deciding modifier's")
     trace: list[Step] = Field(default_factory=list, description="the trace steps about this person (flagged people)")
+    version: str | None = Field(default=None, description="the version of the regulations that judged the person")
+    missing: list[str] = Field(
+        default_factory=list, description="recommended measures and government sanction the record does not hold"
+    )
+    extra: list[str] = Field(
+        default_factory=list, description="recorded measures and government sanction the rules do not recommend"
+    )
 
 
 class OmittedLeader(_Model):
@@ -139,6 +148,29 @@ class Tally(_Model):
     omitted: int = 0
 
 
+def compare_measures(
+    recorded: Recorded, result: PersonResult | None, substitutes: Mapping[str, str]
+) -> tuple[list[str], list[str]]:
+    """(missing, extra): what the rules recommend that the record lacks, and what the record holds beyond
+    it (SPEC §9.2); a measure the rules substituted (V9) matches the one it replaced. Nothing is compared when
+    the record names no measure."""
+    if not recorded.measures and recorded.measure is None and recorded.government_sanction is None:
+        return [], []
+    taken: set[str] = set(recorded.measures) | ({recorded.measure} if recorded.measure else set())
+    recommended: set[str] = set(result.measures) if result is not None else set()
+    for original, substitute in substitutes.items():
+        if substitute in recommended and original in taken:
+            taken = (taken - {original}) | {substitute}
+    if recorded.measures or recorded.government_sanction is not None:
+        if result is not None and result.government_sanction is not None:
+            recommended.add(result.government_sanction)
+        if recorded.government_sanction is not None:
+            taken.add(recorded.government_sanction)
+    taken.discard("none")
+    recommended.discard("none")
+    return sorted(recommended - taken), sorted(taken - recommended)
+
+
 class BadRecord(_Model):
     line: int | None = None
     index: int | None = None
@@ -178,6 +210,9 @@ class ConsistencyReport(_Model):
     by_year: list[Tally]
     by_unit_level: list[Tally]
     by_violation_kind: list[Tally]
+    by_version: list[Tally] = Field(
+        default_factory=list, description="verdicts by the version of the regulations that judged the case"
+    )
     deviations: dict[str, int] = Field(description="deviation (forms from the band) → recorded people")
     flagged: list[PersonCheck] = Field(description="too_lenient, too_harsh and undetermined people, by case")
     within: list[PersonCheck] = Field(default_factory=list, description="people within the band (with --all)")
@@ -216,6 +251,8 @@ class CaseCheck:
     signature: str
     recorded: bool
     complete: bool
+    #: The versions of the regulations that judged the case's violations (SPEC §9.3 V1).
+    versions: list[str] = field(default_factory=list)
     people: list[PersonCheck] = field(default_factory=list)
     omitted: list[OmittedLeader] = field(default_factory=list)
     #: The recorded forms of the people of each class of this case.
@@ -241,8 +278,26 @@ def _rules(result: PersonResult) -> list[str]:
     return [*result.findings, *(m.rule for m in result.modifiers if m.rule not in result.findings)]
 
 
-def examine_case(case: Case, determination: Determination, canonical: Canonical) -> CaseCheck:
-    """Judge one case's record against its determination."""
+def _form_of(measure: str) -> int:
+    return next(form for form, measures in FORM_MEASURES.items() if measure in measures)
+
+
+def _version_of(determination: Determination, person: str) -> str | None:
+    """The version whose rules gave the person's finding (the first finding step about them)."""
+    result = next((r for r in determination.people if r.person == person), None)
+    findings = set(result.findings) if result is not None else set()
+    for step in determination.trace:
+        if step.person == person and step.rule in findings:
+            return step.version
+    return None
+
+
+def examine_case(
+    case: Case, determination: Determination, canonical: Canonical, substitutes: Mapping[str, str] | None = None
+) -> CaseCheck:
+    """Judge one case's record against its determination; ``substitutes`` maps each measure a person without
+    a party post cannot receive to the one given instead (V9), which counts as within."""
+    substitutes = substitutes or {}
     results = {r.person: r for r in determination.people}
     people = {p.id: p for p in case.people}
     offenders = {pid for v in case.violations for pid in v.offenders}
@@ -256,6 +311,10 @@ def examine_case(case: Case, determination: Determination, canonical: Canonical)
         signature=canonical.signature,
         recorded=bool(case.recorded),
         complete=determination.dual_investigation.complete,
+        versions=sorted(
+            {r.conduct for r in determination.rules_in_force}
+            | {r.decision for r in determination.rules_in_force if r.lighter_new}
+        ),
     )
     if not case.recorded:
         return check
@@ -274,6 +333,9 @@ def examine_case(case: Case, determination: Determination, canonical: Canonical)
             band, form, measure = recommended_band(result), result.form, result.measure
             responsibility, rules, rng = result.responsibility, _rules(result), result.range
             modifier = result.modifiers[0].kind if result.modifiers else None
+            replaced = [m for m, sub in substitutes.items() if sub in result.measures]
+            if band is not None and replaced and not people[pid].holds_party_post:
+                band = (band[0], max(band[1], *(_form_of(m) for m in replaced)))
         if band is None:
             verdict: Verdict = "undetermined"
             off = 0
@@ -281,6 +343,7 @@ def examine_case(case: Case, determination: Determination, canonical: Canonical)
             off = deviation(recorded.form, band)
             verdict = "within" if off == 0 else "too_lenient" if off < 0 else "too_harsh"
         person = people[pid]
+        missing, extra = compare_measures(recorded, result, substitutes)
         check.people.append(
             PersonCheck(
                 case_id=case.case_id,
@@ -299,6 +362,9 @@ def examine_case(case: Case, determination: Determination, canonical: Canonical)
                 modifier=modifier,
                 rules=rules,
                 trace=_steps(determination, pid) if verdict != "within" else [],
+                version=_version_of(determination, pid),
+                missing=missing,
+                extra=extra,
             )
         )
         cls = canonical.classes[pid]
@@ -363,7 +429,7 @@ class Accumulator:
         self.omitted: list[OmittedLeader] = []
         self.bad: list[BadRecord] = []
         self.groups: dict[str, _GroupState] = {}
-        self.tallies: dict[str, dict[str, dict[str, int]]] = {"year": {}, "level": {}, "kind": {}}
+        self.tallies: dict[str, dict[str, dict[str, int]]] = {"year": {}, "level": {}, "kind": {}, "version": {}}
 
     def add_bad(self, position: str, number: int, case_id: str | None, error: str) -> None:
         self.records += 1
@@ -388,7 +454,13 @@ class Accumulator:
             else:
                 self.flagged.append(person)
         self.omitted.extend(check.omitted)
-        for dimension, keys in (("year", [check.year]), ("level", [check.unit_level]), ("kind", check.kinds)):
+        dimensions = (
+            ("year", [check.year]),
+            ("level", [check.unit_level]),
+            ("kind", check.kinds),
+            ("version", check.versions),
+        )
+        for dimension, keys in dimensions:
             for key in keys:
                 tally = self.tallies[dimension].setdefault(key, Counter())
                 tally["cases"] += 1
@@ -464,6 +536,7 @@ class Accumulator:
             by_year=self._tallies("year"),
             by_unit_level=self._tallies("level"),
             by_violation_kind=self._tallies("kind"),
+            by_version=self._tallies("version"),
             deviations={str(k): self.deviations[k] for k in sorted(self.deviations)},
             flagged=self.flagged,
             within=self.within,

@@ -101,6 +101,10 @@ class Processor:
         self.hook = hook
         self.plan = engine.cache.plan if engine.cache is not None else FactPlan.for_pack(engine.pack)
         self.gate = CacheGate(engine.cache) if engine.cache is not None else None
+        #: V9: each measure a person without a party post cannot receive, and the one given instead.
+        self.substitutes: dict[str, str] = {
+            row.measure: row.becomes[1] for row in engine.pack.sanctions.without_party_post
+        }
 
     def process(self, record: Record) -> tuple[bool, Any]:
         """(True, result) for an evaluated record, (False, `RecordError`) for a bad one, whose message names
@@ -149,7 +153,7 @@ class Processor:
             return evaluate() if cache is None else cache.determine(case, cache.canonical(case), evaluate)
         canonical = self.plan.canonical(case)  # the check groups like cases by it, cache or not
         determination = evaluate() if cache is None else cache.determine(case, canonical, evaluate)
-        return examine_case(case, determination, canonical)
+        return examine_case(case, determination, canonical, self.substitutes)
 
 
 def _within_line(problem: str, record: Record) -> str:

@@ -8,7 +8,7 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from accountrules.batch.check import ConsistencyReport, Tally
+from accountrules.batch.check import ConsistencyReport, PersonCheck, Tally
 from accountrules.render.common import SUMMARY_ROWS, group_line, key_label, summary_cell, verdict_label
 
 #: Most inconsistent groups and flagged people shown in the terminal.
@@ -26,6 +26,8 @@ def summary_text(report: ConsistencyReport, source: str = "") -> RenderableType:
     for key, zh, en in SUMMARY_ROWS:
         headline.add_row(Text(f"{zh} {en}"), Text(summary_cell(values, key)))
     parts: list[RenderableType] = [headline, _tallies("按年度 By year of decision", "年度 Year", report.by_year)]
+    if report.by_version:
+        parts.append(_tallies("按适用版本 By version of the regulations", "版本 Version", report.by_version))
     if report.groups:
         groups = Table(
             title=Text("同案不同处理 Like cases treated unlike (largest spread first)"), title_justify="left"
@@ -49,7 +51,7 @@ def summary_text(report: ConsistencyReport, source: str = "") -> RenderableType:
                 Text(f"{p.name} {p.person}".strip()),
                 Text(verdict_label(p.verdict)),
                 Text(str(p.recorded_form)),
-                Text("—" if p.recommended_form is None else f"{p.recommended_form} {band}"),
+                Text("—" if p.recommended_form is None else f"{p.recommended_form} {band}" + _measure_gaps(p)),
                 Text(", ".join(p.rules)),
             )
         for leader in report.omitted_leaders[: max(SHOWN - len(flagged[:SHOWN]), 0)]:
@@ -82,3 +84,13 @@ def _tallies(title: str, key: str, tallies: list[Tally]) -> Table:
             *(Text(f"{n:,}") for n in (t.cases, t.people, t.within, t.too_lenient, t.too_harsh, t.omitted)),
         )
     return table
+
+
+def _measure_gaps(p: PersonCheck) -> str:
+    """The recommended measures the record lacks and the recorded ones beyond them (SPEC §9.2)."""
+    parts = []
+    if p.missing:
+        parts.append("缺 missing: " + ", ".join(p.missing))
+    if p.extra:
+        parts.append("多 extra: " + ", ".join(p.extra))
+    return ("; " + "; ".join(parts)) if parts else ""
