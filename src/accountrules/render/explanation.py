@@ -34,6 +34,13 @@ def result_lines(e: Explanation) -> list[str]:
     if r.refused:
         refused = ", ".join(label(x.kind) + (f" ← {label(x.detail)}" if x.detail else "") for x in r.refused)
         lines.append(f"不予采纳 Refused: {refused}")
+    if e.versions:
+        shown = "; ".join(
+            f"{v.violation}: {v.version} ({label(v.why)}"
+            + (", 新规定更轻 the newer rules are lighter)" if v.lighter_new else ")")
+            for v in e.versions
+        )
+        lines.append(f"适用规定 Rules in force: {shown}")
     return lines
 
 

@@ -34,6 +34,7 @@ from accountrules.vocabulary import (
     FORM_MEASURES,
     OFFENDER_ACTS,
     Act,
+    InForceReason,
     label,
     measure_label,
     values,
@@ -115,6 +116,16 @@ class Need(_Out):
     options: list[Change]
 
 
+class PersonVersion(_Out):
+    """The version of the regulations that judged the person on one violation, and why (SPEC §9.3 V1)."""
+
+    violation: str
+    version: str
+    why: InForceReason
+    #: The decision's version applied because it was strictly lighter (从轻).
+    lighter_new: bool
+
+
 class Explanation(_Out):
     case_id: str
     rulepack: str
@@ -127,6 +138,7 @@ class Explanation(_Out):
     up: list[Change]
     down: list[Change]
     needed: list[Need]
+    versions: list[PersonVersion] = []
 
     def to_json(self, indent: int | None = 2) -> str:
         return self.model_dump_json(indent=indent)
@@ -145,7 +157,8 @@ def explain(engine: Engine, case: Case, person: str) -> Explanation:
         )
     evaluation = engine.evaluation(case)
     determination = evaluation.determination
-    first = evaluation.first.firings
+    in_force, applied = evaluation.in_force, evaluation.applied
+    first = [f for f in evaluation.first.firings if engine.holds(f, in_force, applied)]
     result = next((p for p in determination.people if p.person == person), None)
     status: Literal["determined", "undetermined", "not_involved"] = (
         "not_involved" if result is None else "undetermined" if result.form is None else "determined"
@@ -161,6 +174,16 @@ def explain(engine: Engine, case: Case, person: str) -> Explanation:
         result=result,
         why=_why(engine, evaluation.outcomes.get(person), mine, evaluation.standing),
         why_not=_why_not(engine, evaluation.first.facts, person, {f.rule for f in mine}),
+        versions=[
+            PersonVersion(
+                violation=entry.violation,
+                version=applied.versions.get((person, entry.violation), entry.conduct),
+                why=entry.why,  # type: ignore[arg-type]
+                lighter_new=person in applied.lighter_new.get(entry.violation, set()),
+            )
+            for entry in sorted(in_force.violations.values(), key=lambda e: e.violation)
+            if (person, entry.violation) in applied.versions
+        ],
         **_what_would_change(engine, data, person, result, determination),
     )
 
