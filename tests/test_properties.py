@@ -32,12 +32,15 @@ def engine() -> Engine:
 
 
 def ranks(determination: Determination) -> dict[str, tuple[int, int]]:
-    """(form, position of the measure in its form) for every person with a result."""
-    return {
-        p.person: (p.form, FORM_MEASURES[p.form].index(p.measure))  # type: ignore[arg-type]
-        for p in determination.people
-        if p.form is not None
-    }
+    """(form, position of the measure in its form) for every person with a result; -1 when the measure shown
+    is not the form's (V3 removed a non-member's party measure, leaving nothing or a combined measure)."""
+    out = {}
+    for p in determination.people:
+        if p.form is None:
+            continue
+        shown = FORM_MEASURES[p.form]
+        out[p.person] = (p.form, shown.index(p.measure) if p.measure in shown else -1)
+    return out
 
 
 def with_act(case: dict[str, Any], person: str, violation: str, act: str) -> dict[str, Any]:
