@@ -287,7 +287,18 @@ def runner() -> CliRunner:
 def test_cli_verify_failure_writes_runnable_counterexamples(runner: CliRunner, tmp_path: Path) -> None:
     """A failing pack: exit 1; each check with its verdict; the counterexample files, valid and runnable."""
     out = tmp_path / "ce"
-    args = ["rules", "verify", "--rules", str(PACKS / "lenient"), "--max-cases", str(SMALL_CAP), "--out", str(out), "--as-of", "2024-01-01"]
+    args = [
+        "rules",
+        "verify",
+        "--rules",
+        str(PACKS / "lenient"),
+        "--max-cases",
+        str(SMALL_CAP),
+        "--out",
+        str(out),
+        "--as-of",
+        "2024-01-01",
+    ]
     result = runner.invoke(app, args)
     assert (result.exit_code, result.stderr) == (1, "")
     head, checks = result.stdout.split("\n\n", 1)
@@ -328,7 +339,19 @@ def figure(checks: str, line: int) -> str:
 def test_cli_verify_json_reports_the_space(runner: CliRunner) -> None:
     """`--format json`: the pack, the space covered, the time, and every check with its verdict."""
     result = runner.invoke(
-        app, ["rules", "verify", "--rules", str(PACKS / "dead_rule"), "--max-cases", "200", "-f", "json", "--as-of", "2024-01-01"]
+        app,
+        [
+            "rules",
+            "verify",
+            "--rules",
+            str(PACKS / "dead_rule"),
+            "--max-cases",
+            "200",
+            "-f",
+            "json",
+            "--as-of",
+            "2024-01-01",
+        ],
     )
     assert result.exit_code == 1
     data = json.loads(result.stdout)
