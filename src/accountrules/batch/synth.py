@@ -405,9 +405,15 @@ def _summary(rng: random.Random, violation: dict[str, Any]) -> str:
 
 
 def record(
-    determination: Determination, rng: random.Random, spec: CorpusSpec, case_id: str
+    determination: Determination,
+    rng: random.Random,
+    spec: CorpusSpec,
+    case_id: str,
+    substitutes: frozenset[str] = frozenset(),
 ) -> tuple[dict[str, Any], list[Injection]]:
-    """What the archive says was decided: the rules' recommendation, with drift, discretion and omissions."""
+    """What the archive says was decided: the rules' recommendation, with drift, discretion and omissions.
+    People whose measure is a substitute (V9, ``substitutes``) are never drifted: the check accepts the measure
+    it replaced as well."""
     from accountrules.batch.check import recommended_band
 
     recorded: dict[str, Any] = {}
@@ -425,7 +431,8 @@ def record(
         person = rng.choice(omissible)
         injections.append(Injection(case_id, person, "omitted", recorded[person]["form"], None))
         del recorded[person]
-    candidates = sorted(recorded)
+    substituted = {r.person for r in determination.people if r.measure in substitutes}
+    candidates = sorted(p for p in recorded if p not in substituted)
     if candidates and rng.random() < spec.drift:
         person = rng.choice(candidates)
         lo, hi = bands[person]
@@ -476,38 +483,36 @@ def generate(spec: CorpusSpec, engine: Engine | None = None) -> Iterator[Generat
     years = (spec.first_year, spec.last_year)
     seen: set[bytes] = set()
     patterns: list[dict[str, Any]] = []
-    outcomes: list[Determination | None] = []
     weights: list[float] = []
     if spec.patterns is not None:
         n = 0
         while len(patterns) < spec.patterns:
             pattern = draw_pattern(random.Random(f"{spec.seed}:pattern:{n}"))
             n += 1
-            new, determination = _distinct(pattern, keyed, seen, spec.recorded)
-            if not new:
+            if not _distinct(pattern, keyed, seen):
                 continue
             patterns.append(pattern)
-            outcomes.append(determination)
             weights.append(1 / (len(patterns) ** 0.8))  # a few patterns are common, most are rare
     draw = random.Random(f"{spec.seed}:draw")
     for number in range(spec.cases):
         rng = random.Random(f"{spec.seed}:case:{number}")
-        outcome: Determination | None = None
         if spec.patterns is not None:
             chosen = draw.choices(range(len(patterns)), weights)[0]
             index: int | None = chosen
-            pattern, outcome = patterns[chosen], outcomes[chosen]
+            pattern = patterns[chosen]
         else:
             index = None
             while True:
                 pattern = draw_pattern(rng)
-                if _distinct(pattern, keyed, seen, evaluate=False)[0]:
+                if _distinct(pattern, keyed, seen):
                     break
-        case, pids = dress(pattern, rng, number + 1, years)
+        case, _ = dress(pattern, rng, number + 1, years)
         injected: list[Injection] = []
         if spec.recorded and engine is not None:
-            determination = engine.evaluate(case) if outcome is None else _renamed(outcome, pids)
-            case["recorded"], injected = record(determination, rng, spec, case["case_id"])
+            # the dressed case's own dates decide which rules are in force, so it is evaluated as dressed
+            determination = engine.evaluate(case)
+            substitutes = frozenset(row.becomes[1] for row in engine.pack.sanctions.without_party_post)
+            case["recorded"], injected = record(determination, rng, spec, case["case_id"], substitutes)
         if spec.bad and rng.random() < spec.bad:
             text, why = spoil(case, rng)
             yield Generated(text, case["case_id"], index, (), why)
@@ -515,33 +520,18 @@ def generate(spec: CorpusSpec, engine: Engine | None = None) -> Iterator[Generat
         yield Generated(json.dumps(case, ensure_ascii=False), case["case_id"], index, tuple(injected))
 
 
-def _distinct(
-    pattern: dict[str, Any], keyed: Engine | None, seen: set[bytes], evaluate: bool
-) -> tuple[bool, Determination | None]:
-    """Whether ``pattern`` asserts facts no pattern drawn before did (always, without an engine) and, when
-    ``evaluate``, its determination with the pattern's own ids."""
+def _distinct(pattern: dict[str, Any], keyed: Engine | None, seen: set[bytes]) -> bool:
+    """Whether ``pattern`` asserts facts no pattern drawn before did (always, without an engine)."""
     if keyed is None or keyed.cache is None:
-        return True, None
+        return True
     from accountrules.validation import parse_case
 
     plain, _ = dress(pattern, random.Random(0), 0, (2020, 2020), scheme=0)
-    case = parse_case(plain)
-    key = keyed.cache.canonical(case).key
+    key = keyed.cache.canonical(parse_case(plain)).key
     if key in seen:
-        return False, None
+        return False
     seen.add(key)
-    return True, keyed.evaluation(case).determination if evaluate else None
-
-
-def _renamed(determination: Determination, pids: dict[str, str]) -> Determination:
-    """A pattern's determination with one case's person ids (the part `record` reads)."""
-    dual = determination.dual_investigation
-    return determination.model_copy(
-        update={
-            "people": [r.model_copy(update={"person": pids[r.person]}) for r in determination.people],
-            "dual_investigation": dual.model_copy(update={"examined": [pids[p] for p in dual.examined]}),
-        }
-    )
+    return True
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -79,6 +79,8 @@ class CaseEvaluation:
     #: The versions that may judge each violation, and the one applied to each (person, violation) (V1).
     in_force: CaseVersions
     applied: Applied
+    #: The firings of stage ``facts`` whose rules hold in the version that judged them.
+    first_in_force: list[Firing]
 
     @property
     def firings(self) -> list[Firing]:
@@ -185,11 +187,11 @@ class Engine:
         findings = [f for f in first if f.effect == "finding"]
         adjustments = [f for f in first if f.effect in _ADJUSTMENTS]
         without_post = frozenset(p.id for p in case.people if not p.holds_party_post)
-        applied = resolve_in_force(self._resolver, findings, adjustments, self.held_in, in_force, without_post)
-        standing = [f for f in findings if self.holds(f, in_force, applied)]
-        beside = [f for f in first if f.effect in _BESIDE and self.holds(f, in_force, applied)]
+        applied = resolve_in_force(self._resolver, findings, adjustments, self._held_in, in_force, without_post)
+        standing = [f for f in findings if self._holds(f, in_force, applied)]
+        beside = [f for f in first if f.effect in _BESIDE and self._holds(f, in_force, applied)]
         resolved_facts = facts + self._resolved_facts(standing, applied.outcomes, beside)
-        second = [f for f in self._run_stage("resolved", resolved_facts, arrange) if self.holds(f, in_force, applied)]
+        second = [f for f in self._run_stage("resolved", resolved_facts, arrange) if self._holds(f, in_force, applied)]
         return CaseEvaluation(
             case=case,
             first=StageRun(facts, first),
@@ -199,15 +201,16 @@ class Engine:
             determination=self._determination(case, beside + second, applied, in_force),
             in_force=in_force,
             applied=applied,
+            first_in_force=[f for f in first if self._holds(f, in_force, applied)],
         )
 
-    def held_in(self, rule_id: str) -> frozenset[str]:
+    def _held_in(self, rule_id: str) -> frozenset[str]:
         """The versions in which a rule holds."""
         return self.pack.rule(rule_id).versions
 
-    def holds(self, f: Firing, in_force: CaseVersions, applied: Applied) -> bool:
+    def _holds(self, f: Firing, in_force: CaseVersions, applied: Applied) -> bool:
         """Whether the rule of ``f`` holds in the version ``f`` is judged by."""
-        return applied_version(in_force, applied.versions, f.person, f.violation) in self.held_in(f.rule)
+        return applied_version(in_force, applied.versions, f.person, f.violation) in self._held_in(f.rule)
 
     def _run_stage(self, stage: str, facts: list[Fact], arrange: Arrange | None) -> list[Firing]:
         """Run one stage's rules over ``facts`` in durable_rules and return the distinct firings."""

@@ -8,7 +8,7 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from accountrules.batch.check import ConsistencyReport, PersonCheck, Tally
+from accountrules.batch.check import ConsistencyReport, Tally
 from accountrules.render.common import SUMMARY_ROWS, group_line, key_label, summary_cell, verdict_label
 
 #: Most inconsistent groups and flagged people shown in the terminal.
@@ -51,7 +51,7 @@ def summary_text(report: ConsistencyReport, source: str = "") -> RenderableType:
                 Text(f"{p.name} {p.person}".strip()),
                 Text(verdict_label(p.verdict)),
                 Text(str(p.recorded_form)),
-                Text("—" if p.recommended_form is None else f"{p.recommended_form} {band}" + _measure_gaps(p)),
+                Text("—" if p.recommended_form is None else f"{p.recommended_form} {band}"),
                 Text(", ".join(p.rules)),
             )
         for leader in report.omitted_leaders[: max(SHOWN - len(flagged[:SHOWN]), 0)]:
@@ -85,12 +85,3 @@ def _tallies(title: str, key: str, tallies: list[Tally]) -> Table:
         )
     return table
 
-
-def _measure_gaps(p: PersonCheck) -> str:
-    """The recommended measures the record lacks and the recorded ones beyond them (SPEC §9.2)."""
-    parts = []
-    if p.missing:
-        parts.append("缺 missing: " + ", ".join(p.missing))
-    if p.extra:
-        parts.append("多 extra: " + ", ".join(p.extra))
-    return ("; " + "; ".join(parts)) if parts else ""

@@ -158,7 +158,7 @@ def explain(engine: Engine, case: Case, person: str) -> Explanation:
     evaluation = engine.evaluation(case)
     determination = evaluation.determination
     in_force, applied = evaluation.in_force, evaluation.applied
-    first = [f for f in evaluation.first.firings if engine.holds(f, in_force, applied)]
+    first = evaluation.first_in_force
     result = next((p for p in determination.people if p.person == person), None)
     status: Literal["determined", "undetermined", "not_involved"] = (
         "not_involved" if result is None else "undetermined" if result.form is None else "determined"
