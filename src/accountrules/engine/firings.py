@@ -79,7 +79,7 @@ class Nothing(NamedTuple):
 #: The content of a firing beyond its target, one shape per effect kind; tuples, so firings still sort.
 What = FindingWhat | ModifierWhat | TallyWhat | RefusalWhat | MeasureWhat | NoteWhat | OrganizationWhat | Nothing
 #: The effects that adjust the findings they apply to.
-Adjustment = ModifierWhat | TallyWhat | RefusalWhat
+Adjustment = ModifierWhat | TallyWhat | RefusalWhat | MeasureWhat
 
 
 class Firing(NamedTuple):
@@ -113,8 +113,8 @@ class Firing(NamedTuple):
 
     @property
     def adjustment(self) -> Adjustment:
-        """The content of a ``modifier``, ``tally`` or ``refusal`` firing."""
-        assert isinstance(self.what, (ModifierWhat, TallyWhat, RefusalWhat)), self
+        """The content of a ``modifier``, ``tally``, ``refusal`` or ``measure`` firing."""
+        assert isinstance(self.what, (ModifierWhat, TallyWhat, RefusalWhat, MeasureWhat)), self
         return self.what
 
     @property

@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from accountrules.engine.firings import Firing, ModifierWhat, RefusalWhat, TallyWhat
+from accountrules.engine.firings import Firing, MeasureWhat, ModifierWhat, RefusalWhat, TallyWhat
 from accountrules.rulepack.policy import Policy
 from accountrules.rulepack.versions import Sanctions
 from accountrules.vocabulary import FORM_MEASURES
@@ -134,14 +134,13 @@ class Resolver:
     def resolve_one(self, finding: Finding, adjustments: list[Firing], without_post: bool = False) -> Resolved:
         """D11 for one finding; the measures the adjustments add beside its own are kept when it reaches them."""
         resolved = self._place_finding(finding, adjustments, without_post)
+        reached = (resolved.form, _measure_rank(resolved.form, resolved.measure))
         for adj in sorted(adjustments):
-            if adj.effect == "measure":
-                added, least_form, least_measure, _ = adj.what
-                if (resolved.form, _measure_rank(resolved.form, resolved.measure)) >= (
-                    least_form,
-                    _measure_rank(least_form, least_measure),
-                ) and all(a.kind != added for a in resolved.also):
-                    resolved.also.append(Attached(str(added), adj.rule))
+            what = adj.what
+            if isinstance(what, MeasureWhat):
+                least = (what.least_form, _measure_rank(what.least_form, what.least_measure))
+                if reached >= least and all(a.kind != what.add for a in resolved.also):
+                    resolved.also.append(Attached(what.add, adj.rule))
         return resolved
 
     def _place_finding(self, finding: Finding, adjustments: list[Firing], without_post: bool) -> Resolved:

@@ -84,4 +84,3 @@ def _tallies(title: str, key: str, tallies: list[Tally]) -> Table:
             *(Text(f"{n:,}") for n in (t.cases, t.people, t.within, t.too_lenient, t.too_harsh, t.omitted)),
         )
     return table
-
