@@ -172,7 +172,7 @@ def test_golden_file_errors_name_file_line_and_fix(tmp_path: Path) -> None:
         load_golden_file(bad)
     assert str(info.value) == (
         f"{bad}:4: cases[0].expect.poeple: unknown key 'poeple'. Did you mean 'people'? "
-        "Keys here: people, organization, publicize, dual_investigation"
+        "Keys here: people, organization, publicize, dual_investigation, rules_in_force, notes"
     )
     bad.write_text("cases:\n  - name: x\n    expect: {}\n", encoding="utf-8")
     with pytest.raises(RulePackError) as info:

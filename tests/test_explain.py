@@ -151,7 +151,11 @@ def test_spec_example_leader_who_concealed(engine: Engine) -> None:
     removing the concealment moves the form down, and nothing single moves it up."""
     e = engine.explain(spec_example(), "p2")
     assert summary(e) == {
-        "why": [("decided", "L-COVER-UP", "v1", "direct [2,3]"), ("placed", "L-LIFESAVING", "v1", "top_of_range")],
+        "why": [
+            ("decided", "L-COVER-UP", "v1", "direct [2,3]"),
+            ("placed", "L-COMBINED-POST-ADJUSTMENT", "v1", "also: post_adjustment"),
+            ("placed", "L-LIFESAVING", "v1", "top_of_range"),
+        ],
         "up": [],
         "down": [
             ("clear v1.lifesaving_funds (群众救命钱 life-saving funds)", 2, "warning"),
@@ -281,6 +285,7 @@ def test_cli_explain_text(runner: CliRunner, small_file: Path) -> None:
         "解释 Explanation: 甲 p1 — case x-1 (rule pack tiny 1)\n"
         "结果 Result: 直接责任 direct, 个人责任 individual; 第一种形态 first form [1,2], 谈话提醒 reminder; "
         "从轻 lighter (M-CONFESSED)\n"
+        "适用规定 Rules in force: v1: acct2019+disc2023 (无行为日期 no date)\n"
         "\n"
         "为何 Why\n"
         "  1. 决定 decides  [O-ORDINARY] 一般违纪 / an ordinary violation  (speech:P20)\n"

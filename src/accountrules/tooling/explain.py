@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict
 
 from accountrules.engine.cache import asserted_fields
 from accountrules.engine.durable import runtime_for
-from accountrules.engine.firings import Firing, ModifierWhat, RefusalWhat, TallyWhat, describe
+from accountrules.engine.firings import Firing, MeasureWhat, ModifierWhat, RefusalWhat, TallyWhat, describe
 from accountrules.engine.resolve import Finding, Outcome, Resolved
 from accountrules.errors import CaseValidationError, UnknownPersonError
 from accountrules.models import Case, Determination, PersonResult
@@ -163,7 +163,10 @@ def explain(engine: Engine, case: Case, person: str) -> Explanation:
     status: Literal["determined", "undetermined", "not_involved"] = (
         "not_involved" if result is None else "undetermined" if result.form is None else "determined"
     )
-    mine = [f for f in first if f.person == person]
+    outcome = evaluation.outcomes.get(person)
+    added = {(i.finding.firing.violation, a.rule) for i in outcome.resolved for a in i.also} if outcome else set()
+    # a measure added beside the deciding one shows only where the finding reached it
+    mine = [f for f in first if f.person == person and (f.effect != "measure" or (f.violation, f.rule) in added)]
     data = json.loads(case.model_dump_json())
     return Explanation(
         case_id=case.case_id,
@@ -224,9 +227,13 @@ def _why(engine: Engine, outcome: Outcome | None, mine: list[Firing], standing: 
 
 def _adjustments(engine: Engine, item: Resolved, add: Callable[[Firing, Part, str], None]) -> None:
     deciding = item.deciding
+    added = {a.rule for a in item.also}
     for adj in sorted(item.adjustments):
         what = adj.what
-        if isinstance(what, RefusalWhat):
+        if isinstance(what, MeasureWhat):
+            if adj.rule in added:
+                add(adj, "placed", f"adds {measure_label(what.add)} beside {measure_label(item.measure)}")
+        elif isinstance(what, RefusalWhat):
             add(adj, "refused", f"refused {what.kind}: recorded, never applied")
         elif isinstance(what, TallyWhat):
             add(adj, "counted", f"counts toward {what.name} ({what.token})")
