@@ -78,30 +78,34 @@ def test_evaluate_markdown_for_the_spec_example(runner: CliRunner, engine: Engin
 | 人员 Person | 责任 Responsibility | 形态 Form | 措施 Measure | 情节 Modifier | 不予采纳 Refused |
 |---|---|---|---|---|---|
 | 张某 p1 | 主要领导责任 principal leadership, 个人责任 individual | 2 [2,2] | 警告 warning | — | 本人廉洁 personally clean (X-PERSONALLY-CLEAN) |
-| 李某 p2 | 直接责任 direct, 个人责任 individual | 3 [2,3] | 开除党籍 expulsion | 顶格 top of range (L-LIFESAVING) | — |
+| 李某 p2 | 直接责任 direct, 个人责任 individual | 3 [2,3] | 开除党籍 expulsion + 组织调整 post adjustment | 顶格 top of range (L-LIFESAVING) | — |
 | 王某 p3 | 直接责任 direct, 个人责任 individual | 3 [2,3] | 开除党籍 expulsion | 顶格 top of range (O-LIFESAVING) | 初犯 first offence (X-NO-LENIENCY) |
 
 - 组织 Organization: 某县民政局: 全面领导责任 overall leadership; 检查 inspection, 通报 public notice
 - 公开曝光 Publicize: 是 yes
 - 一案双查 Dual investigation: 完整 complete; 已倒查 examined: p1, p2; 未倒查 missing: —
+- 政务处分、影响期 Government sanction, bar on promotion: p1 警告（政务处分） warning (government sanction), 12 个月 months; p2 开除（公职） dismissal from public office, 12 个月 months; p3 开除（公职） dismissal from public office
+- 适用规定 Rules in force: v1: acct2019+disc2018 (无行为日期 no date)
+- 提示 Note: v1: 涉案金额达到追究刑事责任的数额标准，请核查是否涉嫌犯罪。 The amount reaches the threshold for criminal liability; check whether a crime is suspected.
 - 规则包 Rule pack: default 2019.1 (`{digest}`)
 
 ## 推理过程 Reasoning trace
 
-1. **L-IMPLEMENT-PRINCIPAL** 主要负责人责任不落实 / principal leader: failing to implement: 张某(p1) v1, `act=failed_to_implement, role=principal_leader` → principal_leadership [2,2] (speech:P18, speech:P20, acct2019:6, acct2019:8, disc2023:74)
-2. **U-MANY-PROBLEMS-SERIOUS** 屡出重大腐败或歪风长期蔓延，主要领导必被追责 / principal leader of a unit with major corruption or long-term spread: 张某(p1), `long_term_spread=false, major_corruption_in_period=2, role=principal_leader` → principal_leadership [1,2] (speech:P20, acct2019:6)
-3. **X-PERSONALLY-CLEAN** 本人廉洁不能免责 / being personally clean is no defence: 张某(p1), `personally_clean=true, role=principal_leader` → refused: personally_clean (speech:P20)
-4. **L-COVER-UP** 瞒案不报、掩盖袒护 / concealing or shielding a violation: 李某(p2) v1, `act=concealed` → direct [2,3] (speech:P20)
-5. **L-LIFESAVING** 掩盖群众救命钱问题顶格处理 / top of range for covering up theft of life-saving funds: 李某(p2) v1, `act=concealed, lifesaving_funds=true` → top_of_range (speech:P12, speech:P20)
-6. **O-LIFESAVING** 群众救命钱顶格处理 / top of range for life-saving funds: 王某(p3) v1, `lifesaving_funds=true` → top_of_range (speech:P12)
-7. **O-PUBLIC-INTEREST** 群众身边腐败从重 / heavier for corruption in areas touching the public: 王某(p3) v1, `area=poverty_alleviation, kind=corruption` → heavier (speech:P12)
-8. **O-SEVERITY-SERIOUS** 严重违纪的直接责任 / direct responsibility for a serious violation: 王某(p3) v1, `severity=serious, suspected_crime=false` → direct [2,3] (speech:P20, disc2023:39)
-9. **X-NO-LENIENCY** 不搞微错不究、初犯不查、法不责众 / no leniency for minor, first or shared faults: 王某(p3) v1, `flag=first_offence` → refused: first_offence (speech:P12)
-10. **G-INSPECTION** 领导班子作出检查 / inspection by the leadership team: 单位 unit, `responsibility=principal_leadership` → inspection (acct2019:8, acct2019:6)
-11. **G-PUBLIC-NOTICE-CORRUPTION** 屡屡出现重大腐败问题，予以通报 / public notice for repeated major corruption: 单位 unit, `major_corruption_in_period=2` → public_notice (acct2019:8, speech:P20)
-12. **P-PUBLICIZE-FORM** 问责典型案例及时曝光 / publicise leadership accountability at the second form or above: 单位 unit, `form=2, kind=leader` → publicize (speech:P20, acct2016:9)
-13. **P-PUBLICIZE-LIFESAVING** 侵占群众救命钱案件曝光 / publicise cases about life-saving funds: 单位 unit, `lifesaving_funds=true` → publicize (speech:P12, speech:P20)
-14. **P-PUBLICIZE-ORG** 通报或改组的单位曝光 / publicise notice or reorganisation of the team: 单位 unit, `measure=public_notice` → publicize (speech:P20, acct2016:9)
+1. **L-IMPLEMENT-PRINCIPAL** 主要负责人责任不落实 / principal leader: failing to implement: 张某(p1) v1, `act=failed_to_implement, role=principal_leader` → principal_leadership [2,2] (speech:P18, speech:P20, acct2019:6, acct2019:8; acct2019+disc2018)
+2. **U-MANY-PROBLEMS-SERIOUS** 屡出重大腐败或歪风长期蔓延，主要领导必被追责 / principal leader of a unit with major corruption or long-term spread: 张某(p1), `long_term_spread=false, major_corruption_in_period=2, role=principal_leader` → principal_leadership [1,2] (speech:P20, acct2019:6; acct2019+disc2018)
+3. **X-PERSONALLY-CLEAN** 本人廉洁不能免责 / being personally clean is no defence: 张某(p1), `personally_clean=true, role=principal_leader` → refused: personally_clean (speech:P20; acct2019+disc2018)
+4. **L-COMBINED-POST-ADJUSTMENT** 纪律处分与组织调整合并使用 / a sanction combined with an adjustment of post: 李某(p2) v1, `act=concealed` → also: post_adjustment (acct2019:8; acct2019+disc2018)
+5. **L-COVER-UP** 瞒案不报、掩盖袒护 / concealing or shielding a violation: 李某(p2) v1, `act=concealed` → direct [2,3] (speech:P20; acct2019+disc2018)
+6. **L-LIFESAVING** 掩盖群众救命钱问题顶格处理 / top of range for covering up theft of life-saving funds: 李某(p2) v1, `act=concealed, lifesaving_funds=true` → top_of_range (speech:P12, speech:P20; acct2019+disc2018)
+7. **O-LIFESAVING** 群众救命钱顶格处理 / top of range for life-saving funds: 王某(p3) v1, `lifesaving_funds=true` → top_of_range (speech:P12; acct2019+disc2018)
+8. **O-PUBLIC-INTEREST** 群众身边腐败从重 / heavier for corruption in areas touching the public: 王某(p3) v1, `area=poverty_alleviation, kind=corruption` → heavier (speech:P12; acct2019+disc2018)
+9. **O-SEVERITY-SERIOUS** 严重违纪的直接责任 / direct responsibility for a serious violation: 王某(p3) v1, `severity=serious, suspected_crime=false` → direct [2,3] (speech:P20; acct2019+disc2018)
+10. **X-NO-LENIENCY** 不搞微错不究、初犯不查、法不责众 / no leniency for minor, first or shared faults: 王某(p3) v1, `flag=first_offence` → refused: first_offence (speech:P12; acct2019+disc2018)
+11. **G-INSPECTION** 领导班子作出检查 / inspection by the leadership team: 单位 unit, `responsibility=principal_leadership` → inspection (acct2019:8, acct2019:6; acct2019+disc2018)
+12. **G-PUBLIC-NOTICE-CORRUPTION** 屡屡出现重大腐败问题，予以通报 / public notice for repeated major corruption: 单位 unit, `major_corruption_in_period=2` → public_notice (acct2019:8, speech:P20; acct2019+disc2018)
+13. **P-PUBLICIZE-FORM** 问责典型案例及时曝光 / publicise leadership accountability at the second form or above: 单位 unit, `form=2, kind=leader` → publicize (speech:P20; acct2019+disc2018)
+14. **P-PUBLICIZE-LIFESAVING** 侵占群众救命钱案件曝光 / publicise cases about life-saving funds: 单位 unit, `lifesaving_funds=true` → publicize (speech:P12, speech:P20; acct2019+disc2018)
+15. **P-PUBLICIZE-ORG** 通报或改组的单位曝光 / publicise notice or reorganisation of the team: 单位 unit, `measure=public_notice` → publicize (speech:P20; acct2019+disc2018)
 
 > 本结果为建议，由有权机关依规依纪作出决定。 This is a recommendation; the competent bodies decide.
 """  # noqa: E501 - the report's lines are as long as they are
@@ -124,20 +128,22 @@ def test_evaluate_text_for_a_small_example(runner: CliRunner, engine: Engine) ->
 组织 Organization: 某县市场监督管理局: 全面领导责任 overall leadership; 检查 inspection
 公开曝光 Publicize: 否 no
 一案双查 Dual investigation: 完整 complete; 已倒查 examined: p1; 未倒查 missing: —
+政务处分、影响期 Government sanction, bar on promotion: —
+适用规定 Rules in force: v1: acct2019+disc2018 (无行为日期 no date)
 规则包 Rule pack: default 2019.1 ({short_digest}…)
 
 推理过程 Reasoning trace
 1. [M-NO-FAILURE] 已履职尽责、无失责情形 / conduct without any failure
-   陈某(p1) v1: — → none [0,0]  (speech:P20, acct2019:3)
+   陈某(p1) v1: — → none [0,0]  (speech:P20, acct2019:3; acct2019+disc2018)
 2. [U-MANY-PROBLEMS] 单位问题多多，主要领导脱不了干系 / principal leader of a unit with repeated problems
    陈某(p1): long_term_spread=false, major_corruption_in_period=0, role=principal_leader, violations_in_period=3 →
-   principal_leadership [1,1]  (speech:P20, acct2019:6)
+   principal_leadership [1,1]  (speech:P20, acct2019:6; acct2019+disc2018)
 3. [X-PERSONALLY-CLEAN] 本人廉洁不能免责 / being personally clean is no defence
-   陈某(p1): personally_clean=true, role=principal_leader → refused: personally_clean  (speech:P20)
+   陈某(p1): personally_clean=true, role=principal_leader → refused: personally_clean  (speech:P20; acct2019+disc2018)
 4. [O-SEVERITY-MINOR] 轻微违纪的直接责任 / direct responsibility for a minor violation
-   褚某(p2) v1: severity=minor, suspected_crime=false → direct [1,1]  (speech:P20, disc2023:39)
+   褚某(p2) v1: severity=minor, suspected_crime=false → direct [1,1]  (speech:P20; acct2019+disc2018)
 5. [G-INSPECTION] 领导班子作出检查 / inspection by the leadership team
-   单位 unit: responsibility=principal_leadership → inspection  (acct2019:8, acct2019:6)
+   单位 unit: responsibility=principal_leadership → inspection  (acct2019:8, acct2019:6; acct2019+disc2018)
 
 本结果为建议，由有权机关依规依纪作出决定。 This is a recommendation; the competent bodies decide.
 """
@@ -296,12 +302,13 @@ def test_rules_show_o_lifesaving(runner: CliRunner) -> None:
     expected = """O-LIFESAVING  群众救命钱顶格处理 / top of range for life-saving funds
 依据 Basis     Whoever touches the public's life-saving money is dealt with at the top of the range.
 阶段 Stage     facts
-来源 Source    offence.yaml:53
+来源 Source    offence.yaml:64
 核实 Verified  是 yes
 引用 Cites     speech:P12: Zero tolerance for petty corruption in areas touching the public (poverty relief, subsidies,
                land, housing, education, healthcare, safety, environment, construction, justice); no leniency for minor,
                first or widely shared faults; top of the range for theft of life-saving funds.
                  出处 read in: Speech on the main responsibility for clean governance (sources/speech.txt)
+版本 Versions  acct2016+disc2015, acct2016+disc2018, acct2019+disc2018, acct2019+disc2023
 条件 When      - offender as o: any
                - violation as violation: v = $o.v, lifesaving_funds = true
 效果 Then      modifier: kind=top_of_range, person=$o.p, violation=$o.v, applies_to=[offence]
