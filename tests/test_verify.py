@@ -21,6 +21,7 @@ from accountrules.tooling.verify import (
     duplicate_conditions,
     reversed_rule_order,
     verify,
+    version_view,
 )
 from accountrules.validation import parse_case
 
@@ -95,8 +96,9 @@ def test_default_pack_classes() -> None:
 
 
 def test_default_pack_act_classes() -> None:
-    """Acts split by the rules that name them and by SPEC's groups; tallied classes count up to two acts."""
-    classes = classes_of(load_default())
+    """Acts split by the rules of the newest version that name them and by SPEC's groups; tallied classes count
+    up to two acts."""
+    classes = classes_of(version_view(load_default(), "acct2019+disc2023"))
     assert [(c.values, most) for c, most in classes.acts] == [
         (("discovered_proactively", "investigated_resolutely", "supported_investigation", "reported"), 2),
         (("remedied",), 1),
@@ -109,6 +111,34 @@ def test_default_pack_act_classes() -> None:
         (("obstructed",), 1),
         (("defied_orders", "coerced_others", "refused_restitution", "reoffended"), 2),
         (("obstructed_inquiry",), 1),
+    ]
+
+
+def test_the_earliest_version_splits_acts_by_its_own_rules() -> None:
+    """Under acct2016+disc2015 leader mitigations and 容错 change nothing, refusing restitution does not
+    aggravate, and coercing others and reoffending are told apart (V1)."""
+    classes = classes_of(version_view(load_default(), "acct2016+disc2015"))
+    assert [(c.values, most) for c, most in classes.acts] == [
+        (
+            (
+                "discovered_proactively",
+                "investigated_resolutely",
+                "supported_investigation",
+                "reported",
+                "pilot_error",
+                "force_majeure",
+            ),
+            1,
+        ),
+        (("remedied", "confessed", "exposed_others", "returned_gains"), 2),
+        (("failed_to_implement",), 1),
+        (("failed_to_stop", "dereliction"), 1),
+        (("not_investigated",), 1),
+        (("concealed", "shielded"), 1),
+        (("obstructed",), 1),
+        (("defied_orders", "obstructed_inquiry", "refused_restitution"), 1),
+        (("coerced_others",), 1),
+        (("reoffended",), 1),
     ]
 
 
@@ -166,9 +196,19 @@ def test_default_pack_passes_every_check() -> None:
     offence = report.space.templates[0]
     assert (offence.depth, offence.cases) == (None, offence.product)
     assert report.space.cases == sum(c.cases for c in report.space.templates) > 5000
-    assert check(report, "dead_rules").checked == len(load_default().rules)
+    assert report.in_force == "acct2019+disc2023"
+    assert check(report, "dead_rules").checked == len(load_default().rules_in("acct2019+disc2023"))
     assert check(report, "monotonicity").checked > 10000
     assert check(report, "refusals").checked > 500
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("version", ["acct2016+disc2015", "acct2016+disc2018", "acct2019+disc2018"])
+def test_default_pack_passes_every_check_in_older_versions(version: str) -> None:
+    """Each older version of the default pack, its own rules over its own space: every check passes."""
+    report = verify(load_default(), cap=2000, in_force=version)
+    assert (report.in_force, report.ok, failed(report)) == (version, True, [])
+    assert check(report, "dead_rules").checked == len(load_default().rules_in(version))
 
 
 def test_no_duplicate_conditions_in_the_default_pack() -> None:
@@ -303,7 +343,7 @@ def test_cli_verify_failure_writes_runnable_counterexamples(runner: CliRunner, t
     assert (result.exit_code, result.stderr) == (1, "")
     head, checks = result.stdout.split("\n\n", 1)
     assert head.startswith("规则包校验 Verify rule pack: lenient 1 (")
-    rules = len(load_pack(PACKS / "lenient").rules)
+    rules = len(load_pack(PACKS / "lenient").rules_in("acct2019+disc2023"))
     assert checks == (
         f"✓ 完整性 completeness: every offender and linked person has a result — {figure(checks, 0)} cases\n"
         f"✓ 单调性 monotonicity (D11) — {figure(checks, 1)} pairs\n"
