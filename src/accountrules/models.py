@@ -376,7 +376,8 @@ class TraceStep(_Out):
 
 
 class RulesInForce(_Out):
-    """Which versions judge one violation (SPEC §9.2, V1)."""
+    """Which versions of the regulations judge one violation: the one in force when its conduct ended, and the
+    one in force on the decision's day where it is lighter for someone (从旧兼从轻)."""
 
     violation: str
     conduct: str
