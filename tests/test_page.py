@@ -353,3 +353,29 @@ def test_a_hostile_name_is_shown_as_text(page: Any) -> None:
         True,
         0,
     ]
+
+
+def test_every_field_of_the_determination_is_drawn(page: Any, engine: Engine) -> None:
+    """The people table has a column per field of a person's result, headed by its Chinese term and name; the
+    further lists of the determination (rules in force, notes) are drawn as tables, one row per entry."""
+    load_example(page, "spec-example")
+    evaluated(page)
+    determination = engine.evaluate(spec_case())
+    schema = determination.model_json_schema(mode="serialization")
+    person = schema["$defs"]["PersonResult"]["properties"]
+    headers = page.execute_script(
+        "return Array.from(document.querySelectorAll('#people thead th')).map(th => th.textContent)"
+    )
+    assert headers == [f"{p['description'].split()[0]} {k.replace('_', ' ')}" for k, p in person.items()] + [
+        "解释 Explanation"
+    ]
+    tables = page.execute_script(
+        "return Array.from(document.querySelectorAll('#more table')).map(t => [t.id, t.tBodies[0].rows.length])"
+    )
+    assert tables == [["rules_in_force", len(determination.rules_in_force)], ["notes", len(determination.notes)]]
+    notes = page.execute_script(
+        "return Array.from(document.querySelectorAll('#notes tbody tr'))"
+        ".map(tr => Array.from(tr.cells).map(td => td.textContent));"
+    )
+    assert notes == [[n.code, n.message, n.person or "—", n.violation or "—"] for n in determination.notes]
+    assert notes

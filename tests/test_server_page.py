@@ -129,10 +129,13 @@ def test_explain_refuses_a_view_it_does_not_have(client: TestClient) -> None:
     )
 
 
-def test_every_field_of_a_case_is_described_chinese_first(client: TestClient) -> None:
-    """Each property of the case's schema has a description that starts with its Chinese term, which the page
-    shows as the field's label."""
-    schema = client.get("/v1/schema/case").json()
+@pytest.mark.parametrize("model", ["case", "determination"])
+def test_every_field_is_described_chinese_first(client: TestClient, model: str) -> None:
+    """Each property of the case's schema, and of the determination's top level, person results, rules in force
+    and notes, has a description that starts with its Chinese term, which the page shows as the field's label."""
+    schema = client.get(f"/v1/schema/{model}").json()
+    if model == "determination":  # the parts the page draws as tables; the others have headings of their own
+        schema["$defs"] = {k: schema["$defs"][k] for k in ("PersonResult", "RulesInForce", "Note")}
     objects = [("", schema), *((f"{name}.", sub) for name, sub in schema["$defs"].items())]
     unlabelled = [
         prefix + key

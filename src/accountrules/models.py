@@ -327,23 +327,28 @@ class Refusal(_Out):
 
 
 class PersonResult(_Out):
-    person: str
-    name: str
-    responsibility: Responsibility
-    scope: Scope
-    range: tuple[int, int] | None
-    form: int | None
-    measure: Measure | None
-    modifiers: list[Modifier]
-    refused: list[Refusal]
-    findings: list[str]
-    #: Every recommended measure, the deciding one first, the others in SPEC §2's order (§9.2).
-    measures: list[Measure]
-    government_sanction: GovernmentSanction | None
-    #: The longest bar on promotion the measures and the government sanction carry.
-    waiting_period_months: int | None
-    #: The person had left the position before the decision (终身问责).
-    former: bool
+    """人员结果 One person's recommended result: the heaviest of their findings."""
+
+    person: str = Field(description="人员 the person's id")
+    name: str = Field(description="姓名 the person's name")
+    responsibility: Responsibility = Field(description="责任 the responsibility the person bears")
+    scope: Scope = Field(description="范围 individual or collective responsibility")
+    range: tuple[int, int] | None = Field(description="幅度 the range of forms the rules give, [lowest, highest]")
+    form: int | None = Field(description="形态 the recommended form (四种形态), 0–4; null while undetermined")
+    measure: Measure | None = Field(description="措施 the deciding measure")
+    modifiers: list[Modifier] = Field(description="情节 the modifier that decided the form, if any")
+    refused: list[Refusal] = Field(description="不予采纳 mitigations recorded and refused")
+    findings: list[str] = Field(description="认定规则 the rules that produced findings for the person")
+    measures: list[Measure] = Field(
+        description="全部措施 every recommended measure, the deciding one first, the others lightest first"
+    )
+    government_sanction: GovernmentSanction | None = Field(
+        description="政务处分 the government sanction of a public official, if any"
+    )
+    waiting_period_months: int | None = Field(
+        description="影响期 the longest bar on promotion, in months, that the measures and the sanction carry"
+    )
+    former: bool = Field(description="已离任 had left the position before the decision (终身问责)")
 
 
 class Organization(_Out):
@@ -379,21 +384,22 @@ class RulesInForce(_Out):
     """Which versions of the regulations judge one violation: the one in force when its conduct ended, and the
     one in force on the decision's day where it is lighter for someone (从旧兼从轻)."""
 
-    violation: str
-    conduct: str
-    decision: str
-    why: InForceReason
-    #: The people for whom the decision version applied because it was strictly lighter.
-    lighter_new: list[str]
+    violation: str = Field(description="违纪问题 the violation")
+    conduct: str = Field(description="行为时规定 the version in force when the conduct ended")
+    decision: str = Field(description="处理时规定 the version in force on the day of the decision")
+    why: InForceReason = Field(description="依据 why the conduct's version is the one it is")
+    lighter_new: list[str] = Field(
+        description="从轻适用新规定 the people judged by the decision's version because it is strictly lighter"
+    )
 
 
 class Note(_Out):
     """Something the people who decide should know; it never changes a result."""
 
-    code: NoteCode
-    message: str
-    person: str | None = None
-    violation: str | None = None
+    code: NoteCode = Field(description="代码 what kind of note")
+    message: str = Field(description="内容 the note, Chinese first")
+    person: str | None = Field(default=None, description="人员 the person it concerns")
+    violation: str | None = Field(default=None, description="违纪问题 the violation it concerns")
 
     @model_serializer(mode="plain")
     def _drop_absent(self) -> dict[str, Any]:
@@ -459,15 +465,21 @@ class RulePackInfo(_Out):
 class Determination(_Out):
     """问责建议 What the rules recommend for one case. People decide."""
 
-    case_id: str
-    rulepack: RulePackInfo
-    people: list[PersonResult]
-    organization: Organization
-    publicize: bool
-    dual_investigation: DualInvestigation
-    rules_in_force: list[RulesInForce]
-    notes: list[Note]
-    trace: list[TraceStep]
+    case_id: str = Field(description="案件编号 the case's own number")
+    rulepack: RulePackInfo = Field(description="规则包 the rule pack that decided: name, version and digest")
+    people: list[PersonResult] = Field(description="人员 every person with a finding or missing, by id")
+    organization: Organization = Field(
+        description="组织 the responsibility and measures of the unit's party organisation"
+    )
+    publicize: bool = Field(description="公开曝光 whether the case should be made public")
+    dual_investigation: DualInvestigation = Field(
+        description="一案双查 whether every linked leader was looked back on, and who was not"
+    )
+    rules_in_force: list[RulesInForce] = Field(
+        description="适用规定 the versions of the regulations that judge each violation (从旧兼从轻)"
+    )
+    notes: list[Note] = Field(description="提示 what the people who decide should know; notes never change a result")
+    trace: list[TraceStep] = Field(description="推理过程 every rule firing that produced or changed a finding, cited")
 
     def to_json(self, indent: int | None = 2) -> str:
         """The canonical JSON text: the same case and pack always give the same text."""
