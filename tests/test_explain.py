@@ -8,12 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from accountrules import Engine
 from accountrules.cli import app
 from accountrules.errors import AccountRulesError, UnknownPersonError
 from accountrules.tooling.explain import Change, Explanation
+from tests.strategies import cases
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples" / "cases").glob("*.json"))
@@ -337,3 +340,85 @@ def test_cli_explain_bad_case_file(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(app, ["explain", str(bad), "--person", "p1"])
     assert (result.exit_code, result.stdout) == (1, "")
     assert result.stderr.startswith(f"Error: {bad}: line 1 column 2: not valid JSON")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# What would change it, re-evaluated on as little of the case as decides it
+
+
+@pytest.mark.parametrize("case_file", EXAMPLES, ids=lambda p: p.stem)
+def test_the_shortcut_explains_every_example_as_the_whole_case_does(engine: Engine, case_file: Path) -> None:
+    """Each person of each example: re-evaluating changes on the small cases that decide them gives the very
+    explanation that re-evaluating the whole case does."""
+    from accountrules.tooling.explain import explain
+    from accountrules.validation import load_case
+
+    case = load_case(case_file)
+    differ = [p.id for p in case.people if explain(engine, case, p.id) != explain(engine, case, p.id, shortcut=False)]
+    assert differ == []
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=cases(max_people=5, max_violations=3), pick=st.integers(min_value=0, max_value=4))
+def test_the_shortcut_explains_any_case_as_the_whole_case_does(data: dict[str, Any], pick: int) -> None:
+    """For any case and person, the shortcut's explanation equals the one from re-evaluating the whole case."""
+    from accountrules.tooling.explain import explain
+    from accountrules.validation import parse_case
+
+    engine = Engine.default()
+    case = parse_case(data)
+    person = case.people[pick % len(case.people)].id
+    assert explain(engine, case, person) == explain(engine, case, person, shortcut=False)
+
+
+def _scaled(people: int, violations: int) -> dict[str, Any]:
+    """A principal leader (p1) who failed to implement on every violation, one staff offender per violation, and
+    the rest staff with nothing on file."""
+    return {
+        "case_id": f"scaled-{people}x{violations}",
+        "unit": {"name": "某县", "level": "county"},
+        "people": [{"id": "p1", "roles": ["principal_leader"]}]
+        + [{"id": f"p{i}", "roles": ["staff"]} for i in range(2, people + 1)],
+        "violations": [
+            {
+                "id": f"v{j}",
+                "kind": "corruption",
+                "severity": ("minor", "ordinary", "serious")[j % 3],
+                "area": "education",
+                "offenders": [f"p{j + 1}"],
+            }
+            for j in range(1, violations + 1)
+        ],
+        "conduct": [
+            {"person": "p1", "violation": f"v{j}", "acts": ["failed_to_implement"]} for j in range(1, violations + 1)
+        ],
+    }
+
+
+def _work_of_explaining(monkeypatch: pytest.MonkeyPatch, people: int, violations: int) -> int:
+    """People × violations summed over every case the explanation of p1 evaluates."""
+    from accountrules.engine.evaluate import Engine as CoreEngine
+    from accountrules.validation import CaseLimits, parse_case
+
+    work = [0]
+
+    def counted(method: Any) -> Any:
+        def run(self: Any, case: Any, *args: Any, **kwargs: Any) -> Any:
+            work[0] += len(case.people) * len(case.violations)
+            return method(self, case, *args, **kwargs)
+
+        return run
+
+    monkeypatch.setattr(CoreEngine, "evaluate_valid", counted(CoreEngine.evaluate_valid))
+    monkeypatch.setattr(CoreEngine, "evaluation", counted(CoreEngine.evaluation))
+    engine = Engine.default().with_limits(CaseLimits(max_work=0))
+    engine.explain(parse_case(_scaled(people, violations)), "p1")
+    return work[0]
+
+
+def test_explaining_grows_with_the_case_as_evaluating_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Twice the people and twice the violations (four times the case's work): explaining a leader linked to
+    every violation evaluates about four times the work, not eight (a whole case per change)."""
+    small = _work_of_explaining(monkeypatch, 40, 8)
+    large = _work_of_explaining(monkeypatch, 80, 16)
+    assert large / small < 4.5

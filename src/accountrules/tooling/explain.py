@@ -5,7 +5,9 @@
 - *Why not*: every rule that could have named the person and did not, with the condition that failed and the
   facts closest to meeting it (conditions evaluated by `accountrules.rulepack.conditions`).
 - *What would change it*: every single change of facts (an act added or removed, a flag, a severity, the unit's
-  record) re-evaluated through the engine; the ones that move the form up and down, smallest move first.
+  record) re-evaluated through the engine; the ones that move the form up and down, smallest move first. Each
+  change is re-evaluated on the smallest case that decides the person's result (`_Reevaluator`), so that an
+  explanation costs about as many evaluations as the case has violations, each of a case of two.
 - *Still needed*: for a person listed as missing, the conduct to record, with what each choice would give.
 """
 
@@ -21,6 +23,7 @@ from pydantic import BaseModel, ConfigDict
 from accountrules.engine.cache import asserted_fields
 from accountrules.engine.durable import runtime_for
 from accountrules.engine.firings import Firing, MeasureWhat, ModifierWhat, RefusalWhat, TallyWhat, describe
+from accountrules.engine.flatten import flatten
 from accountrules.engine.resolve import Finding, Outcome, Resolved
 from accountrules.errors import CaseValidationError, UnknownPersonError
 from accountrules.models import Case, Determination, PersonResult
@@ -41,7 +44,8 @@ from accountrules.vocabulary import (
 )
 
 if TYPE_CHECKING:
-    from accountrules.engine.evaluate import Engine
+    from accountrules.engine.evaluate import CaseEvaluation, Engine
+    from accountrules.rulepack.pack import RulePack
 
 
 class _Out(BaseModel):
@@ -148,8 +152,10 @@ class Explanation(_Out):
 # The run
 
 
-def explain(engine: Engine, case: Case, person: str) -> Explanation:
-    """Explain ``person``'s result in ``case`` with ``engine``'s rule pack."""
+def explain(engine: Engine, case: Case, person: str, shortcut: bool = True) -> Explanation:
+    """Explain ``person``'s result in ``case`` with ``engine``'s rule pack (``shortcut``: re-evaluate each change
+    on the smallest case that decides it, see `_Reevaluator`; false re-evaluates the whole case each time, with
+    the same explanation)."""
     people = {p.id: p for p in case.people}
     if person not in people:
         raise UnknownPersonError(
@@ -187,7 +193,7 @@ def explain(engine: Engine, case: Case, person: str) -> Explanation:
             for entry in sorted(in_force.violations.values(), key=lambda e: e.violation)
             if (person, entry.violation) in applied.versions
         ],
-        **_what_would_change(engine, data, person, result, determination),
+        **_what_would_change(engine, data, person, result, evaluation, shortcut),
     )
 
 
@@ -377,8 +383,14 @@ def _fact_words(fact: Any, pattern: Pattern) -> str:
 
 
 def _what_would_change(
-    engine: Engine, data: dict[str, Any], person: str, result: PersonResult | None, d: Determination
+    engine: Engine,
+    data: dict[str, Any],
+    person: str,
+    result: PersonResult | None,
+    evaluation: CaseEvaluation,
+    shortcut: bool,
 ) -> dict[str, Any]:
+    d = evaluation.determination
     before = Placed(result.form, result.measure) if result else Placed(None, None)
     up: list[Change] = []
     down: list[Change] = []
@@ -387,8 +399,10 @@ def _what_would_change(
     # an undetermined person's form waits on their conduct (see `needed`); anyone else's can move either way,
     # and a person without a result moves up when a change gives them a form of at least 1
     candidates = [] if undetermined else _candidates(engine, data, person, set(missing))
+    again = _Reevaluator(engine, data, person, evaluation, shortcut) if candidates or missing else None
     for op, fields, words in candidates:
-        change = _try(engine, data, person, before, op, fields, words)
+        assert again is not None
+        change = _try(again, before, op, fields, words)
         if change is None or change.form_after is None:
             continue
         was = 0 if change.form_before is None else change.form_before
@@ -398,7 +412,7 @@ def _what_would_change(
             down.append(change)
     up.sort(key=lambda c: ((c.form_after or 0) - (c.form_before or 0), _OP_ORDER[c.op]))
     down.sort(key=lambda c: ((c.form_before or 0) - (c.form_after or 0), _OP_ORDER[c.op]))
-    needed = [_need(engine, data, person, before, v) for v in missing]
+    needed = [_need(engine, again, data, person, before, v) for v in missing if again is not None]
     return {"up": up, "down": down, "needed": needed}
 
 
@@ -554,21 +568,11 @@ def apply_change(data: dict[str, Any], op: str, fields: dict[str, Any]) -> dict[
     return out
 
 
-def _try(
-    engine: Engine,
-    data: dict[str, Any],
-    person: str,
-    before: Placed,
-    op: Op,
-    fields: dict[str, Any],
-    words: str,
-) -> Change | None:
-    changed = apply_change(data, op, fields)
-    try:
-        d = engine.evaluate_valid(parse_case(changed, model=engine.pack.facts.case_model))
-    except CaseValidationError:
-        return None  # the change would break the case's own rules (SPEC §3): not a possible case
-    after = next((p for p in d.people if p.person == person), None)
+def _try(again: _Reevaluator, before: Placed, op: Op, fields: dict[str, Any], words: str) -> Change | None:
+    found = again.after(op, fields)
+    if found is None:
+        return None  # the change would break the case's own rules: not a possible case
+    after, findings = found
     return Change(
         op=op,
         description=words,
@@ -577,12 +581,12 @@ def _try(
         form_after=after.form if after else None,
         measure_after=after.measure if after else None,
         responsibility_after=after.responsibility if after else "none",
-        findings_after=list(after.findings) if after else [],
+        findings_after=findings,
         **fields,
     )
 
 
-def _need(engine: Engine, data: dict[str, Any], person: str, before: Placed, vid: str) -> Need:
+def _need(engine: Engine, again: _Reevaluator, data: dict[str, Any], person: str, before: Placed, vid: str) -> Need:
     """What recording the person's conduct on ``vid`` would give: with no failure, and with each failure act."""
     offenders = next(v for v in data["violations"] if v["id"] == vid)["offenders"]
     choices: list[list[str]] = [[]]
@@ -592,9 +596,7 @@ def _need(engine: Engine, data: dict[str, Any], person: str, before: Placed, vid
     for acts in choices:
         shown = ", ".join(label(a) for a in acts) or "no failure (an entry without acts)"
         change = _try(
-            engine,
-            data,
-            person,
+            again,
             before,
             "record_conduct",
             {"person": person, "violation": vid, "value": acts},
@@ -607,6 +609,182 @@ def _need(engine: Engine, data: dict[str, Any], person: str, before: Placed, vid
         description=f"{person} is linked to {vid} but nothing is recorded: record their conduct on it (一案双查)",
         options=options,
     )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Re-evaluating a change on as little of the case as decides the person's result
+
+
+class _Reevaluator:
+    """Re-evaluates single changes of facts for one person on the smallest case that gives that person the result
+    the whole changed case would, so that explaining grows with the case as evaluating does.
+
+    - When no rule that concludes about a person reads two people (`_reads_one`), the person's result depends on
+      their own facts, the violations with their offenders, and the decisions they took part in: the other
+      people are left out.
+    - When, moreover, no such rule reads two violations and the facts about the case as a whole (those of no
+      person, violation or decision) stay as they were, the person's result is the heaviest of their results
+      violation by violation. A change on violation ``v`` then needs only ``v`` beside the violation that decides
+      the result without ``v``: the one that decides it now (``b``), or, for a change on ``b``, the one that
+      would decide it without ``b``.
+
+    Each shortcut is taken only after the unchanged small case has been seen to give the person's result as the
+    whole case gave it; a change that moves the facts about the whole case is evaluated on the person's cases.
+    """
+
+    def __init__(
+        self, engine: Engine, data: dict[str, Any], person: str, evaluation: CaseEvaluation, shortcut: bool = True
+    ) -> None:
+        self.engine = engine
+        self.person = person
+        before = _result_of(evaluation.determination, person)
+        self.data = data
+        if shortcut and _reads_one(engine.pack, "p"):
+            mine = _projection(data, person)
+            if _same_result(self._evaluate(mine), before, person):
+                self.data = mine
+        self.by_violation = False
+        self.decisive: str | None = None
+        self.runner_up: str | None = None
+        self.rules_on: dict[str | None, set[str]] = {}
+        self.common: list[dict[str, Any]] = []
+        outcome = evaluation.outcomes.get(person) if shortcut else None
+        if outcome is None or outcome.best is None or len(self.data["violations"]) < 2:
+            return
+        if not _reads_one(engine.pack, "v"):
+            return
+        self.decisive = outcome.best.finding.firing.violation
+        self.rules_on = _rules_by_violation(outcome)
+        self.common = _case_facts(self._flat(self.data))
+        if self.decisive is not None:
+            rest = [v["id"] for v in self.data["violations"] if v["id"] != self.decisive]
+            without = self._evaluation(_projection(self.data, person, set(rest)))
+            best = without.outcomes.get(person)
+            self.runner_up = best.best.finding.firing.violation if best and best.best else None
+        pair = {v for v in (self.decisive, self.runner_up) if v is not None}
+        if not pair:  # decided by a finding on no violation: any one violation shows it
+            pair = {self.data["violations"][0]["id"]}
+        small = _projection(self.data, person, pair)
+        self.by_violation = _case_facts(self._flat(small)) == self.common and _same_result(
+            self._evaluate(small), before, person
+        )
+
+    def _flat(self, data: dict[str, Any]) -> list[dict[str, Any]]:
+        case = parse_case(data, model=self.engine.pack.facts.case_model)
+        return flatten(case, self.engine.policy, self.engine.pack.facts)
+
+    def _evaluation(self, data: dict[str, Any]) -> CaseEvaluation:
+        return self.engine.evaluation(parse_case(data, model=self.engine.pack.facts.case_model))
+
+    def _evaluate(self, data: dict[str, Any]) -> Determination:
+        return self.engine.evaluate_valid(parse_case(data, model=self.engine.pack.facts.case_model))
+
+    def after(self, op: Op, fields: dict[str, Any]) -> tuple[PersonResult | None, list[str]] | None:
+        """The person's result after the change, and the rules of their findings; None when the changed case
+        breaks the case's own rules (not a possible case)."""
+        vid = fields.get("violation")
+        try:
+            if self.by_violation and vid is not None:
+                other = self.decisive if self.decisive != vid else self.runner_up
+                keep = {vid} if other is None else {vid, other}
+                changed = apply_change(_projection(self.data, self.person, keep), op, fields)
+                case = parse_case(changed, model=self.engine.pack.facts.case_model)
+                facts = flatten(case, self.engine.policy, self.engine.pack.facts)
+                if _case_facts(facts) == self.common:
+                    result = _result_of(self.engine.evaluate_valid(case), self.person)
+                    elsewhere = {r for v, rules in self.rules_on.items() if v not in keep | {None} for r in rules}
+                    return result, sorted(set(result.findings if result else ()) | elsewhere)
+            result = _result_of(self._evaluate(apply_change(self.data, op, fields)), self.person)
+        except CaseValidationError:
+            return None
+        return result, list(result.findings) if result else []
+
+
+def _result_of(determination: Determination, person: str) -> PersonResult | None:
+    return next((p for p in determination.people if p.person == person), None)
+
+
+def _same_result(determination: Determination, before: PersonResult | None, person: str) -> bool:
+    after = _result_of(determination, person)
+    if before is None or after is None:
+        return before is after
+    shown = ("form", "measure", "range", "responsibility", "scope", "modifiers")
+    return all(getattr(before, name) == getattr(after, name) for name in shown)
+
+
+def _projection(data: dict[str, Any], person: str, violations: set[str] | None = None) -> dict[str, Any]:
+    """The case as far as ``person``'s result can tell (the other people's conduct and roles left out), on
+    ``violations`` only when given: the person, the violations with their offenders, the person's conduct and
+    the decisions they took part in, with the other participants."""
+    kept = [v for v in data["violations"] if violations is None or v["id"] in violations]
+    ids = {v["id"] for v in kept}
+    decisions = [d for d in data.get("decisions", []) if d["violation"] in ids and person in d["participants"]]
+    people = {person} | {o for v in kept for o in v["offenders"]} | {p for d in decisions for p in d["participants"]}
+    out = {key: value for key, value in data.items() if key != "recorded"}
+    out["people"] = [p for p in data["people"] if p["id"] in people]
+    out["violations"] = kept
+    out["conduct"] = [c for c in data.get("conduct", []) if c["person"] == person and c["violation"] in ids]
+    out["decisions"] = decisions
+    return out
+
+
+def _case_facts(facts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The facts about the case as a whole: of no person, violation or decision."""
+    return [f for f in facts if not {"p", "v", "d"} & set(f)]
+
+
+def _rules_by_violation(outcome: Outcome) -> dict[str | None, set[str]]:
+    rules: dict[str | None, set[str]] = {}
+    for item in outcome.resolved:
+        rules.setdefault(item.finding.firing.violation, set()).add(item.finding.firing.rule)
+    return rules
+
+
+#: `_reads_one` of each pack (by digest) and field, worked out once.
+_READS_ONE: dict[tuple[str, str], bool] = {}
+
+
+def _reads_one(pack: RulePack, field: str) -> bool:
+    """Whether every rule that concludes about a person reads at most one ``field`` (``p``: one person, ``v``:
+    one violation): each of its patterns with that field, but the first, joins it to one matched before, and
+    what it concludes names that one."""
+    key = (pack.digest, field)
+    if key not in _READS_ONE:
+        _READS_ONE[key] = _each_reads_one(pack, field)
+    return _READS_ONE[key]
+
+
+def _each_reads_one(pack: RulePack, field: str) -> bool:
+    types = pack.facts.types
+    for rule in pack.stage_rules("facts"):
+        person = getattr(rule.effect, "person", None)
+        if person is None:
+            continue  # about the organisation: no one's result
+        bound: set[str] = set()
+        for pattern in rule.patterns:
+            if field not in types.get(pattern.fact, {}):
+                continue
+            joined = any(
+                t.field == field
+                and t.op == "eq"
+                and isinstance(t.value, Ref)
+                and t.value.alias in bound
+                and t.value.field == field
+                for t in pattern.tests
+            )
+            if joined or (not bound and not pattern.negated):
+                bound.add(pattern.alias)
+                continue
+            return False
+        named = getattr(rule.effect, "violation" if field == "v" else "person", None)
+        if bound and not (
+            isinstance(named, str)
+            and named.startswith("$")
+            and Ref.parse(named).alias in bound
+            and Ref.parse(named).field == field
+        ):
+            return False
+    return True
 
 
 def form_words(form: int | None, measure: str | None) -> str:
