@@ -101,6 +101,22 @@ def test_an_archive_without_recorded_outcomes_is_nothing_to_check_and_exits_4(
     )
 
 
+def test_nothing_to_check_has_a_null_score_in_the_json(runner: CliRunner, tmp_path: Path) -> None:
+    """No valid case records an outcome: the JSON's score is null, not 100."""
+    unrecorded = [{k: v for k, v in spec_case(case_id=i).items() if k != "recorded"} for i in ("A-1", "A-2")]
+    path = archive(tmp_path, *unrecorded)
+    code, stdout, _ = invoke(runner, "check", str(path), "--workers", "0", "--format", "json")
+    assert (code, json.loads(stdout)["summary"]["score"]) == (4, None)
+
+
+def test_nothing_to_check_has_no_score_in_the_html_report(runner: CliRunner, tmp_path: Path) -> None:
+    """No valid case records an outcome: the HTML report's card and footer say there was nothing to check."""
+    unrecorded = [{k: v for k, v in spec_case(case_id=i).items() if k != "recorded"} for i in ("A-1", "A-2")]
+    path = archive(tmp_path, *unrecorded)
+    code, stdout, _ = invoke(runner, "check", str(path), "--workers", "0", "--format", "html")
+    assert (code, stdout.count("— 无可核查 nothing to check"), "100.0%" in stdout) == (4, 2, False)
+
+
 def test_an_inconsistent_archive_lists_what_to_review_and_exits_3(
     runner: CliRunner, engine: Engine, tmp_path: Path
 ) -> None:

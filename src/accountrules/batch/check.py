@@ -194,9 +194,10 @@ class Summary(_Model):
     incomplete_dual_investigation: int = Field(
         description="valid cases (recorded outcome or not) where a linked leader has nothing on file"
     )
-    score: float = Field(
+    score: float | None = Field(
         description="per cent of checked people and responsible leaders whose record agrees with the rules: "
-        "within / (within + too_lenient + too_harsh + omitted_leaders)"
+        "within / (within + too_lenient + too_harsh + omitted_leaders); null when that is none (nothing was "
+        "checked, so there is no score)"
     )
     inconsistent: bool = Field(description="any too_lenient, too_harsh, omitted leader or inconsistent group")
 
@@ -527,7 +528,7 @@ class Accumulator:
             like_case_groups=like,
             inconsistent_groups=len(groups),
             incomplete_dual_investigation=self.incomplete,
-            score=round(100 * v["within"] / judged, 1) if judged else 100.0,
+            score=round(100 * v["within"] / judged, 1) if judged else None,
             inconsistent=bool(v["too_lenient"] or v["too_harsh"] or self.omitted or groups),
         )
         return ConsistencyReport(

@@ -172,8 +172,7 @@ def summary_cell(values: dict[str, Any], key: str) -> str:
     """One figure of a consistency summary (``values`` is its dump) as the views show it."""
     if key != "score":
         return f"{values[key]:,}"
-    judged = values["within"] + values["too_lenient"] + values["too_harsh"] + values["omitted_leaders"]
-    return f"{values[key]:.1f}%" if judged else NOTHING_CHECKED
+    return NOTHING_CHECKED if values[key] is None else f"{values[key]:.1f}%"
 
 
 UNIT_LEVEL_LABELS = {

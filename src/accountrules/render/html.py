@@ -21,6 +21,7 @@ from accountrules.render.charts import COLOURS, STACKED, Chart, deviation_chart,
 from accountrules.render.common import (
     HEADERS,
     NOTICE,
+    NOTHING_CHECKED,
     SUMMARY_ROWS,
     VERDICT_LABELS,
     dual_line,
@@ -150,6 +151,7 @@ def report_html(report: ConsistencyReport, source: str = "") -> str:
             cases=_sections(report, anchors),
             groups_listed=GROUPS_LISTED,
             bad_listed=BAD_LISTED,
+            nothing_checked=NOTHING_CHECKED,
         )
     )
 
