@@ -238,3 +238,15 @@ def test_the_installed_script_batches_without_traceback(engine: Engine, lines: l
     }
     assert done.stderr.decode("utf-8").startswith("Error: 1 of 3 records could not be evaluated: line 2: ")
     assert b"Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("command", ["batch", "check"])
+def test_a_huge_number_of_workers_is_refused(runner: CliRunner, lines: list[str], tmp_path: Path, command: str) -> None:
+    """`--workers` beyond 256 is an error line and exit 1, before any process starts (not thousands of them)."""
+    archive = write(tmp_path / "archive.jsonl", lines[:1])
+    code, stdout, stderr = invoke(runner, command, str(archive), "--workers", "99999999999999999999")
+    assert (code, stdout, stderr.split(" (the default")[0]) == (
+        1,
+        b"",
+        "Error: --workers 99999999999999999999: give at most 256",
+    )

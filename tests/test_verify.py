@@ -418,3 +418,17 @@ def test_cli_verify_help(runner: CliRunner) -> None:
     result = runner.invoke(app, ["rules", "verify", "--help"])
     assert result.exit_code == 0
     assert "--rules" in result.stdout
+
+
+def test_verify_refuses_a_huge_number_of_cases() -> None:
+    """`rules verify --max-cases` beyond a million is an error line and exit 1, not an enumeration without end."""
+    from typer.testing import CliRunner
+
+    from accountrules.cli import app
+
+    result = CliRunner().invoke(app, ["rules", "verify", "--max-cases", "99999999999999999999"])
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        1,
+        "",
+        "Error: --max-cases 99999999999999999999: give at most 1,000,000\n",
+    )

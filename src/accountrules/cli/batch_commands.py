@@ -107,7 +107,7 @@ def batch(
     from accountrules.batch.api import stream
     from accountrules.batch.records import RecordError
 
-    processes = default_workers() if workers is None else workers
+    processes = _workers(workers)
     _refuse_overwriting(source, output)
     engine = _engine(rules, processes, runtime.value)
     errors: list[RecordError] = []
@@ -190,7 +190,7 @@ def check(
     (2: a command line that cannot be parsed)."""
     from accountrules.batch.api import check_consistency
 
-    processes = default_workers() if workers is None else workers
+    processes = _workers(workers)
     for written in (json_out, report):
         if written is not None:
             _refuse_overwriting(source, str(written))
@@ -261,6 +261,20 @@ def _on_cluster(
                 tick(count)
     except OSError as exc:  # the scheduler cannot be reached
         raise fail(f"the dask scheduler at {address} could not be reached: {exc}") from None
+
+
+#: The most worker processes a command starts: each loads the rule engine, and more than the machine's cores only
+#: wait for them.
+MAX_WORKERS = 256
+
+
+def _workers(asked: int | None) -> int:
+    """The number of worker processes: one per core unless ``--workers`` says otherwise, at most `MAX_WORKERS`."""
+    if asked is None:
+        return default_workers()
+    if asked > MAX_WORKERS:
+        raise fail(f"--workers {asked}: give at most {MAX_WORKERS} (the default, one per core, is {default_workers()})")
+    return asked
 
 
 def _engine(rules: Path | None, workers: int, runtime: str) -> Engine | Path | None:

@@ -36,6 +36,10 @@ def register(app: typer.Typer, rules_app: typer.Typer) -> None:
     app.command("explain")(explain)
 
 
+#: The most cases per template `rules verify` may enumerate: far beyond what any pack's fact space needs.
+MAX_CASES = 1_000_000
+
+
 def rules_verify(
     rules: RulesOption = None,
     output_format: Annotated[Format, format_option("verification")] = Format.text,
@@ -63,6 +67,8 @@ def rules_verify(
     (or the one in force --as-of a day). Exit 1 with counterexamples on failure."""
     from accountrules.tooling.verify import verify, write_counterexamples
 
+    if max_cases > MAX_CASES:
+        raise fail(f"--max-cases {max_cases}: give at most {MAX_CASES:,}")
     with user_errors():
         pack = engine_for(rules).pack
     chosen = version_at(pack, as_of)

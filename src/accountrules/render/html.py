@@ -20,8 +20,8 @@ from accountrules.models import Case, Determination
 from accountrules.render.charts import COLOURS, STACKED, Chart, deviation_chart, groups_chart, years_chart
 from accountrules.render.common import (
     HEADERS,
-    NOTICE,
     NOTHING_CHECKED,
+    NOTICE,
     SUMMARY_ROWS,
     VERDICT_LABELS,
     dual_line,
