@@ -312,3 +312,45 @@ def test_the_json_follows_its_schema(report: ConsistencyReport) -> None:
         "bad_records",
     ]
     assert ConsistencyReport.model_validate_json(report.to_json()) == report
+
+
+def test_a_group_of_like_cases_is_named_by_its_violations_in_words(engine: Engine) -> None:
+    """A group of like cases reads as its violations (kind, severity, area, flags, bilingual), not as a hash."""
+    faithful = load(SPEC_EXAMPLE)
+    faithful["case_id"] = "A-1"
+    faithful["recorded"] = {**faithful["recorded"], "p2": {"form": 3, "measure": "expulsion"}}
+    [group] = check_consistency([faithful, load(SPEC_EXAMPLE)], engine).groups
+    assert group.pattern == (
+        "贪污贿赂等腐败 corruption, 严重 serious, 脱贫攻坚 poverty alleviation, 群众救命钱 life-saving funds, "
+        "初犯 first offence"
+    )
+
+
+def test_like_people_who_read_the_same_are_numbered() -> None:
+    """Two kinds of like people with the same roles and acts are told apart by 甲 and 乙, not shown twice alike."""
+    from accountrules.batch.check import Group, Slot
+    from accountrules.render.common import group_line
+
+    def slot(forms: dict[str, int]) -> Slot:
+        return Slot(roles=["staff"], offender=True, acts=["confessed"], people=2, forms=forms, examples={}, spread=1)
+
+    group = Group(
+        signature="s",
+        pattern="p",
+        cases=2,
+        spread=1,
+        slots=[slot({"1": 1, "2": 1}), slot({"2": 1, "3": 1})],
+        case_ids=[],
+    )
+    assert (
+        group_line(group)
+        == "一般干部（违纪人）：主动交代（甲）: 1×1, 2×1; 一般干部（违纪人）：主动交代（乙）: 2×1, 3×1"
+    )
+
+
+def test_the_report_names_band_and_range_apart() -> None:
+    """The JSON Schema calls a person's range 幅度 (as evaluate shows it) and the forms a check accepts 档 band."""
+    from accountrules.batch.check import ConsistencyReport
+
+    person = ConsistencyReport.model_json_schema(by_alias=True)["$defs"]["PersonCheck"]["properties"]
+    assert (person["range"]["description"][:8], person["band"]["description"][:6]) == ("幅度 range", "档 band")

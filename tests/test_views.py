@@ -161,7 +161,7 @@ def test_check_markdown_lists_the_people_to_review(runner: CliRunner, tmp_path: 
     assert review[2:6] == [
         "| 案件 Case | 人员 Person | 结论 Verdict | 原处理 Recorded | 建议 Recommended | 规则 Rules |",
         "| --- | --- | --- | --- | --- | --- |",
-        "| 2023-017 | 李某 p2 | 偏轻 too lenient | 1 | 3 [3,3] | L-COVER-UP, L-LIFESAVING |",
+        "| 2023-017 | 李某 p2 | 偏轻 too lenient | 1 | 3 档 band [3,3] | L-COVER-UP, L-LIFESAVING |",
         "| 2023-017 | 张某 p1 | 遗漏问责 omitted leader | — | 2 | L-IMPLEMENT-PRINCIPAL, U-MANY-PROBLEMS-SERIOUS |",
     ]
 

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from accountrules.engine.cache import Canonical
 from accountrules.models import Case, Determination, PersonResult, Recorded, RulePackInfo
-from accountrules.vocabulary import FORM_MEASURES
+from accountrules.vocabulary import FORM_MEASURES, ViolationFlag, label, values
 
 Verdict = Literal["within", "too_lenient", "too_harsh", "undetermined"]
 
@@ -82,9 +82,12 @@ class PersonCheck(_Model):
     recorded_measure: str | None
     recommended_form: int | None = Field(description="the form the rules recommend; null when undetermined")
     recommended_measure: str | None
-    range: tuple[int, int] | None = Field(description="the rules' range of forms for the person's finding")
+    range: tuple[int, int] | None = Field(
+        description="幅度 range: the forms the rules allow for the person's deciding finding, as evaluate shows it"
+    )
     band: tuple[int, int] | None = Field(
-        description="the forms the rules accept: the range, or the one form a modifier placed them at"
+        description="档 band: the forms the rules accept as a record: the range, or the one form a deciding "
+        "modifier placed the person at; verdicts compare the recorded form with it"
     )
     deviation: int = Field(description="forms below (negative) or above (positive) the band; 0 within")
     responsibility: str
@@ -119,6 +122,7 @@ class Slot(_Model):
 
     roles: list[str]
     offender: bool
+    acts: list[str] = Field(default_factory=list, description="what they did, as their conduct entries record it")
     people: int = Field(description="recorded people of this kind across the group")
     forms: dict[str, int] = Field(description="recorded form → how many people")
     examples: dict[str, list[str]] = Field(description="recorded form → some case ids")
@@ -128,7 +132,8 @@ class Slot(_Model):
 class Group(_Model):
     """Like cases (the rules see the same facts) whose like people were recorded with different forms."""
 
-    signature: str
+    signature: str = Field(description="the facts the rules see, up to ids, as a digest: the group's identity")
+    pattern: str = Field(description="the violations the like cases share, in words (kind, severity, area, flags)")
     cases: int
     spread: int = Field(description="the largest difference between two recorded forms of like people")
     slots: list[Slot]
@@ -237,6 +242,7 @@ class CaseSlot(NamedTuple):
     roles: list[str]
     offender: bool
     forms: list[int]
+    acts: list[str]
 
 
 @dataclass
@@ -250,6 +256,8 @@ class CaseCheck:
     year: str
     kinds: list[str]
     signature: str
+    #: The case's violations in words (`case_pattern`): the name of its group of like cases.
+    pattern: str
     recorded: bool
     complete: bool
     #: The versions of the regulations that judged the case's violations (SPEC §9.3 V1).
@@ -277,6 +285,17 @@ def _steps(determination: Determination, person: str) -> list[Step]:
 
 def _rules(result: PersonResult) -> list[str]:
     return [*result.findings, *(m.rule for m in result.modifiers if m.rule not in result.findings)]
+
+
+def case_pattern(case: Case) -> str:
+    """A case's violations in words, ids and names left out: kind, severity, area and the flags set, each
+    bilingual; like cases (the same facts up to ids) read the same."""
+    flags = values(ViolationFlag)
+    described = sorted(
+        ", ".join([label(v.kind), label(v.severity), label(v.area), *(label(f) for f in flags if getattr(v, f))])
+        for v in case.violations
+    )
+    return " + ".join(described)
 
 
 def _form_of(measure: str) -> int:
@@ -310,6 +329,7 @@ def examine_case(
         year=str(case.decided_on.year) if case.decided_on else "unknown",
         kinds=sorted({v.kind for v in case.violations}),
         signature=canonical.signature,
+        pattern=case_pattern(case),
         recorded=bool(case.recorded),
         complete=determination.dual_investigation.complete,
         versions=sorted(
@@ -369,7 +389,8 @@ def examine_case(
             )
         )
         cls = canonical.classes[pid]
-        slot = check.slots.setdefault(cls, CaseSlot(list(person.roles), pid in offenders, []))
+        acts: list[str] = sorted({act for c in case.conduct if c.person == pid for act in c.acts})
+        slot = check.slots.setdefault(cls, CaseSlot(list(person.roles), pid in offenders, [], acts))
         slot.forms.append(recorded.form)
     examined = set(determination.dual_investigation.examined)
     for result in determination.people:
@@ -400,6 +421,7 @@ class GroupSlot(NamedTuple):
 
     roles: list[str]
     offender: bool
+    acts: list[str]
     #: How many were recorded at each form.
     forms: Counter[int]
     #: Some case ids for each recorded form.
@@ -408,6 +430,7 @@ class GroupSlot(NamedTuple):
 
 @dataclass
 class _GroupState:
+    pattern: str
     cases: int = 0
     case_ids: list[str] = field(default_factory=list)
     slots: dict[int, GroupSlot] = field(default_factory=dict)
@@ -469,12 +492,12 @@ class Accumulator:
                 for verdict, n in counts.items():
                     tally[verdict] += n
                 tally["omitted"] += len(check.omitted)
-        group = self.groups.setdefault(check.signature, _GroupState())
+        group = self.groups.setdefault(check.signature, _GroupState(check.pattern))
         group.cases += 1
         if len(group.case_ids) < EXAMPLES * 4:
             group.case_ids.append(check.case_id)
-        for cls, (roles, offender, forms) in check.slots.items():
-            slot = group.slots.setdefault(cls, GroupSlot(roles, offender, Counter(), {}))
+        for cls, (roles, offender, forms, acts) in check.slots.items():
+            slot = group.slots.setdefault(cls, GroupSlot(roles, offender, acts, Counter(), {}))
             for form in forms:
                 slot.forms[form] += 1
                 examples = slot.examples.setdefault(form, [])
@@ -487,11 +510,12 @@ class Accumulator:
         for signature, state in self.groups.items():
             slots = []
             for cls in sorted(state.slots):
-                roles, offender, forms, examples = state.slots[cls]
+                roles, offender, acts, forms, examples = state.slots[cls]
                 slots.append(
                     Slot(
                         roles=roles,
                         offender=offender,
+                        acts=acts,
                         people=sum(forms.values()),
                         forms={str(f): n for f, n in sorted(forms.items())},
                         examples={str(f): examples[f] for f in sorted(examples)},
@@ -505,6 +529,7 @@ class Accumulator:
                 groups.append(
                     Group(
                         signature=signature,
+                        pattern=state.pattern,
                         cases=state.cases,
                         spread=spread,
                         slots=[s for s in slots if s.spread > 0],

@@ -231,13 +231,19 @@ def groups_chart(groups: Sequence[Group]) -> Chart:
                 height=row - 8,
                 colour=COLOURS["too_harsh"],
                 value=group.spread,
-                title=group_line(group),
+                title=f"{group.pattern}: {group_line(group)}",
             )
         )
-        labels.append(Label(x=left - 6, y=y + 14, text=f"{group.signature[:10]} · {group.cases:,} 案", anchor="end"))
+        labels.append(Label(x=left - 6, y=y + 14, text=f"{_short(group.pattern)} · {group.cases:,} 案", anchor="end"))
     labels.append(
         Label(
             x=left, y=height - 6, text="原处理形态最大差距 largest spread of recorded forms", anchor="start", muted=True
         )
     )
     return Chart("chart-groups", width, height, False, left, right, top, bottom, ticks, tuple(bars), tuple(labels))
+
+
+def _short(pattern: str, most: int = 12) -> str:
+    """The start of a group's violations in words, short enough for a chart's label (the whole in its title)."""
+    first = pattern.split(",")[0]
+    return first if len(first) <= most else first[: most - 1] + "…"

@@ -144,7 +144,7 @@ def publicize_line(d: Determination) -> str:
 
 #: Verdicts and report headings, Chinese first.
 VERDICT_LABELS = {
-    "within": ("在幅度内", "within range"),
+    "within": ("在档内", "within the band"),
     "too_lenient": ("偏轻", "too lenient"),
     "too_harsh": ("偏重", "too harsh"),
     "undetermined": ("待查明", "undetermined"),
@@ -155,7 +155,7 @@ SUMMARY_ROWS = (
     ("bad_records", "错误记录", "bad records"),
     ("cases_with_record", "有原处理结果的案件", "cases with a recorded outcome"),
     ("people_checked", "核查人员", "people checked"),
-    ("within", "在幅度内", "within range"),
+    ("within", "在档内", "within the band"),
     ("too_lenient", "偏轻", "too lenient"),
     ("too_harsh", "偏重", "too harsh"),
     ("undetermined", "待查明", "undetermined"),
@@ -201,10 +201,32 @@ def verdict_label(verdict: str) -> str:
     return f"{zh} {en}"
 
 
+def band_text(band: tuple[int, int] | None) -> str:
+    """A person's band in check's views, named so that it is not read as evaluate's range (幅度)."""
+    return f"档 band [{band[0]},{band[1]}]" if band else ""
+
+
 def slot_label(slot: Slot) -> str:
-    """Who the like people are: their roles, and whether they offended."""
+    """Who the like people are: their roles, whether they offended, and what they did."""
     roles = "、".join(label_zh(r) for r in slot.roles) or "无职务"
-    return f"{roles}{'（违纪人）' if slot.offender else ''}"
+    acts = f"：{'，'.join(label_zh(a) for a in slot.acts)}" if slot.acts else ""
+    return f"{roles}{'（违纪人）' if slot.offender else ''}{acts}"
+
+
+def slot_labels(group: Group) -> list[str]:
+    """`slot_label` of each of a group's slots, numbered where two would read the same (甲, 乙, …)."""
+    labels = [slot_label(s) for s in group.slots]
+    seen: dict[str, int] = {}
+    out = []
+    for text in labels:
+        if labels.count(text) > 1:
+            seen[text] = seen.get(text, 0) + 1
+            text = f"{text}（{_ORDINALS[(seen[text] - 1) % len(_ORDINALS)]}）"
+        out.append(text)
+    return out
+
+
+_ORDINALS = "甲乙丙丁戊己庚辛壬癸"
 
 
 def forms_label(forms: dict[str, int]) -> str:
@@ -212,4 +234,4 @@ def forms_label(forms: dict[str, int]) -> str:
 
 
 def group_line(group: Group) -> str:
-    return "; ".join(f"{slot_label(s)}: {forms_label(s.forms)}" for s in group.slots)
+    return "; ".join(f"{name}: {forms_label(s.forms)}" for name, s in zip(slot_labels(group), group.slots, strict=True))

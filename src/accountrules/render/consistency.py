@@ -9,7 +9,14 @@ from rich.table import Table
 from rich.text import Text
 
 from accountrules.batch.check import ConsistencyReport, Tally
-from accountrules.render.common import SUMMARY_ROWS, group_line, key_label, summary_cell, verdict_label
+from accountrules.render.common import (
+    SUMMARY_ROWS,
+    band_text,
+    group_line,
+    key_label,
+    summary_cell,
+    verdict_label,
+)
 
 #: Most inconsistent groups and flagged people shown in the terminal.
 SHOWN = 10
@@ -32,20 +39,27 @@ def summary_text(report: ConsistencyReport, source: str = "") -> RenderableType:
         groups = Table(
             title=Text("同案不同处理 Like cases treated unlike (largest spread first)"), title_justify="left"
         )
-        for header in ("签名 Signature", "案件 Cases", "差距 Spread", "原处理形态 Recorded forms"):
+        for header in ("案情 Violations", "案件 Cases", "差距 Spread", "原处理形态 Recorded forms"):
             groups.add_column(Text(header), overflow="fold")
         for group in report.groups[:SHOWN]:
             groups.add_row(
-                Text(group.signature[:12]), Text(str(group.cases)), Text(str(group.spread)), Text(group_line(group))
+                Text(group.pattern), Text(str(group.cases)), Text(str(group.spread)), Text(group_line(group))
             )
         parts.append(groups)
     flagged = report.flagged  # undetermined people too: the HTML report lists them, and so does the terminal
     if flagged or report.omitted_leaders:
         people = Table(title=Text("需复核的人员 People to review"), title_justify="left")
-        for header in ("案件 Case", "人员 Person", "结论 Verdict", "原处理 Recorded", "建议 Recommended", "规则 Rules"):
+        for header in (
+            "案件 Case",
+            "人员 Person",
+            "结论 Verdict",
+            "原处理 Recorded",
+            "建议 Recommended",
+            "规则 Rules",
+        ):
             people.add_column(Text(header), overflow="fold")
         for p in flagged[:SHOWN]:
-            band = f"[{p.band[0]},{p.band[1]}]" if p.band else "—"
+            band = band_text(p.band) or "—"
             people.add_row(
                 Text(p.case_id),
                 Text(f"{p.name} {p.person}".strip()),
@@ -75,7 +89,7 @@ def summary_text(report: ConsistencyReport, source: str = "") -> RenderableType:
 
 def _tallies(title: str, key: str, tallies: list[Tally]) -> Table:
     table = Table(title=Text(title), title_justify="left")
-    headers = (key, "案件 Cases", "人员 People", "在幅度内 Within", "偏轻 Lenient", "偏重 Harsh", "遗漏 Omitted")
+    headers = (key, "案件 Cases", "人员 People", "在档内 Within band", "偏轻 Lenient", "偏重 Harsh", "遗漏 Omitted")
     for i, header in enumerate(headers):
         table.add_column(Text(header), justify="left" if i == 0 else "right")
     for t in tallies:

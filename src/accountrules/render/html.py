@@ -24,6 +24,7 @@ from accountrules.render.common import (
     NOTICE,
     SUMMARY_ROWS,
     VERDICT_LABELS,
+    band_text,
     dual_line,
     facts_text,
     forms_label,
@@ -32,7 +33,7 @@ from accountrules.render.common import (
     organization_line,
     person_row,
     publicize_line,
-    slot_label,
+    slot_labels,
     step_target,
     summary_cell,
 )
@@ -62,7 +63,7 @@ def environment() -> Environment:
         verdicts=VERDICT_LABELS,
         stacked=STACKED,
         key_label=key_label,
-        slot_label=slot_label,
+        slot_labels=slot_labels,
         forms_label=forms_label,
         facts_text=facts_text,
     )
@@ -165,7 +166,7 @@ def _rows(report: ConsistencyReport) -> list[Row]:
     """Every flagged person and omitted leader, grouped by case in the order cases first appear."""
     rows: list[Row] = []
     for p in report.flagged:
-        band = f" [{p.band[0]},{p.band[1]}]" if p.band else ""
+        band = f" {band_text(p.band)}" if p.band else ""
         recorded = form_label(p.recorded_form) + _measure(p.recorded_measure)
         recommended = form_label(p.recommended_form) + band + _measure(p.recommended_measure)
         rows.append(
@@ -215,7 +216,7 @@ def _sections(report: ConsistencyReport, anchors: dict[str, str]) -> list[CaseSe
         for item in by_case.get(case_id, []):
             responsibility = label(item.responsibility)
             if isinstance(item, PersonCheck):
-                band = f" [{item.band[0]},{item.band[1]}]" if item.band else ""
+                band = f" {band_text(item.band)}" if item.band else ""
                 summary = (
                     f"原处理 recorded {form_label(item.recorded_form)}; 建议 recommended "
                     f"{form_label(item.recommended_form)}{band} · {responsibility}"

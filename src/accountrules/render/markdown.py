@@ -10,6 +10,7 @@ from accountrules.render.common import (
     HEADERS,
     NOTICE,
     SUMMARY_ROWS,
+    band_text,
     dual_line,
     facts_text,
     group_line,
@@ -108,7 +109,7 @@ def consistency_markdown(report: ConsistencyReport, source: str = "") -> str:
             right=1,
         ),
     ]
-    headers = ("案件 Cases", "人员 People", "在幅度内 Within", "偏轻 Lenient", "偏重 Harsh", "遗漏 Omitted")
+    headers = ("案件 Cases", "人员 People", "在档内 Within band", "偏轻 Lenient", "偏重 Harsh", "遗漏 Omitted")
     for title, key, tallies in (
         ("按年度 By year of decision", "年度 Year", report.by_year),
         ("按单位层级 By unit level", "层级 Level", report.by_unit_level),
@@ -126,16 +127,14 @@ def consistency_markdown(report: ConsistencyReport, source: str = "") -> str:
     if not report.groups:
         out.append("没有。 None.")
     for group in report.groups:
-        out.append(
-            f"- `{group.signature[:12]}`: {group.cases:,} 件 cases, 差距 spread {group.spread}; {group_line(group)}"
-        )
+        out.append(f"- {group.pattern}: {group.cases:,} 件 cases, 差距 spread {group.spread}; {group_line(group)}")
     people = [
         (
             p.case_id,
             f"{p.name} {p.person}".strip(),
             verdict_label(p.verdict),
             str(p.recorded_form),
-            f"{p.recommended_form} [{p.band[0]},{p.band[1]}]" if p.band else "—",
+            f"{p.recommended_form} {band_text(p.band)}" if p.band else "—",
             ", ".join(p.rules),
         )
         for p in report.flagged
@@ -152,7 +151,14 @@ def consistency_markdown(report: ConsistencyReport, source: str = "") -> str:
     ]
     out += ["", "## 需复核的人员 People to review", ""]
     if people:
-        header = ("案件 Case", "人员 Person", "结论 Verdict", "原处理 Recorded", "建议 Recommended", "规则 Rules")
+        header = (
+            "案件 Case",
+            "人员 Person",
+            "结论 Verdict",
+            "原处理 Recorded",
+            "建议 Recommended",
+            "规则 Rules",
+        )
         out += _table(header, people[:MAX_PEOPLE])
         if len(people) > MAX_PEOPLE:
             out += [
