@@ -116,6 +116,7 @@ class Engine:
         self.runtime = DEFAULT_ENGINE
         self._runtime: DurableRuntime | CompiledRuntime = runtime_for(pack)
         self._info = RulePackInfo(name=pack.name, version=pack.version, digest=pack.digest)
+        self._cites_in: dict[tuple[str, str | None], tuple[str, ...]] = {}
         #: Determinations by canonical facts (`with_cache`); None evaluates every case.
         self.cache: DeterminationCache | None = None
         #: How much work one case may ask for (`with_limits`).
@@ -336,7 +337,13 @@ class Engine:
         )
 
     def _cites(self, rule_id: str, version: str | None) -> list[str]:
-        return self.pack.cites_in(rule_id, version)
+        """A rule's citations as they read in ``version``: worked out once per (rule, version) and kept, since a
+        determination asks for them on every trace step, modifier and refusal."""
+        key = (rule_id, version)
+        cites = self._cites_in.get(key)
+        if cites is None:
+            cites = self._cites_in[key] = tuple(self.pack.cites_in(rule_id, version))
+        return list(cites)
 
     def _person_result(self, outcome: Outcome, person: Person, case: Case, law: str) -> tuple[PersonResult, bool]:
         """A person's result and whether V3 removed party measures from it."""
