@@ -200,8 +200,8 @@ def test_a_faithful_record_is_consistent(engine: Engine) -> None:
 
 
 def test_the_spec_example_record_is_lenient_and_leaves_out_its_principal_leader(engine: Engine) -> None:
-    """SPEC §3's record: p2 (concealment of life-saving funds, top of range: 3) got form 1, p1 (form 2) is
-    not in it."""
+    """SPEC §3's record: p2 (concealment of life-saving funds, heavier: 3) got form 1, p1 (form 2) is not in
+    it."""
     report = check_consistency([load(SPEC_EXAMPLE)], engine)
     [p2] = report.flagged
     assert (p2.person, p2.verdict, p2.recorded_form, p2.band, p2.deviation, p2.modifier) == (
@@ -210,7 +210,7 @@ def test_the_spec_example_record_is_lenient_and_leaves_out_its_principal_leader(
         1,
         (3, 3),
         -2,
-        "top_of_range",
+        "heavier",
     )
     assert p2.rules == ["L-COVER-UP", "L-LIFESAVING"]
     assert [s.rule for s in p2.trace] == ["L-COMBINED-POST-ADJUSTMENT", "L-COVER-UP", "L-LIFESAVING"]

@@ -77,14 +77,14 @@ def test_evaluate_markdown_for_the_spec_example(runner: CliRunner, engine: Engin
 
 | 人员 Person | 责任 Responsibility | 形态 Form | 措施 Measure | 情节 Modifier | 不予采纳 Refused |
 |---|---|---|---|---|---|
-| 张某 p1 | 主要领导责任 principal leadership, 个人责任 individual | 2 [2,2] | 警告 warning | — | 本人廉洁 personally clean (X-PERSONALLY-CLEAN) |
-| 李某 p2 | 直接责任 direct, 个人责任 individual | 3 [2,3] | 开除党籍 expulsion + 组织调整 post adjustment | 顶格 top of range (L-LIFESAVING) | — |
-| 王某 p3 | 直接责任 direct, 个人责任 individual | 3 [2,3] | 开除党籍 expulsion | 顶格 top of range (O-LIFESAVING) | 初犯 first offence (X-NO-LENIENCY) |
+| 张某 p1 | 主要领导责任 principal leadership responsibility, 个人责任 individual | 2 [2,2] | 警告 warning | — | 本人廉洁 personally clean (X-PERSONALLY-CLEAN) |
+| 李某 p2 | 直接责任 direct responsibility, 个人责任 individual | 3 [2,3] | 撤销党内职务 removal from party post + 组织调整 organisational adjustment | 从重 heavier (L-LIFESAVING) | — |
+| 王某 p3 | 直接责任 direct responsibility, 个人责任 individual | 3 [2,3] | 开除党籍 expulsion from the Party | 顶格 top of range (O-LIFESAVING) | 初犯 first offence (X-NO-LENIENCY) |
 
-- 组织 Organization: 某县民政局: 全面领导责任 overall leadership; 检查 inspection, 通报 public notice
+- 组织 Organization: 某县民政局: 全面领导责任 overall leadership responsibility; 检查 written self-examination, 通报 circulated notice
 - 公开曝光 Publicize: 是 yes
 - 一案双查 Dual investigation: 完整 complete; 已倒查 examined: p1, p2; 未倒查 missing: —
-- 政务处分、影响期 Government sanction, bar on promotion: p1 警告（政务处分） warning (government sanction), 12 个月 months; p2 开除（公职） dismissal from public office, 12 个月 months; p3 开除（公职） dismissal from public office
+- 政务处分、影响期 Government sanction, bar on promotion: p1 警告（政务处分） warning (government sanction), 12 个月 months; p2 撤职 removal from office, 24 个月 months; p3 开除（公职） dismissal from public office
 - 适用规定 Rules in force: v1: acct2019+disc2018 (无行为日期 no date)
 - 提示 Note: v1: 涉案金额达到追究刑事责任的数额标准，请核查是否涉嫌犯罪。 The amount reaches the threshold for criminal liability; check whether a crime is suspected.
 - 规则包 Rule pack: default 2019.1 (`{digest}`)
@@ -96,36 +96,51 @@ def test_evaluate_markdown_for_the_spec_example(runner: CliRunner, engine: Engin
 3. **X-PERSONALLY-CLEAN** 本人廉洁不能免责 / being personally clean is no defence: 张某(p1), `personally_clean=true, role=principal_leader` → refused: personally_clean (speech:P20; acct2019+disc2018)
 4. **L-COMBINED-POST-ADJUSTMENT** 纪律处分与组织调整合并使用 / a sanction combined with an adjustment of post: 李某(p2) v1, `act=concealed` → also: post_adjustment (acct2019:8; acct2019+disc2018)
 5. **L-COVER-UP** 瞒案不报、掩盖袒护 / concealing or shielding a violation: 李某(p2) v1, `act=concealed` → direct [2,3] (speech:P20; acct2019+disc2018)
-6. **L-LIFESAVING** 掩盖群众救命钱问题顶格处理 / top of range for covering up theft of life-saving funds: 李某(p2) v1, `act=concealed, lifesaving_funds=true` → top_of_range (speech:P12, speech:P20; acct2019+disc2018)
+6. **L-LIFESAVING** 掩盖群众救命钱问题从重处理 / heavier for covering up theft of life-saving funds: 李某(p2) v1, `act=concealed, lifesaving_funds=true` → heavier (speech:P12, speech:P20; acct2019+disc2018)
 7. **O-LIFESAVING** 群众救命钱顶格处理 / top of range for life-saving funds: 王某(p3) v1, `lifesaving_funds=true` → top_of_range (speech:P12; acct2019+disc2018)
-8. **O-PUBLIC-INTEREST** 群众身边腐败从重 / heavier for corruption in areas touching the public: 王某(p3) v1, `area=poverty_alleviation, kind=corruption` → heavier (speech:P12; acct2019+disc2018)
-9. **O-SEVERITY-SERIOUS** 严重违纪的直接责任 / direct responsibility for a serious violation: 王某(p3) v1, `severity=serious, suspected_crime=false` → direct [2,3] (speech:P20; acct2019+disc2018)
+8. **O-PUBLIC-INTEREST-DISC2018** 扶贫领域侵害群众利益从重（2018年条例） / heavier for corruption in poverty relief (2018 regulation): 王某(p3) v1, `area=poverty_alleviation, kind=corruption` → heavier (disc2018:112; acct2019+disc2018)
+9. **O-SEVERITY-SERIOUS** 情节较重违纪的直接责任 / direct responsibility for a fairly serious violation: 王某(p3) v1, `severity=serious, suspected_crime=false` → direct [2,3] (speech:P20; acct2019+disc2018)
 10. **X-NO-LENIENCY** 不搞微错不究、初犯不查、法不责众 / no leniency for minor, first or shared faults: 王某(p3) v1, `flag=first_offence` → refused: first_offence (speech:P12; acct2019+disc2018)
-11. **G-INSPECTION** 领导班子作出检查 / inspection by the leadership team: 单位 unit, `responsibility=principal_leadership` → inspection (acct2019:8, acct2019:6; acct2019+disc2018)
-12. **G-PUBLIC-NOTICE-CORRUPTION** 屡屡出现重大腐败问题，予以通报 / public notice for repeated major corruption: 单位 unit, `major_corruption_in_period=2` → public_notice (acct2019:8, speech:P20; acct2019+disc2018)
+11. **G-INSPECTION** 领导班子作出检查 / written self-examination by the leadership team: 单位 unit, `responsibility=principal_leadership` → inspection (acct2019:8, acct2019:6; acct2019+disc2018)
+12. **G-PUBLIC-NOTICE-CORRUPTION** 屡屡出现重大腐败问题，予以通报 / circulated notice for repeated major corruption: 单位 unit, `major_corruption_in_period=2` → public_notice (acct2019:8, speech:P20; acct2019+disc2018)
 13. **P-PUBLICIZE-FORM** 问责典型案例及时曝光 / publicise leadership accountability at the second form or above: 单位 unit, `form=2, kind=leader` → publicize (speech:P20; acct2019+disc2018)
 14. **P-PUBLICIZE-LIFESAVING** 侵占群众救命钱案件曝光 / publicise cases about life-saving funds: 单位 unit, `lifesaving_funds=true` → publicize (speech:P12, speech:P20; acct2019+disc2018)
-15. **P-PUBLICIZE-ORG** 通报或改组的单位曝光 / publicise notice or reorganisation of the team: 单位 unit, `measure=public_notice` → publicize (speech:P20; acct2019+disc2018)
+15. **P-PUBLICIZE-ORG** 通报或改组的单位曝光 / publicise a circulated notice or reorganisation of the team: 单位 unit, `measure=public_notice` → publicize (speech:P20; acct2019+disc2018)
 
 > 本结果为建议，由有权机关依规依纪作出决定。 This is a recommendation; the competent bodies decide.
 """  # noqa: E501 - the report's lines are as long as they are
     assert invoke(runner, "evaluate", str(SPEC_EXAMPLE), "--format", "markdown") == (0, expected, "")
 
 
+def test_evaluate_words_form_zero_by_what_decided_it(runner: CliRunner) -> None:
+    """Form 0 reads 免予问责 where 容错 exempted the person and 不予问责 where nothing was found (SPEC §9.3 V12)."""
+    case = EXAMPLES / "cases" / "16-work-safety-accident.json"
+    code, stdout, _ = invoke(runner, "evaluate", str(case), "--format", "markdown")
+    measures = {row.split(" | ")[0][2:]: row.split(" | ")[3] for row in stdout.splitlines() if row.startswith("| ")}
+    assert code == 0
+    assert (measures["郑某 p1"], measures["沈某 p7"], measures["韩某 p8"]) == (
+        "不予问责 not held accountable",
+        "免予问责 exempted",
+        "免予问责 exempted",
+    )
+
+
 def test_evaluate_text_for_a_small_example(runner: CliRunner, engine: Engine) -> None:
     """The terminal table and trace of a two-person example, at 120 columns."""
     short_digest = engine.pack.digest[:19]
     expected = f"""问责建议 Accountability recommendation — 2023-044
-┏━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━┓
-┃ 人员 Person ┃ 责任 Responsibility        ┃ 形态 Form ┃ 措施 Measure      ┃ 情节 Modifier ┃ 不予采纳 Refused          ┃
-┡━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━┩
-│ 陈某 p1     │ 主要领导责任 principal     │ 1 [1,1]   │ 谈话提醒 reminder │ —             │ 本人廉洁 personally clean │
-│             │ leadership, 个人责任       │           │                   │               │ (X-PERSONALLY-CLEAN)      │
-│             │ individual                 │           │                   │               │                           │
-│ 褚某 p2     │ 直接责任 direct, 个人责任  │ 1 [1,1]   │ 谈话提醒 reminder │ —             │ —                         │
-│             │ individual                 │           │                   │               │                           │
-└─────────────┴────────────────────────────┴───────────┴───────────────────┴───────────────┴───────────────────────────┘
-组织 Organization: 某县市场监督管理局: 全面领导责任 overall leadership; 检查 inspection
+┏━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━┓
+┃ 人员 Person ┃ 责任 Responsibility     ┃ 形态 Form ┃ 措施 Measure           ┃ 情节 Modifier ┃ 不予采纳 Refused        ┃
+┡━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━┩
+│ 陈某 p1     │ 主要领导责任 principal  │ 1 [1,1]   │ 谈话提醒 reminder talk │ —             │ 本人廉洁 personally     │
+│             │ leadership              │           │                        │               │ clean                   │
+│             │ responsibility,         │           │                        │               │ (X-PERSONALLY-CLEAN)    │
+│             │ 个人责任 individual     │           │                        │               │                         │
+│ 褚某 p2     │ 直接责任 direct         │ 1 [1,1]   │ 谈话提醒 reminder talk │ —             │ —                       │
+│             │ responsibility,         │           │                        │               │                         │
+│             │ 个人责任 individual     │           │                        │               │                         │
+└─────────────┴─────────────────────────┴───────────┴────────────────────────┴───────────────┴─────────────────────────┘
+组织 Organization: 某县市场监督管理局: 全面领导责任 overall leadership responsibility; 检查 written self-examination
 公开曝光 Publicize: 否 no
 一案双查 Dual investigation: 完整 complete; 已倒查 examined: p1; 未倒查 missing: —
 政务处分、影响期 Government sanction, bar on promotion: —
@@ -140,9 +155,9 @@ def test_evaluate_text_for_a_small_example(runner: CliRunner, engine: Engine) ->
    principal_leadership [1,1]  (speech:P20, acct2019:6; acct2019+disc2018)
 3. [X-PERSONALLY-CLEAN] 本人廉洁不能免责 / being personally clean is no defence
    陈某(p1): personally_clean=true, role=principal_leader → refused: personally_clean  (speech:P20; acct2019+disc2018)
-4. [O-SEVERITY-MINOR] 轻微违纪的直接责任 / direct responsibility for a minor violation
+4. [O-SEVERITY-MINOR] 情节轻微违纪的直接责任 / direct responsibility for a minor violation
    褚某(p2) v1: severity=minor, suspected_crime=false → direct [1,1]  (speech:P20; acct2019+disc2018)
-5. [G-INSPECTION] 领导班子作出检查 / inspection by the leadership team
+5. [G-INSPECTION] 领导班子作出检查 / written self-examination by the leadership team
    单位 unit: responsibility=principal_leadership → inspection  (acct2019:8, acct2019:6; acct2019+disc2018)
 
 本结果为建议，由有权机关依规依纪作出决定。 This is a recommendation; the competent bodies decide.

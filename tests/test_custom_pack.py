@@ -116,7 +116,7 @@ def test_extended_pack_decides_with_its_own_rules() -> None:
 def test_default_pack_still_decides_the_default_way() -> None:
     """Loading a custom pack leaves the default engine as it was."""
     Engine.from_path(PROVINCIAL)
-    d = Engine.default().evaluate(case(violation("v1", "p1", area="education", severity="ordinary")))
+    d = Engine.default().evaluate(case(violation("v1", "p1", area="poverty_alleviation", severity="ordinary")))
     assert [(p.person, p.form, [m.kind for m in p.modifiers]) for p in d.people] == [("p1", 2, ["heavier"])]
 
 

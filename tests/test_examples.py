@@ -38,14 +38,14 @@ PEOPLE: dict[str, dict[str, Key]] = {
     "spec-example": {
         # serious → T2 [2,2]; D5 unit finding [1,2] is lighter; personally_clean refused.
         "p1": Key("principal_leadership", 2, "warning", refused=("personally_clean",)),
-        # concealed [2,3] + life-saving funds → top of range, heaviest measure of form 3.
-        "p2": Key("direct", 3, "expulsion", "top_of_range"),
+        # concealed [2,3] + life-saving funds → heavier (V7: the top of the range is for the takers).
+        "p2": Key("direct", 3, "removal_from_party_post", "heavier"),
         # serious [2,3]; top_of_range beats heavier; first offence refused.
         "p3": Key("direct", 3, "expulsion", "top_of_range", ("first_offence",)),
     },
     "01-lifesaving-concealment": {
-        # the principal leader concealed: [2,3], top of range (D7).
-        "p1": Key("direct", 3, "expulsion", "top_of_range"),
+        # the principal leader concealed: [2,3], heavier (V7), the lightest measure of form 3.
+        "p1": Key("direct", 3, "removal_from_party_post", "heavier"),
         # failed_to_implement, serious → T2 [2,2].
         "p2": Key("principal_leadership", 2, "warning"),
         # serious [2,3], top of range; the confession (lighter) is outweighed.
@@ -67,12 +67,14 @@ PEOPLE: dict[str, dict[str, Key]] = {
         "p5": Key("direct", 1, "reminder"),
     },
     "04-pilot-error-force-majeure": {
-        # failures with pilot_error or force_majeure and no cover-up → exempt, form 0.
+        # failures with pilot_error on a dereliction violation and no cover-up → exempt, form 0 (V6).
         "p1": Key("principal_leadership", 0, "none", "exempt"),
         "p2": Key("principal_leadership", 0, "none", "exempt"),
         # offenders are not exempted: ordinary [1,2] lighter → 1; minor [1,1] → 1.
         "p3": Key("direct", 1, "reminder", "lighter"),
-        "p4": Key("principal_leadership", 0, "none", "exempt"),
+        # dereliction beside force_majeure: duty was not done, nothing exempts (V6); in charge of construction,
+        # minor → T(0+1) [1,2], lowest form.
+        "p4": Key("principal_leadership", 1, "reminder"),
         "p5": Key("direct", 1, "reminder"),
     },
     "05-obstructed-investigation": {
@@ -89,24 +91,26 @@ PEOPLE: dict[str, dict[str, Key]] = {
         "p1": Key("principal_leadership", 1, "reminder"),
         # linked (in charge of education; discipline inspection) with nothing on record.
         "p2": Key("undetermined", None, None),
-        # minor [1,1]; harming the public interest in education → heavier.
-        "p3": Key("direct", 1, "reminder", "heavier"),
+        # minor [1,1]; education is no area where an article makes heavier mandatory (V8).
+        "p3": Key("direct", 1, "reminder"),
         "p4": Key("undetermined", None, None),
     },
     "07-suspected-crime": {
         # suspected crime counts as grave (s=3): failed_to_implement T3 [2,3]; failed_to_stop T4 [3,3].
         "p1": Key("principal_leadership", 2, "warning"),
         "p2": Key("principal_leadership", 3, "removal_from_party_post"),
-        # [4,4]; heavier stays at 4.
-        "p3": Key("direct", 4, "case_transfer", "heavier"),
+        # [4,4]; construction is no area of V8's mandatory heavier.
+        "p3": Key("direct", 4, "case_transfer"),
     },
     "08-petty-corruption-many-participants": {
         # failed_to_stop, ordinary → T2 [2,2].
         "p1": Key("principal_leadership", 2, "warning"),
-        # ordinary [1,2], heavier → 2; first offence and many participants refused.
-        "p2": Key("direct", 2, "warning", "heavier", ("first_offence", "many_participants")),
-        "p3": Key("direct", 2, "warning", "heavier", ("first_offence", "many_participants", "outweighed:lighter")),
-        "p4": Key("direct", 2, "warning", "heavier", ("first_offence", "many_participants")),
+        # ordinary [1,2], lowest form: decided in 2022 under disc2018, whose mandatory heavier covers poverty
+        # relief, not farm subsidies (V8); first offence and many participants refused.
+        "p2": Key("direct", 1, "reminder", None, ("first_offence", "many_participants")),
+        # confessed → lighter, held at form 1 (微错必究).
+        "p3": Key("direct", 1, "reminder", "lighter", ("first_offence", "many_participants")),
+        "p4": Key("direct", 1, "reminder", None, ("first_offence", "many_participants")),
     },
     "09-aggravation-outweighs": {
         # T1 [1,2] and one mitigating act → lighter, form 1.
@@ -124,15 +128,16 @@ PEOPLE: dict[str, dict[str, Key]] = {
         "p3": Key("supervisory", 2, "warning"),
         # team member, failed_to_stop → T3 [2,3] capped at 2.
         "p4": Key("important_leadership", 2, "warning"),
-        # V9: staff hold no party post, so 撤销党内职务 becomes (2, serious_warning) before D11 compares.
-        "p5": Key("direct", 2, "serious_warning", "heavier"),
+        # serious [2,3], lowest form: healthcare is no area of V8's mandatory heavier.
+        "p5": Key("direct", 2, "warning"),
     },
     "11-long-term-spread-reorganization": {
         # grave (s=3) + long-term spread → T4 [3,3]; personally_clean refused by D5.
         "p1": Key("principal_leadership", 3, "removal_from_party_post", refused=("personally_clean",)),
-        "p2": Key("direct", 3, "removal_from_party_post", "heavier"),
+        # grave [3,3]; land requisition is no area of V8's mandatory heavier.
+        "p2": Key("direct", 3, "removal_from_party_post"),
         # V9: staff hold no party post, so 撤销党内职务 becomes (2, serious_warning) before D11 compares.
-        "p3": Key("direct", 2, "serious_warning", "heavier"),
+        "p3": Key("direct", 2, "serious_warning"),
     },
     "12-leader-credit": {
         "p1": Key("none", 0, "none"),
@@ -145,10 +150,10 @@ PEOPLE: dict[str, dict[str, Key]] = {
         "p1": Key("principal_leadership", 1, "reminder"),
         # not_investigated: serious [2,3] and ordinary [2,2]; both give form 2.
         "p2": Key("direct", 2, "warning"),
-        # team member, failed_to_implement, ordinary → T1 [1,2] capped at 1.
-        "p3": Key("important_leadership", 1, "reminder"),
-        # V9: staff hold no party post, so 撤销党内职务 becomes (2, serious_warning) before D11 compares.
-        "p4": Key("direct", 2, "serious_warning", "heavier"),
+        # team member overseeing the area, failed_to_implement, ordinary → principal leadership T1 [1,2] (V5).
+        "p3": Key("principal_leadership", 1, "reminder"),
+        # serious [2,3], lowest form (V8: no mandatory heavier in this area).
+        "p4": Key("direct", 2, "warning"),
         "p5": Key("direct", 1, "reminder"),
     },
     "14-leaders-of-other-areas": {
@@ -161,8 +166,8 @@ PEOPLE: dict[str, dict[str, Key]] = {
         # discipline-inspection head who also leads finance: supervisory; v1 failed_to_stop T2 [2,2], v2
         # failed_to_implement T2 [2,2].
         "p4": Key("supervisory", 2, "warning"),
-        # ordinary [1,2]; harming the public interest in construction → heavier, the top.
-        "p5": Key("direct", 2, "warning", "heavier"),
+        # ordinary [1,2], lowest form; construction is no area of V8's mandatory heavier.
+        "p5": Key("direct", 1, "reminder"),
         # serious [2,3]; administrative approval is not a public-interest area.
         "p6": Key("direct", 2, "warning"),
     },
@@ -181,6 +186,37 @@ PEOPLE: dict[str, dict[str, Key]] = {
         "p4": Key("direct", 2, "serious_warning", "increased"),
         # serious [2,3] → (2, warning); not a member (V3): the warning is removed, measure null.
         "p5": Key("direct", 2, None),
+    },
+    "16-work-safety-accident": {
+        # reported on both violations, nothing failed → none.
+        "p1": Key("none", 0, "none"),
+        # team member overseeing work safety (V5), failed_to_stop; 3 deaths raise minor to serious (V11):
+        # T(2+1) [2,3], lowest form.
+        "p3": Key("principal_leadership", 2, "warning"),
+        # the offender: serious after V11 [2,3], confessed → lighter.
+        "p4": Key("direct", 2, "warning", "lighter"),
+        # a staff member's own failure: D3's range with direct responsibility (V5).
+        "p5": Key("direct", 2, "warning"),
+        "p6": Key("none", 0, "none"),
+        # the offender's honest pilot error on an other_discipline violation → exempt below the floor (V6).
+        "p7": Key("direct", 0, "none", "exempt"),
+        # force majeure with no failure → D4's none finding, exempt deciding (V6).
+        "p8": Key("none", 0, "none", "exempt"),
+        # staff, failed_to_implement: T(2) [2,2], direct (V5).
+        "p9": Key("direct", 2, "warning"),
+        # team member of no area, failed_to_implement: T(2) [2,2], important leadership.
+        "p10": Key("important_leadership", 2, "warning"),
+    },
+    "17-public-interest-by-version": {
+        # failed_to_implement, ordinary → T1 [1,2], lowest form, under each violation's version.
+        "p1": Key("principal_leadership", 1, "reminder"),
+        # overseeing both areas, failed_to_stop → T2 [2,2] on each; acct2016 counts no mitigation for v1 and
+        # acct2019's (at decision) lighter stays at 2, a tie that keeps the conduct version.
+        "p2": Key("principal_leadership", 2, "warning"),
+        # v1 ended 2019-05-31 (acct2016+disc2018): poverty relief is heavier under disc2018 (disc2018:112, V8).
+        "p3": Key("direct", 2, "warning", "heavier"),
+        # v2 ended 2024-03-31 (acct2019+disc2023): farm subsidies are heavier from disc2023 (disc2023:122, V8).
+        "p4": Key("direct", 2, "warning", "heavier"),
     },
 }
 
@@ -201,6 +237,9 @@ UNITS: dict[str, Unit] = {
     "13-case-left-uninvestigated": Unit(("inspection",), True, (("p1", "v1"),)),
     "14-leaders-of-other-areas": Unit(("inspection",), True),
     "15-rules-in-force": Unit(("inspection",), True),
+    # p2 left office before either violation began: not linked, not missing (V10).
+    "16-work-safety-accident": Unit(("inspection",), True),
+    "17-public-interest-by-version": Unit(("inspection",), True),
 }
 
 

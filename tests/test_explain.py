@@ -69,6 +69,12 @@ def applied(case: dict[str, Any], change: Change) -> dict[str, Any]:
         violation[str(change.field)] = change.value
     elif change.op == "set_unit_record":
         data.setdefault("unit_record", {})[str(change.field)] = change.value
+    elif change.op == "set_field":  # a later field, named by its dotted path inside the violation (V11)
+        [target] = [v for v in data["violations"] if v["id"] == change.violation]
+        *parents, leaf = str(change.field).split(".")
+        for part in parents:
+            target = target.setdefault(part, {})
+        target[leaf] = change.value
     else:
         assert change.op == "set_personally_clean"
         [person] = [p for p in data["people"] if p["id"] == change.person]
@@ -157,7 +163,7 @@ def test_spec_example_leader_who_concealed(engine: Engine) -> None:
         "why": [
             ("decided", "L-COVER-UP", "v1", "direct [2,3]"),
             ("placed", "L-COMBINED-POST-ADJUSTMENT", "v1", "also: post_adjustment"),
-            ("placed", "L-LIFESAVING", "v1", "top_of_range"),
+            ("placed", "L-LIFESAVING", "v1", "heavier"),
         ],
         "up": [],
         "down": [
@@ -167,8 +173,8 @@ def test_spec_example_leader_who_concealed(engine: Engine) -> None:
     }
     assert e.why[0].cites == ["speech:P20"]
     assert (
-        e.why[0].note
-        == "decides the result: range [2,3]; 顶格 top of range: highest form 3 → form 3, 开除党籍 expulsion"
+        e.why[0].note == "decides the result: range [2,3]; 从重 heavier: highest form 3 → form 3, "
+        "撤销党内职务 removal from party post"
     )
 
 
@@ -179,7 +185,7 @@ def test_spec_example_why_not_names_the_fact_that_excluded_the_rule(engine: Engi
     assert nearest == [
         (
             "DQ-MISSING-IN-CHARGE",
-            4,
+            3,
             6,
             "not conduct: p=p2, v=v1",
             "excluded: conduct(p=p2, v=v1) exists",
@@ -286,14 +292,14 @@ def test_cli_explain_text(runner: CliRunner, small_file: Path) -> None:
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout == (
         "解释 Explanation: 甲 p1 — case x-1 (rule pack tiny 1)\n"
-        "结果 Result: 直接责任 direct, 个人责任 individual; 第一种形态 first form [1,2], 谈话提醒 reminder; "
-        "从轻 lighter (M-CONFESSED)\n"
+        "结果 Result: 直接责任 direct responsibility, 个人责任 individual; 第一种形态 first form [1,2], "
+        "谈话提醒 reminder talk; 从轻 lighter (M-CONFESSED)\n"
         "适用规定 Rules in force: v1: acct2019+disc2023 (无行为日期 no date)\n"
         "\n"
         "为何 Why\n"
         "  1. 决定 decides  [O-ORDINARY] 一般违纪 / an ordinary violation  (speech:P20)\n"
         "     v1: severity=ordinary → direct [1,2]\n"
-        "     decides the result: range [1,2]; 从轻 lighter: lowest form 1 → form 1, 谈话提醒 reminder\n"
+        "     decides the result: range [1,2]; 从轻 lighter: lowest form 1 → form 1, 谈话提醒 reminder talk\n"
         "  2. 计入 counts  [M-CONFESSED] 主动交代 / confessed  (disc2023:17)\n"
         "     v1: act=confessed → mitigation: confessed\n"
         "     counts toward mitigation (confessed)\n"
@@ -304,7 +310,7 @@ def test_cli_explain_text(runner: CliRunner, small_file: Path) -> None:
         "\n"
         "如何改变 What would change the form (each change re-evaluated through the engine)\n"
         "  ↑ 加重 up: add 对三令五申的要求不执行 defied repeated orders to p1's conduct on v1: "
-        "form 1 (谈话提醒 reminder) → form 2 (警告 warning) (O-ORDINARY)\n"
+        "form 1 (谈话提醒 reminder talk) → form 2 (警告 warning) (O-ORDINARY)\n"
         "  ↓ 减轻 down: no single change found 未找到\n"
     )
 

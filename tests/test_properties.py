@@ -103,16 +103,34 @@ def test_the_order_of_input_lists_does_not_matter(engine: Engine, case: dict[str
 @PROPERTY
 @given(case=cases())
 def test_every_offender_is_held_at_form_one_or_more(engine: Engine, case: dict[str, Any]) -> None:
-    """微错必究: no offender's result is below the first form."""
+    """微错必究: no offender's result is below the first form, unless their own honest pilot error exempted them."""
     people = {p.person: p for p in engine.evaluate(case).people}
+    pilots = {(c["person"], c["violation"]) for c in case["conduct"] if "pilot_error" in c["acts"]}
     for violation in case["violations"]:
         for offender in violation["offenders"]:
-            assert people[offender].form is not None
-            assert people[offender].form >= 1
+            result = people[offender]
+            assert result.form is not None
+            if result.form == 0:
+                assert (offender, violation["id"]) in pilots
+                assert [m.kind for m in result.modifiers] == ["exempt"]
+            else:
+                assert result.form >= 1
+
+
+def in_office(person: dict[str, Any], violation: dict[str, Any], decided_on: str | None) -> bool:
+    """V10: the tenure overlaps the conduct, both ends inclusive; an undated violation overlaps every tenure."""
+    tenure = person.get("in_office") or {}
+    began, ended = violation.get("began_on"), violation.get("ended_on")
+    if began is None and ended is None:
+        return True
+    ended = ended or began or decided_on
+    began = began or ended
+    start, end = tenure.get("from"), tenure.get("to")
+    return (start is None or start <= ended) and (end is None or began <= end)
 
 
 def linked(case: dict[str, Any]) -> set[tuple[str, str]]:
-    """(person, violation) pairs D1 links, computed independently of the rule pack."""
+    """(person, violation) pairs D1 links (with V5 and V10), computed independently of the rule pack."""
     pairs = set()
     with_conduct = {(c["person"], c["violation"]) for c in case["conduct"]}
     for v in case["violations"]:
@@ -120,12 +138,8 @@ def linked(case: dict[str, Any]) -> set[tuple[str, str]]:
             if p["id"] in v["offenders"]:
                 continue
             roles = set(p["roles"])
-            if (
-                "principal_leader" in roles
-                or "discipline_inspection" in roles
-                or ("leader_in_charge" in roles and v["area"] in p["oversees"])
-                or (p["id"], v["id"]) in with_conduct
-            ):
+            leader = "principal_leader" in roles or "discipline_inspection" in roles or v["area"] in p["oversees"]
+            if (leader and in_office(p, v, case.get("decided_on"))) or (p["id"], v["id"]) in with_conduct:
                 pairs.add((p["id"], v["id"]))
     return pairs
 
@@ -205,3 +219,16 @@ def test_adding_a_mitigating_act_never_raises_anyone(engine: Engine, case: dict[
     offender = any(person in v["offenders"] for v in case["violations"] if v["id"] == violation)
     act = data.draw(st.sampled_from(OFFENDER_MITIGATING_ACTS if offender else LEADER_MITIGATING_ACTS))
     never_higher(engine, case, with_act(case, person, violation, act))
+
+
+@MONOTONE
+@given(case=cases(), data=st.data())
+def test_more_consequences_never_lower_anyone(engine: Engine, case: dict[str, Any], data: st.DataObject) -> None:
+    """V11: more deaths, serious injuries or direct loss never lower any person's (form, measure)."""
+    index = data.draw(st.integers(0, len(case["violations"]) - 1))
+    worse = copy.deepcopy(case)
+    consequences = worse["violations"][index].setdefault("consequences", {})
+    count = data.draw(st.sampled_from(["deaths", "serious_injuries", "direct_loss_cny"]))
+    more = [1, 5_000_000, 40_000_000] if count == "direct_loss_cny" else [1, 2, 7, 40]
+    consequences[count] = consequences.get(count, 0) + data.draw(st.sampled_from(more))
+    never_lower(engine, case, worse)

@@ -54,7 +54,8 @@ def broken() -> dict[str, tuple[RulePack, VerifyReport]]:
         out[name] = (pack, verify(pack, cap=SMALL_CAP, order_sample=200 if name == "order_dependent" else 30))
     # a leader's non-monotone step needs a base with one departure and a step with two: every pair of classes
     pack = load_pack(PACKS / "non_monotone")
-    out["non_monotone"] = (pack, verify(pack, only=["look-back"], order_sample=50))
+    # (with five role classes the pair lies two departures from the plain case: a cap that reaches them)
+    out["non_monotone"] = (pack, verify(pack, only=["look-back"], order_sample=50, cap=9000))
     return out
 
 
@@ -66,9 +67,8 @@ def test_default_pack_classes() -> None:
     """The classes the default pack's conditions tell apart, field by field."""
     classes = classes_of(load_default())
     assert [c.values for c in classes.areas] == [
+        ("poverty_alleviation", "agricultural_subsidies"),
         (
-            "poverty_alleviation",
-            "agricultural_subsidies",
             "land_requisition",
             "housing",
             "education",
@@ -77,20 +77,25 @@ def test_default_pack_classes() -> None:
             "environment",
             "construction",
             "law_enforcement",
+            "cadre_selection",
+            "finance",
+            "administrative_approval",
+            "other",
         ),
-        ("cadre_selection", "finance", "administrative_approval", "other"),
     ]
     assert [c.values for c in classes.kinds] == [
-        ("corruption", "harming_public_interest"),
+        ("corruption",),
         ("four_winds", "cadre_selection", "dereliction", "other_discipline"),
+        ("harming_public_interest",),
     ]
     assert [str(c) for c in classes.severities] == ["minor", "ordinary", "serious", "grave"]
     assert [str(c) for c in classes.violations_in_period] == ["0–2", "≥3"]
     assert [str(c) for c in classes.major_corruption_in_period] == ["0–1", "2", "≥3"]
     assert [c.values for c in classes.roles] == [
-        ("team_member", "staff"),
+        ("staff",),
         ("principal_leader",),
         ("leader_in_charge",),
+        ("team_member",),
         ("discipline_inspection",),
     ]
 
@@ -103,7 +108,8 @@ def test_default_pack_act_classes() -> None:
         (("discovered_proactively", "investigated_resolutely", "supported_investigation", "reported"), 2),
         (("remedied",), 1),
         (("confessed", "exposed_others", "returned_gains"), 2),
-        (("pilot_error", "force_majeure"), 1),
+        (("pilot_error",), 1),
+        (("force_majeure",), 1),
         (("failed_to_implement",), 1),
         (("failed_to_stop", "dereliction"), 1),
         (("not_investigated",), 1),

@@ -127,7 +127,7 @@ def test_explain_markdown_heads_with_the_person_and_result(runner: CliRunner) ->
     assert (code, stderr) == (0, "")
     lines = stdout.splitlines()
     assert lines[0] == "# 解释 Explanation: 王某 p3, case 2023-017"
-    assert lines[4].startswith("- 结果 Result: 直接责任 direct, 个人责任 individual; ")
+    assert lines[4].startswith("- 结果 Result: 直接责任 direct responsibility, 个人责任 individual; ")
     assert [line for line in lines if line.startswith("## ")] == [
         "## 为何 Why",
         f"## 为何不 Why not ({sum(1 for line in lines if line.startswith('- **'))} rules)",

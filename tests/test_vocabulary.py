@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from accountrules.vocabulary import (
     AGGRAVATING_ACTS,
     FAILURE_ACTS,
@@ -18,6 +20,8 @@ from accountrules.vocabulary import (
     Role,
     Severity,
     ViolationKind,
+    form_label,
+    measure_label,
     values,
 )
 
@@ -80,3 +84,47 @@ def test_every_value_has_a_chinese_and_an_english_label() -> None:
         if value not in LABELS or LABELS[value][0] == LABELS[value][1] or not all(LABELS[value])
     ]
     assert unlabelled == []
+
+
+# SPEC §9.3 V12: the regulations' own terms and standard English.
+V12_LABELS = {
+    "none": ("不承担责任", "no responsibility"),
+    "inspection": ("检查", "written self-examination"),
+    "public_notice": ("通报", "circulated notice"),
+    "law_enforcement": ("涉法涉诉", "law- and litigation-related matters"),
+    "probation": ("留党察看", "probation within the Party"),
+    "minor": ("情节轻微", "minor"),
+    "ordinary": ("一般", "ordinary"),
+    "serious": ("较重", "fairly serious"),
+    "grave": ("严重", "grave"),
+}
+
+
+@pytest.mark.parametrize("value", sorted(V12_LABELS))
+def test_labels_use_the_regulations_terms(value: str) -> None:
+    """Each label SPEC §9.3 V12 names reads as the regulations word it."""
+    assert LABELS[value] == V12_LABELS[value]
+
+
+def test_no_label_reads_irresponsible() -> None:
+    """No label uses 不负责任, which reads "irresponsible"."""
+    assert [value for value, (zh, _) in LABELS.items() if "不负责任" in zh] == []
+
+
+@pytest.mark.parametrize(
+    ("deciding", "words"),
+    [
+        ("exempt", "免予问责 exempted"),
+        ("reduced", "免予问责 exempted"),
+        (None, "不予问责 not held accountable"),
+        ("lighter", "不予问责 not held accountable"),
+    ],
+)
+def test_form_zero_reads_by_what_decided_it(deciding: str | None, words: str) -> None:
+    """Form 0 reads 免予问责 when exempt or reduced decided it, 不予问责 otherwise."""
+    assert (measure_label("none", deciding), form_label(0, deciding)) == (words, words)
+
+
+def test_other_measures_ignore_the_deciding_modifier() -> None:
+    """A measure other than none keeps its own label whatever decided it."""
+    assert measure_label("warning", "exempt") == "警告 warning"

@@ -102,6 +102,10 @@ class Tenure(_Strict):
         default=None, alias="to", description="任职截止日期 last day in office; null: still in office"
     )
 
+    def overlaps(self, began: dt.date, ended: dt.date) -> bool:
+        """Whether the tenure shares at least one day with [began, ended] (both ends inclusive)."""
+        return (self.start is None or self.start <= ended) and (self.end is None or began <= self.end)
+
 
 class Person(_Strict):
     """人员 Someone involved in the case: an offender, a leader linked to a violation, or both."""
@@ -138,10 +142,12 @@ class Person(_Strict):
 class Consequences(_Strict):
     """后果 What a violation caused: deaths, injuries and direct loss raise its severity as accident grades do."""
 
-    deaths: Count = Field(default=0, description="死亡人数 deaths caused")
-    serious_injuries: Count = Field(default=0, description="重伤人数 serious injuries caused")
-    direct_loss_cny: Annotated[int, Field(ge=0, le=10**15)] = Field(
-        default=0, description="直接经济损失 direct economic loss in yuan"
+    deaths: Annotated[Count, Readable(("死亡人数", "deaths"))] = Field(default=0, description="死亡人数 deaths caused")
+    serious_injuries: Annotated[Count, Readable(("重伤人数", "serious injuries"))] = Field(
+        default=0, description="重伤人数 serious injuries caused"
+    )
+    direct_loss_cny: Annotated[int, Field(ge=0, le=10**15), Readable(("直接经济损失（元）", "direct loss (CNY)"))] = (
+        Field(default=0, description="直接经济损失 direct economic loss in yuan")
     )
 
     @property

@@ -160,7 +160,7 @@ NOTE_MESSAGES: dict[str, str] = {
 }
 
 FORM_LABELS: dict[int, tuple[str, str]] = {
-    0: ("不予问责", "no accountability"),
+    0: ("不予问责", "not held accountable"),
     1: ("第一种形态", "first form"),
     2: ("第二种形态", "second form"),
     3: ("第三种形态", "third form"),
@@ -184,7 +184,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "work_safety": ("安全生产", "work safety"),
     "environment": ("生态环境", "environment"),
     "construction": ("工程建设", "construction"),
-    "law_enforcement": ("涉法涉诉", "law enforcement"),
+    "law_enforcement": ("涉法涉诉", "law- and litigation-related matters"),
     "cadre_selection": ("选人用人", "cadre selection"),
     "finance": ("财务管理", "finance"),
     "administrative_approval": ("行政审批", "administrative approval"),
@@ -203,10 +203,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "enterprise": ("企业", "enterprise"),
     "institution": ("事业单位", "public institution"),
     # severity
-    "minor": ("轻微", "minor"),
+    "minor": ("情节轻微", "minor"),
     "ordinary": ("一般", "ordinary"),
-    "serious": ("严重", "serious"),
-    "grave": ("特别严重", "grave"),
+    "serious": ("较重", "fairly serious"),
+    "grave": ("严重", "grave"),
     # acts
     "discovered_proactively": ("主动发现", "discovered proactively"),
     "investigated_resolutely": ("坚决查处", "investigated resolutely"),
@@ -231,32 +231,32 @@ LABELS: dict[str, tuple[str, str]] = {
     "refused_restitution": ("拒不上交或退赔违纪所得", "refused restitution"),
     "reoffended": ("受处分后又故意违纪", "reoffended"),
     # responsibility
-    "direct": ("直接责任", "direct"),
-    "principal_leadership": ("主要领导责任", "principal leadership"),
-    "important_leadership": ("重要领导责任", "important leadership"),
-    "supervisory": ("监督责任", "supervisory"),
-    "overall_leadership": ("全面领导责任", "overall leadership"),
-    "none": ("不负责任", "none"),
+    "direct": ("直接责任", "direct responsibility"),
+    "principal_leadership": ("主要领导责任", "principal leadership responsibility"),
+    "important_leadership": ("重要领导责任", "important leadership responsibility"),
+    "supervisory": ("监督责任", "supervisory responsibility"),
+    "overall_leadership": ("全面领导责任", "overall leadership responsibility"),
+    "none": ("不承担责任", "no responsibility"),
     "undetermined": ("待查明", "undetermined"),
     # scope
     "individual": ("个人责任", "individual"),
     "collective": ("集体责任", "collective"),
     # measures
-    "reminder": ("谈话提醒", "reminder"),
-    "criticism": ("批评教育", "criticism"),
-    "self_examination": ("责令检查", "self-examination"),
-    "public_criticism": ("通报批评", "public criticism"),
+    "reminder": ("谈话提醒", "reminder talk"),
+    "criticism": ("批评教育", "criticism and education"),
+    "self_examination": ("责令检查", "ordered to make a written self-examination"),
+    "public_criticism": ("通报批评", "circulated criticism"),
     "admonishment": ("诫勉", "admonishment"),
     "warning": ("警告", "warning"),
     "serious_warning": ("严重警告", "serious warning"),
-    "post_adjustment": ("组织调整", "post adjustment"),
+    "post_adjustment": ("组织调整", "organisational adjustment"),
     "removal_from_party_post": ("撤销党内职务", "removal from party post"),
-    "probation": ("留党察看", "probation"),
+    "probation": ("留党察看", "probation within the Party"),
     "major_post_adjustment": ("重大职务调整", "major post adjustment"),
-    "expulsion": ("开除党籍", "expulsion"),
-    "case_transfer": ("立案审查、移送司法", "case transfer"),
-    "inspection": ("检查", "inspection"),
-    "public_notice": ("通报", "public notice"),
+    "expulsion": ("开除党籍", "expulsion from the Party"),
+    "case_transfer": ("立案审查、移送司法", "case opened and transferred for prosecution"),
+    "inspection": ("检查", "written self-examination"),
+    "public_notice": ("通报", "circulated notice"),
     "reorganization": ("改组", "reorganization"),
     # modifiers
     "lighter": ("从轻", "lighter"),
@@ -264,7 +264,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "heavier": ("从重", "heavier"),
     "increased": ("加重", "increased"),
     "top_of_range": ("顶格", "top of range"),
-    "exempt": ("免予问责", "exempt"),
+    "exempt": ("免予问责", "exempted"),
     # refusals
     "first_offence": ("初犯", "first offence"),
     "minor_error": ("微错", "minor error"),
@@ -300,18 +300,28 @@ def label(value: str) -> str:
     return f"{zh} {en}"
 
 
-def measure_label(measure: str) -> str:
-    """A measure's label: the measure ``none`` reads 不予问责, not the responsibility 不负责任."""
-    return "不予问责 no accountability" if measure == "none" else label(measure)
+#: Modifiers after which form 0 reads 免予问责 (exempted) rather than 不予问责 (not held accountable) (SPEC §9.3 V12).
+EXEMPTING_MODIFIERS = frozenset({"exempt", "reduced"})
+
+
+def measure_label(measure: str, deciding: str | None = None) -> str:
+    """A measure's label. The measure ``none`` reads 免予问责 when ``deciding`` (the modifier that decided the
+    form) exempted or reduced the person to it, and 不予问责 otherwise; never the responsibility's words."""
+    if measure != "none":
+        return label(measure)
+    return "免予问责 exempted" if deciding in EXEMPTING_MODIFIERS else "不予问责 not held accountable"
 
 
 def label_zh(value: str) -> str:
     return LABELS.get(value, (value, value))[0]
 
 
-def form_label(form: int | None) -> str:
+def form_label(form: int | None, deciding: str | None = None) -> str:
+    """A form's label; form 0 reads as `measure_label` words it for the deciding modifier."""
     if form is None:
         return "待查明 undetermined"
+    if form == 0:
+        return measure_label("none", deciding)
     zh, en = FORM_LABELS[form]
     return f"{zh} {en}"
 

@@ -163,7 +163,10 @@ class Resolver:
                     modifiers.setdefault(step.modifier, min(tokens.values()))
                     break
         if hi == 0:
-            return Resolved(finding, (lo, hi), 0, "none", None, refused, adjustments)
+            # nothing to place; a modifier that puts the form at zero anyway (免予问责) is still what decided it
+            zero = [m for m in policy.mitigations if m in modifiers and policy.modifier_effects[m].at == "zero"]
+            deciding_zero = Attached(zero[0], modifiers[zero[0]]) if zero else None
+            return Resolved(finding, (lo, hi), 0, "none", deciding_zero, refused, adjustments)
         floor = policy.finding_kinds[finding.kind].floor
         aggravations = [m for m in policy.aggravations if m in modifiers]
         mitigations = [m for m in policy.mitigations if m in modifiers]
@@ -195,7 +198,7 @@ class Resolver:
         form = base + effect.shift
         if effect.shift > 0:
             form = max(base, min(form, effect.max))
-        form = min(max(form, floor, 0), 4)
+        form = min(max(form, 0 if effect.below_floor else floor, 0), 4)
         return form, self.measure(form, effect.measure)
 
     def candidate(self, form: int, measure: str, without_post: bool) -> tuple[int, str]:

@@ -65,8 +65,9 @@ def person_row(p: PersonResult) -> tuple[str, ...]:
 
 
 def measures_text(p: PersonResult) -> str:
-    """Every recommended measure (SPEC §9.2), the deciding one first."""
-    return " + ".join(measure_label(m) for m in p.measures) or "—"
+    """Every recommended measure (SPEC §9.2), the deciding one first (worded for the modifier that decided it)."""
+    deciding = p.modifiers[0].kind if p.modifiers else None
+    return " + ".join(measure_label(m, deciding if i == 0 else None) for i, m in enumerate(p.measures)) or "—"
 
 
 def sanctions_line(d: Determination) -> str:

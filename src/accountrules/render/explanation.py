@@ -27,9 +27,10 @@ def result_lines(e: Explanation) -> list[str]:
         return [f"结果 Result: {label(r.responsibility)}: linked to a violation with nothing recorded"]
     rng = f" [{r.range[0]},{r.range[1]}]" if r.range else ""
     modifier = "; ".join(f"{label(m.kind)} ({m.rule})" for m in r.modifiers) or "no modifier 无情节"
+    deciding = r.modifiers[0].kind if r.modifiers else None
     lines = [
-        f"结果 Result: {label(r.responsibility)}, {label(r.scope)}; {form_label(r.form)}{rng}, "
-        f"{measure_label(r.measure or 'none')}; {modifier}"
+        f"结果 Result: {label(r.responsibility)}, {label(r.scope)}; {form_label(r.form, deciding)}{rng}, "
+        f"{measure_label(r.measure or 'none', deciding)}; {modifier}"
     ]
     if r.refused:
         refused = ", ".join(label(x.kind) + (f" ← {label(x.detail)}" if x.detail else "") for x in r.refused)

@@ -26,7 +26,7 @@ from pydantic import BaseModel
 
 from accountrules.models import Case, Readable
 from accountrules.rulepack.policy import Policy
-from accountrules.vocabulary import LABELS, OrgMeasure, Responsibility, values
+from accountrules.vocabulary import LABELS, OrgMeasure, Responsibility, Severity, values
 
 
 @dataclass(frozen=True)
@@ -204,10 +204,19 @@ class FactSchema:
 # Derivations
 
 
+def graded_severity(policy: Policy, violation: Any) -> str:
+    """The violation's severity as the rules see it: raised to the accident grade its consequences reach
+    (SPEC §9.3 V11, the policy's ``consequence_floors``), never lowered."""
+    c = violation.consequences
+    if not (c.deaths or c.serious_injuries or c.direct_loss_cny):
+        return str(violation.severity)
+    return policy.graded_severity(violation.severity, c.deaths, c.serious_injuries, c.direct_loss_cny)
+
+
 def severity_index(policy: Policy, violation: Any) -> int:
-    """The row of the policy's tables a violation indexes: its severity's, or the crime severity's when the
-    violation is a suspected crime and that is higher."""
-    index = policy.severity_index[violation.severity]
+    """The row of the policy's tables a violation indexes: its graded severity's, or the crime severity's when
+    the violation is a suspected crime and that is higher."""
+    index = policy.severity_index[graded_severity(policy, violation)]  # type: ignore[index]
     if violation.suspected_crime:
         index = max(index, policy.severity_index[policy.crime_severity])
     return index
@@ -218,10 +227,33 @@ def long_term_spread(case: Any) -> bool:
     return bool(case.unit_record.long_term_spread or any(v.long_term_spread for v in case.violations))
 
 
+def out_of_office(case: Any, person: Any) -> list[str]:
+    """The ids of the violations whose conduct lies wholly outside the person's tenure (SPEC §9.3 V10): both ends
+    inclusive, after the defaults of the dates; a violation with no date of its own overlaps every tenure."""
+    tenure = person.in_office
+    if tenure is None or (tenure.start is None and tenure.end is None):
+        return []
+    outside = []
+    for violation in case.violations:
+        period = violation.period(case.decided_on) if violation.dated else None
+        if period is not None and not tenure.overlaps(*period):
+            outside.append(violation.id)
+    return outside
+
+
 DERIVATIONS: dict[str, Callable[..., Any]] = {
     "severity_index": severity_index,
+    "graded_severity": graded_severity,
     "long_term_spread": long_term_spread,
+    "out_of_office": out_of_office,
 }
+
+#: What V11's accident grades read beside the severity given.
+_CONSEQUENCES = (
+    "violations[].consequences.deaths",
+    "violations[].consequences.serious_injuries",
+    "violations[].consequences.direct_loss_cny",
+)
 
 
 def _id(expression: str) -> Declared:
@@ -266,15 +298,30 @@ DECLARED: tuple[Kind, ...] = (
         identity=("person.id", "area"),
     ),
     Kind(
+        "out_of_office",
+        {"p": _id("person.id"), "v": _id("vid")},
+        each=("vid", "out_of_office(case, person)"),
+        within="person",
+        identity=("person.id", "vid"),
+    ),
+    Kind(
         "violation",
         {
             "v": _id("violation.id"),
+            "severity": Declared(
+                enum(Severity),
+                Derivation(graded_severity, ("policy", "violation"), ("violations[].severity", *_CONSEQUENCES)),
+                "the severity given, raised to the accident grade its consequences reach (V11)",
+                ("情节", "severity"),
+            ),
             "s": Declared(
                 INT,
                 Derivation(
-                    severity_index, ("policy", "violation"), ("violations[].severity", "violations[].suspected_crime")
+                    severity_index,
+                    ("policy", "violation"),
+                    ("violations[].severity", "violations[].suspected_crime", *_CONSEQUENCES),
                 ),
-                "severity index; suspected_crime counts as the policy's crime severity",
+                "index of that severity; suspected_crime counts as the policy's crime severity",
                 ("严重程度序号", "severity index"),
             ),
         },
@@ -445,8 +492,10 @@ def build(
         at = kinds[kind.within].at if kind.within else ""
         loops = tuple(zip(kind.each[::2], kind.each[1::2], strict=True))
         for var, iterable in loops:
-            if not iterable.isupper():  # FLAGS, a constant of the schema, leaves the fact where its parent is
-                at = f"{_json(var_paths, iterable)}[]"
+            # FLAGS (a constant of the schema) and a derivation's list leave the fact where its parent is
+            path = None if iterable.isupper() else _json(var_paths, iterable)
+            if path is not None:
+                at = f"{path}[]"
             var_paths[var] = at
         fields: dict[str, FactField] = {}
         for name, decl in kind.fields.items():
@@ -475,7 +524,7 @@ def build(
             model, _ = _at(case_model, owner_path)
             for name in model.model_fields:
                 if name in fields or not any(isinstance(m, Readable) for m in _field(model, name)[1]):
-                    continue  # not read, or read through the field declared under its name
+                    continue  # not read, or a field the kind declares (a derivation of it) replaces it
                 item = add_input(f"{owner_path}.{name}" if owner_path else name, f"{kind.name}.{name}")
                 fields[name] = FactField(name, item.type, f"{owner}.{name}", (item.path,), item.label, path=item.path)
                 if kind.name == "violation" and item.type is BOOL:

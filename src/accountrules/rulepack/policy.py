@@ -53,6 +53,27 @@ class ModifierEffect(_Policy):
     measure: Literal["lightest", "heaviest"] = "lightest"
     #: Forms at or above this are left where they are when shifting up (4 stays 4).
     max: Form = 4
+    #: Whether the form may go below the floor of the finding's kind (容错 exempts an offender, V6).
+    below_floor: bool = False
+
+
+class ConsequenceFloor(_Policy):
+    """An accident grade: reaching any one of its counts puts the violation's severity at least at ``severity``."""
+
+    severity: Severity
+    deaths: Annotated[int, Field(ge=1)] | None = None
+    serious_injuries: Annotated[int, Field(ge=1)] | None = None
+    direct_loss_cny: Annotated[int, Field(ge=1)] | None = None
+
+    def reached(self, deaths: int, serious_injuries: int, direct_loss_cny: int) -> bool:
+        return any(
+            bound is not None and count >= bound
+            for bound, count in (
+                (self.deaths, deaths),
+                (self.serious_injuries, serious_injuries),
+                (self.direct_loss_cny, direct_loss_cny),
+            )
+        )
 
 
 class ActGroups(_Policy):
@@ -92,6 +113,9 @@ class Policy(_Policy):
     #: A finding whose effective lowest form is at least this cannot be mitigated: each mitigation present is
     #: refused as outweighed (V2: a suspected crime stays in the fourth form).
     unmitigated_from: Form | None = None
+    #: SPEC §9.3 V11: accident grades, each setting a floor under the severity of a violation whose consequences
+    #: reach it; empty: consequences change no severity.
+    consequence_floors: list[ConsequenceFloor] = Field(default_factory=list)
     #: Responsibility of a person who is listed as missing and has no finding.
     missing_responsibility: Responsibility = "undetermined"
     #: Responsibility of the organisation when at least one measure applies to it.
@@ -123,6 +147,16 @@ class Policy(_Policy):
         if missing:
             raise ValueError(f"severity_index must list every severity; check {sorted(missing)}")
         return self
+
+    def graded_severity(self, severity: str, deaths: int, serious_injuries: int, direct_loss_cny: int) -> str:
+        """``severity`` raised to the heaviest accident grade the consequences reach (V11); never lowered."""
+        index = self.severity_index
+        for grade in self.consequence_floors:
+            if index[grade.severity] > index[severity] and grade.reached(  # type: ignore[index]
+                deaths, serious_injuries, direct_loss_cny
+            ):
+                severity = grade.severity
+        return severity
 
     def table_range(self, table: str, index: int) -> tuple[int, int]:
         rows = self.tables[table]

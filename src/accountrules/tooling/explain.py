@@ -269,7 +269,7 @@ def _placement(engine: Engine, kind: str, item: Resolved) -> str:
     shift = f" {effect.shift:+d}" if effect.shift else ""
     outweighed = [r.detail for r in item.refused if r.kind == "outweighed"]
     beaten = f"; outweighs {', '.join(str(o) for o in outweighed)}" if outweighed else ""
-    return f"{label(kind)}: {where}{shift} → form {item.form}, {measure_label(item.measure)}{beaten}"
+    return f"{label(kind)}: {where}{shift} → form {item.form}, {measure_label(item.measure, kind)}{beaten}"
 
 
 def _reason(engine: Engine, f: Firing, part: Part, note: str) -> Reason:

@@ -385,11 +385,23 @@ def input_classes(found: Distinctions, item: Input) -> list[ValueClass]:
     return classes
 
 
+#: Case fields the space leaves at their defaults: a violation's consequences (SPEC §9.3 V11) only raise its
+#: severity, which the templates already vary through every grade; more of each never lowers a result
+#: (tests/test_properties.py).
+UNVARIED_FIELDS = frozenset(
+    {
+        "violations[].consequences.deaths",
+        "violations[].consequences.serious_injuries",
+        "violations[].consequences.direct_loss_cny",
+    }
+)
+
+
 def _other_classes(found: Distinctions) -> list[tuple[Input, tuple[ValueClass, ...]]]:
     read = read_inputs(found)
     out = []
     for item in found.schema.inputs.values():
-        if item.path in TEMPLATE_FIELDS or _is_flag(item, found.refused):
+        if item.path in TEMPLATE_FIELDS or item.path in UNVARIED_FIELDS or _is_flag(item, found.refused):
             continue
         if item.path in read and item.owner in _OWNERS:
             options = tuple(input_classes(found, item))
@@ -580,8 +592,8 @@ class _CaseParts:
         own = next((c for c in self.areas if area in c.values), ValueClass((area,)))
         if relation == OVERSEES_SAME:
             return str(area)
-        if relation == OVERSEES_SIBLING:
-            return str(next(a for a in own.values if a != area))
+        if relation == OVERSEES_SIBLING:  # the area itself when its class has no other (the same case again)
+            return str(next((a for a in own.values if a != area), area))
         return str(next(c.rep for c in self.areas if area not in c.values))
 
     def unit_record(self) -> dict[str, Any]:
