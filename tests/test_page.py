@@ -127,7 +127,8 @@ def test_the_page_evaluates_an_example_without_console_errors(page: Any, engine:
     )
     assert steps == [s.rule for s in determination.trace]
     assert page.find_element("id", "organization").text == (
-        "组织 Organization: 某县民政局 — 全面领导责任 overall leadership; 检查 inspection; 通报 public notice"
+        "组织 Organization: 某县民政局 — 全面领导责任 overall leadership responsibility; "
+        "检查 written self-examination; 通报 circulated notice"
     )
     assert page.find_element("id", "dual").text == "一案双查 Dual investigation: 完整 complete; 已倒查 examined p1; p2"
     assert [e for e in page.get_log("browser") if e["level"] in ("SEVERE", "WARNING")] == []

@@ -90,4 +90,4 @@ def test_the_vocabulary_page_shows_labels_and_meanings() -> None:
     assert (
         f"| `concealed` | 瞒案不报、掩盖问题 | concealed | {vocabulary.meaning('concealed', vocabulary.Act)} |" in page
     )
-    assert f"| `none` | 不予问责 | no accountability | {vocabulary.MEANINGS[vocabulary.Measure]['none']} |" in page
+    assert f"| `none` | 不予问责 | not held accountable | {vocabulary.MEANINGS[vocabulary.Measure]['none']} |" in page
