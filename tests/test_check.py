@@ -321,7 +321,7 @@ def test_a_group_of_like_cases_is_named_by_its_violations_in_words(engine: Engin
     faithful["recorded"] = {**faithful["recorded"], "p2": {"form": 3, "measure": "expulsion"}}
     [group] = check_consistency([faithful, load(SPEC_EXAMPLE)], engine).groups
     assert group.pattern == (
-        "贪污贿赂等腐败 corruption, 严重 serious, 脱贫攻坚 poverty alleviation, 群众救命钱 life-saving funds, "
+        "贪污贿赂等腐败 corruption, 较重 fairly serious, 脱贫攻坚 poverty alleviation, 群众救命钱 life-saving funds, "
         "初犯 first offence"
     )
 
