@@ -21,7 +21,7 @@ from accountrules.render.explanation import explanation_text
 from accountrules.server import create_app
 from accountrules.tooling.explain import explain
 from accountrules.validation import parse_case
-from accountrules.vocabulary import form_label, measure_label
+from accountrules.vocabulary import Role, UnitLevel, form_label, meaning, measure_label
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_EXAMPLE = ROOT / "examples" / "cases" / "spec-example.json"
@@ -380,3 +380,16 @@ def test_every_field_of_the_determination_is_drawn(page: Any, engine: Engine) ->
     )
     assert notes == [[n.code, n.message, n.person or "—", n.violation or "—"] for n in determination.notes]
     assert notes
+
+
+def test_a_value_of_the_form_says_what_it_means(page: Any) -> None:
+    """Hovering a unit level or a role in the form shows what the vocabulary says it means."""
+    level = page.execute_script(
+        'return document.querySelector(\'[data-path="unit.level"] option[value="county"]\').title'
+    )
+    assert level == meaning("county", UnitLevel) != ""
+    added(page, "people")
+    title = page.execute_script(
+        'return document.querySelector(\'[data-path="people[0].roles"] input[value="staff"]\').parentNode.title'
+    )
+    assert title == meaning("staff", Role) != ""

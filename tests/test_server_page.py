@@ -15,7 +15,7 @@ from accountrules.cli import app as cli_app
 from accountrules.server import Limits, create_app
 from accountrules.server.page import POLICY
 from accountrules.server.worker import MAX_WORK_VARIABLE, app_from_environment
-from accountrules.vocabulary import FORM_LABELS, LABELS
+from accountrules.vocabulary import FORM_LABELS, LABELS, MEANINGS, Area, Role
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "examples" / "cases"
@@ -83,11 +83,13 @@ def test_an_unknown_example_is_404(client: TestClient, name: str) -> None:
 
 
 def test_the_vocabulary_is_the_one_declared(client: TestClient) -> None:
-    """GET /v1/vocabulary answers every value's labels and every form's, as vocabulary.py declares them."""
+    """GET /v1/vocabulary answers every value's labels, every form's, and each enumeration's meanings, as
+    vocabulary.py declares them."""
     answer = client.get("/v1/vocabulary").json()
     assert answer == {
         "labels": {value: list(pair) for value, pair in LABELS.items()},
         "forms": {str(form): list(pair) for form, pair in FORM_LABELS.items()},
+        "meanings": list(MEANINGS.values()),
     }
 
 
@@ -179,3 +181,11 @@ def test_a_yaml_case_nested_too_deeply_is_400(client: TestClient) -> None:
         400,
         [{"path": "", "message": "nested more than 32 levels deep; a case never needs that", "line": 1}],
     )
+
+
+def test_each_value_in_the_form_says_what_it_means(client: TestClient) -> None:
+    """The meanings the page looks up for a role and an area are the ones declared for those enumerations."""
+    meanings = client.get("/v1/vocabulary").json()["meanings"]
+    roles = next(m for m in meanings if {"principal_leader", "staff"} <= set(m))
+    areas = next(m for m in meanings if {"housing", "finance"} <= set(m))
+    assert (roles, areas) == (MEANINGS[Role], MEANINGS[Area])

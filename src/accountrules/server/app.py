@@ -42,7 +42,7 @@ from accountrules.server.page import PAGE_PATHS, add_page
 from accountrules.tooling.casefile import parse_case_yaml
 from accountrules.tooling.explain import Explanation, explain
 from accountrules.validation import MAX_CASE_BYTES, CaseLimits, parse_case_text
-from accountrules.vocabulary import FORM_LABELS, LABELS
+from accountrules.vocabulary import FORM_LABELS, LABELS, MEANINGS
 
 log = logging.getLogger("accountrules.server")
 
@@ -260,9 +260,19 @@ def create_app(
             raise _RequestProblem(404, f"no example '{name}'; GET /v1/examples lists them")
         return Response(found.text, media_type=JSON_TYPE)
 
-    @app.get("/v1/vocabulary", summary="词汇 Every vocabulary value and form with its labels (中文, English)")
+    @app.get(
+        "/v1/vocabulary",
+        summary="词汇 Every vocabulary value and form with its labels (中文, English), and what the values of each "
+        "enumeration mean in practice",
+    )
     def vocabulary() -> JSONResponse:
-        return JSONResponse({"labels": LABELS, "forms": {str(form): pair for form, pair in FORM_LABELS.items()}})
+        return JSONResponse(
+            {
+                "labels": LABELS,
+                "forms": {str(form): pair for form, pair in FORM_LABELS.items()},
+                "meanings": list(MEANINGS.values()),
+            }
+        )
 
     @app.get("/v1/schema/case", summary="JSON Schema of a case")
     def case_schema() -> Response:

@@ -6,6 +6,7 @@
 const state = {
   labels: {}, // vocabulary value → [中文, English]
   forms: {}, // form number → [中文, English]
+  meanings: [], // per enumeration: value → what it means in practice
   caseDefs: {},
   determinationSchema: null,
   form: null, // the root widget of the case form
@@ -48,6 +49,11 @@ async function apiJSON(path) {
 function valueLabel(value) {
   const pair = state.labels[value];
   return pair ? `${pair[0]} ${pair[1]}` : String(value);
+}
+
+// What each value of an enumeration means: the meanings of the enumeration that holds every one of ``values``.
+function meanings(values) {
+  return state.meanings.find((known) => values.every((v) => v in known)) || {};
 }
 
 function fieldLabel(name, schema) {
@@ -189,7 +195,9 @@ function mapWidget(schema, path, name) {
 
 function choicesWidget(schema, values, path, name) {
   const boxes = values.map((v) => el("input", { type: "checkbox", value: v }));
-  const choices = el("div", { class: "choices" }, ...boxes.map((box) => el("label", {}, box, " ", valueLabel(box.value))));
+  const meant = meanings(values);
+  const choice = (box) => el("label", { title: meant[box.value] }, box, " ", valueLabel(box.value));
+  const choices = el("div", { class: "choices" }, ...boxes.map(choice));
   return {
     node: field(path, name, schema, choices),
     read: () => boxes.filter((b) => b.checked).map((b) => b.value),
@@ -213,7 +221,9 @@ function wordsWidget(schema, path, name, required) {
 }
 
 function selectWidget(schema, values, path, name) {
-  const select = el("select", {}, el("option", { value: "" }, "—"), ...values.map((v) => el("option", { value: v }, valueLabel(v))));
+  const meant = meanings(values);
+  const options = values.map((v) => el("option", { value: v, title: meant[v] }, valueLabel(v)));
+  const select = el("select", {}, el("option", { value: "" }, "—"), ...options);
   return {
     node: field(path, name, schema, select),
     read: () => select.value || undefined,
@@ -498,6 +508,7 @@ async function start() {
   ]);
   state.labels = vocabulary.labels;
   state.forms = vocabulary.forms;
+  state.meanings = vocabulary.meanings;
   state.caseDefs = caseSchema.$defs || {};
   state.determinationSchema = determinationSchema;
   state.form = objectWidget(caseSchema, "", "", "案件 Case", true);
