@@ -53,6 +53,11 @@ def test_every_principle_has_golden_cases() -> None:
     assert "D1-D13" in principles
 
 
+def test_every_amended_principle_has_golden_cases() -> None:
+    """V1 to V11 each have golden cases (V12, the words, is pinned by tests/test_vocabulary.py)."""
+    assert {f"V{i}" for i in range(1, 12)} - {g.principle for g in GOLDENS} == set()
+
+
 @pytest.mark.parametrize("rule_id", sorted(PINNED))
 def test_removing_a_pinned_rule_fails_its_golden_cases(tmp_path: Path, rule_id: str) -> None:
     """Without the rule, every golden case that names it gets a different determination."""

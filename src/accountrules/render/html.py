@@ -28,11 +28,14 @@ from accountrules.render.common import (
     dual_line,
     facts_text,
     forms_label,
+    in_force_line,
     key_label,
     names_of,
+    note_lines,
     organization_line,
     person_row,
     publicize_line,
+    sanctions_line,
     slot_labels,
     step_target,
     summary_cell,
@@ -248,7 +251,9 @@ def determination_html(d: Determination, case: Case | None = None) -> str:
     and the cited trace (the case adds its title, unit and date)."""
     names = names_of(d)
     steps = [
-        TraceLine(s.rule, s.title, step_target(s, names), facts_text(s.facts), s.effect, ", ".join(s.cites))
+        TraceLine(
+            s.rule, s.title, step_target(s, names), facts_text(s.facts), s.effect, f"{', '.join(s.cites)}; {s.version}"
+        )
         for s in d.trace
     ]
     return (
@@ -262,6 +267,9 @@ def determination_html(d: Determination, case: Case | None = None) -> str:
             organization=organization_line(d),
             publicize=publicize_line(d),
             dual=dual_line(d),
+            sanctions=sanctions_line(d),
+            in_force=in_force_line(d),
+            notes=note_lines(d),
             steps=steps,
             notice=NOTICE,
         )
