@@ -8,12 +8,15 @@ import random
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel
 
 from accountrules import Engine
-from accountrules.engine.cache import DeterminationCache, FactPlan, canonicalize
+from accountrules.engine.cache import DeterminationCache, FactPlan, canonicalize, slots
 from accountrules.engine.flatten import flatten
+from accountrules.models import Determination, PersonId
 from accountrules.validation import parse_case
 from tests.strategies import cases
 
@@ -240,3 +243,110 @@ def test_a_cache_adopts_what_another_evaluated(engine: Engine) -> None:
     assert text.decode("utf-8") == engine.evaluate(like).to_json(indent=None)
     assert second.cache.determine(like, second.cache.canonical(like), never) == engine.evaluate(like)
     assert (second.cache.stats.hits, second.cache.stats.misses) == (2, 0)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# one writer: the cache's model and JSON come from the output models' declaration
+
+
+EXAMPLES = sorted((ROOT / "examples" / "cases").glob("*.json"))
+
+
+def hits(engine: Engine, first: dict[str, Any], second: dict[str, Any]) -> tuple[str, str]:
+    """``second`` served from a cache that evaluated ``first``: as a model's JSON, and as `determine_json`."""
+    cached = engine.with_cache()
+    assert cached.cache is not None
+    cached.evaluate(first)
+    parsed = parse_case(second)
+    model = cached.cache.determine(parsed, cached.cache.canonical(parsed), _never)
+    text = cached.cache.determine_json(parsed, cached.cache.canonical(parsed), _never)
+    return model.to_json(indent=None), text.decode("utf-8")
+
+
+def _never() -> Any:
+    raise AssertionError("a like case was evaluated again")
+
+
+def test_every_example_renamed_is_served_byte_for_byte(engine: Engine) -> None:
+    """Each example, renamed, comes from the cache (model and JSON) with the bytes an evaluation gives."""
+    assert len(EXAMPLES) == 16
+    for path in EXAMPLES:
+        case = load(path)
+        second = renamed(case, 11)
+        expected = engine.evaluate(second).to_json(indent=None)
+        assert hits(engine, case, second) == (expected, expected), path.name
+
+
+def test_a_generated_archive_is_served_byte_for_byte(engine: Engine) -> None:
+    """Over a generated archive whose patterns repeat, every case's cached JSON is its uncached JSON."""
+    from accountrules.batch.synth import CorpusSpec, generate
+
+    cached = engine.with_cache()
+    assert cached.cache is not None
+    records = list(generate(CorpusSpec(cases=300, seed=5, patterns=40), engine))
+    for record in records:
+        parsed = parse_case(json.loads(record.text))
+        expected = engine.evaluate(parsed)
+        key = cached.cache.canonical(parsed)
+        text = cached.cache.determine_json(parsed, key, lambda expected=expected: expected)
+        assert text.decode("utf-8") == expected.to_json(indent=None), record.text
+        assert cached.cache.determine(parsed, key, _never).to_json() == expected.to_json(), record.text
+    assert cached.cache.stats.misses < 150  # most of the archive's cases were served from the cache
+
+
+def test_rules_in_force_and_notes_get_the_cases_ids(engine: Engine) -> None:
+    """A renamed case's lighter_new people and its notes' person and violation are its own ids on a hit."""
+    case = load(ROOT / "examples" / "cases" / "15-rules-in-force.json")
+    second = renamed(case, 3)
+    model_json, text = hits(engine, case, second)
+    served = json.loads(text)
+    people = {p["id"] for p in second["people"]}
+    violations = {v["id"] for v in second["violations"]}
+    lighter = [p for entry in served["rules_in_force"] for p in entry["lighter_new"]]
+    assert len(lighter) == 1
+    assert set(lighter) <= people
+    assert {e["violation"] for e in served["rules_in_force"]} == violations
+    noted = [n for n in served["notes"] if "person" in n]
+    assert len(noted) == 1
+    assert noted[0]["person"] in people
+    assert {n["violation"] for n in served["notes"] if "violation" in n} <= violations
+    assert model_json == text == engine.evaluate(second).to_json(indent=None)
+
+
+class _Reviewed(Determination):
+    """A determination with two more fields: a plain one and a person's id."""
+
+    reviewed_by: PersonId
+    remark: str = "复核 reviewed"
+
+
+def test_a_field_added_to_the_output_model_reaches_the_cached_output(engine: Engine) -> None:
+    """A new field, and a new person id field, come back from the cache as model and JSON, the id restored."""
+    first, second = load(BENCH_CASE), renamed(load(BENCH_CASE), 9)
+    parsed = [parse_case(first), parse_case(second)]
+    evaluated = [engine.evaluate(c) for c in (first, second)]
+    # the first person of each case by fact profile: the same label in both
+    cache = DeterminationCache(FactPlan.for_pack(engine.pack))
+    keys = [cache.canonical(c) for c in parsed]
+    reviewer = [min(k.people, key=k.people.__getitem__) for k in keys]
+    expected = [_Reviewed(**d.__dict__, reviewed_by=r) for d, r in zip(evaluated, reviewer, strict=True)]
+    cache.determine(parsed[0], keys[0], lambda: expected[0])
+    restored = cache.determine(parsed[1], keys[1], _never)
+    assert isinstance(restored, _Reviewed)
+    assert (restored.reviewed_by, restored.remark) == (reviewer[1], "复核 reviewed")
+    assert restored.to_json() == expected[1].to_json()
+    assert cache.determine_json(parsed[1], keys[1], _never).decode("utf-8") == expected[1].to_json(indent=None)
+
+
+class _Listed(BaseModel):
+    who: PersonId
+
+
+class _Unordered(Determination):
+    listed: list[_Listed]
+
+
+def test_a_list_holding_ids_without_a_declared_order_is_refused(engine: Engine) -> None:
+    """An output list of models holding ids must declare its order in LIST_ORDERS, or the cache names the fix."""
+    with pytest.raises(TypeError, match=r"_Unordered.listed lists _Listed, .* accountrules.models.LIST_ORDERS"):
+        slots(_Unordered)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, NamedTuple, TypeVar
+from typing import Annotated, Any, Literal, NamedTuple, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_serializer
 from pydantic_core import PydanticCustomError
@@ -308,6 +309,21 @@ def assemble(cls: type[ModelT], values: dict[str, Any]) -> ModelT:
     return model
 
 
+@dataclass(frozen=True)
+class CaseValue:
+    """Marks an output field that holds one of the case's own values: a person's or a violation's id (or a list of
+    them), the name of the person the same model names, the unit's name, or the case id. Nothing else in a
+    determination depends on what the case calls things, so the cache (`accountrules.engine.cache`) stores a
+    determination with these replaced by labels and fills them back in, model and JSON alike, from these marks.
+    """
+
+    what: Literal["person", "violation", "name", "unit", "case_id"]
+
+
+PersonId = Annotated[str, CaseValue("person")]
+ViolationId = Annotated[str, CaseValue("violation")]
+
+
 class _Out(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -335,8 +351,8 @@ class Refusal(_Out):
 class PersonResult(_Out):
     """人员结果 One person's recommended result: the heaviest of their findings."""
 
-    person: str = Field(description="人员 the person's id")
-    name: str = Field(description="姓名 the person's name")
+    person: PersonId = Field(description="人员 the person's id")
+    name: Annotated[str, CaseValue("name")] = Field(description="姓名 the person's name")
     responsibility: Responsibility = Field(description="责任 the responsibility the person bears")
     scope: Scope = Field(description="范围 individual or collective responsibility")
     range: tuple[int, int] | None = Field(description="幅度 the range of forms the rules give, [lowest, highest]")
@@ -358,19 +374,19 @@ class PersonResult(_Out):
 
 
 class Organization(_Out):
-    unit: str
+    unit: Annotated[str, CaseValue("unit")]
     responsibility: Responsibility
     measures: list[OrgMeasure]
 
 
 class MissingLink(_Out):
-    person: str
-    violation: str
+    person: PersonId
+    violation: ViolationId
 
 
 class DualInvestigation(_Out):
     complete: bool
-    examined: list[str]
+    examined: list[PersonId]
     missing: list[MissingLink]
 
 
@@ -378,8 +394,8 @@ class TraceStep(_Out):
     rule: str
     title: str
     cites: list[str]
-    person: str | None
-    violation: str | None
+    person: PersonId | None
+    violation: ViolationId | None
     facts: dict[str, Any]
     effect: str
     #: The version of the regulations whose rules this step belongs to (SPEC §9.4).
@@ -390,11 +406,11 @@ class RulesInForce(_Out):
     """Which versions of the regulations judge one violation: the one in force when its conduct ended, and the
     one in force on the decision's day where it is lighter for someone (从旧兼从轻)."""
 
-    violation: str = Field(description="违纪问题 the violation")
+    violation: ViolationId = Field(description="违纪问题 the violation")
     conduct: str = Field(description="行为时规定 the version in force when the conduct ended")
     decision: str = Field(description="处理时规定 the version in force on the day of the decision")
     why: InForceReason = Field(description="依据 why the conduct's version is the one it is")
-    lighter_new: list[str] = Field(
+    lighter_new: list[PersonId] = Field(
         description="从轻适用新规定 the people judged by the decision's version because it is strictly lighter"
     )
 
@@ -404,8 +420,8 @@ class Note(_Out):
 
     code: NoteCode = Field(description="代码 what kind of note")
     message: str = Field(description="内容 the note, Chinese first")
-    person: str | None = Field(default=None, description="人员 the person it concerns")
-    violation: str | None = Field(default=None, description="违纪问题 the violation it concerns")
+    person: PersonId | None = Field(default=None, description="人员 the person it concerns")
+    violation: ViolationId | None = Field(default=None, description="违纪问题 the violation it concerns")
 
     @model_serializer(mode="plain")
     def _drop_absent(self) -> dict[str, Any]:
@@ -418,7 +434,8 @@ class Note(_Out):
 
 
 # The orders of a determination's lists, declared once: the engine sorts by them, and the cache sorts a
-# determination restored for other ids by them again. Examined people and each entry's lighter_new are sorted by id.
+# determination restored for other ids by them again (`LIST_ORDERS`). Lists of ids (examined people, each entry's
+# lighter_new) are sorted by id.
 
 
 def result_order(result: PersonResult) -> str:
@@ -462,6 +479,16 @@ def step_order(step: TraceStep) -> TraceOrder:
     return trace_order(step.person, step.violation, step.rule, step.effect, repr(tuple(step.facts.items())))
 
 
+#: The order of every output list whose items hold a `CaseValue`, by the items' model.
+LIST_ORDERS: dict[type[BaseModel], Callable[[Any], Any]] = {
+    PersonResult: result_order,
+    MissingLink: missing_order,
+    RulesInForce: in_force_order,
+    Note: note_order,
+    TraceStep: step_order,
+}
+
+
 class RulePackInfo(_Out):
     name: str
     version: str
@@ -471,7 +498,7 @@ class RulePackInfo(_Out):
 class Determination(_Out):
     """问责建议 What the rules recommend for one case. People decide."""
 
-    case_id: str = Field(description="案件编号 the case's own number")
+    case_id: Annotated[str, CaseValue("case_id")] = Field(description="案件编号 the case's own number")
     rulepack: RulePackInfo = Field(description="规则包 the rule pack that decided: name, version and digest")
     people: list[PersonResult] = Field(description="人员 every person with a finding or missing, by id")
     organization: Organization = Field(

@@ -16,7 +16,9 @@ with canonical labels in place of ids:
 On a hit the stored determination (in labels) gets the case's ids, names, unit and case id back, and every list
 the engine sorts by id is sorted again by the orders `accountrules.models` declares (the engine sorts by the same
 ones), so the result is the same, byte for byte, as an evaluation would give (tests/test_batch_cache.py proves it
-over generated cases). `determine_json` serves compact JSON from stored fragments instead, for speed (see there).
+over generated cases). Which fields hold ids and names, and how the lists holding them are sorted, is read from
+the output models (`CaseValue`, `LIST_ORDERS`); `determine_json` writes compact JSON from the same stored
+determination, for speed (see there).
 """
 
 from __future__ import annotations
@@ -26,33 +28,26 @@ import hashlib
 import marshal
 import operator
 import threading
+import types
+import typing
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 import pydantic_core
+from pydantic import BaseModel
 
 from accountrules.engine.durable import runtime_for
 from accountrules.engine.flatten import Fact, compile_reader
 from accountrules.engine.versions import case_versions
 from accountrules.models import (
+    LIST_ORDERS,
     Case,
+    CaseValue,
     Determination,
-    DualInvestigation,
-    MissingLink,
-    Note,
-    Organization,
-    PersonResult,
-    RulesInForce,
-    TraceStep,
+    ModelT,
     assemble,
-    in_force_order,
-    missing_order,
-    note_order,
-    result_order,
-    step_order,
-    trace_order,
 )
 from accountrules.rulepack.facts import FACTS, ID_FIELDS, FactSchema
 from accountrules.rulepack.pack import RulePack
@@ -237,156 +232,386 @@ def asserted_fields(stage_fields: Iterable[Mapping[str, Sequence[str]]]) -> dict
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Storing and restoring
+# Storing and restoring, derived from the output models: their `CaseValue` marks say which fields hold the case's
+# ids and names, and `LIST_ORDERS` how the lists that hold them are sorted.
 
 
-def _json(value: str | None) -> bytes:
-    return b"null" if value is None else pydantic_core.to_json(value)
+@dataclass(frozen=True)
+class _Slot:
+    """A field of an output model that holds the case's values, or a model or list of models that does."""
+
+    name: str
+    #: person, violation, name, unit, case_id (a `CaseValue`), or model, models (nested ones that hold some)
+    what: str
+    #: A list of ids (person, violation).
+    many: bool = False
+    #: The items' order (models).
+    order: Callable[[Any], Any] | None = None
+    #: The field naming the person whose name this is (name).
+    person: str = ""
+
+
+def _case_value(annotation: Any) -> tuple[str, bool] | None:
+    """The `CaseValue` an annotation carries (through ``| None`` and ``list[…]``), and whether it is a list."""
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        for meta in annotation.__metadata__:
+            if isinstance(meta, CaseValue):
+                return meta.what, False
+        return _case_value(typing.get_args(annotation)[0])
+    if origin is list:
+        found = _case_value(typing.get_args(annotation)[0])
+        return None if found is None else (found[0], True)
+    if origin in (typing.Union, types.UnionType):
+        for arg in typing.get_args(annotation):
+            found = _case_value(arg)
+            if found is not None:
+                return found
+    return None
+
+
+def _nested(annotation: Any) -> tuple[type[BaseModel], bool] | None:
+    """The output model an annotation holds (through ``| None`` and ``list[…]``), and whether it is a list."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation, False
+    origin = typing.get_origin(annotation)
+    if origin is list:
+        found = _nested(typing.get_args(annotation)[0])
+        return None if found is None else (found[0], True)
+    if origin in (typing.Union, types.UnionType, Annotated):
+        for arg in typing.get_args(annotation):
+            found = _nested(arg)
+            if found is not None:
+                return found
+    return None
+
+
+@functools.cache
+def slots(cls: type[BaseModel]) -> tuple[_Slot, ...]:
+    """The fields of ``cls`` that hold the case's values, directly or in nested models, in declaration order."""
+    hints = typing.get_type_hints(cls, include_extras=True)
+    out: list[_Slot] = []
+    for name in cls.model_fields:
+        value = _case_value(hints[name])
+        if value is not None:
+            out.append(_Slot(name, value[0], many=value[1]))
+            continue
+        nested = _nested(hints[name])
+        if nested is None or not slots(nested[0]):
+            continue
+        model, many = nested
+        if not many:
+            out.append(_Slot(name, "model"))
+            continue
+        order = LIST_ORDERS.get(model)
+        if order is None:
+            raise TypeError(
+                f"{cls.__name__}.{name} lists {model.__name__}, which holds a case's ids or names: declare the "
+                "order of its items in accountrules.models.LIST_ORDERS"
+            )
+        out.append(_Slot(name, "models", order=order))
+    people = [slot.name for slot in out if slot.what == "person" and not slot.many]
+    for i, slot in enumerate(out):
+        if slot.what == "name":
+            if len(people) != 1:
+                raise TypeError(f"{cls.__name__}.{slot.name} is a name: the model must name exactly one person")
+            out[i] = _Slot(slot.name, "name", person=people[0])
+    return tuple(out)
 
 
 @dataclass
-class _Restore:
-    """From labels back to one case's ids and names."""
+class _Relabel:
+    """Puts other values in a determination's `CaseValue` fields, sorting its lists again."""
 
-    people: dict[str, str]
-    violations: dict[str, str]
+    people: Mapping[str, str]
+    violations: Mapping[str, str]
+    names: Mapping[str, str]
+    unit: str
+    case_id: str
+
+    def model(self, model: ModelT) -> ModelT:
+        values = _copied(model)
+        for slot in slots(type(model)):
+            value = values[slot.name]
+            what = slot.what
+            if what == "person" or what == "violation":
+                table = self.people if what == "person" else self.violations
+                values[slot.name] = (
+                    sorted(table[v] for v in value) if slot.many else None if value is None else table[value]
+                )
+            elif what == "model":
+                values[slot.name] = self.model(value)
+            elif what == "models":
+                values[slot.name] = sorted((self.model(item) for item in value), key=slot.order)
+            elif what == "unit":
+                values[slot.name] = self.unit
+            elif what == "case_id":
+                values[slot.name] = self.case_id
+        for slot in slots(type(model)):
+            if slot.what == "name":
+                values[slot.name] = self.names.get(values[slot.person], "")
+        return assemble(type(model), values)
+
+
+def _to_labels(determination: Determination, canonical: Canonical) -> Determination:
+    """The determination with labels for ids and no names, unit or case id."""
+    return _Relabel(canonical.people, canonical.violations, {}, "", "").model(determination)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _token(label: str) -> str:
+    """What stands for a label inside a stored order key: no id, rule, effect or fact reads like it (ids have no
+    control characters)."""
+    return "\x00" + label
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _name(label: str) -> str:
+    """What stands for the name of the person labelled ``label`` among a model's JSON parts."""
+    return "\x01" + label
+
+
+def _restored_key(key: Any, tokens: Mapping[str, str]) -> Any:
+    """A stored order key with each token replaced by the id it stands for."""
+    if type(key) is tuple:
+        return tuple(map(tokens.get, key, key))
+    return tokens.get(key, key)
+
+
+@dataclass
+class _Context:
+    """One case's ids and names for the labels of a stored determination."""
+
+    #: label → id, people's and violations' (their labels differ)
+    ids: dict[str, str]
+    #: `_token` of a label → id
+    tokens: dict[str, str]
+    #: A single id's label → the id as JSON, `_name` of a person's label → the name as JSON, None → null
+    encoded: dict[str | None, bytes]
+    #: person id → name
     names: dict[str, str]
+    unit: str
+    case_id: str
 
     @classmethod
-    def of(cls, case: Case, canonical: Canonical) -> _Restore:
-        return cls(
-            people={label: pid for pid, label in canonical.people.items()},
-            violations={label: vid for vid, label in canonical.violations.items()},
-            names={p.id: p.name for p in case.people},
-        )
-
-    def person(self, label: str | None) -> str | None:
-        return None if label is None else self.people[label]
-
-    def violation(self, label: str | None) -> str | None:
-        return None if label is None else self.violations[label]
-
-
-class _Template:
-    """A determination in labels as JSON fragments, filled in and ordered for one case without pydantic.
-
-    Its trace is kept in blocks, one per person (in label order, the unit's last): within a block the steps
-    are already in the engine's order for any case, because violation labels keep the order of violation ids
-    and nothing else in a step's key is an id; only the blocks are sorted again, by the restored person id.
-    """
-
-    def __init__(self, canonical: Determination) -> None:
+    def of(cls, case: Case, canonical: Canonical) -> _Context:
+        ids = {label: pid for pid, label in canonical.people.items()}
+        ids.update((label, vid) for vid, label in canonical.violations.items())
         to_json = pydantic_core.to_json
-        text = canonical.to_json(indent=None).encode("utf-8")
-        head, _, _ = text.partition(b'"people":[')
-        self.after_case_id = head[len(b'{"case_id":""') :]
-        self.people = [(p.person, self._person_rest(p)) for p in canonical.people]
-        self.org_rest = canonical.organization.model_dump_json().encode("utf-8")[len(b'{"unit":""') :]
-        dual = canonical.dual_investigation
-        self.middle = b',"publicize":%s,"dual_investigation":{"complete":%s,"examined":[' % (
-            b"true" if canonical.publicize else b"false",
-            b"true" if dual.complete else b"false",
+        names = {p.id: p.name for p in case.people}
+        encoded: dict[str | None, bytes] = {label: to_json(value) for label, value in ids.items()}
+        encoded.update((_name(label), to_json(names.get(pid, ""))) for pid, label in canonical.people.items())
+        encoded[None] = b"null"
+        return cls(
+            ids, {_token(label): value for label, value in ids.items()}, encoded, names, case.unit.name, case.case_id
         )
-        self.examined = list(dual.examined)
-        self.missing = [(m.person, m.violation) for m in dual.missing]
-        #: (violation label, the entry's JSON after its violation up to lighter_new, lighter_new labels)
-        self.in_force = [
-            (
-                r.violation,
-                b',"conduct":%s,"decision":%s,"why":%s,"lighter_new":['
-                % (to_json(r.conduct), to_json(r.decision), to_json(r.why)),
-                list(r.lighter_new),
-            )
-            for r in canonical.rules_in_force
-        ]
-        self.notes = [(n.code, to_json(n.message), n.person, n.violation) for n in canonical.notes]
-        #: person label (None: the unit) → its steps as (before person, violation label, after violation)
-        self.blocks: dict[str | None, list[tuple[bytes, str | None, bytes]]] = {}
-        for step in canonical.trace:
-            before = b'{"rule":%s,"title":%s,"cites":%s,"person":' % (
-                to_json(step.rule),
-                to_json(step.title),
-                to_json(step.cites),
-            )
-            after = b',"facts":%s,"effect":%s,"version":%s}' % (
-                to_json(step.facts),
-                to_json(step.effect),
-                to_json(step.version),
-            )
-            self.blocks.setdefault(step.person, []).append((before, step.violation, after))
-        self.size = len(text)
+
+
+class _Node:
+    """One output model in labels, with the order key of each item of its lists worked out once (with `_token` s
+    where ids go), restored as a model (`restore`) or written as compact JSON (`write`). Kept for JSON only, it
+    holds its JSON parts and not the model (a fraction of the memory)."""
+
+    __slots__ = ("_parts", "cls", "fills", "flat", "model")
+
+    def __init__(self, model: BaseModel, json_only: bool = False) -> None:
+        self.cls = type(model)
+        self.model: BaseModel | None = model
+        fills: list[tuple[_Slot, Any]] = []
+        for slot in slots(self.cls):
+            value = model.__dict__[slot.name]
+            if slot.what == "model":
+                value = _Node(value, json_only)
+            elif slot.what == "models":
+                assert slot.order is not None
+                keys = _compact([slot.order(_tokened(item)) for item in value])
+                nodes = [_Node(item, json_only) for item in value]
+                value = [(key, _kept(node, json_only)) for key, node in zip(keys, nodes, strict=True)]
+            elif slot.what == "name":
+                value = model.__dict__[slot.person]
+            fills.append((slot, value))
+        self.fills: Sequence[tuple[_Slot, Any]] = fills
+        self._parts: tuple[Any, ...] | None = None
+        #: Only single ids and names between its constant parts.
+        self.flat: bool = all(slot.what in ("person", "violation", "name") and not slot.many for slot, _ in self.fills)
+        if json_only:
+            self._parts = self._compile()
+            self.model = None
+            if self.flat:  # its parts say all it writes
+                self.fills = ()
+
+    def restore(self, context: _Context) -> Any:
+        """A fresh model for one case (nothing mutable is shared with the stored one)."""
+        assert self.model is not None, "kept for JSON only"
+        values = _copied(self.model)
+        ids = context.ids
+        for slot, value in self.fills:
+            what = slot.what
+            if what == "person" or what == "violation":
+                values[slot.name] = (
+                    sorted(ids[v] for v in value) if slot.many else None if value is None else ids[value]
+                )
+            elif what == "name":
+                values[slot.name] = context.names.get(ids[value], "")
+            elif what == "model":
+                values[slot.name] = value.restore(context)
+            elif what == "models":
+                tokens = context.tokens
+                items = [(_restored_key(key, tokens), node.restore(context)) for key, node in value]
+                items.sort(key=_first)
+                values[slot.name] = [item for _, item in items]
+            elif what == "unit":
+                values[slot.name] = context.unit
+            else:
+                values[slot.name] = context.case_id
+        return assemble(self.cls, values)
+
+    @property
+    def parts(self) -> tuple[Any, ...]:
+        parts = self._parts
+        if parts is None:
+            parts = self._parts = self._compile()
+        return parts
+
+    def write(self, context: _Context, out: list[bytes]) -> None:
+        """Append the model's compact JSON for one case, as ``model_dump_json`` of `restore` would give it."""
+        parts = self.parts
+        get = context.encoded.get
+        for part in parts:
+            if type(part) is tuple:
+                self._write_slot(part, context, out)
+            else:  # constant bytes, or what stands for an id, a name or null (see `_compile`)
+                out.append(get(part, part))
 
     @staticmethod
-    def _person_rest(result: PersonResult) -> bytes:
-        blank = result.model_copy(update={"person": "", "name": ""})
-        return blank.model_dump_json().encode("utf-8")[len(b'{"person":"","name":""') :]
+    def _write_slot(part: tuple[_Slot, Any], context: _Context, out: list[bytes]) -> None:
+        slot, value = part
+        what = slot.what
+        if what == "person" or what == "violation":  # a list of ids
+            ids, encoded = context.ids, context.encoded
+            out.append(b"[" + b",".join([encoded[v] for v in sorted(value, key=ids.__getitem__)]) + b"]")
+        elif what == "model":
+            value.write(context, out)
+        elif what == "models":
+            get = context.tokens.get
+            items = sorted(
+                [(tuple(map(get, key, key)) if type(key) is tuple else get(key, key), node) for key, node in value],
+                key=_first,
+            )
+            fill = context.encoded.get
+            out.append(b"[")
+            for i, (_, node) in enumerate(items):
+                if i:
+                    out.append(b",")
+                if type(node) is tuple:  # the parts of a model with nothing nested: written here, for speed
+                    out.extend(map(fill, node, node))
+                elif node.flat:
+                    parts = node.parts
+                    out.extend(map(fill, parts, parts))
+                else:
+                    node.write(context, out)
+            out.append(b"]")
+        elif what == "unit":
+            out.append(pydantic_core.to_json(context.unit))
+        else:
+            out.append(pydantic_core.to_json(context.case_id))
 
-    def fill(self, case: Case, restore: _Restore) -> bytes:
-        to_json = pydantic_core.to_json
-        ids = {label: (pid, to_json(pid)) for label, pid in restore.people.items()}
-        vids = {label: to_json(vid) for label, vid in restore.violations.items()}
-        vids[None] = b"null"  # type: ignore[index]
-        names = restore.names
-        people = sorted((ids[label], rest) for label, rest in self.people)
-        parts: list[bytes] = [b'{"case_id":', to_json(case.case_id), self.after_case_id, b'"people":[']
-        parts.append(
-            b",".join(
-                b'{"person":' + encoded + b',"name":' + to_json(names.get(pid, "")) + rest
-                for (pid, encoded), rest in people
-            )
-        )
-        parts += [b'],"organization":{"unit":', to_json(case.unit.name), self.org_rest, self.middle]
-        parts.append(b",".join(encoded for _, encoded in sorted(ids[label] for label in self.examined)))
-        missing = sorted((ids[p], vids[v], restore.violations[v]) for p, v in self.missing)
-        missing.sort(key=lambda m: (m[0][0], m[2]))
-        parts += [
-            b'],"missing":[',
-            b",".join(b'{"person":' + p[1] + b',"violation":' + v + b"}" for p, v, _ in missing),
-            b']},"rules_in_force":[',
-        ]
-        entries = sorted(
-            (restore.violations[v], vids[v], rest, sorted(ids[label] for label in lighter))
-            for v, rest, lighter in self.in_force
-        )
-        parts.append(
-            b",".join(
-                b'{"violation":' + encoded + rest + b",".join(p[1] for p in lighter) + b"]}"
-                for _, encoded, rest, lighter in entries
-            )
-        )
-        parts.append(b'],"notes":[')
-        notes: list[tuple[tuple[Any, ...], bytes]] = []
-        for code, message, person_label, violation_label in self.notes:
-            who = None if person_label is None else ids[person_label]
-            where = None if violation_label is None else restore.violations[violation_label]
-            note = b'{"code":' + to_json(code) + b',"message":' + message
-            if who is not None:
-                note += b',"person":' + who[1]
-            if violation_label is not None:
-                note += b',"violation":' + vids[violation_label]
-            note_order = (code, who is not None, who[0] if who else "", where is not None, where or "")
-            notes.append((note_order, note + b"}"))
-        parts.append(b",".join(note for _, note in sorted(notes)))
-        parts.append(b'],"trace":[')
-        order = sorted((label is None, "" if label is None else ids[label][0], label) for label in self.blocks)
-        for _, _, label in order:
-            person = (b"null" if label is None else ids[label][1]) + b',"violation":'
-            targets: dict[str | None, bytes] = {}
-            for before, violation, after in self.blocks[label]:
-                target = targets.get(violation)
-                if target is None:
-                    target = targets[violation] = person + vids[violation]  # type: ignore[index]
-                parts += (before, target, after, b",")
-        if self.blocks:
-            parts.pop()  # the comma after the last step
-        parts.append(b"]}")
-        return b"".join(parts)
+    def _compile(self) -> tuple[Any, ...]:
+        """The model's JSON as constant bytes and what goes between them (a single id's label or None, `_name` of
+        a person's label, or a fill), in the order its serializer writes its fields (a field it leaves out is left
+        out)."""
+        assert self.model is not None
+        fills = {slot.name: (slot, value) for slot, value in self.fills}
+        parts: list[Any] = []
+        text = b"{"
+        for i, (name, value) in enumerate(self.model.model_dump(mode="json").items()):
+            text += (b"," if i else b"") + pydantic_core.to_json(name) + b":"
+            fill = fills.get(name)
+            if fill is None:
+                text += pydantic_core.to_json(value)
+                continue
+            slot, stored = fill
+            if slot.what == "name":
+                parts += [_shared(text), _name(stored)]
+            elif (slot.what == "person" or slot.what == "violation") and not slot.many:
+                parts += [_shared(text), stored]
+            else:
+                parts += [_shared(text), fill]
+            text = b""
+        parts.append(_shared(text + b"}"))
+        return tuple(parts)
+
+
+_first = operator.itemgetter(0)
+
+
+def _kept(node: _Node, json_only: bool) -> _Node | tuple[Any, ...]:
+    """What a list keeps of an item: kept for JSON only, a model with nothing nested is kept as its parts."""
+    return node.parts if json_only and node.flat else node
+
+
+#: Short constant parts, one copy each: most are the same joints between fields in every determination.
+_SHARED: dict[bytes, bytes] = {}
+
+
+def _shared(text: bytes) -> bytes:
+    if len(text) > 64 or len(_SHARED) >= 1 << 16:
+        return text
+    return _SHARED.setdefault(text, text)
+
+
+def _compact(keys: list[Any]) -> list[Any]:
+    """Order keys that sort alike for any ids, each tuple's tail after its last `_token` replaced by the tail's
+    rank among the list's tails (less to keep and to compare: a trace step's facts are compared once, here)."""
+    if not keys or not all(type(key) is tuple or isinstance(key, tuple) for key in keys):
+        return keys
+    keys = [tuple(key) for key in keys]
+    if len({len(key) for key in keys}) != 1:
+        return keys
+    tokened = [i for key in keys for i, part in enumerate(key) if type(part) is str and part.startswith("\x00")]
+    cut = max(tokened, default=-1) + 1
+    if cut >= len(keys[0]) - 1:
+        return keys
+    rank = {tail: i for i, tail in enumerate(sorted({key[cut:] for key in keys}))}
+    return [(*key[:cut], rank[key[cut:]]) for key in keys]
+
+
+def _tokened(model: BaseModel) -> BaseModel:
+    """The model with a `_token` for each single id, for an order key that keeps where the ids go."""
+    values = dict(model.__dict__)
+    for slot in slots(type(model)):
+        value = values[slot.name]
+        if (slot.what == "person" or slot.what == "violation") and not slot.many and value is not None:
+            values[slot.name] = _token(value)
+    return assemble(type(model), values)
+
+
+class _Stored:
+    """A determination in labels (`_to_labels`), restored for a case as a model or as compact JSON; kept for JSON
+    only (``json_only``), it can only give JSON."""
+
+    def __init__(self, determination: Determination, json_only: bool = False) -> None:
+        self.root = _Node(determination, json_only)
+
+    @property
+    def json_only(self) -> bool:
+        return self.root.model is None
+
+    def restore(self, case: Case, canonical: Canonical) -> Determination:
+        """A fresh determination for ``case``, its lists in the orders `accountrules.models` declares."""
+        restored: Determination = self.root.restore(_Context.of(case, canonical))
+        return restored
+
+    def json(self, case: Case, canonical: Canonical) -> bytes:
+        """``restore(…).to_json(indent=None)`` as UTF-8, written straight from the stored parts."""
+        out: list[bytes] = []
+        self.root.write(_Context.of(case, canonical), out)
+        return b"".join(out)
 
 
 @dataclass
 class _Entry:
-    model: _Stored | None = None
-    template: _Template | None = None
+    stored: _Stored
     size: int = 0
 
 
@@ -423,32 +648,33 @@ class DeterminationCache:
         """The determination of ``case``: restored from the cache, or ``evaluate()`` d and stored."""
         entry = self._get(canonical.key)
         if entry is not None:
-            if entry.model is None:  # stored by determine_json: read its text back once
-                assert entry.template is not None
-                text = entry.template.fill(case, _Restore.of(case, canonical))
-                entry.model = _Stored(_to_labels(Determination.model_validate_json(text), canonical))
-            return entry.model.restore(case, canonical)
+            if entry.stored.json_only:  # stored by determine_json: read its JSON back once
+                model = Determination.model_validate_json(entry.stored.json(case, canonical))
+                entry.stored = _Stored(_to_labels(model, canonical))
+            return entry.stored.restore(case, canonical)
         determination = evaluate()
-        stored = _Stored(_to_labels(determination, canonical))
-        self._put(canonical.key, _Entry(model=stored, size=len(determination.to_json(indent=None))))
+        self._store(canonical, determination)
         return determination
 
     def determine_json(self, case: Case, canonical: Canonical, evaluate: Callable[[], Determination]) -> bytes:
-        """``determine(…).to_json(indent=None)`` as UTF-8, filled in from stored JSON fragments on a hit.
-
-        The fragments (`_Template`) are kept because benchmarks/test_bench_batch.py's cached JSON path takes
-        about a third of the time of restoring the model and writing it; tests/test_batch_cache.py checks that
-        both give the same bytes."""
+        """``determine(…).to_json(indent=None)`` as UTF-8, written on a hit straight from the stored
+        determination's JSON parts (`_Node.write`): benchmarks/test_bench_batch.py's cached JSON path takes about
+        a third of the time of restoring the model and writing it. tests/test_batch_cache.py checks that both give
+        the same bytes."""
         entry = self._get(canonical.key)
         if entry is not None:
-            if entry.template is None:
-                assert entry.model is not None
-                entry.template = _Template(entry.model.determination)
-            return entry.template.fill(case, _Restore.of(case, canonical))
+            return entry.stored.json(case, canonical)
         determination = evaluate()
-        template = _Template(_to_labels(determination, canonical))
-        self._put(canonical.key, _Entry(template=template, size=template.size))
-        return determination.to_json(indent=None).encode("utf-8")
+        text = determination.to_json(indent=None).encode("utf-8")
+        self._store(canonical, determination, len(text), json_only=True)
+        return text
+
+    def _store(
+        self, canonical: Canonical, determination: Determination, size: int | None = None, json_only: bool = False
+    ) -> None:
+        if size is None:
+            size = len(determination.to_json(indent=None))
+        self._put(canonical.key, _Entry(_Stored(_to_labels(determination, canonical), json_only), size))
 
     def clear(self) -> None:
         with self._lock:
@@ -495,137 +721,6 @@ class DeterminationCache:
                 self.stats.bytes -= evicted.size
                 self.stats.evictions += 1
             self.stats.entries = len(self._entries)
-
-
-def _to_labels(determination: Determination, canonical: Canonical) -> Determination:
-    """The determination with labels for ids and no names, unit or case id."""
-    people, violations = canonical.people, canonical.violations
-
-    def violation(vid: str | None) -> str | None:
-        return None if vid is None else violations[vid]
-
-    def person(pid: str | None) -> str | None:
-        return None if pid is None else people[pid]
-
-    dual = determination.dual_investigation
-    return Determination.model_construct(
-        case_id="",
-        rulepack=determination.rulepack,
-        people=sorted(
-            (r.model_copy(update={"person": people[r.person], "name": ""}) for r in determination.people),
-            key=result_order,
-        ),
-        organization=determination.organization.model_copy(update={"unit": ""}),
-        publicize=determination.publicize,
-        dual_investigation=DualInvestigation.model_construct(
-            complete=dual.complete,
-            examined=sorted(people[p] for p in dual.examined),
-            missing=sorted(
-                (
-                    MissingLink.model_construct(person=people[m.person], violation=violations[m.violation])
-                    for m in dual.missing
-                ),
-                key=missing_order,
-            ),
-        ),
-        rules_in_force=sorted(
-            (
-                r.model_copy(
-                    update={
-                        "violation": violations[r.violation],
-                        "lighter_new": sorted(people[p] for p in r.lighter_new),
-                    }
-                )
-                for r in determination.rules_in_force
-            ),
-            key=in_force_order,
-        ),
-        notes=sorted(
-            (
-                n.model_copy(update={"person": person(n.person), "violation": violation(n.violation)})
-                for n in determination.notes
-            ),
-            key=note_order,
-        ),
-        trace=sorted(
-            (
-                step.model_copy(update={"person": person(step.person), "violation": violation(step.violation)})
-                for step in determination.trace
-            ),
-            key=step_order,
-        ),
-    )
-
-
-class _Stored:
-    """A determination in labels, with the id-free part of each trace step's order worked out once."""
-
-    def __init__(self, determination: Determination) -> None:
-        self.determination = determination
-        self.tails = [(s.rule, s.effect, repr(tuple(s.facts.items()))) for s in determination.trace]
-
-    def restore(self, case: Case, canonical: Canonical) -> Determination:
-        """A fresh determination for ``case`` (nothing mutable is shared with the stored one), its lists in the
-        orders `accountrules.models` declares."""
-        stored = self.determination
-        restore = _Restore.of(case, canonical)
-        people = []
-        for r in stored.people:
-            pid = restore.people[r.person]
-            people.append(assemble(PersonResult, {**_copied(r), "person": pid, "name": restore.names.get(pid, "")}))
-        people.sort(key=result_order)
-        in_force = [
-            assemble(
-                RulesInForce,
-                {
-                    **_copied(r),
-                    "violation": restore.violations[r.violation],
-                    "lighter_new": sorted(restore.people[p] for p in r.lighter_new),
-                },
-            )
-            for r in stored.rules_in_force
-        ]
-        in_force.sort(key=in_force_order)
-        notes = [
-            Note(
-                code=n.code,
-                message=n.message,
-                person=restore.person(n.person),
-                violation=restore.violation(n.violation),
-            )
-            for n in stored.notes
-        ]
-        notes.sort(key=note_order)
-        keyed = []
-        for step, tail in zip(stored.trace, self.tails, strict=True):
-            person, violation = restore.person(step.person), restore.violation(step.violation)
-            restored = assemble(TraceStep, {**_copied(step), "person": person, "violation": violation})
-            keyed.append((trace_order(person, violation, *tail), restored))
-        keyed.sort(key=lambda item: item[0])
-        dual = stored.dual_investigation
-        missing = [
-            assemble(MissingLink, {"person": restore.people[m.person], "violation": restore.violations[m.violation]})
-            for m in dual.missing
-        ]
-        missing.sort(key=missing_order)
-        dual_investigation = {
-            **_copied(dual),
-            "examined": sorted(restore.people[p] for p in dual.examined),
-            "missing": missing,
-        }
-        return assemble(
-            Determination,
-            {
-                **_copied(stored),
-                "case_id": case.case_id,
-                "people": people,
-                "organization": assemble(Organization, {**_copied(stored.organization), "unit": case.unit.name}),
-                "dual_investigation": assemble(DualInvestigation, dual_investigation),
-                "rules_in_force": in_force,
-                "notes": notes,
-                "trace": [step for _, step in keyed],
-            },
-        )
 
 
 def _copied(model: Any) -> dict[str, Any]:
