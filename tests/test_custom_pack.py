@@ -482,3 +482,23 @@ def test_copied_default_pack_loads_as_its_own(tmp_path: Path) -> None:
     shutil.copytree(default_pack_path(), copy, ignore=shutil.ignore_patterns("tests", "__pycache__"))
     pack = load_pack(copy)
     assert [r.id for r in pack.rules] == [r.id for r in load_default().rules]
+
+
+def test_the_policy_step_must_cite_the_catalogue(tmp_path: Path) -> None:
+    """A policy whose cap step cites a provision outside the catalogue is refused, with a suggestion."""
+    root = write_pack(tmp_path / "p", {"x.yaml": RULE})
+    policy = (default_pack_path() / "policy.yaml").read_text(encoding="utf-8")
+    (root / "policy.yaml").write_text(policy.replace("cites: [acct2016:5, acct2019:6]", "cites: [acct2019:66]"))
+    error = load_error(root)
+    assert error.startswith(f"{root.resolve() / 'policy.yaml'}:")
+    assert error.endswith(
+        "cap_step: cites 'acct2019:66', which is not in the citation catalogue. Did you mean 'acct2019:6'?"
+    )
+
+
+def test_the_policy_step_has_an_id_no_rule_has(tmp_path: Path) -> None:
+    """A cap step named like a rule of the pack is refused."""
+    root = write_pack(tmp_path / "p", {"x.yaml": RULE})
+    policy = (default_pack_path() / "policy.yaml").read_text(encoding="utf-8")
+    (root / "policy.yaml").write_text(policy.replace("id: D3-CAP", "id: T-RULE"))
+    assert load_error(root).endswith("cap_step: id 'T-RULE' is a rule's id; give the step an id of its own")

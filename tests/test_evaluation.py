@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from accountrules import Engine
@@ -70,3 +71,36 @@ def test_the_core_engine_shows_no_stage_or_resolver() -> None:
         "with_limits",
         "with_runtime",
     ]
+
+
+def test_the_trace_says_why_important_leadership_is_held_at_its_lowest_form(engine: Engine) -> None:
+    """A participant of a collective decision with 重要领导责任 [1,2]: the table's range is [1,1], and the trace has
+    the policy's step that holds it there, with its citation, right beside the finding's own step."""
+    determination = engine.evaluate(load_case(ROOT / "examples" / "cases" / "03-collective-decision.json"))
+    steps = [(s.rule, s.facts, s.effect, s.cites) for s in determination.trace if s.person == "p3"]
+    assert (determination.person("p3").range, steps) == (
+        (1, 1),
+        [
+            ("C-PARTICIPANT", steps[0][1], "important_leadership [1,2]", steps[0][3]),
+            (
+                "D3-CAP",
+                {"responsibility": "important_leadership", "range": "[1,2]"},
+                "important_leadership [1,1]",
+                ["acct2019:6"],
+            ),
+        ],
+    )
+
+
+def test_the_cap_step_reads_in_the_text_trace(engine: Engine) -> None:
+    """The text view of the trace shows the cap step's title, its range held and its citation."""
+    from rich.console import Console
+
+    from accountrules.render.text import determination_text
+
+    determination = engine.evaluate(load_case(ROOT / "examples" / "cases" / "03-collective-decision.json"))
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(determination_text(determination))
+    text = console.export_text()
+    assert "[D3-CAP] 重要领导责任按幅度下限认定 / important leadership held at the lowest form of its range" in text
+    assert "range=[1,2] → important_leadership [1,1]  (acct2019:6; acct2019+disc2018)" in text

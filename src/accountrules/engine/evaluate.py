@@ -42,6 +42,7 @@ from accountrules.models import (
     missing_order,
     note_order,
     result_order,
+    step_order,
     trace_order,
 )
 from accountrules.rulepack.pack import RulePack, load_default, load_pack
@@ -415,11 +416,46 @@ class Engine:
         for f in firings:
             if f.effect in _BESIDE:
                 shown[f.key] = (f, applied_version(in_force, applied.versions, f.person, f.violation))
-        ordered = sorted(
+        steps = [
             (trace_order(f.person, f.violation, f.rule, describe(f), repr(f.facts)), f, version)
             for f, version in shown.values()
-        )
-        return [self._step(f, order.effect, version) for order, f, version in ordered]
+        ]
+        made = [(order, self._step(f, order.effect, version)) for order, f, version in steps]
+        made += [(step_order(step), step) for step in self._cap_steps(applied)]
+        return [step for _, step in sorted(made, key=lambda pair: pair[0])]
+
+    def _cap_steps(self, applied: Applied) -> list[TraceStep]:
+        """One step for each standing finding whose range the policy holds at its lowest form (D3's cap on
+        重要领导责任), so that the trace says why the person's range is narrower than the finding's."""
+        cap = self.policy.cap_step
+        if cap is None:
+            return []
+        steps = []
+        for outcome in applied.outcomes.values():
+            for item in outcome.resolved:
+                finding, (lo, hi) = item.finding, item.effective
+                if finding.range == (lo, hi):
+                    continue
+                version = str(item.version)
+                steps.append(
+                    assemble(
+                        TraceStep,
+                        {
+                            "rule": cap.id,
+                            "title": cap.title,
+                            "cites": self.pack.versions.shown_cites(tuple(cap.cites), version),
+                            "person": finding.firing.person,
+                            "violation": finding.firing.violation,
+                            "facts": {
+                                "responsibility": finding.responsibility,
+                                "range": f"[{finding.range[0]},{finding.range[1]}]",
+                            },
+                            "effect": f"{finding.responsibility} [{lo},{hi}]",
+                            "version": version,
+                        },
+                    )
+                )
+        return steps
 
     def _step(self, f: Firing, effect: str, version: str) -> TraceStep:
         rule = self.pack.rule(f.rule)

@@ -237,6 +237,7 @@ def _load(root: Path, chain: tuple[Path, ...], facts: FactSchema) -> RulePack:
     rules.update(own)
     if not rules:
         raise RulePackError("the pack holds no rules; add a YAML file with a `rules:` list", root)
+    _check_policy_step(policy, rules, citations, policy_file if policy_file.is_file() else None)
     ordered = tuple(sorted(rules.values(), key=lambda r: r.id))
     return RulePack(
         name=meta.name,
@@ -253,6 +254,22 @@ def _load(root: Path, chain: tuple[Path, ...], facts: FactSchema) -> RulePack:
         sanctions=sanctions,
         _by_id={r.id: r for r in ordered},
     )
+
+
+def _check_policy_step(
+    policy: Policy, rules: dict[str, Rule], citations: dict[str, Citation], path: Path | None
+) -> None:
+    """The policy's own trace step cites what the catalogue holds, under an id no rule has."""
+    step = policy.cap_step
+    if step is None or path is None:
+        return
+    where = line_at(read_yaml(path), ("cap_step",))
+    if step.id in rules:
+        raise RulePackError(f"cap_step: id '{step.id}' is a rule's id; give the step an id of its own", path, where)
+    for cite in step.cites:
+        if cite not in citations:
+            hint = suggest(cite, citations)
+            raise RulePackError(f"cap_step: cites '{cite}', which is not in the citation catalogue.{hint}", path, where)
 
 
 def _check_fields(policy: Policy, facts: FactSchema, path: Path) -> None:

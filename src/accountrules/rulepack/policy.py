@@ -92,6 +92,20 @@ class ActGroups(_Policy):
         return -1 if act in self.mitigating else 0
 
 
+class PolicyStep(_Policy):
+    """A step of the trace that the policy takes rather than a rule: an id (no rule's), a title and citations,
+    as a rule has."""
+
+    id: str = Field(pattern=r"^[A-Z][A-Z0-9-]*$")
+    title_zh: str = Field(min_length=1)
+    title_en: str = Field(min_length=1)
+    cites: list[str] = Field(min_length=1)
+
+    @property
+    def title(self) -> str:
+        return f"{self.title_zh} / {self.title_en}"
+
+
 class Policy(_Policy):
     severity_index: dict[Severity, Annotated[int, Field(ge=0)]]
     #: ``suspected_crime`` counts as this severity when indexing tables.
@@ -102,6 +116,8 @@ class Policy(_Policy):
     responsibility_order: list[Responsibility]
     #: Responsibilities whose range is capped at its lowest form (the effective range).
     cap_at_lowest: list[Responsibility] = Field(default_factory=list)
+    #: The trace's step for a capped range: it shows the finding's range held at its lowest form, and why.
+    cap_step: PolicyStep | None = None
     tallies: dict[str, list[TallyStep]] = Field(default_factory=dict)
     #: Aggravating modifiers, in the order that breaks ties between equal (form, measure).
     aggravations: list[ModifierKind]
