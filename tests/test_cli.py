@@ -252,7 +252,9 @@ def mini_pack(root: Path) -> Path:
         "citations:\n"
         "  speech:P12: No leniency for petty corruption; top of the range for life-saving funds.\n"
         "  speech:P20: One case, two investigations.\n"
-        "  disc2023:39: Who bears direct responsibility.\n",
+        "  disc2023:39: Who bears direct responsibility.\n"
+        "  acct2016:5: Leadership responsibility, principal and important.\n"
+        "  acct2019:6: Leadership responsibility, principal and important.\n",
         encoding="utf-8",
     )
     (root / "offence.yaml").write_text(
