@@ -346,7 +346,8 @@ def linked_people(case: dict[str, Any], pack: RulePack) -> dict[tuple[str, str],
 
 def completeness_problem(case: dict[str, Any], d: Determination, pack: RulePack) -> str | None:
     """The first offender or linked person without a result, in words; None when everyone has one."""
-    found = {(s.person, s.violation) for s in d.trace if s.person and pack.rule(s.rule).effect_kind == "finding"}
+    finding_rules = {r.id for r in pack.rules if r.effect_kind == "finding"}  # the policy's steps are no rule's
+    found = {(s.person, s.violation) for s in d.trace if s.person and s.rule in finding_rules}
     missing = {(m.person, m.violation) for m in d.dual_investigation.missing}
     for v in case["violations"]:
         for pid in sorted(v["offenders"]):
@@ -375,7 +376,8 @@ def monotonicity_problem(before: Determination, after: Determination, direction:
 
 
 def _has_unit_finding(d: Determination, pid: str, pack: RulePack) -> bool:
-    return any(s.person == pid and s.violation is None and pack.rule(s.rule).effect_kind == "finding" for s in d.trace)
+    finding_rules = {r.id for r in pack.rules if r.effect_kind == "finding"}  # the policy's steps are no rule's
+    return any(s.person == pid and s.violation is None and s.rule in finding_rules for s in d.trace)
 
 
 def refusal_problem(
