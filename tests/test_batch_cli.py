@@ -177,6 +177,17 @@ def test_a_pipe_in_a_folder_is_an_error_record_not_a_wait(
     assert (code, stdout.splitlines()[3:]) == (1, [json.dumps(expected, ensure_ascii=False).encode("utf-8")])
 
 
+def test_a_yaml_case_file_is_an_archive_of_one_case(
+    runner: CliRunner, engine: Engine, lines: list[str], tmp_path: Path
+) -> None:
+    """A single .yaml case file given as the archive: its one determination, not a JSON-lines error."""
+    import yaml
+
+    case = tmp_path / "case.yaml"
+    case.write_text(yaml.safe_dump(json.loads(lines[2]), allow_unicode=True), encoding="utf-8")
+    assert invoke(runner, "batch", str(case), "--workers", "0") == (0, determinations(engine, [lines[2]]), "")
+
+
 def test_a_folder_without_cases_is_an_error(runner: CliRunner, tmp_path: Path) -> None:
     """A folder with no case file in it: one line on stderr, exit 1."""
     expected = (

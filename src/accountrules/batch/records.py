@@ -183,7 +183,7 @@ def _case_file_record(index: int, file: Path) -> Record:
 def open_source(name: str | Path, stdin: IO[bytes] | None = None) -> Source:
     """Open an archive by its name: ``.json`` is a JSON array, ``.jsonl``/``.ndjson`` (or any other name) JSON
     lines, ``.gz`` either of them compressed; ``-`` reads JSON lines (gzip or not) from stdin; a folder is
-    its case files (`Folder`).
+    its case files (`Folder`), and a ``.yaml``/``.yml`` file is one case file (an archive of one case).
 
     Raises:
         FileNotFoundError, IsADirectoryError, PermissionError: as ``open`` does.
@@ -199,6 +199,8 @@ def open_source(name: str | Path, stdin: IO[bytes] | None = None) -> Source:
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.suffix.lower() in CASE_FILE_SUFFIXES and not p.is_dir())
         return Folder(text, files)
+    if path.suffix.lower() in (".yaml", ".yml"):
+        return Folder(text, [path])
     raw: Any = path.open("rb", buffering=BUFFER)
     size = path.stat().st_size if path.is_file() else None
     lower = path.name.lower()

@@ -55,8 +55,8 @@ InputArgument = Annotated[
     str,
     typer.Argument(
         metavar="IN",
-        help="Archive of cases: .jsonl (one case per line), .json (an array of cases), either .gz; or a folder of "
-        "case files (.json, .yaml), read in the order of their names; - reads stdin.",
+        help="Archive of cases: .jsonl (one case per line), .json (an array of cases), either .gz; a .yaml case "
+        "file; or a folder of case files (.json, .yaml), read in the order of their names; - reads stdin.",
     ),
 ]
 WorkersOption = Annotated[
