@@ -570,3 +570,21 @@ def test_a_path_given_as_case_text_is_named_as_one(engine: Engine) -> None:
         "case's JSON text: read the file, e.g. engine.evaluate(Path('/data/case.json').read_text()), or "
         "load_case('/data/case.json') from accountrules.validation"
     ]
+
+
+def test_a_determination_given_as_a_case_is_named_as_one(engine: Engine) -> None:
+    """A determination handed back where a case belongs gets one problem saying what it is, not a field list."""
+    determination = json.loads(engine.evaluate(BASE).model_dump_json())
+    with pytest.raises(CaseValidationError) as exc:
+        parse_case(determination)
+    assert problems_of(exc) == [
+        "this is a determination (what `accountrules evaluate` or `batch` writes), not a case; give the case it "
+        "was made from"
+    ]
+
+
+def test_a_case_with_a_stray_trace_keeps_its_field_problems() -> None:
+    """A case that also carries a determination's field is still a case: the unknown field is named."""
+    with pytest.raises(CaseValidationError) as exc:
+        parse_case({**BASE, "trace": []})
+    assert problems_of(exc) == ["trace: unknown field 'trace'; remove it or correct its name."]

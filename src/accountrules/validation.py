@@ -13,7 +13,7 @@ from typing import Any, get_args
 from pydantic import BaseModel, ValidationError
 
 from accountrules.errors import CaseLimitError, CaseValidationError, Problem
-from accountrules.models import Case
+from accountrules.models import Case, Determination
 from accountrules.vocabulary import FORM_MEASURES, OFFENDER_ACTS, PILOT_ERROR_KINDS
 
 #: A single case larger than this is refused before parsing (a case is a few kilobytes; batch files stream).
@@ -220,6 +220,8 @@ def parse_case(data: Any, source: str | None = None, model: type[Case] = Case) -
         try:
             case = model.model_validate(data)
         except ValidationError as exc:
+            if _is_determination(data, model):
+                raise CaseValidationError([Problem("", _DETERMINATION_GIVEN)], source) from None
             raise CaseValidationError(_translate(exc, model), source) from None
         except RecursionError:
             raise CaseValidationError([Problem("", "the case is nested too deeply")], source) from None
@@ -227,6 +229,21 @@ def parse_case(data: Any, source: str | None = None, model: type[Case] = Case) -
     if problems:
         raise CaseValidationError(problems, source)
     return case
+
+
+_DETERMINATION_GIVEN = (
+    "this is a determination (what `accountrules evaluate` or `batch` writes), not a case; "
+    "give the case it was made from"
+)
+
+
+def _is_determination(data: Mapping[str, Any], model: type[Case]) -> bool:
+    """Whether ``data`` carries a determination's fields and none that only a case has: the output of
+    `evaluate` or `batch` given back where a case belongs."""
+    keys = set(data)
+    only_out = set(Determination.model_fields) - set(model.model_fields)
+    only_case = set(model.model_fields) - set(Determination.model_fields)
+    return bool(keys & only_out) and not keys & only_case and keys <= set(Determination.model_fields)
 
 
 def _json_kind(value: Any) -> str:
