@@ -265,9 +265,9 @@ def mini_pack(root: Path) -> Path:
     basis: The offender answers directly; a minor violation sits in the first form.
     when:
       - offender: {as: o}
-      - violation: {v: $o.v, severity: minor}
+      - violation: {violation: $o.violation, severity: minor}
     then:
-      finding: {kind: offence, person: $o.p, violation: $o.v, responsibility: direct, range: [1, 1]}
+      finding: {kind: offence, person: $o.person, violation: $o.violation, responsibility: direct, range: [1, 1]}
 
   - id: O-LIFESAVING
     title: {zh: "群众救命钱顶格处理", en: "top of range for life-saving funds"}
@@ -275,9 +275,9 @@ def mini_pack(root: Path) -> Path:
     basis: Whoever touches the public's life-saving money is dealt with at the top of the range.
     when:
       - offender: {as: o}
-      - violation: {v: $o.v, lifesaving_funds: true}
+      - violation: {violation: $o.violation, lifesaving_funds: true}
     then:
-      modifier: {kind: top_of_range, person: $o.p, violation: $o.v, applies_to: [offence]}
+      modifier: {kind: top_of_range, person: $o.person, violation: $o.violation, applies_to: [offence]}
 """,
         encoding="utf-8",
     )
@@ -327,8 +327,8 @@ def test_rules_show_o_lifesaving(runner: CliRunner) -> None:
                  出处 read in: Speech on the main responsibility for clean governance (sources/speech.txt)
 版本 Versions  acct2016+disc2015, acct2016+disc2018, acct2019+disc2018, acct2019+disc2023
 条件 When      - offender as o: any
-               - violation as violation: v = $o.v, lifesaving_funds = true
-效果 Then      modifier: kind=top_of_range, person=$o.p, violation=$o.v, applies_to=[offence]
+               - violation as violation: violation = $o.violation, lifesaving_funds = true
+效果 Then      modifier: kind=top_of_range, person=$o.person, violation=$o.violation, applies_to=[offence]
 """
     code, stdout, stderr = invoke(runner, "rules", "show", "O-LIFESAVING")
     assert (code, lines_of(stdout), stderr) == (0, expected, "")
@@ -409,8 +409,9 @@ def test_rules_option_with_a_broken_pack(runner: CliRunner, tmp_path: Path, comm
     assert (code, stdout) == (1, "")
     assert stderr == (
         f"Error: {pack.resolve() / 'offence.yaml'}:18: rule 'O-LIFESAVING' reads field 'violation.lifesaving_fund', "
-        "which does not exist. Did you mean 'lifesaving_funds'? Fields of 'violation': v, kind, severity, s, area, "
-        "lifesaving_funds, suspected_crime, long_term_spread, first_offence, minor_error, many_participants\n"
+        "which does not exist. Did you mean 'lifesaving_funds'? Fields of 'violation': violation, kind, severity, "
+        "severity_rank, area, lifesaving_funds, suspected_crime, long_term_spread, first_offence, minor_error, "
+        "many_participants\n"
     )
 
 

@@ -29,7 +29,7 @@ rules:
     when:
       - act: {act: concealed}
     then:
-      modifier: {kind: heavier, person: $act.p, violation: $act.v, applies_to: [leader]}
+      modifier: {kind: heavier, person: $act.person, violation: $act.violation, applies_to: [leader]}
 """
 
 
@@ -175,7 +175,7 @@ def test_unknown_field(tmp_path: Path) -> None:
     root = write_pack(tmp_path / "p", {"x.yaml": RULE.replace("- act: {act: concealed}", "- act: {acts: concealed}")})
     assert load_error(root) == (
         f"{root.resolve() / 'x.yaml'}:7: rule 'T-RULE' reads field 'act.acts', which does not exist. "
-        "Did you mean 'act'? Fields of 'act': p, v, act"
+        "Did you mean 'act'? Fields of 'act': person, violation, act"
     )
 
 
@@ -199,7 +199,7 @@ def test_unknown_effect_value(tmp_path: Path) -> None:
 
 def test_reference_to_no_pattern(tmp_path: Path) -> None:
     """A reference to an alias that no earlier pattern names suggests the alias meant."""
-    root = write_pack(tmp_path / "p", {"x.yaml": RULE.replace("person: $act.p", "person: $akt.p")})
+    root = write_pack(tmp_path / "p", {"x.yaml": RULE.replace("person: $act.person", "person: $akt.person")})
     assert load_error(root) == (
         f"{root.resolve() / 'x.yaml'}:9: rule 'T-RULE' refers to '$akt', which no earlier pattern names. "
         "Did you mean 'act'?"
@@ -208,10 +208,30 @@ def test_reference_to_no_pattern(tmp_path: Path) -> None:
 
 def test_reference_to_no_field(tmp_path: Path) -> None:
     """A reference to a field the fact lacks lists the fields it has."""
-    root = write_pack(tmp_path / "p", {"x.yaml": RULE.replace("person: $act.p", "person: $act.person")})
+    root = write_pack(tmp_path / "p", {"x.yaml": RULE.replace("person: $act.person", "person: $act.who")})
     assert load_error(root) == (
-        f"{root.resolve() / 'x.yaml'}:9: rule 'T-RULE' refers to '$act.person', but 'act' has no field 'person'. "
-        "Fields of 'act': p, v, act"
+        f"{root.resolve() / 'x.yaml'}:9: rule 'T-RULE' refers to '$act.who', but 'act' has no field 'who'. "
+        "Fields of 'act': person, violation, act"
+    )
+
+
+def test_reference_to_a_former_field_name(tmp_path: Path) -> None:
+    """A reference to a field by its former short name (``$act.p``) is refused with the name to write instead."""
+    root = write_pack(tmp_path / "p", {"x.yaml": RULE.replace("person: $act.person", "person: $act.p")})
+    assert load_error(root) == (
+        f"{root.resolve() / 'x.yaml'}:9: rule 'T-RULE' refers to '$act.p', but 'act' has no field 'p'. "
+        "'p' is now called 'person': write $act.person. Fields of 'act': person, violation, act"
+    )
+
+
+def test_condition_on_a_former_field_name(tmp_path: Path) -> None:
+    """A condition on a field by its former short name (``s``) is refused with the field's name now."""
+    rule = RULE.replace("- act: {act: concealed}", "- act: {act: concealed}\n      - violation: {s: 2}")
+    root = write_pack(tmp_path / "p", {"x.yaml": rule})
+    assert load_error(root) == (
+        f"{root.resolve() / 'x.yaml'}:8: rule 'T-RULE' reads field 'violation.s', which does not exist. "
+        "'s' is now called 'severity_rank'. Fields of 'violation': violation, kind, severity, severity_rank, area, "
+        "lifesaving_funds, suspected_crime, long_term_spread, first_offence, minor_error, many_participants"
     )
 
 
@@ -237,7 +257,7 @@ def _three_broken_rules(root: Path) -> Path:
             "y.yaml": "rules:\n"
             + _entry("T-SOUND")
             + _entry("T-SECOND", "kind: heavier", "kind: heavy")
-            + _entry("T-THIRD", "person: $act.p", "person: $akt.p"),
+            + _entry("T-THIRD", "person: $act.person", "person: $akt.person"),
         },
     )
 

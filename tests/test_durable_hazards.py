@@ -247,7 +247,7 @@ def test_durable_refuses_a_batch_with_one_unmatched_fact() -> None:
 def test_engine_accepts_facts_that_no_rule_pattern_accepts(engine: Engine) -> None:
     """A role no rule tests (staff) is absorbed by the sink rule; every other firing still happens."""
     facts = flatten(load_case(SPEC_EXAMPLE), engine.policy)
-    extra = {"t": "role", "id": "extra-role", "p": "p3", "role": "team_member"}
+    extra = {"t": "role", "id": "extra-role", "person": "p3", "role": "team_member"}
     runtime = runtime_module.runtime_for(engine.pack)
     assert runtime.run("facts", [*facts, extra]) == runtime.run("facts", facts)
 

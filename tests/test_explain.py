@@ -187,16 +187,16 @@ def test_spec_example_why_not_names_the_fact_that_excluded_the_rule(engine: Engi
             "DQ-MISSING-IN-CHARGE",
             3,
             6,
-            "not conduct: p=p2, v=v1",
-            "excluded: conduct(p=p2, v=v1) exists",
+            "not conduct: person=p2, violation=v1",
+            "excluded: conduct(person=p2, violation=v1) exists",
         ),
         (
             "M-NO-FAILURE",
             2,
             3,
-            "not act: p=p2, v=v1, act in [failed_to_implement, failed_to_stop, dereliction, not_investigated, "
-            "concealed, shielded, obstructed]",
-            "excluded: act(p=p2, v=v1, act=concealed) exists",
+            "not act: person=p2, violation=v1, act in [failed_to_implement, failed_to_stop, dereliction, "
+            "not_investigated, concealed, shielded, obstructed]",
+            "excluded: act(person=p2, violation=v1, act=concealed) exists",
         ),
     ]
 
@@ -305,8 +305,8 @@ def test_cli_explain_text(runner: CliRunner, small_file: Path) -> None:
         "     counts toward mitigation (confessed)\n"
         "\n"
         "为何不 Why not: 2 rules that could have named p1 did not\n"
-        "  - no act fact with p=p1, act=defied_orders: A-DEFIED\n"
-        "  - no act fact with p=p1, act=failed_to_implement: L-PRINCIPAL\n"
+        "  - no act fact with person=p1, act=defied_orders: A-DEFIED\n"
+        "  - no act fact with person=p1, act=failed_to_implement: L-PRINCIPAL\n"
         "\n"
         "如何改变 What would change the form (each change re-evaluated through the engine)\n"
         "  ↑ 加重 up: add 对三令五申的要求不执行 defied repeated orders to p1's conduct on v1: "

@@ -47,9 +47,9 @@ rules:
     basis: An ordinary violation that cost three lives or more is treated at the top of its range.
     when:
       - offender: {as: o}
-      - violation: {v: $o.v, deaths: {">=": 3}}
+      - violation: {violation: $o.violation, deaths: {">=": 3}}
     then:
-      modifier: {kind: top_of_range, person: $o.p, violation: $o.v, applies_to: [offence]}
+      modifier: {kind: top_of_range, person: $o.person, violation: $o.violation, applies_to: [offence]}
 """
 
 
@@ -97,7 +97,7 @@ def test_the_field_has_its_declared_label() -> None:
 def test_the_cache_key_changes_with_the_field(pack: RulePack) -> None:
     """Two cases that differ only in the field have different keys, read straight from the case."""
     plan = FactPlan.for_pack(pack)
-    assert plan.fields["violation"] == ("deaths", "s", "severity", "v")
+    assert plan.fields["violation"] == ("deaths", "severity", "severity_rank", "violation")
     assert plan.canonical(case(0)).key != plan.canonical(case(4)).key
 
 

@@ -310,7 +310,7 @@ def test_duplicate_conditions_are_caught(tmp_path: Path) -> None:
     when:
       - act: {as: a, act: [shielded, concealed]}
     then:
-      finding: {kind: leader, person: $a.p, violation: $a.v, responsibility: direct, range: [2, 2]}
+      finding: {kind: leader, person: $a.person, violation: $a.violation, responsibility: direct, range: [2, 2]}
 """,
         encoding="utf-8",
     )

@@ -1,6 +1,6 @@
 """A bounded cache of determinations, keyed by the facts the engine asserts with their ids relabelled.
 
-Rules may only join ids (``$alias.p``), never compare them with constants, so durable_rules matches the same
+Rules may only join ids (``$alias.person``), never compare them with constants, so durable_rules matches the same
 way whatever the ids are called; names, titles, amounts, dates and the case id are never asserted at all.
 Two cases that assert the same facts up to the names of their ids therefore get the same determination up to
 those names. The key is a digest of the facts of both stages' fields (`DurableRuntime` asserts nothing else)
@@ -109,9 +109,9 @@ class FactPlan:
         self.versions = versions
         self.types: dict[str, tuple[bool, Callable[[Fact], tuple[Any, ...]], tuple[tuple[int, str], ...]]] = {}
         for fact_type, names in self.fields.items():
-            others = [n for n in names if n != "p"]
-            relabelled = tuple((i + 1, n) for i, n in enumerate(others) if ID_FIELDS.get(n, "person") != "person")
-            self.types[fact_type] = ("p" in names, operator.itemgetter("t", *others), relabelled)
+            others = [n for n in names if n != "person"]
+            relabelled = tuple((i + 1, n) for i, n in enumerate(others) if n in ID_FIELDS and n != "person")
+            self.types[fact_type] = ("person" in names, operator.itemgetter("t", *others), relabelled)
         self.direct = _DirectReader(self)
 
     @classmethod
@@ -132,8 +132,8 @@ def canonicalize(case: Case, facts: Iterable[Fact], plan: FactPlan) -> Canonical
     """The key of ``case``, whose flattened facts are ``facts``, read as ``plan`` says (a fact type that is not
     in the plan is not asserted). This is the definition; `FactPlan.canonical` gets the same faster."""
     relabel = {
-        "v": _labels("v", sorted(v.id for v in case.violations)),
-        "d": _labels("d", sorted(d.id for d in case.decisions)),
+        "violation": _labels("v", sorted(v.id for v in case.violations)),
+        "decision": _labels("d", sorted(d.id for d in case.decisions)),
     }
     common: list[tuple[Any, ...]] = []
     profiles: dict[str, list[tuple[Any, ...]]] = {p.id: [] for p in case.people}
@@ -150,11 +150,11 @@ def canonicalize(case: Case, facts: Iterable[Fact], plan: FactPlan) -> Canonical
                 items[i] = relabel[kind].get(items[i], items[i])
             values = tuple(items)
         if has_person:
-            profiles[fact["p"]].append(values)
+            profiles[fact["person"]].append(values)
         else:
             common.append(values)
-    add_context(case, plan.versions, relabel["v"], common, profiles)
-    return _canonical(common, profiles, relabel["v"])
+    add_context(case, plan.versions, relabel["violation"], common, profiles)
+    return _canonical(common, profiles, relabel["violation"])
 
 
 def add_context(

@@ -227,8 +227,8 @@ class Engine:
             out[key] = {
                 "t": "candidate",
                 "id": key,
-                "p": f.person or "",
-                "v": f.violation or "",
+                "person": f.person or "",
+                "violation": f.violation or "",
                 "kind": kind,
                 "responsibility": responsibility,
             }
@@ -239,8 +239,8 @@ class Engine:
                 out[key] = {
                     "t": "result",
                     "id": key,
-                    "p": f.person or "",
-                    "v": f.violation or "",
+                    "person": f.person or "",
+                    "violation": f.violation or "",
                     "kind": item.finding.kind,
                     "form": item.form,
                 }

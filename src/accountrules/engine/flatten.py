@@ -92,20 +92,20 @@ Reader = Callable[[Case, Policy, Mapping[str, str], Mapping[str, str], dict[str,
 
 def compile_reader(schema: FactSchema, fields: Mapping[str, Sequence[str]]) -> Reader:
     """A function ``read(case, policy, violations, decisions, profiles, common)`` that appends, for every fact
-    of a kind in ``fields``, the tuple (kind, its values of ``fields[kind]`` but ``p``) to its person's profile
-    (``profiles[p]``), or to ``common`` when the fields hold no ``p``. Violation and decision ids are replaced
+    of a kind in ``fields``, the tuple (kind, its values of ``fields[kind]`` but ``person``) to its person's profile
+    (``profiles[person]``), or to ``common`` when the fields hold no ``person``. Violation and decision ids are replaced
     by their labels in ``violations`` and ``decisions``."""
-    relabel = {name: f"{kind}s" for name, kind in ID_FIELDS.items() if kind != "person"}
+    relabel = {name: f"{name}s" for name in ID_FIELDS if name != "person"}
 
     def emit(kind: FactKind, indent: str) -> list[str]:
         names = fields[kind.name]
         exprs = [repr(kind.name)]
         for name in names:
-            if name == "p":
+            if name == "person":
                 continue
             expression = kind.fields[name].expression
             exprs.append(f"{relabel[name]}[{expression}]" if name in relabel else expression)
-        target = f"profiles[{kind.fields['p'].expression}]" if "p" in names else "common"
+        target = f"profiles[{kind.fields['person'].expression}]" if "person" in names else "common"
         return [f"{indent}{target}.append(({', '.join(exprs)},))"]
 
     head = ["def read(case, policy, violations, decisions, profiles, common):"]

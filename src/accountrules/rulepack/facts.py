@@ -47,9 +47,13 @@ def enum(literal: object, doc: str = "") -> FieldType:
     return FieldType("enum", values(literal), doc)
 
 
-#: The id fields of every fact kind and the kind of id each holds: rules join on them, never compare them with
-#: constants (the cache relabels them).
-ID_FIELDS = {"p": "person", "v": "violation", "d": "decision"}
+#: The id fields of fact kinds, each named for the kind of id it holds: rules join on them, never compare them
+#: with constants (the cache relabels them).
+ID_FIELDS = ("person", "violation", "decision")
+
+#: The names fields had before they were given readable ones: a pack that still uses one is told the new name
+#: (`accountrules.rulepack.pack`).
+FORMER_NAMES = {"p": "person", "v": "violation", "d": "decision", "s": "severity_rank"}
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -278,28 +282,28 @@ DECLARED: tuple[Kind, ...] = (
     ),
     Kind(
         "person",
-        {"p": _id("person.id")},
+        {"person": _id("person.id")},
         each=("person", "case.people"),
         identity=("person.id",),
         readable=("person",),
     ),
     Kind(
         "role",
-        {"p": _id("person.id"), "role": Declared(source="role")},
+        {"person": _id("person.id"), "role": Declared(source="role")},
         each=("role", "person.roles"),
         within="person",
         identity=("person.id", "role"),
     ),
     Kind(
         "oversees",
-        {"p": _id("person.id"), "area": Declared(source="area")},
+        {"person": _id("person.id"), "area": Declared(source="area")},
         each=("area", "person.oversees"),
         within="person",
         identity=("person.id", "area"),
     ),
     Kind(
         "out_of_office",
-        {"p": _id("person.id"), "v": _id("vid")},
+        {"person": _id("person.id"), "violation": _id("vid")},
         each=("vid", "out_of_office(case, person)"),
         within="person",
         identity=("person.id", "vid"),
@@ -307,22 +311,22 @@ DECLARED: tuple[Kind, ...] = (
     Kind(
         "violation",
         {
-            "v": _id("violation.id"),
+            "violation": _id("violation.id"),
             "severity": Declared(
                 enum(Severity),
                 Derivation(graded_severity, ("policy", "violation"), ("violations[].severity", *_CONSEQUENCES)),
                 "the severity given, raised to the accident grade its consequences reach (V11)",
                 ("情节", "severity"),
             ),
-            "s": Declared(
+            "severity_rank": Declared(
                 INT,
                 Derivation(
                     severity_index,
                     ("policy", "violation"),
                     ("violations[].severity", "violations[].suspected_crime", *_CONSEQUENCES),
                 ),
-                "index of that severity; suspected_crime counts as the policy's crime severity",
-                ("严重程度序号", "severity index"),
+                "the rank of that severity in the policy's order; suspected_crime counts as the crime severity",
+                ("严重程度序号", "severity rank"),
             ),
         },
         each=("violation", "case.violations"),
@@ -331,7 +335,10 @@ DECLARED: tuple[Kind, ...] = (
     ),
     Kind(
         "flag",
-        {"v": _id("violation.id"), "flag": Declared(FieldType("enum"), "flag", "one fact per flag that is true")},
+        {
+            "violation": _id("violation.id"),
+            "flag": Declared(FieldType("enum"), "flag", "one fact per flag that is true"),
+        },
         each=("flag", "FLAGS"),
         within="violation",
         when="getattr(violation, flag)",
@@ -339,20 +346,20 @@ DECLARED: tuple[Kind, ...] = (
     ),
     Kind(
         "offender",
-        {"p": _id("pid"), "v": _id("violation.id")},
+        {"person": _id("pid"), "violation": _id("violation.id")},
         each=("pid", "violation.offenders"),
         within="violation",
         identity=("violation.id", "pid"),
     ),
     Kind(
         "conduct",
-        {"p": _id("entry.person"), "v": _id("entry.violation")},
+        {"person": _id("entry.person"), "violation": _id("entry.violation")},
         each=("entry", "case.conduct"),
         identity=("entry.person", "entry.violation"),
     ),
     Kind(
         "act",
-        {"p": _id("entry.person"), "v": _id("entry.violation"), "act": Declared(source="act")},
+        {"person": _id("entry.person"), "violation": _id("entry.violation"), "act": Declared(source="act")},
         each=("act", "entry.acts"),
         within="conduct",
         identity=("entry.person", "entry.violation", "act"),
@@ -360,9 +367,9 @@ DECLARED: tuple[Kind, ...] = (
     Kind(
         "participant",
         {
-            "d": _id("decision.id"),
-            "v": _id("decision.violation"),
-            "p": _id("pid"),
+            "decision": _id("decision.id"),
+            "violation": _id("decision.violation"),
+            "person": _id("pid"),
             "advocate": Declared(BOOL, "pid in decision.advocates", label=("主张者", "advocate")),
             "objector": Declared(BOOL, "pid in decision.objectors", label=("反对者", "objector")),
         },
@@ -554,12 +561,12 @@ FINDING_KIND = FieldType("enum", (), "a finding kind declared in the pack's poli
 
 RESOLVED_FACTS: dict[str, dict[str, FieldType]] = {
     "candidate": {
-        "p": ID,
-        "v": FieldType("id", (), "empty for findings on no violation"),
+        "person": ID,
+        "violation": FieldType("id", (), "empty for findings on no violation"),
         "kind": FINDING_KIND,
         "responsibility": enum(Responsibility),
     },
-    "result": {"p": ID, "v": ID, "kind": FINDING_KIND, "form": INT},
+    "result": {"person": ID, "violation": ID, "kind": FINDING_KIND, "form": INT},
     "org": {"measure": enum(OrgMeasure)},
 }
 

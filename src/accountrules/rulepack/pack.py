@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import PydanticCustomError
 
 from accountrules.errors import RulePackError, UnknownRuleError
-from accountrules.rulepack.facts import FACTS, FactSchema, FieldType, facts_for_stage
+from accountrules.rulepack.facts import FACTS, FORMER_NAMES, FactSchema, FieldType, facts_for_stage
 from accountrules.rulepack.policy import Policy
 from accountrules.rulepack.spec import (
     COMPARISONS,
@@ -518,9 +518,9 @@ class _RuleChecker:
             )
             return Test("any", "any", alternatives, line)
         if name not in fields:
+            hint = _renamed(name, fields) or suggest(name, fields)
             raise self.fail(
-                f"reads field '{fact}.{name}', which does not exist.{suggest(name, fields)}"
-                f" Fields of '{fact}': {', '.join(fields)}",
+                f"reads field '{fact}.{name}', which does not exist.{hint} Fields of '{fact}': {', '.join(fields)}",
                 loc,
             )
         ftype = fields[name]
@@ -583,9 +583,10 @@ class _RuleChecker:
     def field_type(self, ref: Ref, loc: tuple[int | str, ...] = ()) -> FieldType:
         fields = self.facts[self.aliases[ref.alias]]
         if ref.field not in fields:
+            hint = _renamed(ref.field, fields, ref.alias) or suggest(ref.field, fields)
             raise self.fail(
-                f"refers to '{ref}', but '{self.aliases[ref.alias]}' has no field '{ref.field}'."
-                f"{suggest(ref.field, fields)} Fields of '{self.aliases[ref.alias]}': {', '.join(fields)}",
+                f"refers to '{ref}', but '{self.aliases[ref.alias]}' has no field '{ref.field}'.{hint}"
+                f" Fields of '{self.aliases[ref.alias]}': {', '.join(fields)}",
                 loc,
             )
         return fields[ref.field]
@@ -722,6 +723,15 @@ def _rule_versions(checker: _RuleChecker, spec: RuleSpec, versions: Versions) ->
                 )
         held_in = versions.resolve(spec.versions)
     return held_in
+
+
+def _renamed(name: str, fields: Iterable[str], alias: str | None = None) -> str:
+    """`` 'p' is now called 'person'.`` (with ``alias``: ``…: write $alias.person.``) when ``name`` is the former
+    name of one of ``fields`` (`FORMER_NAMES`), or nothing."""
+    new = FORMER_NAMES.get(name)
+    if new is None or new not in fields:
+        return ""
+    return f" '{name}' is now called '{new}'" + (f": write ${alias}.{new}." if alias else ".")
 
 
 def _fact_keys(patterns: tuple[Pattern, ...]) -> tuple[tuple[str, str, str], ...]:

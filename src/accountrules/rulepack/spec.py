@@ -4,9 +4,9 @@ Conditions are written in YAML as a list of patterns, one fact each::
 
     when:
       - act: {as: a, act: [failed_to_stop, dereliction]}     # a fact of type `act`, one of two values
-      - role: {p: $a.p, role: principal_leader}               # joined to the act on the person
-      - violation: {as: v, v: $a.v}
-      - not offender: {p: $a.p, v: $a.v}                      # no such fact
+      - role: {person: $a.person, role: principal_leader}     # joined to the act on the person
+      - violation: {as: v, violation: $a.violation}
+      - not offender: {person: $a.person, violation: $a.violation}  # no such fact
 
 A value is a constant, a list (one of), ``$alias.field`` (equal to a field of an earlier pattern) or a
 one-key mapping ``{not: …}``, ``{">=": 3}``, ``{"<": 2}``; ``any: [{…}, {…}]`` holds when one of its

@@ -28,7 +28,7 @@ from accountrules.engine.resolve import Finding, Outcome, Resolved
 from accountrules.errors import CaseValidationError, UnknownPersonError
 from accountrules.models import Case, Determination, PersonResult
 from accountrules.rulepack.conditions import FactIndex, Miss, failing_tests, first_miss
-from accountrules.rulepack.facts import FactSchema, Input
+from accountrules.rulepack.facts import ID_FIELDS, FactSchema, Input
 from accountrules.rulepack.spec import Pattern, Ref, Rule, Test
 from accountrules.tooling.space import Distinctions, distinctions, input_classes
 from accountrules.tooling.verify import linked_people
@@ -326,7 +326,7 @@ def _why_not_entry(rule: Rule, miss: Miss, alias: str, person_field: str, person
     else:
         lacking = f"no {pattern.fact} fact with {condition}"
         near = [_near_words(f, pattern, miss) for f in miss.near]
-    violation = next((str(m["v"]) for m in miss.matched.values() if m.get("v")), None)
+    violation = next((str(m["violation"]) for m in miss.matched.values() if m.get("violation")), None)
     return WhyNot(
         rule=rule.id,
         title=rule.title,
@@ -372,7 +372,7 @@ def _pattern_words(pattern: Pattern, matched: dict[str, dict[str, Any]], bound: 
 
 
 def _fact_words(fact: Any, pattern: Pattern) -> str:
-    shown = [n for n in ("p", "v", "d") if n in fact]
+    shown = [n for n in ID_FIELDS if n in fact]
     shown += [t.field for t in pattern.tests if t.field in fact and t.field not in shown]
     inner = ", ".join(f"{n}={_value_words(fact[n], {})}" for n in shown)
     return f"{pattern.fact}({inner})"
@@ -639,7 +639,7 @@ class _Reevaluator:
         self.person = person
         before = _result_of(evaluation.determination, person)
         self.data = data
-        if shortcut and _reads_one(engine.pack, "p"):
+        if shortcut and _reads_one(engine.pack, "person"):
             mine = _projection(data, person)
             if _same_result(self._evaluate(mine), before, person):
                 self.data = mine
@@ -651,7 +651,7 @@ class _Reevaluator:
         outcome = evaluation.outcomes.get(person) if shortcut else None
         if outcome is None or outcome.best is None or len(self.data["violations"]) < 2:
             return
-        if not _reads_one(engine.pack, "v"):
+        if not _reads_one(engine.pack, "violation"):
             return
         self.decisive = outcome.best.finding.firing.violation
         self.rules_on = _rules_by_violation(outcome)
@@ -730,7 +730,7 @@ def _projection(data: dict[str, Any], person: str, violations: set[str] | None =
 
 def _case_facts(facts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The facts about the case as a whole: of no person, violation or decision."""
-    return [f for f in facts if not {"p", "v", "d"} & set(f)]
+    return [f for f in facts if not set(ID_FIELDS) & set(f)]
 
 
 def _rules_by_violation(outcome: Outcome) -> dict[str | None, set[str]]:
@@ -745,9 +745,9 @@ _READS_ONE: dict[tuple[str, str], bool] = {}
 
 
 def _reads_one(pack: RulePack, field: str) -> bool:
-    """Whether every rule that concludes about a person reads at most one ``field`` (``p``: one person, ``v``:
-    one violation): each of its patterns with that field, but the first, joins it to one matched before, and
-    what it concludes names that one."""
+    """Whether every rule that concludes about a person reads at most one ``field`` (``person``: one person,
+    ``violation``: one violation): each of its patterns with that field, but the first, joins it to one matched
+    before, and what it concludes names that one."""
     key = (pack.digest, field)
     if key not in _READS_ONE:
         _READS_ONE[key] = _each_reads_one(pack, field)
@@ -776,7 +776,7 @@ def _each_reads_one(pack: RulePack, field: str) -> bool:
                 bound.add(pattern.alias)
                 continue
             return False
-        named = getattr(rule.effect, "violation" if field == "v" else "person", None)
+        named = getattr(rule.effect, field, None)
         if bound and not (
             isinstance(named, str)
             and named.startswith("$")

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from accountrules.rulepack.facts import FactSchema, Input
+from accountrules.rulepack.facts import ID_FIELDS, FactSchema, Input
 from accountrules.rulepack.pack import RulePack
 from accountrules.rulepack.policy import Policy
 from accountrules.rulepack.spec import Ref, Rule, Test, leaf_tests
@@ -151,7 +151,7 @@ def _add_effect(found: Distinctions, rule: Rule, facts_of: dict[str, str]) -> No
         return
     for ref in rule.effect_refs():
         fact = facts_of.get(ref.alias, "")
-        if ref.field in {"p", "v", "d"}:
+        if ref.field in ID_FIELDS:
             continue
         found.exact.add((fact, ref.field))
 
@@ -252,10 +252,10 @@ def classes_of(pack: RulePack) -> Classes:
     areas = partition(values(Area), sets(*area_keys), any(k in found.exact for k in area_keys))
 
     severity_sets = list(sets(("violation", "severity")))
-    s_key = ("violation", "s")
-    for bound in found.boundaries.get(s_key, set()):
+    rank_key = ("violation", "severity_rank")
+    for bound in found.boundaries.get(rank_key, set()):
         severity_sets.append(frozenset(sv for sv in values(Severity) if policy.severity_index[sv] >= bound))  # type: ignore[index]
-    exact_severity = s_key in found.exact or ("violation", "severity") in found.exact
+    exact_severity = rank_key in found.exact or ("violation", "severity") in found.exact
     severities = partition(values(Severity), severity_sets, exact_severity)
     severities.sort(key=lambda c: policy.severity_index[c.rep])
 
