@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from typer.testing import CliRunner
 from accountrules import Engine
 from accountrules.cli import app
 from accountrules.rulepack import RulePack, load_default, load_pack
+from accountrules.rulepack.policy import ConsequenceFloor
 from accountrules.tooling.space import Dim, Template, classes_of, departures, templates
 from accountrules.tooling.verify import (
     VerifyReport,
@@ -156,6 +158,59 @@ def test_a_pack_that_names_a_role_splits_its_class() -> None:
     assert ("team_member",) in [c.values for c in roles]
 
 
+def graded(pack: RulePack) -> list[tuple[str, list[int]]]:
+    """The consequence counts a pack's space varies, each with its values."""
+    return [(item.path, [c.rep for c in options]) for item, options in classes_of(pack).graded]
+
+
+def with_floors(*floors: ConsequenceFloor) -> RulePack:
+    """The default pack with other accident grades in its policy."""
+    pack = load_default()
+    return dataclasses.replace(pack, policy=pack.policy.model_copy(update={"consequence_floors": list(floors)}))
+
+
+def test_default_pack_grades_consequences_by_its_policy() -> None:
+    """Each consequence count takes none, then each threshold of the default policy's accident grades and the
+    value just below it."""
+    assert graded(load_default()) == [
+        ("violations[].consequences.deaths", [0, 1, 2, 3, 9, 10]),
+        ("violations[].consequences.serious_injuries", [0, 1, 9, 10, 49, 50]),
+        ("violations[].consequences.direct_loss_cny", [0, 9_999_999, 10_000_000, 49_999_999, 50_000_000]),
+    ]
+
+
+def test_a_pack_with_other_accident_grades_gets_their_values() -> None:
+    """Other thresholds give other values; a count no grade reads is left at none."""
+    pack = with_floors(
+        ConsequenceFloor(severity="ordinary", deaths=2),
+        ConsequenceFloor(severity="grave", deaths=5, direct_loss_cny=1_000_000),
+    )
+    assert graded(pack) == [
+        ("violations[].consequences.deaths", [0, 1, 2, 4, 5]),
+        ("violations[].consequences.direct_loss_cny", [0, 999_999, 1_000_000]),
+    ]
+
+
+def test_a_pack_without_accident_grades_has_no_consequences_template() -> None:
+    """No consequence floors: no count is varied and no template crosses them."""
+    pack = with_floors()
+    assert (graded(pack), [t.name for t in templates(pack)]) == ([], ["offence", "offender", "look-back", "decision"])
+
+
+def test_the_consequences_template_crosses_the_grades_with_what_they_are_read_with() -> None:
+    """The counts, each step a rise, crossed in full with the severity given and a suspected crime (no claim of
+    their own there)."""
+    template = next(t for t in templates(version_view(load_default(), "acct2019+disc2023")) if t.name == "consequences")
+    assert [(d.name, len(d.options), d.direction) for d in template.dims] == [
+        ("violation.severity", 4, 0),
+        ("violation.suspected_crime", 2, 0),
+        ("violation.consequences.deaths", 6, 1),
+        ("violation.consequences.serious_injuries", 6, 1),
+        ("violation.consequences.direct_loss_cny", 5, 1),
+    ]
+    assert (template.core, template.product) == (frozenset({"violation.severity", "violation.suspected_crime"}), 1440)
+
+
 def test_templates_build_valid_cases() -> None:
     """Every case of the plain and one-departure sets of every template is a valid case."""
     for template in templates(load_default()):
@@ -199,7 +254,13 @@ def test_default_pack_passes_every_check() -> None:
     """The default pack: complete, monotone, refusals recorded, order-invariant, no dead or duplicate rule."""
     report = verify(load_default())
     assert (report.ok, failed(report)) == (True, [])
-    assert [c.template for c in report.space.templates] == ["offence", "offender", "look-back", "decision"]
+    assert [c.template for c in report.space.templates] == [
+        "offence",
+        "consequences",
+        "offender",
+        "look-back",
+        "decision",
+    ]
     offence = report.space.templates[0]
     assert (offence.depth, offence.cases) == (None, offence.product)
     assert report.space.cases == sum(c.cases for c in report.space.templates) > 5000
@@ -256,6 +317,22 @@ def test_non_monotone_rule_is_caught(broken: dict[str, tuple[RulePack, VerifyRep
     before, after = engine.evaluate(example.case), engine.evaluate(example.after)
     assert (person(before, "p2").form, person(after, "p2").form) == (2, 1)
     assert example.after["violations"][0]["suspected_crime"] is True
+
+
+def test_non_monotone_accident_grade_is_caught() -> None:
+    """A grave range typo makes ten deaths lighten the offender against nine: the consequences template finds it,
+    and the before and after cases show it."""
+    report = verify(load_pack(PACKS / "non_monotone_grade"), only=["consequences"], order_sample=20)
+    assert failed(report) == ["monotonicity"]
+    example = check(report, "monotonicity").counterexample
+    assert example.message.startswith("raising v1.consequences.deaths from 9 to 10 lowers p1 from form ")
+    assert (example.case["violations"][0]["consequences"], example.after["violations"][0]["consequences"]) == (
+        {"deaths": 9},
+        {"deaths": 10},
+    )
+    engine = Engine.from_path(PACKS / "non_monotone_grade")
+    before, after = engine.evaluate(example.case), engine.evaluate(example.after)
+    assert person(before, "p1").form > person(after, "p1").form
 
 
 def test_dead_rule_is_caught(broken: dict[str, tuple[RulePack, VerifyReport]]) -> None:

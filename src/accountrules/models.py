@@ -143,13 +143,15 @@ class Person(_Strict):
 class Consequences(_Strict):
     """后果 What a violation caused: deaths, injuries and direct loss raise its severity as accident grades do."""
 
-    deaths: Annotated[Count, Readable(("死亡人数", "deaths"))] = Field(default=0, description="死亡人数 deaths caused")
-    serious_injuries: Annotated[Count, Readable(("重伤人数", "serious injuries"))] = Field(
+    deaths: Annotated[Count, Readable(("死亡人数", "deaths"), raising=True)] = Field(
+        default=0, description="死亡人数 deaths caused"
+    )
+    serious_injuries: Annotated[Count, Readable(("重伤人数", "serious injuries"), raising=True)] = Field(
         default=0, description="重伤人数 serious injuries caused"
     )
-    direct_loss_cny: Annotated[int, Field(ge=0, le=10**15), Readable(("直接经济损失（元）", "direct loss (CNY)"))] = (
-        Field(default=0, description="直接经济损失 direct economic loss in yuan")
-    )
+    direct_loss_cny: Annotated[
+        int, Field(ge=0, le=10**15), Readable(("直接经济损失（元）", "direct loss (CNY)"), raising=True)
+    ] = Field(default=0, description="直接经济损失 direct economic loss in yuan")
 
     @property
     def any(self) -> bool:

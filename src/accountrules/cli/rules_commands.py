@@ -56,7 +56,9 @@ def rules_verify(
     template: Annotated[
         Optional[list[str]],  # noqa: UP045
         typer.Option(
-            "--template", metavar="TEMPLATE", help="Cover only this template (offence, offender, look-back, decision)."
+            "--template",
+            metavar="TEMPLATE",
+            help="Cover only this template (offence, consequences, offender, look-back, decision).",
         ),
     ] = None,
     runtime: EngineOption = RuleEngine.durable,

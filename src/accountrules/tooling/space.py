@@ -7,10 +7,17 @@ representative per class stands for the whole class. Small case *templates* (one
 offender, a person looked back on, a collective decision or not) combine the classes of their dimensions; the
 cases of a template are its whole product when that is small, else every case within ``k`` departures from the
 template's plain case, with ``k`` as large as the budget allows.
+
+A violation's consequences (deaths, serious injuries, direct loss) are read only through the accident grade they
+reach (SPEC §9.3 V11, the policy's ``consequence_floors``): each count takes the values of its grades as the pack
+draws them (none, each threshold and the value just below it), and one template of their own crosses them with
+what the grade is read with (the severity given, a suspected crime). The other templates leave them at none: a
+grade the consequences reach is a severity, which those templates vary through every class.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from collections.abc import Callable, Sequence
@@ -19,7 +26,7 @@ from typing import Any
 
 from accountrules.rulepack.facts import ID_FIELDS, FactSchema, Input
 from accountrules.rulepack.pack import RulePack
-from accountrules.rulepack.policy import Policy
+from accountrules.rulepack.policy import ConsequenceFloor, Policy
 from accountrules.rulepack.spec import Ref, Rule, Test, leaf_tests
 from accountrules.vocabulary import (
     OFFENDER_ACTS,
@@ -205,6 +212,10 @@ class Classes:
     refused: tuple[str, ...] = ()
     act_directions: tuple[tuple[str, int], ...] = ()
     failure_acts: tuple[str, ...] = ()
+    #: The consequence counts the accident grades read (`graded_counts`), with the values of their grades.
+    graded: tuple[tuple[Input, tuple[ValueClass, ...]], ...] = ()
+    #: The other case fields read together with those counts (the severity given, a suspected crime).
+    graded_with: tuple[str, ...] = ()
 
     def lines(self) -> list[str]:
         """One line per varied field, for the report."""
@@ -223,6 +234,7 @@ class Classes:
             f"unit_record.major_corruption_in_period {show(self.major_corruption_in_period)}",
             "flags {" + ", ".join(sorted(self.flags)) + "}",
             *(f"{i.path} {show(options)}" for i, options in self.others),
+            *(f"{i.path} {show(options)}" for i, options in self.graded),
         ]
 
     def count(self) -> int:
@@ -236,6 +248,7 @@ class Classes:
             + len(self.major_corruption_in_period)
             + 2 * len(self.flags)
             + sum(len(options) for _, options in self.others)
+            + sum(len(options) for _, options in self.graded)
         )
 
 
@@ -272,8 +285,11 @@ def classes_of(pack: RulePack) -> Classes:
     acts = [(c, min(len(c.values), found.max_count) if set(c.values) & found.counted else 1) for c in act_classes]
 
     flag_inputs, unit_wide = _flags(pack, found)
+    graded = graded_counts(found)
     return Classes(
         others=tuple(_other_classes(found)),
+        graded=tuple(graded),
+        graded_with=graded_reads(found.schema, {i.path for i, _ in graded}),
         flag_inputs=flag_inputs,
         unit_wide=unit_wide,
         raising=frozenset(pack.raising),
@@ -385,23 +401,53 @@ def input_classes(found: Distinctions, item: Input) -> list[ValueClass]:
     return classes
 
 
-#: Case fields the space leaves at their defaults: a violation's consequences (SPEC §9.3 V11) only raise its
-#: severity, which the templates already vary through every grade; more of each never lowers a result
-#: (tests/test_properties.py).
-UNVARIED_FIELDS = frozenset(
-    {
-        "violations[].consequences.deaths",
-        "violations[].consequences.serious_injuries",
-        "violations[].consequences.direct_loss_cny",
-    }
-)
+#: What an accident grade counts (SPEC §9.3 V11): the fields of the policy's ``consequence_floors`` beside the
+#: severity they set, each a count of the violation's consequences of that name. The space varies them only
+#: through the grades (`graded_counts`), never as fields of their own: with no floors they change nothing.
+GRADE_COUNTS = {
+    f"violations[].consequences.{name}": name for name in ConsequenceFloor.model_fields if name != "severity"
+}
+
+
+def grade_values(floors: Sequence[ConsequenceFloor], count: str) -> list[ValueClass]:
+    """The values of one consequence count that the pack's accident grades tell apart: none, then for each
+    threshold the value just below it and the threshold itself (its grade's lowest value)."""
+    thresholds = sorted({bound for f in floors if (bound := getattr(f, count)) is not None})
+    chosen = [0]
+    for bound in thresholds:
+        chosen.extend(v for v in (bound - 1, bound) if v > chosen[-1])
+    return [ValueClass((v,), (v, v)) for v in chosen]
+
+
+def graded_counts(found: Distinctions) -> list[tuple[Input, tuple[ValueClass, ...]]]:
+    """The violation's consequence counts that the pack reads through its accident grades, each with the values
+    of its grades (`grade_values`); none when the pack grades no consequence."""
+    read = read_inputs(found)
+    out = []
+    for item in found.schema.inputs.values():
+        if item.path in GRADE_COUNTS and item.path in read:
+            options = tuple(grade_values(found.policy.consequence_floors, GRADE_COUNTS[item.path]))
+            if len(options) > 1:
+                out.append((item, options))
+    return out
+
+
+def graded_reads(schema: FactSchema, counts: set[str]) -> tuple[str, ...]:
+    """The other case fields that the fact fields reading the consequence ``counts`` read (in the model's
+    order): what an accident grade is read together with."""
+    reads: set[str] = set()
+    for kind in schema.kinds.values():
+        for f in kind.fields.values():
+            if counts & set(f.reads):
+                reads.update(r for r in f.reads if r not in counts)
+    return tuple(path for path in schema.inputs if path in reads)
 
 
 def _other_classes(found: Distinctions) -> list[tuple[Input, tuple[ValueClass, ...]]]:
     read = read_inputs(found)
     out = []
     for item in found.schema.inputs.values():
-        if item.path in TEMPLATE_FIELDS or item.path in UNVARIED_FIELDS or _is_flag(item, found.refused):
+        if item.path in TEMPLATE_FIELDS or item.path in GRADE_COUNTS or _is_flag(item, found.refused):
             continue
         if item.path in read and item.owner in _OWNERS:
             options = tuple(input_classes(found, item))
@@ -666,6 +712,28 @@ def _other_dims(who: str, owner: str, classes: Classes) -> list[Dim]:
     ]
 
 
+def _graded_dims(classes: Classes) -> tuple[list[Dim], list[Dim]]:
+    """The accident grade's dimensions: what it is read with (each class crossed in full, no claim of its own:
+    the other templates check its steps), then the consequence counts, each step a rise when the pack says so."""
+    with_paths = {f"violation.{path.partition('[].')[2]}" for path in classes.graded_with}
+    read_with = [
+        dataclasses.replace(d, direction=0, refusal=None)
+        for d in _violation_dims(classes, leniency=True)
+        if d.name in with_paths
+    ]
+    counts = [
+        Dim(
+            f"violation.{item.name}",
+            tuple(c.rep for c in options),
+            tuple(str(c) for c in options),
+            1 if item.path in classes.raising else 0,
+            path=item.path,
+        )
+        for item, options in classes.graded
+    ]
+    return read_with, counts
+
+
 def _set_input(case: dict[str, Any], dim: Dim, value: Any) -> None:
     """Write a dimension that sets a case field into a template's case: on its violation, its person or the
     case."""
@@ -746,6 +814,10 @@ def templates(pack: RulePack) -> list[Template]:
         case = _case("verify-offence", parts, [parts.person(OFFENDER, "offender", "甲")], [OFFENDER])
         _add_conduct(case, OFFENDER, parts.acts("offender"), False)
         return case
+
+    def build_graded(values: dict[str, Any]) -> dict[str, Any]:
+        parts = _CaseParts(values, classes.areas, plain_role)
+        return _case("verify-consequences", parts, [parts.person(OFFENDER, "offender", "甲")], [OFFENDER])
 
     def build_context(values: dict[str, Any]) -> dict[str, Any]:
         parts = _CaseParts(values, classes.areas, plain_role)
@@ -836,7 +908,18 @@ def templates(pack: RulePack) -> list[Template]:
         frozenset({"leader.decision"}),
         "part the looked-back person took in the decision",
     )
+    read_with, counts = _graded_dims(classes)
+    graded = Template(
+        "consequences",
+        "后果 the violation's consequences as accident grades, with what the grade is read with",
+        (*read_with, *counts),
+        build_graded,
+        frozenset(d.name for d in read_with),
+        "what the accident grade is read with",
+    )
     out = [offence, context, look_back]
+    if counts:
+        out.insert(1, graded)
     if classes.reads_participants:
         out.append(decision)
     return [

@@ -6,8 +6,8 @@ and all. The checks:
 - completeness: every offender and every person linked to a violation has a finding on it or is listed as
   missing; the pack's ``missing`` rules say who a violation links (SPEC D1), besides conduct and decisions;
 - monotonicity (SPEC D11): a failure or aggravating act, or a rise of a raising field (a higher severity,
-  life-saving funds, a suspected crime, long-term spread: `RulePack.raising`), never lowers anyone's (form,
-  measure); a mitigating act never raises it (the acts' groups are the policy's);
+  life-saving funds, a suspected crime, long-term spread, more consequences: `RulePack.raising`), never lowers
+  anyone's (form, measure); a mitigating act never raises it (the acts' groups are the policy's);
 - refusals (SPEC D5, D6): the refused flags (`RulePack.refused`: ``personally_clean``, ``first_offence``,
   ``minor_error`` and ``many_participants``) are recorded as refused and change nothing else;
 - order invariance: the same facts asserted in a shuffled order give the same bytes, and the same rules listed
@@ -315,6 +315,8 @@ def _step_words(dim: Dim, before: int, after: int) -> str:
     if dim.name == "violation.severity":
         return f"raising v1's severity from {dim.options[before]} to {dim.options[after]}"
     target = {"violation": "v1", "unit": "unit_record"}.get(who, _WHO.get(who, who))
+    if dim.direction > 0 and all(isinstance(dim.options[i], int) for i in (before, after)):
+        return f"raising {target}.{rest} from {dim.labels[before]} to {dim.labels[after]}"
     if dim.options[before] is False and dim.options[after] is True:
         return f"setting {target}.{rest}"
     return f"changing {dim.name} from {dim.labels[before]} to {dim.labels[after]}"
