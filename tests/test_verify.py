@@ -340,7 +340,7 @@ def test_dead_rule_is_caught(broken: dict[str, tuple[RulePack, VerifyReport]]) -
     _, report = broken["dead_rule"]
     assert failed(report) == ["dead_rules"]
     assert check(report, "dead_rules").problems == [
-        "O-OWN-CASE-BURIED (offence.yaml:3) never fires: no case of the space nor 600 random cases meets its conditions"
+        "O-OWN-CASE-BURIED (offence.yaml:3) never fires: no case of the space nor 750 random cases meets its conditions"
     ]
 
 

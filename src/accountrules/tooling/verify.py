@@ -307,6 +307,10 @@ def _person_words(view: tuple[Any, ...] | None) -> str:
     return words
 
 
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _step_words(dim: Dim, before: int, after: int) -> str:
     who, _, rest = dim.name.partition(".")
     if rest.startswith("act["):
@@ -315,7 +319,7 @@ def _step_words(dim: Dim, before: int, after: int) -> str:
     if dim.name == "violation.severity":
         return f"raising v1's severity from {dim.options[before]} to {dim.options[after]}"
     target = {"violation": "v1", "unit": "unit_record"}.get(who, _WHO.get(who, who))
-    if dim.direction > 0 and all(isinstance(dim.options[i], int) for i in (before, after)):
+    if dim.direction > 0 and all(_is_count(dim.options[i]) for i in (before, after)):
         return f"raising {target}.{rest} from {dim.labels[before]} to {dim.labels[after]}"
     if dim.options[before] is False and dim.options[after] is True:
         return f"setting {target}.{rest}"
