@@ -100,15 +100,17 @@ def test_extended_pack_decides_with_its_own_rules() -> None:
     d = engine.evaluate(
         case(
             violation("v1", "p1"),
-            violation("v2", "p2", area="education", severity="ordinary"),
-            violation("v3", "p3", area="agricultural_subsidies", severity="ordinary"),
+            violation("v2", "p2", area="education", severity="serious"),
+            violation("v3", "p3", area="agricultural_subsidies", severity="serious"),
         )
     )
     results = {p.person: (p.range, p.form, p.measure, [m.kind for m in p.modifiers]) for p in d.people}
     assert results == {
         "p1": ((1, 2), 1, "reminder", []),
-        "p2": ((1, 2), 1, "reminder", []),
-        "p3": ((1, 2), 2, "warning", ["heavier"]),
+        "p2": ((2, 3), 2, "warning", []),
+        # heavier: the upper end, removal from party posts, which a staff member without a post receives as a
+        # serious warning (V9)
+        "p3": ((2, 3), 2, "serious_warning", ["heavier"]),
     }
     assert (d.rulepack.name, d.rulepack.version) == ("provincial", "2021.1")
 

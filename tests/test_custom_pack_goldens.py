@@ -141,8 +141,8 @@ def test_rules_test_json(runner: CliRunner, tmp_path: Path) -> None:
     [case] = [c for c in data["cases"] if not c["passed"]]
     assert (case["file"], case["line"], case["principle"], case["passed"]) == (shown(d08), 5, "D8", False)
     assert case["mismatches"][:2] == [
-        {"path": "people.p1.form", "expected": 2, "got": 1},
-        {"path": "people.p1.measure", "expected": "warning", "got": "reminder"},
+        {"path": "people.p1.form", "expected": 3, "got": 2},
+        {"path": "people.p1.measure", "expected": "removal_from_party_post", "got": "warning"},
     ]
 
 
