@@ -64,14 +64,15 @@ PEOPLE: dict[str, dict[str, Key]] = {
         "p2": Key("principal_leadership", 2, "warning", scope="collective"),
         "p3": Key("important_leadership", 1, "reminder", scope="collective"),
         "p4": Key("none", 0, "none", scope="collective"),
-        "p5": Key("direct", 1, "reminder"),
+        # the offender: ordinary [2,2].
+        "p5": Key("direct", 2, "warning"),
     },
     "04-pilot-error-force-majeure": {
         # failures with pilot_error on a dereliction violation and no cover-up → exempt, form 0 (V6).
         "p1": Key("principal_leadership", 0, "none", "exempt"),
         "p2": Key("principal_leadership", 0, "none", "exempt"),
-        # offenders are not exempted: ordinary [1,2] lighter → 1; minor [1,1] → 1.
-        "p3": Key("direct", 1, "reminder", "lighter"),
+        # offenders are not exempted: ordinary [2,2], one mitigating act → lighter, still 2; minor [1,1] → 1.
+        "p3": Key("direct", 2, "warning", "lighter"),
         # dereliction beside force_majeure: duty was not done, nothing exempts (V6); in charge of construction,
         # minor → T(0+1) [1,2], lowest form.
         "p4": Key("principal_leadership", 1, "reminder"),
@@ -105,19 +106,19 @@ PEOPLE: dict[str, dict[str, Key]] = {
     "08-petty-corruption-many-participants": {
         # failed_to_stop, ordinary → T2 [2,2].
         "p1": Key("principal_leadership", 2, "warning"),
-        # ordinary [1,2], lowest form: decided in 2022 under disc2018, whose mandatory heavier covers poverty
-        # relief, not farm subsidies (V8); first offence and many participants refused.
-        "p2": Key("direct", 1, "reminder", None, ("first_offence", "many_participants")),
-        # confessed → lighter, held at form 1 (微错必究).
-        "p3": Key("direct", 1, "reminder", "lighter", ("first_offence", "many_participants")),
-        "p4": Key("direct", 1, "reminder", None, ("first_offence", "many_participants")),
+        # ordinary [2,2]: decided in 2022 under disc2018, whose mandatory heavier covers poverty relief, not
+        # farm subsidies (V8); first offence and many participants refused.
+        "p2": Key("direct", 2, "warning", None, ("first_offence", "many_participants")),
+        # confessed → lighter, the lowest form of [2,2]: one mitigating act does not reach the first form.
+        "p3": Key("direct", 2, "warning", "lighter", ("first_offence", "many_participants")),
+        "p4": Key("direct", 2, "warning", None, ("first_offence", "many_participants")),
     },
     "09-aggravation-outweighs": {
         # T1 [1,2] and one mitigating act → lighter, form 1.
         "p1": Key("principal_leadership", 1, "reminder", "lighter"),
         # T2 [2,2], defied_orders → heavier; reported (lighter) outweighed.
         "p2": Key("principal_leadership", 2, "warning", "heavier", ("outweighed:lighter",)),
-        # ordinary [1,2], two aggravations → increased → 3; two mitigations (reduced) outweighed.
+        # ordinary [2,2], two aggravations → increased → 3; two mitigations (reduced) outweighed.
         # V9: staff hold no party post, so 撤销党内职务 becomes (2, serious_warning) before D11 compares.
         "p3": Key("direct", 2, "serious_warning", "increased", ("outweighed:reduced",)),
     },
@@ -143,7 +144,7 @@ PEOPLE: dict[str, dict[str, Key]] = {
         "p1": Key("none", 0, "none"),
         "p2": Key("none", 0, "none"),
         "p3": Key("none", 0, "none"),
-        # ordinary [1,2], two mitigations → reduced, held at form 1 (微错必究).
+        # ordinary [2,2], two mitigations → reduced, one form below: the first form.
         "p4": Key("direct", 1, "reminder", "reduced"),
     },
     "13-case-left-uninvestigated": {
@@ -154,7 +155,8 @@ PEOPLE: dict[str, dict[str, Key]] = {
         "p3": Key("principal_leadership", 1, "reminder"),
         # serious [2,3], lowest form (V8: no mandatory heavier in this area).
         "p4": Key("direct", 2, "warning"),
-        "p5": Key("direct", 1, "reminder"),
+        # ordinary [2,2].
+        "p5": Key("direct", 2, "warning"),
     },
     "14-leaders-of-other-areas": {
         # ordinary → T1 [1,2], lowest form; v2's entry holds only credit ([0,0]).
@@ -166,8 +168,8 @@ PEOPLE: dict[str, dict[str, Key]] = {
         # discipline-inspection head who also leads finance: supervisory; v1 failed_to_stop T2 [2,2], v2
         # failed_to_implement T2 [2,2].
         "p4": Key("supervisory", 2, "warning"),
-        # ordinary [1,2], lowest form; construction is no area of V8's mandatory heavier.
-        "p5": Key("direct", 1, "reminder"),
+        # ordinary [2,2]; construction is no area of V8's mandatory heavier.
+        "p5": Key("direct", 2, "warning"),
         # serious [2,3]; administrative approval is not a public-interest area.
         "p6": Key("direct", 2, "warning"),
     },
@@ -182,7 +184,7 @@ PEOPLE: dict[str, dict[str, Key]] = {
         # nothing → heavier → 3; disc2018 would count three → increased → 3 too: a tie keeps the conduct version.
         # p3 holds a party post (支部委员), so 撤销党内职务 stands.
         "p3": Key("direct", 3, "removal_from_party_post", "heavier"),
-        # disc2018: two aggravating acts → increased → 3; no party post (V9) → (2, serious_warning).
+        # ordinary [2,2]; disc2018: two aggravating acts → increased → 3; no party post (V9) → (2, serious_warning).
         "p4": Key("direct", 2, "serious_warning", "increased"),
         # serious [2,3] → (2, warning); not a member (V3): the warning is removed, measure null.
         "p5": Key("direct", 2, None),
@@ -208,15 +210,17 @@ PEOPLE: dict[str, dict[str, Key]] = {
         "p10": Key("important_leadership", 2, "warning"),
     },
     "17-public-interest-by-version": {
-        # failed_to_implement, ordinary → T1 [1,2], lowest form, under each violation's version.
-        "p1": Key("principal_leadership", 1, "reminder"),
-        # overseeing both areas, failed_to_stop → T2 [2,2] on each; acct2016 counts no mitigation for v1 and
-        # acct2019's (at decision) lighter stays at 2, a tie that keeps the conduct version.
+        # failed_to_implement, serious → T2 [2,2], under each violation's version.
+        "p1": Key("principal_leadership", 2, "warning"),
+        # overseeing both areas, failed_to_stop → T3 [2,3] on each, lowest form; acct2016 counts no mitigation
+        # for v1 and acct2019's (at decision) lighter stays at 2, a tie that keeps the conduct version.
         "p2": Key("principal_leadership", 2, "warning"),
-        # v1 ended 2019-05-31 (acct2016+disc2018): poverty relief is heavier under disc2018 (disc2018:112, V8).
-        "p3": Key("direct", 2, "warning", "heavier"),
+        # v1 ended 2019-05-31 (acct2016+disc2018): poverty relief is heavier under disc2018 (disc2018:112, V8):
+        # serious [2,3] at its upper end, 撤销党内职务, which staff without a party post receive as
+        # (2, serious_warning) (V9).
+        "p3": Key("direct", 2, "serious_warning", "heavier"),
         # v2 ended 2024-03-31 (acct2019+disc2023): farm subsidies are heavier from disc2023 (disc2023:122, V8).
-        "p4": Key("direct", 2, "warning", "heavier"),
+        "p4": Key("direct", 2, "serious_warning", "heavier"),
     },
 }
 
