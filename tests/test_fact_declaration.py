@@ -2,11 +2,12 @@
 
 A throwaway model adds ``deaths`` to a violation and a throwaway pack reads it in one rule; nothing else is
 written for it. Flattening, the cache key, the verify space, explain's condition evaluator and moves, the
-labels and `rules verify` must all see it.
+labels, `rules verify` and the archive generator must all see it.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,6 +15,7 @@ from typing import Annotated, Any
 import pytest
 from pydantic import Field
 
+from accountrules.batch.synth import PRIORS, CorpusSpec, generate
 from accountrules.engine import Engine
 from accountrules.engine.cache import FactPlan
 from accountrules.engine.flatten import flatten
@@ -140,3 +142,12 @@ def test_verify_does_not_call_the_rule_dead(pack: RulePack) -> None:
     dead = next(c for c in report.checks if c.name == "dead_rules")
     assert dead.problems == []
     assert dead.note == ""
+
+
+def test_the_archive_generator_draws_the_field(pack: RulePack) -> None:
+    """Generated archives give the field every value its type allows (0 to 3: it declares no samples), though
+    the generator has no prior for it."""
+    assert "violations[].deaths" not in PRIORS
+    records = generate(CorpusSpec(cases=40, seed=1, patterns=8), Engine(pack))
+    cases = [parse_case(json.loads(r.text), model=AccidentCase) for r in records]
+    assert sorted({v.deaths for c in cases for v in c.violations}) == [0, 1, 2, 3]

@@ -13,17 +13,21 @@ injection is reported beside the case, so a test knows exactly what a consistenc
 from __future__ import annotations
 
 import argparse
+import copy
 import datetime as dt
 import gzip
 import json
 import random
 import sys
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, get_args
 
 from accountrules.errors import UsageError
+from accountrules.models import Case
+from accountrules.rulepack.facts import FACTS, FactSchema, Input
+from accountrules.validation import parse_case
 from accountrules.vocabulary import FORM_MEASURES, LABELS, PUBLIC_INTEREST_AREAS, Area, values
 
 if TYPE_CHECKING:
@@ -102,6 +106,10 @@ class CorpusSpec:
 
 # ---------------------------------------------------------------------------------------------------------------
 # Patterns: the facts, with ids p1…, v1…, d1…
+#
+# Every field that rules may read is drawn from the fact declaration (`accountrules.rulepack.facts`): by its prior
+# below where archives have a known shape, otherwise by its declared type, so that a field added to the case
+# model appears in generated archives with nothing written here.
 
 
 def _weighted(rng: random.Random, options: Sequence[tuple[Any, float]]) -> Any:
@@ -110,80 +118,199 @@ def _weighted(rng: random.Random, options: Sequence[tuple[Any, float]]) -> Any:
     return rng.choices(values, weights)[0]
 
 
-def draw_pattern(rng: random.Random) -> dict[str, Any]:
+@dataclass
+class Draft:
+    """A pattern being drawn: its people, the object whose fields are being drawn, and the leader in charge of
+    the area of the violation being drawn (once its area is drawn)."""
+
+    people: list[dict[str, Any]]
+    in_charge: list[dict[str, Any]]
+    staff: list[dict[str, Any]]
+    obj: dict[str, Any] = field(default_factory=dict)
+    overseer: dict[str, Any] = field(default_factory=dict)
+
+
+#: How archives draw a field: its value from the random source and the draft, or None to leave it out.
+Prior = Callable[[random.Random, Draft], Any]
+
+
+def _violation_area(rng: random.Random, draft: Draft) -> str:
+    """Most violations happen in an area that the leader in charge drawn for it oversees."""
+    draft.overseer = rng.choice(draft.in_charge)
+    if draft.obj["kind"] == "cadre_selection":
+        return "cadre_selection"
+    if rng.random() < 0.8:
+        return str(rng.choice(draft.overseer["oversees"]))
+    return str(rng.choice(PUBLIC_INTEREST_AREAS + OTHER_AREAS))
+
+
+def _offenders(rng: random.Random, draft: Draft) -> list[str]:
+    """Mostly staff; now and then a leader in charge of another area."""
+    staff, in_charge = draft.staff, draft.in_charge
+    overseer = draft.overseer
+    pool = staff if rng.random() < 0.9 or len(in_charge) < 2 else staff + [p for p in in_charge if p is not overseer]
+    return [p["id"] for p in rng.sample(pool, min(len(pool), _weighted(rng, [(1, 0.7), (2, 0.3)])))]
+
+
+def _chance(share: float, when: Callable[[dict[str, Any]], bool] = lambda obj: True) -> Prior:
+    """True in ``share`` of the objects that meet ``when``; left out otherwise."""
+    return lambda rng, draft: True if when(draft.obj) and rng.random() < share else None
+
+
+def _at_default(rng: random.Random, draft: Draft) -> None:
+    """Left at its default: the archives hold no accidents (the goldens of V11 do)."""
+
+
+#: The shape archives have, field by field (case JSON paths), in the order the fields are drawn (the order that
+#: keeps each seed's archive as it has been). Fields of an object that no prior names are drawn after these by
+#: their declared type (`_by_type`).
+PRIORS: dict[str, Prior] = {
+    "people[].personally_clean": _chance(0.35, lambda person: person["roles"] == ["principal_leader"]),
+    "violations[].kind": lambda rng, draft: _weighted(
+        rng,
+        [
+            ("harming_public_interest", 0.3),
+            ("corruption", 0.25),
+            ("four_winds", 0.2),
+            ("dereliction", 0.12),
+            ("cadre_selection", 0.05),
+            ("other_discipline", 0.08),
+        ],
+    ),
+    "violations[].area": _violation_area,
+    "violations[].severity": lambda rng, draft: _weighted(
+        rng, [("minor", 0.25), ("ordinary", 0.4), ("serious", 0.25), ("grave", 0.1)]
+    ),
+    "violations[].offenders": _offenders,
+    "violations[].lifesaving_funds": _chance(
+        0.25, lambda v: v["area"] in LIFESAVING_AREAS and v["kind"] in ("corruption", "harming_public_interest")
+    ),
+    "violations[].suspected_crime": _chance(
+        0.3, lambda v: v["kind"] == "corruption" and v["severity"] in ("serious", "grave")
+    ),
+    "violations[].long_term_spread": _chance(0.04),
+    "violations[].first_offence": _chance(0.2),
+    "violations[].minor_error": _chance(0.25, lambda v: v["severity"] == "minor"),
+    "violations[].many_participants": _chance(0.3, lambda v: len(v["offenders"]) > 1),
+    "violations[].consequences.deaths": _at_default,
+    "violations[].consequences.serious_injuries": _at_default,
+    "violations[].consequences.direct_loss_cny": _at_default,
+    "unit_record.long_term_spread": lambda rng, draft: rng.random() < 0.03,
+    "unit.level": lambda rng, draft: _weighted(
+        rng,
+        [
+            ("county", 0.35),
+            ("township", 0.2),
+            ("village", 0.12),
+            ("city", 0.13),
+            ("enterprise", 0.08),
+            ("institution", 0.08),
+            ("province", 0.04),
+        ],
+    ),
+    "unit_record.violations_in_period": lambda rng, draft: _weighted(
+        rng, [(0, 0.3), (1, 0.25), (2, 0.2), (3, 0.15), (4, 0.06), (6, 0.04)]
+    ),
+    "unit_record.major_corruption_in_period": lambda rng, draft: _weighted(
+        rng, [(0, 0.6), (1, 0.25), (2, 0.1), (3, 0.05)]
+    ),
+}
+
+
+def _by_type(rng: random.Random, item: Input) -> Any:
+    """A value of a readable field that no prior describes, from its declared type: any of an enumeration's
+    values alike, a boolean true one time in ten, a whole number among its samples and default (0 to 3 when it
+    declares no samples)."""
+    if item.type.kind == "enum":
+        return rng.choice(item.type.choices)
+    if item.type.kind == "bool":
+        return rng.random() < 0.1
+    numbers = sorted({item.default or 0, *item.samples}) if item.samples else [0, 1, 2, 3]
+    return rng.choice(numbers)
+
+
+def _owner(path: str) -> str:
+    head, _, _ = path.partition("[]")
+    return head if "[]" in path else ""
+
+
+def _put(obj: dict[str, Any], name: str, value: Any) -> None:
+    """Set ``obj``'s field at the dotted ``name`` (``consequences.deaths``), making the objects on the way."""
+    *parents, leaf = name.split(".")
+    for part in parents:
+        obj = obj.setdefault(part, {})
+    obj[leaf] = value
+
+
+def draw_fields(rng: random.Random, owner: str, draft: Draft, schema: FactSchema = FACTS) -> dict[str, Any]:
+    """Draw the fields of ``draft.obj``, an object of ``owner`` (``violations``, ``people``, ``conduct``,
+    ``decisions``, or ``""`` for the case's own), that `PRIORS` names and then every other readable field the
+    schema declares for it; return the object with its fields in the model's order."""
+    obj = draft.obj
+    for path, prior in PRIORS.items():
+        if _owner(path) == owner:
+            value = prior(rng, draft)
+            if value is not None:
+                _put(obj, path.removeprefix(f"{owner}[]."), value)
+    for path, item in schema.inputs.items():
+        if item.owner == owner and path not in PRIORS:
+            value = _by_type(rng, item)
+            if value != item.default:
+                _put(obj, item.name, value)
+    return _in_model_order(obj, schema.model_at(f"{owner}[]" if owner else ""))
+
+
+def _in_model_order(obj: dict[str, Any], model: Any) -> dict[str, Any]:
+    fields = getattr(model, "model_fields", {})
+    ordered = {name: obj[name] for name in fields if name in obj}
+    for name, value in ordered.items():
+        if isinstance(value, dict):
+            ordered[name] = _in_model_order(value, _model_of(fields[name].annotation))
+    return {**ordered, **{k: v for k, v in obj.items() if k not in ordered}}
+
+
+def _model_of(annotation: Any) -> Any:
+    """The model of a field's annotation, ``X | None`` unwrapped."""
+    options = [a for a in get_args(annotation) if a is not type(None)] or [annotation]
+    return options[0]
+
+
+def draw_pattern(rng: random.Random, schema: FactSchema = FACTS) -> dict[str, Any]:
     """The facts of one case, with plain ids and no names."""
-    people: list[dict[str, Any]] = [{"id": "p1", "roles": ["principal_leader"]}]
-    if rng.random() < 0.35:
-        people[0]["personally_clean"] = True
-    in_charge = []
+    people: list[dict[str, Any]] = []
+    in_charge: list[dict[str, Any]] = []
+    staff: list[dict[str, Any]] = []
+    draft = Draft(people, in_charge, staff)
+
+    def person(role: str, **fields: Any) -> dict[str, Any]:
+        draft.obj = {"id": f"p{len(people) + 1}", "roles": [role], **fields}
+        drawn = draw_fields(rng, "people", draft, schema)
+        people.append(drawn)
+        return drawn
+
+    person("principal_leader")
     for _ in range(_weighted(rng, [(1, 0.5), (2, 0.35), (3, 0.15)])):
         areas = rng.sample(PUBLIC_INTEREST_AREAS + OTHER_AREAS, _weighted(rng, [(1, 0.5), (2, 0.35), (3, 0.15)]))
-        person = {"id": f"p{len(people) + 1}", "roles": ["leader_in_charge"], "oversees": areas}
-        people.append(person)
-        in_charge.append(person)
-    discipline = None
-    if rng.random() < 0.7:
-        discipline = {"id": f"p{len(people) + 1}", "roles": ["discipline_inspection"]}
-        people.append(discipline)
-    team = []
-    for _ in range(_weighted(rng, [(0, 0.5), (1, 0.35), (2, 0.15)])):
-        member = {"id": f"p{len(people) + 1}", "roles": ["team_member"]}
-        people.append(member)
-        team.append(member)
-    staff = []
-    for _ in range(rng.randint(1, 5)):
-        member = {"id": f"p{len(people) + 1}", "roles": ["staff"]}
-        people.append(member)
-        staff.append(member)
+        in_charge.append(person("leader_in_charge", oversees=areas))
+    discipline = person("discipline_inspection") if rng.random() < 0.7 else None
+    team = [person("team_member") for _ in range(_weighted(rng, [(0, 0.5), (1, 0.35), (2, 0.15)]))]
+    staff.extend(person("staff") for _ in range(rng.randint(1, 5)))
+    by_id = {p["id"]: p for p in people}
 
     violations: list[dict[str, Any]] = []
     conduct: list[dict[str, Any]] = []
     decisions: list[dict[str, Any]] = []
+
+    def entry(owner: str, obj: dict[str, Any]) -> dict[str, Any]:
+        draft.obj = obj
+        return draw_fields(rng, owner, draft, schema)
+
     for j in range(_weighted(rng, [(1, 0.55), (2, 0.3), (3, 0.15)])):
         vid = f"v{j + 1}"
-        kind = _weighted(
-            rng,
-            [
-                ("harming_public_interest", 0.3),
-                ("corruption", 0.25),
-                ("four_winds", 0.2),
-                ("dereliction", 0.12),
-                ("cadre_selection", 0.05),
-                ("other_discipline", 0.08),
-            ],
-        )
-        overseer = rng.choice(in_charge)
-        if kind == "cadre_selection":
-            area = "cadre_selection"
-        elif rng.random() < 0.8:
-            area = rng.choice(overseer["oversees"])
-        else:
-            area = rng.choice(PUBLIC_INTEREST_AREAS + OTHER_AREAS)
-        severity = _weighted(rng, [("minor", 0.25), ("ordinary", 0.4), ("serious", 0.25), ("grave", 0.1)])
-        pool = (
-            staff if rng.random() < 0.9 or len(in_charge) < 2 else staff + [p for p in in_charge if p is not overseer]
-        )
-        offenders = rng.sample(pool, min(len(pool), _weighted(rng, [(1, 0.7), (2, 0.3)])))
-        violation: dict[str, Any] = {
-            "id": vid,
-            "kind": kind,
-            "severity": severity,
-            "area": area,
-            "offenders": [p["id"] for p in offenders],
-        }
-        if area in LIFESAVING_AREAS and kind in ("corruption", "harming_public_interest") and rng.random() < 0.25:
-            violation["lifesaving_funds"] = True
-        if kind == "corruption" and severity in ("serious", "grave") and rng.random() < 0.3:
-            violation["suspected_crime"] = True
-        if rng.random() < 0.04:
-            violation["long_term_spread"] = True
-        if rng.random() < 0.2:
-            violation["first_offence"] = True
-        if severity == "minor" and rng.random() < 0.25:
-            violation["minor_error"] = True
-        if len(offenders) > 1 and rng.random() < 0.3:
-            violation["many_participants"] = True
+        violation = entry("violations", {"id": vid})
         violations.append(violation)
+        area = violation["area"]
+        offenders = [by_id[pid] for pid in violation["offenders"]]
         offender_ids = set(violation["offenders"])
 
         for offender in offenders:
@@ -192,7 +319,7 @@ def draw_pattern(rng: random.Random) -> dict[str, Any]:
                 acts += _some(rng, [("exposed_others", 0.05), ("obstructed_inquiry", 0.08), ("defied_orders", 0.05)])
                 acts += _some(rng, [("refused_restitution", 0.04), ("reoffended", 0.03), ("coerced_others", 0.03)])
                 if acts:
-                    conduct.append({"person": offender["id"], "violation": vid, "acts": acts})
+                    conduct.append(entry("conduct", {"person": offender["id"], "violation": vid, "acts": acts}))
 
         deciders: list[dict[str, Any]] = []
         if rng.random() < 0.12:
@@ -204,7 +331,8 @@ def draw_pattern(rng: random.Random) -> dict[str, Any]:
         for leader in linked:
             if leader["id"] in offender_ids or leader in deciders or rng.random() < 0.06:
                 continue  # an offender is not looked back on; a gap in the record leaves a leader unexamined
-            conduct.append({"person": leader["id"], "violation": vid, "acts": _leader_acts(rng, leader["roles"][0])})
+            acts = _leader_acts(rng, leader["roles"][0])
+            conduct.append(entry("conduct", {"person": leader["id"], "violation": vid, "acts": acts}))
         if len(deciders) >= 2:
             participants = [p["id"] for p in deciders]
             decision: dict[str, Any] = {
@@ -217,33 +345,15 @@ def draw_pattern(rng: random.Random) -> dict[str, Any]:
             others = [p for p in participants if p not in decision.get("advocates", [])]
             if others and rng.random() < 0.4:
                 decision["objectors"] = [rng.choice(others)]
-            decisions.append(decision)
+            decisions.append(entry("decisions", decision))
 
-    spread = rng.random() < 0.03
-    pattern: dict[str, Any] = {
-        "unit_level": _weighted(
-            rng,
-            [
-                ("county", 0.35),
-                ("township", 0.2),
-                ("village", 0.12),
-                ("city", 0.13),
-                ("enterprise", 0.08),
-                ("institution", 0.08),
-                ("province", 0.04),
-            ],
-        ),
+    return {
+        "case": entry("", {}),
         "people": people,
         "violations": violations,
         "conduct": conduct,
         "decisions": decisions,
-        "unit_record": {
-            "violations_in_period": _weighted(rng, [(0, 0.3), (1, 0.25), (2, 0.2), (3, 0.15), (4, 0.06), (6, 0.04)]),
-            "major_corruption_in_period": _weighted(rng, [(0, 0.6), (1, 0.25), (2, 0.1), (3, 0.05)]),
-            "long_term_spread": spread,
-        },
     }
-    return pattern
 
 
 def _some(rng: random.Random, options: Sequence[tuple[str, float]]) -> list[str]:
@@ -325,7 +435,8 @@ def dress(
     person_id, violation_id = _id_scheme(rng, case_no, scheme)
     pids = {p["id"]: person_id(int(p["id"][1:])) for p in pattern["people"]}
     vids = {v["id"]: violation_id(int(v["id"][1:])) for v in pattern["violations"]}
-    level = pattern["unit_level"]
+    own = pattern["case"]
+    level = own["unit"]["level"]
     place = rng.choice(PLACES) + rng.choice(PLACES)
     if level in ("township", "village"):
         place += rng.choice(("县", "市", "区", "镇"))
@@ -342,8 +453,7 @@ def dress(
         }
         if p.get("oversees"):
             person["oversees"] = list(p["oversees"])
-        if p.get("personally_clean"):
-            person["personally_clean"] = True
+        person.update({k: v for k, v in p.items() if k not in ("id", "roles", "oversees")})
         people.append(person)
     rng.shuffle(people)
     violations = []
@@ -354,7 +464,7 @@ def dress(
         violation["summary"] = _summary(rng, v)
         violations.append(violation)
     conduct = [
-        {"person": pids[c["person"]], "violation": vids[c["violation"]], "acts": list(c["acts"])}
+        {**c, "person": pids[c["person"]], "violation": vids[c["violation"]], "acts": list(c["acts"])}
         for c in pattern["conduct"]
     ]
     rng.shuffle(conduct)
@@ -374,7 +484,7 @@ def dress(
     case: dict[str, Any] = {
         "case_id": f"{year}-{case_no:07d}",
         "title": f"{unit_name}{LABELS[first['area']][0]}领域{LABELS[first['kind']][0]}问题案",
-        "unit": {"name": unit_name, "level": level},
+        "unit": {"name": unit_name, **own["unit"]},
         "decided_on": decided.isoformat(),
         "people": people,
         "violations": violations,
@@ -382,7 +492,7 @@ def dress(
     }
     if decisions:
         case["decisions"] = decisions
-    case["unit_record"] = dict(pattern["unit_record"])
+    case.update({k: copy.deepcopy(v) for k, v in own.items() if k != "unit"})
     return case, pids
 
 
@@ -474,11 +584,15 @@ def spoil(case: dict[str, Any], rng: random.Random) -> tuple[str, str]:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def generate(spec: CorpusSpec, engine: Engine | None = None) -> Iterator[Generated]:
+def generate(spec: CorpusSpec, engine: Engine | None = None, schema: FactSchema | None = None) -> Iterator[Generated]:
     """The records of ``spec``, in order. ``engine`` (cached or not) is needed for ``recorded`` outcomes and to
-    keep patterns distinct; without one, patterns are distinct only by chance."""
+    keep patterns distinct; without one, patterns are distinct only by chance. The cases have the readable fields
+    of ``schema`` (default: the engine's pack's, or the shipped one's)."""
     if spec.recorded and engine is None:
         raise UsageError("recorded outcomes need an engine; pass engine= or recorded=False")
+    if schema is None:
+        schema = engine.pack.facts if engine is not None else FACTS
+    model = schema.case_model
     keyed = engine.with_cache(max_entries=1) if engine is not None else None
     years = (spec.first_year, spec.last_year)
     seen: set[bytes] = set()
@@ -487,9 +601,9 @@ def generate(spec: CorpusSpec, engine: Engine | None = None) -> Iterator[Generat
     if spec.patterns is not None:
         n = 0
         while len(patterns) < spec.patterns:
-            pattern = draw_pattern(random.Random(f"{spec.seed}:pattern:{n}"))
+            pattern = draw_pattern(random.Random(f"{spec.seed}:pattern:{n}"), schema)
             n += 1
-            if not _distinct(pattern, keyed, seen):
+            if not _distinct(pattern, keyed, seen, model):
                 continue
             patterns.append(pattern)
             weights.append(1 / (len(patterns) ** 0.8))  # a few patterns are common, most are rare
@@ -503,14 +617,14 @@ def generate(spec: CorpusSpec, engine: Engine | None = None) -> Iterator[Generat
         else:
             index = None
             while True:
-                pattern = draw_pattern(rng)
-                if _distinct(pattern, keyed, seen):
+                pattern = draw_pattern(rng, schema)
+                if _distinct(pattern, keyed, seen, model):
                     break
         case, _ = dress(pattern, rng, number + 1, years)
         injected: list[Injection] = []
         if spec.recorded and engine is not None:
             # the dressed case's own dates decide which rules are in force, so it is evaluated as dressed
-            determination = engine.evaluate(case)
+            determination = engine.evaluate(parse_case(case, model=model))
             substitutes = frozenset(row.becomes[1] for row in engine.pack.sanctions.without_party_post)
             case["recorded"], injected = record(determination, rng, spec, case["case_id"], substitutes)
         if spec.bad and rng.random() < spec.bad:
@@ -520,14 +634,12 @@ def generate(spec: CorpusSpec, engine: Engine | None = None) -> Iterator[Generat
         yield Generated(json.dumps(case, ensure_ascii=False), case["case_id"], index, tuple(injected))
 
 
-def _distinct(pattern: dict[str, Any], keyed: Engine | None, seen: set[bytes]) -> bool:
+def _distinct(pattern: dict[str, Any], keyed: Engine | None, seen: set[bytes], model: type[Case] = Case) -> bool:
     """Whether ``pattern`` asserts facts no pattern drawn before did (always, without an engine)."""
     if keyed is None or keyed.cache is None:
         return True
-    from accountrules.validation import parse_case
-
     plain, _ = dress(pattern, random.Random(0), 0, (2020, 2020), scheme=0)
-    key = keyed.cache.canonical(parse_case(plain)).key
+    key = keyed.cache.canonical(parse_case(plain, model=model)).key
     if key in seen:
         return False
     seen.add(key)

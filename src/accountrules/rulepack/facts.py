@@ -187,6 +187,10 @@ class FactSchema:
                 return kind.fields[name].label
         return LABELS.get(name, (name, name))
 
+    def model_at(self, path: str) -> Any:
+        """The type at a case JSON path of the schema's case model (``violations[]``: the violation model)."""
+        return _at(self.case_model, path)[0]
+
     def read_by(self, fields: Mapping[str, Any]) -> set[str]:
         """The input paths that the given fact fields (kind → field names) read."""
         out: set[str] = set()
