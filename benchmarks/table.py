@@ -26,11 +26,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from accountrules.batch.synth import CorpusSpec, generate
-from accountrules.engine.evaluate import Engine
-
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from archives import write_archives  # noqa: E402 - a sibling script
 from peak_memory import rss, tree  # noqa: E402 - a sibling script
 
 SCRIPT = Path(sys.executable).with_name("accountrules")
@@ -40,22 +38,6 @@ HANDWRITTEN = (
     "    for line in lines:\n"
     "        out.write(decide_line(line)); out.write('\\n')\n"
 )
-
-
-def archives(folder: Path, repeated: int, different: int) -> dict[str, Path]:
-    """The two archives: repeated patterns (300 of them, recorded outcomes as archives have) and all different."""
-    engine = Engine.default()
-    out = {}
-    for name, spec in (
-        ("repeated", CorpusSpec(cases=repeated, seed=7, patterns=300)),
-        ("different", CorpusSpec(cases=different, seed=8, patterns=None, recorded=False)),
-    ):
-        path = folder / f"{name}.jsonl"
-        with path.open("w", encoding="utf-8") as handle:
-            for record in generate(spec, engine):
-                handle.write(record.text + "\n")
-        out[name] = path
-    return out
 
 
 def timed(command: list[str], extra_pids: Callable[[], list[int]] = list) -> tuple[float, int]:
@@ -93,7 +75,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     args.folder.mkdir(parents=True, exist_ok=True)
-    paths = archives(args.folder, args.repeated, args.different)
+    paths = write_archives(args.folder, args.repeated, args.different)
     cores = os.cpu_count() or 1
     out = args.folder / "out.jsonl"
 

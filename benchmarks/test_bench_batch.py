@@ -20,11 +20,11 @@ from typing import Any
 import pytest
 
 from accountrules import Engine
-from accountrules.batch.synth import CorpusSpec, generate
 from accountrules.validation import load_case
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from archives import write_archives  # noqa: E402 - a sibling script
 from handwritten import decide, decide_line  # noqa: E402 - the yardstick lives beside this file
 
 CASE = HERE / "case_10x3.json"
@@ -38,19 +38,7 @@ FIGURES: dict[str, float] = {}
 @pytest.fixture(scope="session")
 def corpora(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The two archives, written once: repeated patterns (300, some common) and all different."""
-    folder = tmp_path_factory.mktemp("corpora")
-    engine = Engine.default()
-    out = {}
-    for name, spec in (
-        ("repeated", CorpusSpec(cases=REPEATED, seed=7, patterns=300)),
-        ("different", CorpusSpec(cases=DIFFERENT, seed=8, patterns=None, recorded=False)),
-    ):
-        path = folder / f"{name}.jsonl"
-        with path.open("w", encoding="utf-8") as handle:
-            for record in generate(spec, engine):
-                handle.write(record.text + "\n")
-        out[name] = path
-    return out
+    return write_archives(tmp_path_factory.mktemp("corpora"), REPEATED, DIFFERENT)
 
 
 def handwritten(path: Path, out: Path) -> int:
