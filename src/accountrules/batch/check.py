@@ -71,16 +71,18 @@ class Step(_Model):
 
 
 class PersonCheck(_Model):
-    """One recorded person against the rules."""
+    """One recorded person against the rules. A field's title heads its column in the views."""
 
-    case_id: str
-    person: str
+    case_id: str = Field(title="案件 Case")
+    person: str = Field(title="人员 Person")
     name: str
     roles: list[str]
-    verdict: Verdict
-    recorded_form: int
+    verdict: Verdict = Field(title="结论 Verdict")
+    recorded_form: int = Field(title="原处理 Recorded")
     recorded_measure: str | None
-    recommended_form: int | None = Field(description="the form the rules recommend; null when undetermined")
+    recommended_form: int | None = Field(
+        title="建议 Recommended", description="the form the rules recommend; null when undetermined"
+    )
     recommended_measure: str | None
     range: tuple[int, int] | None = Field(
         description="幅度 range: the forms the rules allow for the person's deciding finding, as evaluate shows it"
@@ -92,7 +94,9 @@ class PersonCheck(_Model):
     deviation: int = Field(description="forms below (negative) or above (positive) the band; 0 within")
     responsibility: str
     modifier: str | None
-    rules: list[str] = Field(description="the rules that decided: the finding rules, then the deciding modifier's")
+    rules: list[str] = Field(
+        title="规则 Rules", description="the rules that decided: the finding rules, then the deciding modifier's"
+    )
     trace: list[Step] = Field(default_factory=list, description="the trace steps about this person (flagged people)")
     version: str | None = Field(default=None, description="the version of the regulations that judged the person")
     missing: list[str] = Field(

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel
 
+from accountrules.batch.check import Group, PersonCheck, Slot
 from accountrules.models import Determination, PersonResult, TraceStep
 from accountrules.vocabulary import LABELS, label, label_zh, measure_label
-
-if TYPE_CHECKING:
-    from accountrules.batch.check import Group, Slot
 
 NOTICE = "本结果为建议，由有权机关依规依纪作出决定。 This is a recommendation; the competent bodies decide."
 
@@ -195,6 +193,12 @@ def key_label(key: str) -> str:
     if key == "unknown":
         return "未填日期 no date"
     return label(key) if key in LABELS else key
+
+
+#: The columns of the people to review in the terminal and Markdown views: fields of `PersonCheck` (a leader the
+#: record leaves out fills the same ones), each headed by its title.
+REVIEW_COLUMNS = ("case_id", "person", "verdict", "recorded_form", "recommended_form", "rules")
+REVIEW_HEADERS = tuple(str(PersonCheck.model_fields[name].title) for name in REVIEW_COLUMNS)
 
 
 def verdict_label(verdict: str) -> str:

@@ -10,6 +10,7 @@ from rich.text import Text
 
 from accountrules.batch.check import ConsistencyReport, Tally
 from accountrules.render.common import (
+    REVIEW_HEADERS,
     SUMMARY_ROWS,
     band_text,
     group_line,
@@ -49,14 +50,7 @@ def summary_text(report: ConsistencyReport, source: str = "") -> RenderableType:
     flagged = report.flagged  # undetermined people too: the HTML report lists them, and so does the terminal
     if flagged or report.omitted_leaders:
         people = Table(title=Text("需复核的人员 People to review"), title_justify="left")
-        for header in (
-            "案件 Case",
-            "人员 Person",
-            "结论 Verdict",
-            "原处理 Recorded",
-            "建议 Recommended",
-            "规则 Rules",
-        ):
+        for header in REVIEW_HEADERS:
             people.add_column(Text(header), overflow="fold")
         for p in flagged[:SHOWN]:
             band = band_text(p.band) or "—"

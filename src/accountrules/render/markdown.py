@@ -9,6 +9,7 @@ from accountrules.models import Case, Determination
 from accountrules.render.common import (
     HEADERS,
     NOTICE,
+    REVIEW_HEADERS,
     SUMMARY_ROWS,
     band_text,
     dual_line,
@@ -151,15 +152,7 @@ def consistency_markdown(report: ConsistencyReport, source: str = "") -> str:
     ]
     out += ["", "## 需复核的人员 People to review", ""]
     if people:
-        header = (
-            "案件 Case",
-            "人员 Person",
-            "结论 Verdict",
-            "原处理 Recorded",
-            "建议 Recommended",
-            "规则 Rules",
-        )
-        out += _table(header, people[:MAX_PEOPLE])
+        out += _table(REVIEW_HEADERS, people[:MAX_PEOPLE])
         if len(people) > MAX_PEOPLE:
             out += [
                 "",
