@@ -16,13 +16,12 @@ enumerates and on generated cases; benchmarks/engines_agree.py compares whole de
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from accountrules.engine.durable import runtime_for
 from accountrules.engine.firings import Evaluation, Firing
-from accountrules.rulepack.pack import RulePack
+from accountrules.rulepack.pack import RulePack, once_per_pack
 from accountrules.rulepack.spec import Pattern, Ref, Rule, Test
 
 #: The runtimes a caller may choose, the engine of record first.
@@ -181,14 +180,7 @@ class CompiledRuntime:
         return evaluation.firings()
 
 
-_COMPILED: dict[str, CompiledRuntime] = {}
-_COMPILED_LOCK = threading.Lock()
-
-
+@once_per_pack
 def compiled_for(pack: RulePack) -> CompiledRuntime:
     """The one compiled runtime of ``pack`` in this process."""
-    with _COMPILED_LOCK:
-        runtime = _COMPILED.get(pack.digest)
-        if runtime is None:
-            runtime = _COMPILED[pack.digest] = CompiledRuntime(pack)
-        return runtime
+    return CompiledRuntime(pack)

@@ -57,7 +57,7 @@ except ImportError as exc:  # the C extension was built without the define Pytho
 
 from accountrules.engine.firings import Evaluation, Firing, FiringBuilder
 from accountrules.errors import CaseLimitError, EvaluationError, RulePackError
-from accountrules.rulepack.pack import RulePack
+from accountrules.rulepack.pack import RulePack, once_per_pack
 from accountrules.rulepack.policy import Policy
 from accountrules.rulepack.spec import Pattern, Ref, Rule, Test, leaf_tests
 
@@ -317,14 +317,7 @@ class DurableRuntime:
         )
 
 
-_RUNTIMES: dict[str, DurableRuntime] = {}
-_RUNTIMES_LOCK = threading.Lock()
-
-
+@once_per_pack
 def runtime_for(pack: RulePack) -> DurableRuntime:
     """The one runtime (and Host) of ``pack`` in this process."""
-    with _RUNTIMES_LOCK:
-        runtime = _RUNTIMES.get(pack.digest)
-        if runtime is None:
-            runtime = _RUNTIMES[pack.digest] = DurableRuntime(pack)
-        return runtime
+    return DurableRuntime(pack)

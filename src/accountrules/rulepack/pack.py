@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, wraps
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
@@ -138,6 +139,25 @@ class RulePack:
         """The golden-case folders of this pack and of every pack it extends, the extended ones first."""
         inherited = self.base.tests_dirs if self.base else ()
         return (*inherited, self.tests_dir)
+
+
+Made = TypeVar("Made")
+
+
+def once_per_pack(make: Callable[[RulePack], Made]) -> Callable[[RulePack], Made]:
+    """``make`` called once per rule pack (by its digest, so an edited pack is another) in this process, under a
+    lock: what it makes is shared by every engine of that pack and every thread."""
+    made: dict[str, Made] = {}
+    lock = threading.Lock()
+
+    @wraps(make)
+    def once(pack: RulePack) -> Made:
+        with lock:
+            if pack.digest not in made:
+                made[pack.digest] = make(pack)
+            return made[pack.digest]
+
+    return once
 
 
 def default_pack_path() -> Path:
