@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from accountrules import Engine
-from accountrules.engine.cache import DeterminationCache, FactPlan, canonicalize, slots
+from accountrules.engine.cache import DeterminationCache, FactPlan, _ids_alone, canonicalize, slots
 from accountrules.engine.flatten import flatten
 from accountrules.models import Determination, PersonId
 from accountrules.validation import parse_case
@@ -119,6 +119,23 @@ def test_any_ids_are_restored_exactly(engine: Engine, case: dict[str, Any], seed
     assert cached.evaluate(strange).to_json() == engine.evaluate(strange).to_json()
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=cases(), seeds=st.lists(st.integers(0, 10**6), min_size=4, max_size=4))
+def test_like_cases_as_json_from_one_entry_whatever_the_order_of_their_ids(
+    engine: Engine, case: dict[str, Any], seeds: list[int]
+) -> None:
+    """Renamings of one case, their people's ids in any order, and the first again, are served as JSON from one
+    entry with the bytes an evaluation gives."""
+    cached = engine.with_cache()
+    assert cached.cache is not None
+    for seed in [*seeds, seeds[0]]:
+        parsed = parse_case(renamed(case, seed))
+        expected = engine.evaluate(parsed)
+        text = cached.cache.determine_json(parsed, cached.cache.canonical(parsed), lambda e=expected: e)
+        assert text.decode("utf-8") == expected.to_json(indent=None)
+    assert (cached.cache.stats.hits, cached.cache.stats.misses) == (4, 1)
+
+
 @settings(max_examples=60, deadline=None)
 @given(case=cases(max_people=8))
 def test_the_direct_reading_of_a_case_is_its_flattened_facts(engine: Engine, case: dict[str, Any]) -> None:
@@ -201,6 +218,25 @@ def test_the_cache_keeps_at_most_max_bytes(engine: Engine) -> None:
     for variant in variants:
         cached.evaluate(variant)
     assert (len(cached.cache), cached.cache.stats.bytes, cached.cache.stats.evictions) == (1, sizes[1], 1)
+
+
+def test_a_layout_kept_for_json_counts_against_max_bytes(engine: Engine) -> None:
+    """A cache with room for one determination's JSON and little more drops it once a hit keeps its layout."""
+    case = parse_case(load(BENCH_CASE))
+    size = len(engine.evaluate(case).to_json(indent=None).encode("utf-8"))
+    cached = engine.with_cache(max_bytes=size + 100)
+    assert cached.cache is not None
+    key = cached.cache.canonical(case)
+    cached.cache.determine_json(case, key, lambda: engine.evaluate(case))
+    assert (len(cached.cache), cached.cache.stats.bytes) == (1, size)
+    cached.cache.determine_json(case, key, _never)
+    assert (len(cached.cache), cached.cache.stats.bytes, cached.cache.stats.evictions) == (0, 0, 1)
+
+
+def test_an_order_comparing_an_id_with_a_constant_is_not_laid_out_by_id_order() -> None:
+    """Order keys that compare an id only with ids or "" follow the ids' order; one compared with text does not."""
+    assert _ids_alone([("\x00p0", 1), ("", 0), ("\x00p1", 0)])
+    assert not _ids_alone([("\x00p0", 1), ("rule", 0)])
 
 
 def test_a_restored_determination_shares_nothing_mutable_with_the_cache(engine: Engine) -> None:

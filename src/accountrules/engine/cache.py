@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import marshal
 import operator
 import threading
@@ -378,15 +379,19 @@ def _restored_key(key: Any, tokens: Mapping[str, str]) -> Any:
     return tokens.get(key, key)
 
 
+#: What stands for the unit's name and the case id among a determination's JSON parts (see `_Node.layout`).
+_UNIT = "\x02unit"
+_CASE_ID = "\x02case_id"
+
+
 @dataclass
 class _Context:
     """One case's ids and names for the labels of a stored determination."""
 
     #: label → id, people's and violations' (their labels differ)
     ids: dict[str, str]
-    #: `_token` of a label → id
-    tokens: dict[str, str]
-    #: A single id's label → the id as JSON, `_name` of a person's label → the name as JSON, None → null
+    #: A single id's label → the id as JSON, `_name` of a person's label → the name as JSON, `_UNIT` and
+    #: `_CASE_ID` → the unit's name and the case id as JSON, None → null
     encoded: dict[str | None, bytes]
     #: person id → name
     names: dict[str, str]
@@ -395,16 +400,36 @@ class _Context:
 
     @classmethod
     def of(cls, case: Case, canonical: Canonical) -> _Context:
-        ids = {label: pid for pid, label in canonical.people.items()}
-        ids.update((label, vid) for vid, label in canonical.violations.items())
         to_json = pydantic_core.to_json
         names = {p.id: p.name for p in case.people}
-        encoded: dict[str | None, bytes] = {label: to_json(value) for label, value in ids.items()}
-        encoded.update((_name(label), to_json(names.get(pid, ""))) for pid, label in canonical.people.items())
-        encoded[None] = b"null"
-        return cls(
-            ids, {_token(label): value for label, value in ids.items()}, encoded, names, case.unit.name, case.case_id
-        )
+        ids: dict[str, str] = {}
+        encoded: dict[str | None, bytes] = {None: b"null"}
+        for pid, label in canonical.people.items():
+            ids[label] = pid
+            encoded[label] = to_json(pid)
+            encoded[_name(label)] = to_json(names.get(pid, ""))
+        for vid, label in canonical.violations.items():
+            ids[label] = vid
+            encoded[label] = to_json(vid)
+        unit = case.unit.name
+        encoded[_UNIT] = to_json(unit)
+        encoded[_CASE_ID] = to_json(case.case_id)
+        return cls(ids, encoded, names, unit, case.case_id)
+
+    @functools.cached_property
+    def tokens(self) -> dict[str, str]:
+        """`_token` of a label → id."""
+        return {_token(label): value for label, value in self.ids.items()}
+
+    @property
+    def order(self) -> tuple[str, ...] | None:
+        """The labels in the order of the ids they stand for, which decides every order of a restored
+        determination (`_Node.by_ids_alone`); None when two labels stand for equal ids (a person and a violation
+        may share one), which that order cannot say."""
+        ids = self.ids
+        if len(set(ids.values())) != len(ids):
+            return None
+        return tuple(sorted(ids, key=ids.__getitem__))
 
 
 class _Node:
@@ -412,7 +437,7 @@ class _Node:
     where ids go), restored as a model (`restore`) or written as compact JSON (`write`). Kept for JSON only, it
     holds its JSON parts and not the model (a fraction of the memory)."""
 
-    __slots__ = ("_parts", "cls", "fills", "flat", "model")
+    __slots__ = ("_parts", "by_ids_alone", "cls", "fills", "flat", "model")
 
     def __init__(self, model: BaseModel, json_only: bool = False) -> None:
         self.cls = type(model)
@@ -432,8 +457,12 @@ class _Node:
             fills.append((slot, value))
         self.fills: Sequence[tuple[_Slot, Any]] = fills
         self._parts: tuple[Any, ...] | None = None
-        #: Only single ids and names between its constant parts.
-        self.flat: bool = all(slot.what in ("person", "violation", "name") and not slot.many for slot, _ in self.fills)
+        #: Only single ids, names, the unit and the case id between its constant parts.
+        self.flat: bool = all(slot.what in _SINGLE and not slot.many for slot, _ in self.fills)
+        #: Whether the order of every list in it follows from the order of the case's ids alone: each order key
+        #: compares an id with another id or with "" (ids are never empty), so that two cases whose ids sort
+        #: alike get the same layout (`_Stored.json`).
+        self.by_ids_alone: bool = all(_by_ids_alone(slot, value) for slot, value in fills)
         if json_only:
             self._parts = self._compile()
             self.model = None
@@ -473,48 +502,46 @@ class _Node:
             parts = self._parts = self._compile()
         return parts
 
-    def write(self, context: _Context, out: list[bytes]) -> None:
-        """Append the model's compact JSON for one case, as ``model_dump_json`` of `restore` would give it."""
-        parts = self.parts
-        get = context.encoded.get
-        for part in parts:
+    def layout(self, context: _Context, out: list[Any]) -> None:
+        """Append the model's compact JSON for one case, as ``model_dump_json`` of `restore` would give it, as
+        parts: constant bytes, and what stands for an id, a name, the unit, the case id or null, which
+        `_Context.encoded` fills in; its lists in the order of the case's ids."""
+        for part in self.parts:
             if type(part) is tuple:
-                self._write_slot(part, context, out)
-            else:  # constant bytes, or what stands for an id, a name or null (see `_compile`)
-                out.append(get(part, part))
+                self._layout_slot(part, context, out)
+            else:
+                out.append(part)
 
     @staticmethod
-    def _write_slot(part: tuple[_Slot, Any], context: _Context, out: list[bytes]) -> None:
+    def _layout_slot(part: tuple[_Slot, Any], context: _Context, out: list[Any]) -> None:
         slot, value = part
         what = slot.what
         if what == "person" or what == "violation":  # a list of ids
-            ids, encoded = context.ids, context.encoded
-            out.append(b"[" + b",".join([encoded[v] for v in sorted(value, key=ids.__getitem__)]) + b"]")
+            out.append(b"[")
+            for i, label in enumerate(sorted(value, key=context.ids.__getitem__)):
+                if i:
+                    out.append(b",")
+                out.append(label)
+            out.append(b"]")
         elif what == "model":
-            value.write(context, out)
-        elif what == "models":
+            value.layout(context, out)
+        else:  # models
             get = context.tokens.get
             items = sorted(
                 [(tuple(map(get, key, key)) if type(key) is tuple else get(key, key), node) for key, node in value],
                 key=_first,
             )
-            fill = context.encoded.get
             out.append(b"[")
             for i, (_, node) in enumerate(items):
                 if i:
                     out.append(b",")
-                if type(node) is tuple:  # the parts of a model with nothing nested: written here, for speed
-                    out.extend(map(fill, node, node))
+                if type(node) is tuple:  # the parts of a model with nothing nested
+                    out.extend(node)
                 elif node.flat:
-                    parts = node.parts
-                    out.extend(map(fill, parts, parts))
+                    out.extend(node.parts)
                 else:
-                    node.write(context, out)
+                    node.layout(context, out)
             out.append(b"]")
-        elif what == "unit":
-            out.append(pydantic_core.to_json(context.unit))
-        else:
-            out.append(pydantic_core.to_json(context.case_id))
 
     def _compile(self) -> tuple[Any, ...]:
         """The model's JSON as constant bytes and what goes between them (a single id's label or None, `_name` of
@@ -533,6 +560,8 @@ class _Node:
             slot, stored = fill
             if slot.what == "name":
                 parts += [_shared(text), _name(stored)]
+            elif slot.what == "unit" or slot.what == "case_id":
+                parts += [_shared(text), _UNIT if slot.what == "unit" else _CASE_ID]
             elif (slot.what == "person" or slot.what == "violation") and not slot.many:
                 parts += [_shared(text), stored]
             else:
@@ -543,6 +572,26 @@ class _Node:
 
 
 _first = operator.itemgetter(0)
+#: The slots a flat model holds between its constant parts.
+_SINGLE = frozenset({"person", "violation", "name", "unit", "case_id"})
+
+
+def _by_ids_alone(slot: _Slot, value: Any) -> bool:
+    """Whether the items of a `_Node`'s fill, and of the models in it, are ordered by the order of ids alone."""
+    if slot.what == "models":
+        return _ids_alone([key for key, _ in value]) and all(type(n) is tuple or n.by_ids_alone for _, n in value)
+    return value.by_ids_alone if slot.what == "model" else True
+
+
+def _ids_alone(keys: list[Any]) -> bool:
+    """Whether order keys compare the ids they hold (`_token` s) only with ids or with "", so that the order of
+    the keys once the ids are restored follows from the order of the ids alone."""
+    rows = [key if isinstance(key, tuple) else (key,) for key in keys]
+    for column in itertools.zip_longest(*rows, fillvalue=""):
+        tokens = [type(part) is str and part.startswith("\x00") for part in column]
+        if any(tokens) and not all(token or part == "" for token, part in zip(tokens, column, strict=True)):
+            return False
+    return True
 
 
 def _kept(node: _Node, json_only: bool) -> _Node | tuple[Any, ...]:
@@ -588,10 +637,18 @@ def _tokened(model: BaseModel) -> BaseModel:
 
 class _Stored:
     """A determination in labels (`_to_labels`), restored for a case as a model or as compact JSON; kept for JSON
-    only (``json_only``), it can only give JSON."""
+    only (``json_only``), it can only give JSON.
+
+    Its JSON for a case is laid out once per order of the case's ids (a person's label and id need not sort
+    alike) and kept as the sequence of its parts: a later case whose ids sort alike only fills in its ids and
+    names (`_Context.encoded`) and joins. At most `LAYOUTS` layouts are kept; `layout_bytes` is their size."""
+
+    LAYOUTS = 2
 
     def __init__(self, determination: Determination, json_only: bool = False) -> None:
         self.root = _Node(determination, json_only)
+        self.layouts: dict[tuple[str, ...], tuple[Any, ...]] = {}
+        self.layout_bytes = 0
 
     @property
     def json_only(self) -> bool:
@@ -604,9 +661,21 @@ class _Stored:
 
     def json(self, case: Case, canonical: Canonical) -> bytes:
         """``restore(…).to_json(indent=None)`` as UTF-8, written straight from the stored parts."""
-        out: list[bytes] = []
-        self.root.write(_Context.of(case, canonical), out)
-        return b"".join(out)
+        context = _Context.of(case, canonical)
+        order = context.order if self.root.by_ids_alone else None
+        parts = None if order is None else self.layouts.get(order)
+        if parts is None:
+            parts = self._layout(context)
+            if order is not None and len(self.layouts) < self.LAYOUTS:
+                self.layouts[order] = parts
+                self.layout_bytes += 8 * len(parts) + 64  # references to the parts the nodes hold
+        fill = context.encoded.get
+        return b"".join(map(fill, parts, parts))
+
+    def _layout(self, context: _Context) -> tuple[Any, ...]:
+        out: list[Any] = []
+        self.root.layout(context, out)
+        return tuple(out)
 
 
 @dataclass
@@ -663,7 +732,12 @@ class DeterminationCache:
         the same bytes."""
         entry = self._get(canonical.key)
         if entry is not None:
-            return entry.stored.json(case, canonical)
+            stored = entry.stored
+            before = stored.layout_bytes
+            text = stored.json(case, canonical)
+            if stored.layout_bytes != before:
+                self._grow(canonical.key, entry, stored.layout_bytes - before)
+            return text
         determination = evaluate()
         text = determination.to_json(indent=None).encode("utf-8")
         self._store(canonical, determination, len(text), json_only=True)
@@ -707,6 +781,15 @@ class DeterminationCache:
             self.stats.hits += 1
             return entry
 
+    def _grow(self, key: bytes, entry: _Entry, size: int) -> None:
+        """Count ``size`` more bytes for ``entry`` (a layout it keeps), if it is still cached."""
+        with self._lock:
+            if self._entries.get(key) is not entry:
+                return
+            entry.size += size
+            self.stats.bytes += size
+            self._evict()
+
     def _put(self, key: bytes, entry: _Entry, fresh: bool = True) -> None:
         with self._lock:
             if fresh and self.keep_fresh:
@@ -716,11 +799,15 @@ class DeterminationCache:
                 self.stats.bytes -= old.size
             self._entries[key] = entry
             self.stats.bytes += entry.size
-            while self._entries and (len(self._entries) > self.max_entries or self.stats.bytes > self.max_bytes):
-                _, evicted = self._entries.popitem(last=False)
-                self.stats.bytes -= evicted.size
-                self.stats.evictions += 1
-            self.stats.entries = len(self._entries)
+            self._evict()
+
+    def _evict(self) -> None:
+        """Drop the least recently used entries while the cache holds too many or too much (under the lock)."""
+        while self._entries and (len(self._entries) > self.max_entries or self.stats.bytes > self.max_bytes):
+            _, evicted = self._entries.popitem(last=False)
+            self.stats.bytes -= evicted.size
+            self.stats.evictions += 1
+        self.stats.entries = len(self._entries)
 
 
 def _copied(model: Any) -> dict[str, Any]:
