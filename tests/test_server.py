@@ -174,6 +174,17 @@ def test_serve_on_a_public_address_without_a_token_exits_1() -> None:
     assert result.stderr.startswith("Error: --host 0.0.0.0 accepts connections from other machines, so it needs")
 
 
+def test_serve_hands_the_chosen_engine_to_the_service(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`serve --engine compiled` starts the service with the compiled runtime; without it, with durable_rules."""
+    from accountrules.server import run
+
+    started: list[str] = []
+    monkeypatch.setattr(run, "serve", lambda *settings: started.append(settings[-1]))
+    chosen = CliRunner().invoke(cli_app, ["serve", "--engine", "compiled"], env={"ACCOUNTRULES_TOKEN": None})
+    default = CliRunner().invoke(cli_app, ["serve"], env={"ACCOUNTRULES_TOKEN": None})
+    assert (chosen.exit_code, default.exit_code, started) == (0, 0, ["compiled", "durable"])
+
+
 def test_serve_refuses_a_short_token() -> None:
     """A token shorter than 16 characters is refused."""
     result = CliRunner().invoke(cli_app, ["serve", "--token", "short"], env={"ACCOUNTRULES_TOKEN": None})

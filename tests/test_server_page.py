@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from accountrules.cli import app as cli_app
 from accountrules.server import Limits, create_app
 from accountrules.server.page import POLICY
-from accountrules.server.worker import MAX_WORK_VARIABLE, app_from_environment
+from accountrules.server.worker import ENGINE_VARIABLE, MAX_WORK_VARIABLE, app_from_environment
 from accountrules.vocabulary import FORM_LABELS, LABELS, MEANINGS, Area, Role
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -171,6 +171,21 @@ def test_serve_passes_max_work_to_its_workers(monkeypatch: pytest.MonkeyPatch) -
     with TestClient(app_from_environment()) as test_client:
         accepted = test_client.post("/v1/evaluate", content=SPEC_EXAMPLE.read_bytes())
     assert (refused.status_code, accepted.status_code) == (422, 200)
+
+
+def test_serve_passes_the_engine_to_its_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app a worker of `serve --engine compiled` makes from the environment matches with the compiled runtime,
+    and answers with the bytes durable_rules gives."""
+    monkeypatch.setenv(ENGINE_VARIABLE, "compiled")
+    compiled = app_from_environment()
+    with TestClient(compiled) as test_client:
+        fast = test_client.post("/v1/evaluate", content=SPEC_EXAMPLE.read_bytes())
+    monkeypatch.delenv(ENGINE_VARIABLE)
+    durable = app_from_environment()
+    with TestClient(durable) as test_client:
+        of_record = test_client.post("/v1/evaluate", content=SPEC_EXAMPLE.read_bytes())
+    assert (compiled.state.engine.runtime, durable.state.engine.runtime) == ("compiled", "durable")
+    assert (fast.status_code, fast.content) == (200, of_record.content)
 
 
 def test_a_yaml_case_nested_too_deeply_is_400(client: TestClient) -> None:

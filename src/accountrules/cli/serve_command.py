@@ -7,7 +7,15 @@ from typing import Annotated, Optional
 
 import typer
 
-from accountrules.cli.common import DEFAULT_MAX_WORK, MaxWorkOption, RulesOption, fail, user_errors
+from accountrules.cli.common import (
+    DEFAULT_MAX_WORK,
+    EngineOption,
+    MaxWorkOption,
+    RuleEngine,
+    RulesOption,
+    fail,
+    user_errors,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -40,6 +48,7 @@ def serve(
         ),
     ] = None,
     max_work: MaxWorkOption = DEFAULT_MAX_WORK,
+    runtime: EngineOption = RuleEngine.durable,
 ) -> None:
     """服务 Serve the web page at / and the JSON API under /v1 over HTTP (127.0.0.1:8000 by default)."""
     try:
@@ -57,4 +66,5 @@ def serve(
             token,
             tuple(cors_origin or ()),
             max_work,
+            runtime.value,
         )

@@ -9,8 +9,15 @@ import os
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
+from accountrules.engine.compiled import DEFAULT_ENGINE
 from accountrules.errors import UsageError
-from accountrules.server.worker import CORS_VARIABLE, MAX_WORK_VARIABLE, RULES_VARIABLE, TOKEN_VARIABLE
+from accountrules.server.worker import (
+    CORS_VARIABLE,
+    ENGINE_VARIABLE,
+    MAX_WORK_VARIABLE,
+    RULES_VARIABLE,
+    TOKEN_VARIABLE,
+)
 
 FACTORY = "accountrules.server.worker:app_from_environment"
 
@@ -48,16 +55,19 @@ def serve(
     token: str | None = None,
     cors_origins: tuple[str, ...] = (),
     max_work: int | None = None,
+    runtime: str = DEFAULT_ENGINE,
 ) -> None:
     """Run the service until interrupted (Ctrl-C or SIGTERM); settings reach the workers through the
-    environment."""
+    environment. ``runtime`` matches the rules in every worker (`Engine.with_runtime`)."""
     check_settings(host, port, workers, token)
     from accountrules.api import Engine
 
-    Engine.from_path(rules) if rules else Engine.default()  # a broken pack is an error before any worker starts
+    # a broken pack or an unknown runtime is an error before any worker starts
+    (Engine.from_path(rules) if rules else Engine.default()).with_runtime(runtime)
     os.environ[RULES_VARIABLE] = rules or ""
     os.environ[TOKEN_VARIABLE] = token or ""
     os.environ[CORS_VARIABLE] = "\n".join(cors_origins)
     os.environ[MAX_WORK_VARIABLE] = "" if max_work is None else str(max_work)
+    os.environ[ENGINE_VARIABLE] = runtime
     config = uvicorn.Config(FACTORY, factory=True, host=host, port=port, workers=workers, server_header=False)
     Multiprocess(config, sockets=[config.bind_socket()]).run()
