@@ -281,6 +281,24 @@ def test_a_cache_adopts_what_another_evaluated(engine: Engine) -> None:
     assert (second.cache.stats.hits, second.cache.stats.misses) == (2, 0)
 
 
+def test_json_stored_by_one_cache_serves_another_as_json_and_as_a_model(engine: Engine) -> None:
+    """An entry `determine_json` stored (kept as its JSON until asked for) and another cache adopted gives a like
+    case's JSON and model without evaluating."""
+    case = load(BENCH_CASE)
+    first, second = engine.with_cache(), engine.with_cache()
+    assert first.cache is not None
+    assert second.cache is not None
+    first.cache.keep_fresh = True
+    parsed = parse_case(case)
+    first.cache.determine_json(parsed, first.cache.canonical(parsed), lambda: engine.evaluate(parsed))
+    second.cache.adopt(first.cache.fresh())
+    like = [parse_case(renamed(case, seed)) for seed in (5, 6)]
+    text = second.cache.determine_json(like[0], second.cache.canonical(like[0]), _never)
+    model = second.cache.determine(like[1], second.cache.canonical(like[1]), _never)
+    assert text.decode("utf-8") == engine.evaluate(like[0]).to_json(indent=None)
+    assert model == engine.evaluate(like[1])
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # one writer: the cache's model and JSON come from the output models' declaration
 

@@ -678,9 +678,27 @@ class _Stored:
         return tuple(out)
 
 
+class _Pending:
+    """A determination stored by `DeterminationCache.determine_json`, as the JSON written for its case and the
+    labels of that case's ids, until a like case asks for it: then it is read back and stored in labels
+    (`_Stored`, about as costly as the evaluation itself). An archive whose cases never repeat pays only for
+    keeping the bytes, and workers pass each other bytes, not stored models."""
+
+    __slots__ = ("people", "text", "violations")
+
+    def __init__(self, text: bytes, canonical: Canonical) -> None:
+        self.text = text
+        self.people = canonical.people
+        self.violations = canonical.violations
+
+    def stored(self, json_only: bool) -> _Stored:
+        model = Determination.model_validate_json(self.text)
+        return _Stored(_Relabel(self.people, self.violations, {}, "", "").model(model), json_only)
+
+
 @dataclass
 class _Entry:
-    stored: _Stored
+    stored: _Stored | _Pending
     size: int = 0
 
 
@@ -717,22 +735,27 @@ class DeterminationCache:
         """The determination of ``case``: restored from the cache, or ``evaluate()`` d and stored."""
         entry = self._get(canonical.key)
         if entry is not None:
-            if entry.stored.json_only:  # stored by determine_json: read its JSON back once
-                model = Determination.model_validate_json(entry.stored.json(case, canonical))
-                entry.stored = _Stored(_to_labels(model, canonical))
-            return entry.stored.restore(case, canonical)
+            stored = entry.stored
+            if isinstance(stored, _Pending):
+                stored = entry.stored = stored.stored(json_only=False)
+            elif stored.json_only:  # laid out for JSON only: read its JSON back once
+                model = Determination.model_validate_json(stored.json(case, canonical))
+                stored = entry.stored = _Stored(_to_labels(model, canonical))
+            return stored.restore(case, canonical)
         determination = evaluate()
         self._store(canonical, determination)
         return determination
 
     def determine_json(self, case: Case, canonical: Canonical, evaluate: Callable[[], Determination]) -> bytes:
         """``determine(…).to_json(indent=None)`` as UTF-8, written on a hit straight from the stored
-        determination's JSON parts (`_Node.write`): benchmarks/test_bench_batch.py's cached JSON path takes about
-        a third of the time of restoring the model and writing it. tests/test_batch_cache.py checks that both give
-        the same bytes."""
+        determination's JSON parts (`_Stored.json`), far cheaper than restoring the model and writing it; a miss
+        keeps the JSON it wrote until a like case asks (`_Pending`). tests/test_batch_cache.py checks that both
+        give the same bytes."""
         entry = self._get(canonical.key)
         if entry is not None:
             stored = entry.stored
+            if isinstance(stored, _Pending):
+                stored = entry.stored = stored.stored(json_only=True)
             before = stored.layout_bytes
             text = stored.json(case, canonical)
             if stored.layout_bytes != before:
@@ -740,15 +763,12 @@ class DeterminationCache:
             return text
         determination = evaluate()
         text = determination.to_json(indent=None).encode("utf-8")
-        self._store(canonical, determination, len(text), json_only=True)
+        self._put(canonical.key, _Entry(_Pending(text, canonical), len(text)))
         return text
 
-    def _store(
-        self, canonical: Canonical, determination: Determination, size: int | None = None, json_only: bool = False
-    ) -> None:
-        if size is None:
-            size = len(determination.to_json(indent=None))
-        self._put(canonical.key, _Entry(_Stored(_to_labels(determination, canonical), json_only), size))
+    def _store(self, canonical: Canonical, determination: Determination) -> None:
+        size = len(determination.to_json(indent=None))
+        self._put(canonical.key, _Entry(_Stored(_to_labels(determination, canonical)), size))
 
     def clear(self) -> None:
         with self._lock:
