@@ -84,7 +84,7 @@ def test_evaluate_markdown_for_the_spec_example(runner: CliRunner, engine: Engin
 - 组织 Organization: 某县民政局: 全面领导责任 overall leadership responsibility; 检查 written self-examination, 通报 circulated notice
 - 公开曝光 Publicize: 是 yes
 - 一案双查 Dual investigation: 完整 complete; 已倒查 examined: p1, p2; 未倒查 missing: —
-- 政务处分、影响期 Government sanction, bar on promotion: p1 警告（政务处分） warning (government sanction), 12 个月 months; p2 撤职 removal from office, 24 个月 months; p3 开除（公职） dismissal from public office
+- 政务处分、影响期 Government sanction, bar on promotion: p1 —, 12 个月 months; p2 撤职 removal from office, 24 个月 months; p3 开除（公职） dismissal from public office
 - 适用规定 Rules in force: v1: acct2019+disc2018 (无行为日期 no date)
 - 提示 Note: v1: 涉案金额达到追究刑事责任的数额标准，请核查是否涉嫌犯罪。 The amount reaches the threshold for criminal liability; check whether a crime is suspected.
 - 规则包 Rule pack: default 2019.1 (`{digest}`)

@@ -180,9 +180,8 @@ def test_the_determination_page_shows_sanctions_rules_in_force_and_notes(engine:
     page = determination_html(engine.evaluate_valid(case), case)
     summary = [line for line in page.splitlines() if line.startswith(("<li>政务", "<li>适用", "<li>提示"))]
     assert summary == [
-        "<li>政务处分、影响期 Government sanction, bar on promotion: p1 警告（政务处分） warning "
-        "(government sanction), 12 个月 months; p2 撤职 removal from office, 24 个月 months; "
-        "p3 开除（公职） dismissal from public office</li>",
+        "<li>政务处分、影响期 Government sanction, bar on promotion: p1 —, 12 个月 months; "
+        "p2 撤职 removal from office, 24 个月 months; p3 开除（公职） dismissal from public office</li>",
         "<li>适用规定 Rules in force: v1: acct2019+disc2018 (无行为日期 no date)</li>",
         "<li>提示 Note: v1: 涉案金额达到追究刑事责任的数额标准，请核查是否涉嫌犯罪。 The amount reaches the threshold "
         "for criminal liability; check whether a crime is suspected.</li>",

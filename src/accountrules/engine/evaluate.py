@@ -47,7 +47,7 @@ from accountrules.models import (
 )
 from accountrules.rulepack.pack import RulePack, load_default, load_pack
 from accountrules.validation import DEFAULT_LIMITS, CaseLimits, parse_case, parse_case_text
-from accountrules.vocabulary import NOTE_MESSAGES, Measure, OrgMeasure, values
+from accountrules.vocabulary import NOTE_MESSAGES, GovernmentSanction, Measure, OrgMeasure, values
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -368,7 +368,7 @@ class Engine:
         recommended = [best.measure, *sorted({a.kind for a in best.also} - {best.measure}, key=order.index)]
         party = sanctions.heaviest_party_measure(recommended)
         kept = recommended if person.party_member else [m for m in recommended if m not in sanctions.party_measures]
-        government = sanctions.correspondence.table.get(party) if party and person.public_official else None  # type: ignore[call-overload]
+        government = self._government_sanction(person, party, best.replaced) if person.public_official else None
         result = assemble(
             PersonResult,
             {
@@ -389,6 +389,21 @@ class Engine:
             },
         )
         return result, len(kept) < len(recommended)
+
+    def _government_sanction(self, person: Person, party: str | None, replaced: str | None) -> str | None:
+        """V3 and V9: the government sanction of a public official. A non-member's party measures are removed, and
+        the sanction stands instead of the heaviest; a member without a party post gets it instead of the removal
+        V9 replaced, or beside the party measure kept when that is heavier; any other member gets it beside the
+        heaviest party measure kept, as the pack's correspondence gives each."""
+        sanctions = self.pack.sanctions
+        correspondence = sanctions.correspondence
+        if not person.party_member:
+            return correspondence.instead_of(party)
+        given = [correspondence.beside_measure(party)]
+        if replaced in sanctions.party_measures:
+            given.append(correspondence.instead_of(replaced))
+        ranks = values(GovernmentSanction)
+        return max((g for g in given if g is not None), key=ranks.index, default=None)
 
     def _refusal(self, refusal: Attached) -> Refusal:
         return assemble(

@@ -66,6 +66,8 @@ class Resolved:
     also: list[Attached] = field(default_factory=list)
     #: The version whose rules gave this result (None for a pack resolved without versions).
     version: str | None = None
+    #: The measure V9 replaced by ``measure`` (a removal from a party post the person does not hold), if any.
+    replaced: str | None = None
 
 
 @dataclass
@@ -77,6 +79,11 @@ class Outcome:
     resolved: list[Resolved]
     refused: list[Attached]
     findings: list[str]
+
+
+def _replaced(placed: str, candidate: str) -> str | None:
+    """The measure V9 replaced: the one placed, when the candidate differs from it."""
+    return placed if candidate != placed else None
 
 
 def _measure_rank(form: int, measure: str) -> int:
@@ -173,23 +180,30 @@ class Resolver:
         if policy.unmitigated_from is not None and lo >= policy.unmitigated_from and not aggravations:
             refused.extend(Attached("outweighed", modifiers[m], m) for m in mitigations)
             form, measure = self.candidate(lo, self.measure(lo, "lightest"), without_post)
-            return Resolved(finding, (lo, hi), form, measure, None, refused, adjustments)
+            replaced = _replaced(self.measure(lo, "lightest"), measure)
+            return Resolved(finding, (lo, hi), form, measure, None, refused, adjustments, replaced=replaced)
         if aggravations:
             options = []
             for tie, kind in enumerate(aggravations):
-                form, measure = self.candidate(*self.place(kind, lo, hi, floor), without_post)
-                options.append((form, _measure_rank(form, measure), -tie, kind, measure))
-            form, _, _, kind, measure = max(options)
+                placed = self.place(kind, lo, hi, floor)
+                form, measure = self.candidate(*placed, without_post)
+                options.append((form, _measure_rank(form, measure), -tie, kind, measure, placed))
+            form, _, _, kind, measure, placed = max(options)
+            replaced = _replaced(placed[1], measure)
             deciding: Attached | None = Attached(kind, modifiers[kind])
             refused.extend(Attached("outweighed", modifiers[m], m) for m in mitigations)
         elif mitigations:
             kind = mitigations[0]
-            form, measure = self.candidate(*self.place(kind, lo, hi, floor), without_post)
+            placed = self.place(kind, lo, hi, floor)
+            form, measure = self.candidate(*placed, without_post)
+            replaced = _replaced(placed[1], measure)
             deciding = Attached(kind, modifiers[kind])
         else:
-            form, measure = self.candidate(max(lo, floor), self.measure(max(lo, floor), "lightest"), without_post)
+            placed = (max(lo, floor), self.measure(max(lo, floor), "lightest"))
+            form, measure = self.candidate(*placed, without_post)
+            replaced = _replaced(placed[1], measure)
             deciding = None
-        return Resolved(finding, (lo, hi), form, measure, deciding, refused, adjustments)
+        return Resolved(finding, (lo, hi), form, measure, deciding, refused, adjustments, replaced=replaced)
 
     def place(self, modifier: str, lo: int, hi: int, floor: int) -> tuple[int, str]:
         """Where ``modifier`` puts the form in [lo, hi], and with which measure."""

@@ -6,6 +6,8 @@ their JSON is the model's, their text a rich table or sheet.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pydantic import BaseModel, ConfigDict
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -13,6 +15,7 @@ from rich.text import Text
 
 from accountrules.rulepack.pack import RulePack
 from accountrules.rulepack.spec import Pattern, Rule, Test
+from accountrules.rulepack.versions import Correspondence
 from accountrules.vocabulary import label
 
 
@@ -121,10 +124,20 @@ def sanctions_sheet(pack: RulePack) -> RuleSheet:
             ),
             *bars,
         ],
-        then="correspondence: "
-        + "; ".join(f"{label(m)} → {label(g)}" for m, g in sanctions.correspondence.table.items()),
+        then=_correspondence_text(sanctions.correspondence, sanctions.party_measures),
         versions=list(pack.versions.ids),
     )
+
+
+def _correspondence_text(correspondence: Correspondence, party_measures: Sequence[str]) -> str:
+    """The government sanction instead of each party measure and, when the pack tells them apart, beside it."""
+    instead = "; ".join(f"{label(m)} → {label(g)}" for m, g in correspondence.table.items())
+    if correspondence.beside is None:
+        return f"correspondence: {instead}"
+    beside = "; ".join(
+        f"{label(m)} → {label(correspondence.beside[m]) if m in correspondence.beside else '—'}" for m in party_measures
+    )
+    return f"代替党纪处分 instead of a party measure: {instead}. 与党纪处分并处 beside a party measure kept: {beside}"
 
 
 def _citation(cite: str, pack: RulePack) -> Citation:

@@ -9,7 +9,7 @@ the engine reads them through the few lookups below and decides nothing of its o
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Annotated, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -171,10 +171,25 @@ class Substitution(_Data):
 
 
 class Correspondence(_Data):
-    """V3: the government sanction that corresponds to each party measure."""
+    """V3: the government sanction of a public official, by the party measure it goes with.
+
+    ``table`` gives it *instead of* a party measure the person cannot receive: a non-member's removed measure (V3),
+    or the measure a member without a party post cannot be given (V9). ``beside`` gives it beside a party measure
+    the person keeps; a measure it leaves out carries no government sanction; absent, ``table`` serves for both.
+    """
 
     table: dict[Measure, GovernmentSanction]
+    beside: dict[Measure, GovernmentSanction] | None = None
     cites: list[str] = Field(min_length=1)
+
+    def instead_of(self, measure: str | None) -> str | None:
+        """The government sanction given in place of ``measure``."""
+        return self.table.get(measure) if measure else None  # type: ignore[call-overload]
+
+    def beside_measure(self, measure: str | None) -> str | None:
+        """The government sanction given beside ``measure``, which the person keeps."""
+        table = self.table if self.beside is None else self.beside
+        return table.get(measure) if measure else None  # type: ignore[call-overload]
 
 
 class WaitingPeriods(_Data):
@@ -183,6 +198,24 @@ class WaitingPeriods(_Data):
     measures: dict[Measure, Months] = Field(default_factory=dict)
     government: dict[str, dict[GovernmentSanction, Months]] = Field(default_factory=dict)
     cites: list[str] = Field(default_factory=list)
+
+
+def _check_monotone(name: str, table: Mapping[Measure, GovernmentSanction], party_measures: Sequence[Measure]) -> None:
+    """A heavier party measure never carries a lighter government sanction (none is the lightest)."""
+    order = values(Measure)
+    ranks = values(GovernmentSanction)
+    heaviest, held = -1, ""
+    for measure in sorted(party_measures, key=order.index):
+        sanction = table.get(measure)
+        rank = ranks.index(sanction) if sanction is not None else -1
+        if rank < heaviest:
+            shown = sanction or "none"
+            raise ValueError(
+                f"correspondence.{name}: '{measure}' carries {shown}, lighter than '{held}' beside the lighter "
+                f"measure before it; a heavier party measure must not carry a lighter government sanction"
+            )
+        if rank > heaviest:
+            heaviest, held = rank, sanction or ""
 
 
 class Sanctions(_Data):
@@ -199,9 +232,15 @@ class Sanctions(_Data):
             form, measure = row.becomes
             if measure not in FORM_MEASURES.get(form, ()):
                 raise ValueError(f"without_party_post: '{measure}' is not a measure of form {form}")
-        unmapped = [m for m in self.party_measures if m not in self.correspondence.table]
+        correspondence = self.correspondence
+        unmapped = [m for m in self.party_measures if m not in correspondence.table]
         if unmapped:
             raise ValueError(f"correspondence: give a government sanction for the party measure '{unmapped[0]}'")
+        strange = [m for m in correspondence.beside or {} if m not in self.party_measures]
+        if strange:
+            raise ValueError(f"correspondence.beside: '{strange[0]}' is not one of the party measures")
+        for name, table in (("table", correspondence.table), ("beside", correspondence.beside or {})):
+            _check_monotone(name, table, self.party_measures)
         return self
 
     def heaviest_party_measure(self, measures: Iterable[str]) -> str | None:
