@@ -213,7 +213,9 @@ class Resolver:
         if effect.shift > 0:
             form = max(base, min(form, effect.max))
         form = min(max(form, 0 if effect.below_floor else floor, 0), 4)
-        return form, self.measure(form, effect.measure)
+        # 从重's heavier measure is for a one-form range it stays in; a form shifted above the range starts lightest
+        which = "lightest" if effect.measure == "heavier" and (lo != hi or form != hi) else effect.measure
+        return form, self.measure(form, which)
 
     def candidate(self, form: int, measure: str, without_post: bool) -> tuple[int, str]:
         """A (form, measure) as a candidate of D11: V9's substitute when the person holds no party post."""
@@ -223,8 +225,9 @@ class Resolver:
 
     @staticmethod
     def measure(form: int, which: str) -> str:
+        """The form's lightest, heavier (the second: 严重警告, 留党察看) or heaviest measure."""
         measures = FORM_MEASURES[form]
-        return measures[-1] if which == "heaviest" else measures[0]
+        return {"lightest": measures[0], "heavier": measures[min(1, len(measures) - 1)]}.get(which, measures[-1])
 
     def person_key(self, item: Resolved) -> tuple[int, ...]:
         order = self.policy.deciding_order

@@ -46,11 +46,16 @@ class TallyStep(_Policy):
 
 
 class ModifierEffect(_Policy):
-    """Where a modifier puts the form: at an end of the range, shifted, with the lightest or heaviest measure."""
+    """Where a modifier puts the form: at an end of the range, shifted, with the lightest or heaviest measure.
+
+    ``measure: heavier`` is the heavier measure within the range (从重): the lightest measure of the form it is
+    placed at when the range spans more than one form or the form is shifted above it; when the range is that one
+    form, the form's second measure, the heavier of its two party sanctions (严重警告 over 警告, 留党察看 over
+    撤销党内职务)."""
 
     at: Literal["lo", "hi", "zero"]
     shift: int = 0
-    measure: Literal["lightest", "heaviest"] = "lightest"
+    measure: Literal["lightest", "heavier", "heaviest"] = "lightest"
     #: Forms at or above this are left where they are when shifting up (4 stays 4).
     max: Form = 4
     #: Whether the form may go below the floor of the finding's kind (容错 exempts an offender, V6).
