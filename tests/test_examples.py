@@ -116,8 +116,8 @@ PEOPLE: dict[str, dict[str, Key]] = {
     "09-aggravation-outweighs": {
         # T1 [1,2] and one mitigating act → lighter, form 1.
         "p1": Key("principal_leadership", 1, "reminder", "lighter"),
-        # T2 [2,2], defied_orders → heavier; reported (lighter) outweighed.
-        "p2": Key("principal_leadership", 2, "warning", "heavier", ("outweighed:lighter",)),
+        # T2 [2,2], defied_orders → heavier, the form's heavier party sanction; reported (lighter) outweighed.
+        "p2": Key("principal_leadership", 2, "serious_warning", "heavier", ("outweighed:lighter",)),
         # ordinary [2,2], two aggravations → increased → 3; two mitigations (reduced) outweighed.
         # V9: staff hold no party post, so 撤销党内职务 becomes (2, serious_warning) before D11 compares.
         "p3": Key("direct", 2, "serious_warning", "increased", ("outweighed:reduced",)),
