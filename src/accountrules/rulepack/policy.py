@@ -51,7 +51,7 @@ class ModifierEffect(_Policy):
     ``measure: heavier`` is the heavier measure within the range (从重): the lightest measure of the form it is
     placed at when the range spans more than one form or the form is shifted above it; when the range is that one
     form, the form's second measure, the heavier of its two party sanctions (严重警告 over 警告, 留党察看 over
-    撤销党内职务)."""
+    撤销党内职务; in the first form 批评教育 over 谈话提醒)."""
 
     at: Literal["lo", "hi", "zero"]
     shift: int = 0
