@@ -227,7 +227,9 @@ class Resolver:
     def measure(form: int, which: str) -> str:
         """The form's lightest, heavier (the second: 严重警告, 留党察看) or heaviest measure."""
         measures = FORM_MEASURES[form]
-        return {"lightest": measures[0], "heavier": measures[min(1, len(measures) - 1)]}.get(which, measures[-1])
+        if which == "lightest":
+            return measures[0]
+        return measures[min(1, len(measures) - 1)] if which == "heavier" else measures[-1]
 
     def person_key(self, item: Resolved) -> tuple[int, ...]:
         order = self.policy.deciding_order
