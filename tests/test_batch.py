@@ -416,6 +416,18 @@ def test_workers_stop_when_the_caller_stops_reading(engine: Engine, lines: list[
     assert not [p for p in multiprocessing.active_children() if p.name == "accountrules-worker"]
 
 
+def test_workers_busy_when_the_caller_stops_reading_end_by_themselves(engine: Engine, lines: list[str]) -> None:
+    """Closing the result stream while workers hold chunks whose answers are larger than a pipe holds (Ctrl-C, an
+    error): each worker ends on its own (exit 0) rather than being terminated after a wait."""
+    import multiprocessing
+
+    results_ = evaluate_many(engine.with_cache(), lines * 40, workers=2, as_json=True, chunk_size=400)
+    assert next(results_) == expected_line(engine, lines[0])
+    workers = [p for p in multiprocessing.active_children() if p.name == "accountrules-worker"]
+    results_.close()
+    assert [p.exitcode for p in workers] == [0, 0]
+
+
 @pytest.mark.parametrize("separators", [(", ", ": "), (",", ":"), (" , ", " : "), (",", '":')])
 def test_records_give_the_same_determination_however_they_are_spaced(
     engine: Engine, lines: list[str], separators: tuple[str, str]

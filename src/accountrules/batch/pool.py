@@ -163,6 +163,10 @@ class Pool:
         for worker in self._workers:
             with contextlib.suppress(OSError, ValueError):  # already gone
                 worker.conn.send(None)
+            if worker.chunk is not None:
+                # a run cut short (Ctrl-C, an error): nobody will read this chunk's answer, and a worker blocked
+                # writing it into a full pipe would only end when terminated; closed, its write fails and it ends
+                worker.conn.close()
         for worker in self._workers:
             worker.process.join(STOP_SECONDS)
             if worker.process.is_alive():
