@@ -1,10 +1,18 @@
 """The yardstick for `accountrules batch`: the default pack's decisions written out by hand in plain Python.
 
-No rule engine and no rule pack: one function reads a JSON line, decides D1–D13 directly and writes a JSON
-line with every person's responsibility, scope, range, form, measure, deciding modifier and refusals, the
-organisation's measures, publicity and the dual investigation (no citations and no trace: those come from
-the rule pack). It exists only to be measured beside ``batch``; ``test_handwritten_agrees_with_the_engine``
-in ``bench_batch.py`` checks that it decides what the engine decides.
+No rule engine and no rule pack: one function reads a JSON line, decides SPEC §4 as §9 amends it and writes a
+JSON line. Per person: responsibility, scope, range, form, measure, the deciding modifier, the refusals, every
+recommended measure, the government sanction, the promotion bar and whether they had left office; for the case:
+the organisation's measures, publicity, the dual investigation, the rules in force for each violation (the
+version of the regulations for its conduct and for the decision, why, and who got the lighter newer one) and the
+notes' codes. No citations, messages or trace: those come from the rule pack (the function names the rule each
+finding restates only to order equal findings as the engine does). It exists only to be measured beside
+``batch``; ``test_handwritten_agrees_with_the_engine`` in ``test_bench_batch.py`` and ``yardstick_agrees.py``
+check that it decides what the engine decides.
+
+The tables below restate rules/*.yaml by hand (the versions, the leadership table, the modifiers each version
+knows, the accident grades, the correspondence of party and government sanctions, the promotion bars). D11's
+placement of a finding is precomputed for every range, set of modifiers, floor and party post at import.
 """
 
 from __future__ import annotations
@@ -12,40 +20,47 @@ from __future__ import annotations
 import json
 from typing import Any
 
+# --- the versions of the regulations (rules/versions.yaml), by the day each took effect -------------------------
+VERSIONS = ("acct2016+disc2015", "acct2016+disc2018", "acct2019+disc2018", "acct2019+disc2023")
+SINCE = ("2016-01-01", "2018-10-01", "2019-09-01", "2024-01-01")
+NEWEST = len(VERSIONS) - 1
+ACCT2019 = 2  # versions from this index on hold the 2019 accountability regulations (容错, leaders' modifiers)
+#: Where a corruption or harm to the public is mandatorily heavier, per version (disc2018:112, disc2023:122).
+PUBLIC_INTEREST_AREAS: tuple[frozenset[str], ...] = (
+    frozenset(),
+    frozenset({"poverty_alleviation"}),
+    frozenset({"poverty_alleviation"}),
+    frozenset({"poverty_alleviation", "agricultural_subsidies"}),
+)
+PUBLIC_INTEREST_KINDS = frozenset({"corruption", "harming_public_interest"})
+#: The offender's acts that count toward 从重/加重, per version (disc2015:19, disc2018:20, acct2019:19).
+OFFENCE_AGGRAVATING: tuple[frozenset[str], ...] = (
+    frozenset({"coerced_others"}),
+    frozenset({"coerced_others", "refused_restitution", "reoffended"}),
+    frozenset({"defied_orders", "coerced_others", "refused_restitution", "reoffended"}),
+    frozenset({"defied_orders", "coerced_others", "refused_restitution", "reoffended"}),
+)
+AGGRAVATING = frozenset({"defied_orders", "coerced_others", "refused_restitution", "reoffended"})
+OFFENCE_MITIGATION = frozenset({"confessed", "remedied", "exposed_others", "returned_gains"})
+LEADER_MITIGATION = frozenset(
+    {"discovered_proactively", "investigated_resolutely", "supported_investigation", "reported", "remedied"}
+)
+FAILURES = frozenset(
+    {"failed_to_implement", "failed_to_stop", "dereliction", "not_investigated", "concealed", "shielded", "obstructed"}
+)
+COVER_UP = frozenset({"concealed", "shielded", "obstructed"})
+FLAGS = ("first_offence", "minor_error", "many_participants")
+LEADER_ROLES = frozenset({"principal_leader", "leader_in_charge", "team_member", "discipline_inspection"})
+NO_ACTS: frozenset[str] = frozenset()
+
+# --- severity, ranges, the leadership table (rules/policy.yaml, rules/offence.yaml) ------------------------------
 SEVERITY = {"minor": 0, "ordinary": 1, "serious": 2, "grave": 3}
-OFFENCE_RANGE = {"minor": (1, 1), "ordinary": (1, 2), "serious": (2, 3), "grave": (3, 3)}
-LEADERSHIP = ((1, 1), (1, 2), (2, 2), (2, 3), (3, 3))
-PUBLIC_INTEREST = {
-    "poverty_alleviation",
-    "agricultural_subsidies",
-    "land_requisition",
-    "housing",
-    "education",
-    "healthcare",
-    "work_safety",
-    "environment",
-    "construction",
-    "law_enforcement",
-}
-FAILURES = {
-    "failed_to_implement",
-    "failed_to_stop",
-    "dereliction",
-    "not_investigated",
-    "concealed",
-    "shielded",
-    "obstructed",
-}
-COVER_UP = {"concealed", "shielded", "obstructed"}
-LEADER_MITIGATION = {
-    "discovered_proactively",
-    "investigated_resolutely",
-    "supported_investigation",
-    "reported",
-    "remedied",
-}
-OFFENCE_MITIGATION = {"confessed", "remedied", "exposed_others", "returned_gains"}
-AGGRAVATION = {"defied_orders", "coerced_others", "refused_restitution", "reoffended"}
+OFFENCE_RANGE = ((1, 1, "O-SEVERITY-MINOR"), (2, 2, "O-SEVERITY-ORDINARY"), (2, 3, "O-SEVERITY-SERIOUS"))
+OFFENCE_RANGE += ((3, 3, "O-SEVERITY-GRAVE"),)
+LEADERSHIP = ((1, 1), (1, 2), (2, 2), (2, 3), (3, 3), (3, 3), (3, 3))
+#: V11: (grade, deaths, serious injuries, direct loss) from which a violation is at least that grade.
+CONSEQUENCE_FLOORS = ((3, 10, 50, 50_000_000), (2, 3, 10, 10_000_000), (1, 1, 1, None))
+
 MEASURES = {
     0: ("none",),
     1: ("reminder", "criticism", "self_examination", "public_criticism", "admonishment"),
@@ -53,6 +68,7 @@ MEASURES = {
     3: ("removal_from_party_post", "probation", "major_post_adjustment", "expulsion"),
     4: ("case_transfer",),
 }
+MEASURE_ORDER = {m: i for i, m in enumerate(m for form in range(5) for m in MEASURES[form])}
 RESPONSIBILITY_RANK = {
     "direct": 0,
     "principal_leadership": 1,
@@ -61,14 +77,166 @@ RESPONSIBILITY_RANK = {
     "overall_leadership": 4,
     "none": 5,
 }
+
+# --- sanctions (rules/sanctions.yaml) ----------------------------------------------------------------------------
+PARTY_MEASURES = frozenset({"warning", "serious_warning", "removal_from_party_post", "probation", "expulsion"})
+GOVERNMENT_INSTEAD = {
+    "warning": "gov_warning",
+    "serious_warning": "gov_major_demerit",
+    "removal_from_party_post": "gov_removal",
+    "probation": "gov_removal",
+    "expulsion": "gov_dismissal",
+}
+GOVERNMENT_BESIDE = {"removal_from_party_post": "gov_removal", "probation": "gov_removal", "expulsion": "gov_dismissal"}
+GOVERNMENT_RANK = {
+    g: i
+    for i, g in enumerate(
+        ("gov_warning", "gov_demerit", "gov_major_demerit", "gov_demotion", "gov_removal", "gov_dismissal")
+    )
+}
+#: Months a measure or a government sanction bars promotion (the same under civ2007 and gov2020).
+WAITING = {
+    "admonishment": 6,
+    "post_adjustment": 12,
+    "warning": 12,
+    "serious_warning": 18,
+    "removal_from_party_post": 24,
+    "probation": 36,
+    "major_post_adjustment": 24,
+    "gov_warning": 6,
+    "gov_demerit": 12,
+    "gov_major_demerit": 18,
+    "gov_demotion": 24,
+    "gov_removal": 24,
+}
+
+# --- D11: modifiers as bits, and every finding's placement precomputed -------------------------------------------
+TOP, INCREASED, HEAVIER, EXEMPT, REDUCED, LIGHTER = 1, 2, 4, 8, 16, 32
+AGGRAVATIONS = ((TOP, "top_of_range"), (INCREASED, "increased"), (HEAVIER, "heavier"))
+MITIGATIONS = ((EXEMPT, "exempt"), (REDUCED, "reduced"), (LIGHTER, "lighter"))
 DECIDING_RANK = {"top_of_range": 0, "increased": 1, "heavier": 2, None: 3, "lighter": 4, "reduced": 5, "exempt": 6}
-AGGRAVATIONS = ("top_of_range", "increased", "heavier")
-MITIGATIONS = ("exempt", "reduced", "lighter")
-FLAG_REFUSALS = ("first_offence", "minor_error", "many_participants")
 
 
-def table(index: int) -> tuple[int, int]:
-    return LEADERSHIP[min(index, 4)]
+def _measure(form: int, which: str) -> str:
+    measures = MEASURES[form]
+    if which == "lightest":
+        return measures[0]
+    return measures[min(1, len(measures) - 1)] if which == "heavier" else measures[-1]
+
+
+def _place(bit: int, lo: int, hi: int, floor: int) -> tuple[int, str]:
+    """Where one modifier puts the form of a range, and with which measure."""
+    if bit == EXEMPT:
+        return 0, "none"
+    if bit == TOP:
+        form = min(max(hi, floor), 4)
+        return form, _measure(form, "heaviest")
+    if bit in (INCREASED, HEAVIER):
+        form = max(hi, min(hi + 1, 3)) if bit == INCREASED else hi
+        form = min(max(form, floor), 4)
+        return form, _measure(form, "heavier" if lo == hi and form == hi else "lightest")
+    form = min(max(lo - 1 if bit == REDUCED else lo, floor, 0), 4)
+    return form, _measure(form, "lightest")
+
+
+def _without_post(form: int, measure: str, without_post: bool) -> tuple[int, str]:
+    """V9: no removal from a party post the person does not hold; a serious warning instead."""
+    if without_post and measure == "removal_from_party_post":
+        return 2, "serious_warning"
+    return form, measure
+
+
+def _resolve(lo: int, hi: int, mask: int, floor: int, without_post: bool) -> tuple[Any, ...]:
+    """D11 for one effective range: (form, measure, deciding modifier, mitigations outweighed, measure replaced)."""
+    if hi == 0:
+        return 0, "none", "exempt" if mask & EXEMPT else None, (), None
+    mitigations = tuple(name for bit, name in MITIGATIONS if mask & bit)
+    aggravations = [(bit, name) for bit, name in AGGRAVATIONS if mask & bit]
+    if lo >= 4 and not aggravations:  # V2: a suspected crime stays where it is
+        placed = (lo, _measure(lo, "lightest"))
+        form, measure = _without_post(*placed, without_post)
+        return form, measure, None, mitigations, placed[1] if measure != placed[1] else None
+    if aggravations:
+        options = []
+        for tie, (bit, name) in enumerate(aggravations):
+            placed = _place(bit, lo, hi, floor)
+            form, measure = _without_post(*placed, without_post)
+            options.append((form, MEASURES[form].index(measure), -tie, name, measure, placed))
+        form, _, _, deciding, measure, placed = max(options)
+        return form, measure, deciding, mitigations, placed[1] if measure != placed[1] else None
+    if mitigations:
+        bit, deciding = next((bit, name) for bit, name in MITIGATIONS if mask & bit)
+        placed = _place(bit, lo, hi, floor)
+    else:
+        deciding = None
+        placed = (max(lo, floor), _measure(max(lo, floor), "lightest"))
+    form, measure = _without_post(*placed, without_post)
+    return form, measure, deciding, (), placed[1] if measure != placed[1] else None
+
+
+#: (lo, hi, modifiers, floor, without a party post) → (form, measure's rank in the form, measure, deciding modifier,
+#: mitigations outweighed, minus the deciding modifier's rank in the person's tie-break, measure V9 replaced)
+PLACED = {
+    (lo, hi, mask, floor, post): (r[0], MEASURES[r[0]].index(r[1]), r[1], r[2], r[3], -DECIDING_RANK[r[2]], r[4])
+    for lo in range(5)
+    for hi in range(lo, 5)
+    for mask in range(64)
+    for floor in (0, 1)
+    for post in (False, True)
+    for r in (_resolve(lo, hi, mask, floor, post),)
+}
+FLOOR = {"offence": 1, "leader": 0, "credit": 0, "unit": 0, "decision": 0}  # 微错必究: an offender never below 1
+
+# --- D3 as V5 amends it: who bears a leadership failure, and the rule that says so ------------------------------
+LEADERSHIP_FAILURES = frozenset({"failed_to_implement", "failed_to_stop", "dereliction"})
+#: (responsibility, rule for failed_to_implement, rule for failed_to_stop and dereliction)
+DUTIES = {
+    name: (responsibility, f"L-IMPLEMENT-{rule}", f"L-STOP-{rule}")
+    for name, responsibility, rule in (
+        ("principal", "principal_leadership", "PRINCIPAL"),
+        ("staff", "direct", "STAFF"),
+        ("in_charge", "principal_leadership", "IN-CHARGE"),
+        ("supervisory", "supervisory", "SUPERVISORY"),
+        ("supervisory_other_area", "supervisory", "SUPERVISORY-OTHER-AREA"),
+        ("important", "important_leadership", "IMPORTANT"),
+        ("important_other_area", "important_leadership", "IMPORTANT-OTHER-AREA"),
+    )
+}
+
+
+def _duty(roles: list[str], oversees_area: bool) -> tuple[str, str, str]:
+    """The principal leader; else a staff member (their own failure, direct); else whoever oversees the area,
+    whatever their role; else the discipline-inspection head; else anyone else (important leadership)."""
+    if "principal_leader" in roles:
+        return DUTIES["principal"]
+    if "staff" in roles:
+        return DUTIES["staff"]
+    if oversees_area:
+        return DUTIES["in_charge"]
+    other_area = "leader_in_charge" in roles
+    if "discipline_inspection" in roles:
+        return DUTIES["supervisory_other_area" if other_area else "supervisory"]
+    return DUTIES["important_other_area" if other_area else "important"]
+
+
+def _graded(s: int, consequences: dict[str, int]) -> int:
+    """V11: a severity index raised to the accident grade the consequences reach, never lowered."""
+    deaths = consequences.get("deaths", 0)
+    injuries = consequences.get("serious_injuries", 0)
+    loss = consequences.get("direct_loss_cny", 0)
+    for grade, least_deaths, least_injuries, least_loss in CONSEQUENCE_FLOORS:
+        if grade <= s:
+            break
+        if deaths >= least_deaths or injuries >= least_injuries or (least_loss is not None and loss >= least_loss):
+            return grade
+    return s
+
+
+def _threshold(decided: str | None, lifesaving_funds: bool) -> int:
+    """V2's note: the amount from which corruption is a crime on the decision's day (crime2016:1 from 2016-04-18)."""
+    if decided is not None and decided < "2016-04-18":
+        return 5000
+    return 10000 if lifesaving_funds else 30000
 
 
 def decide_line(line: bytes | str) -> str:
@@ -80,263 +248,266 @@ def decide_line(line: bytes | str) -> str:
         return json.dumps({"error": f"{type(exc).__name__}: {exc}"}, ensure_ascii=False)
 
 
-def _modifiers(acts: set[str], kind: str, lifesaving_cover_up: bool = False) -> set[str]:
-    """The modifiers a conduct entry gives a finding of ``kind``."""
-    mods: set[str] = set()
-    mitigation = OFFENCE_MITIGATION if kind == "offence" else LEADER_MITIGATION
-    count = len(acts & mitigation)
-    if count >= 2:
-        mods.add("reduced")
-    elif count == 1:
-        mods.add("lighter")
-    aggravating = len(acts & AGGRAVATION)
-    if aggravating >= 2:
-        mods.add("increased")
-    elif aggravating == 1:
-        mods.add("heavier")
-    if "obstructed_inquiry" in acts:
-        mods.add("increased")
-    if kind != "offence" and acts & {"pilot_error", "force_majeure"} and not acts & COVER_UP:
-        mods.add("exempt")
-    if lifesaving_cover_up:
-        mods.add("top_of_range")
-    return mods
+def _version(day: str | None) -> int:
+    """The version in force on ``day`` (ISO days compare as strings): the newest for none, the earliest before."""
+    if day is None:
+        return NEWEST
+    index = 0
+    for i in range(1, len(SINCE)):
+        if SINCE[i] <= day:
+            index = i
+    return index
 
 
-def _resolve(kind: str, responsibility: str, scope: str, rng: tuple[int, int], mods: set[str]) -> dict[str, Any]:
-    lo, hi = rng
-    if responsibility == "important_leadership":
-        hi = lo
-    refused: list[tuple[str, str | None]] = []
-    deciding = None
-    if hi == 0:
-        form, measure = 0, "none"
-    else:
-        floor = 1 if kind == "offence" else 0
-        aggravations = [m for m in AGGRAVATIONS if m in mods]
-        mitigations = [m for m in MITIGATIONS if m in mods]
-        if aggravations:
-            best = None
-            for tie, m in enumerate(aggravations):
-                if m == "increased":
-                    f = hi if hi >= 3 else hi + 1
-                    meas = MEASURES[f][0]
-                elif m == "top_of_range":
-                    f, meas = hi, MEASURES[hi][-1]
-                else:
-                    f, meas = hi, MEASURES[hi][0]
-                f = min(max(f, floor), 4)
-                key = (f, MEASURES[f].index(meas), -tie)
-                if best is None or key > best[0]:
-                    best = (key, f, meas, m)
-            assert best is not None
-            _, form, measure, deciding = best
-            refused = [("outweighed", m) for m in mitigations]
-        elif mitigations:
-            deciding = mitigations[0]
-            form = 0 if deciding == "exempt" else lo - 1 if deciding == "reduced" else lo
-            form = min(max(form, floor, 0), 4)
-            measure = MEASURES[form][0]
-        else:
-            form = max(lo, floor)
-            measure = MEASURES[form][0]
-    return {
-        "kind": kind,
-        "responsibility": responsibility,
-        "scope": scope,
-        "range": (lo, hi),
-        "form": form,
-        "measure": measure,
-        "deciding": deciding,
-        "refused": refused,
-    }
+def _tally(count: int, two: int, one: int) -> int:
+    return two if count >= 2 else one if count else 0
+
+
+def _modifiers(kind: str, acts: frozenset[str], v: dict[str, Any], version: int) -> int:
+    """The modifiers (bits) a finding of ``kind`` takes from its conduct entry and its violation in ``version``."""
+    mask = 0
+    acct2019 = version >= ACCT2019
+    if kind == "offence":
+        if v.get("lifesaving_funds"):
+            mask |= TOP
+        if v["kind"] in PUBLIC_INTEREST_KINDS and v["area"] in PUBLIC_INTEREST_AREAS[version]:
+            mask |= HEAVIER
+        if acts:
+            mask |= _tally(len(acts & OFFENCE_MITIGATION), REDUCED, LIGHTER)
+            mask |= _tally(len(acts & OFFENCE_AGGRAVATING[version]), INCREASED, HEAVIER)
+            if version == 0 and "reoffended" in acts:
+                mask |= HEAVIER
+    elif kind == "credit":
+        return EXEMPT if acct2019 and "force_majeure" in acts else 0
+    elif kind == "leader" and v.get("lifesaving_funds") and acts & COVER_UP:
+        mask |= HEAVIER
+    if acct2019 and acts:
+        if kind != "offence":
+            mask |= _tally(len(acts & LEADER_MITIGATION), REDUCED, LIGHTER)
+            mask |= _tally(len(acts & AGGRAVATING), INCREASED, HEAVIER)
+            if kind == "decision" and "force_majeure" in acts and not acts & FAILURES:
+                mask |= EXEMPT
+        if "obstructed_inquiry" in acts:
+            mask |= INCREASED
+        if "pilot_error" in acts and v["kind"] != "corruption" and not v.get("suspected_crime") and not acts & COVER_UP:
+            mask |= EXEMPT
+    return mask
 
 
 def decide(case: dict[str, Any]) -> dict[str, Any]:
-    """SPEC §4, D1–D13, for one case given as parsed JSON."""
+    """SPEC §4 as §9 amends it, for one case given as parsed JSON."""
+    decided = case.get("decided_on")
+    decision_version = _version(decided)
     people = {p["id"]: p for p in case["people"]}
-    roles = {pid: set(p.get("roles", ())) for pid, p in people.items()}
+    roles = {pid: p.get("roles", ()) for pid, p in people.items()}
     record = case.get("unit_record") or {}
     in_period = record.get("violations_in_period", 0)
     major = record.get("major_corruption_in_period", 0)
     violations = {v["id"]: v for v in case["violations"]}
     spread = bool(record.get("long_term_spread")) or any(v.get("long_term_spread") for v in violations.values())
-    conduct = {(c["person"], c["violation"]): set(c.get("acts", ())) for c in case.get("conduct", ())}
-    participants: set[tuple[str, str]] = set()
-    for d in case.get("decisions", ()):
-        for pid in d["participants"]:
-            participants.add((pid, d["violation"]))
+    conduct = {(c["person"], c["violation"]): frozenset(c.get("acts", ())) for c in case.get("conduct", ())}
+    decisions = case.get("decisions", ())
+    notes: set[tuple[str, str | None, str | None]] = set()
+    if decided is None:
+        notes.add(("no_decided_on", None, None))
+    elif decided < SINCE[0]:
+        notes.add(("before_earliest_version", None, None))
 
-    findings: dict[str, list[dict[str, Any]]] = {}
-    candidates: list[str] = []  # every candidate's responsibility (D12 reads them before selection)
-    org: set[str] = set()
-
-    def add(person: str, finding: dict[str, Any]) -> None:
-        findings.setdefault(person, []).append(finding)
-
+    # V1, V11: each violation's severity index, its dates and versions, and the notes they call for
     severity: dict[str, int] = {}
+    periods: dict[str, tuple[str, str] | None] = {}
+    in_force: dict[str, tuple[int, int, str]] = {}
     for vid, v in violations.items():
         s = SEVERITY[v["severity"]]
-        if v.get("suspected_crime"):
-            s = max(s, 3)
+        consequences = v.get("consequences")
+        if consequences:
+            s = _graded(s, consequences)
         severity[vid] = s
-        offenders = set(v["offenders"])
-        # D2 offence findings, D6-D8
-        rng = (4, 4) if v.get("suspected_crime") else OFFENCE_RANGE[v["severity"]]
-        public = v["kind"] in ("corruption", "harming_public_interest") and v["area"] in PUBLIC_INTEREST
+        began, ended = v.get("began_on"), v.get("ended_on")
+        end = ended or began or decided
+        conduct_version = _version(end)
+        if began is None and ended is None:
+            periods[vid], why = None, "no_date"
+        else:
+            periods[vid] = (began or end, end)  # type: ignore[assignment]
+            why = "continuing" if _version(began or end) < conduct_version else "conduct_date"
+        in_force[vid] = (conduct_version, decision_version, why)
+        if end is not None and end < SINCE[0]:
+            notes.add(("before_earliest_version", None, vid))
+        amount = v.get("amount_cny")
+        corruption = v["kind"] == "corruption" and not v.get("suspected_crime")
+        if corruption and amount is not None and amount >= _threshold(decided, bool(v.get("lifesaving_funds"))):
+            notes.add(("amount_over_threshold", None, vid))
+
+    # findings by (person, violation): (rule, violation, decision, kind, responsibility, scope, lo, hi), the range
+    # effective (important leadership held at its lowest form)
+    pairs: dict[tuple[str, str | None], list[tuple[Any, ...]]] = {}
+    inspection = bool(decisions)  # D12: a decision, or a leadership or supervisory candidate
+    for vid, v in violations.items():  # D2
+        if v.get("suspected_crime"):
+            finding = ("O-SUSPECTED-CRIME", vid, None, "offence", "direct", "individual", 4, 4)
+            severity[vid] = 3
+        else:
+            lo, hi, rule = OFFENCE_RANGE[severity[vid]]
+            finding = (rule, vid, None, "offence", "direct", "individual", lo, hi)
         for pid in v["offenders"]:
-            mods = _modifiers(conduct.get((pid, vid), set()), "offence")
-            if v.get("lifesaving_funds"):
-                mods.add("top_of_range")
-            if public:
-                mods.add("heavier")
-            finding = _resolve("offence", "direct", "individual", rng, mods)
-            finding["refused"] += [(flag, None) for flag in FLAG_REFUSALS if v.get(flag)]
-            add(pid, finding)
-            candidates.append("direct")
-        # D3 and D4: conduct of everyone else on this violation
-        for (pid, cv), acts in conduct.items():
-            if cv != vid or pid in offenders:
-                continue
-            failures = acts & FAILURES
-            if not failures:
-                add(pid, _resolve("credit", "none", "individual", (0, 0), set()))
-                candidates.append("none")
-                continue
-            r = roles[pid]
-            overseer = "leader_in_charge" in r and v["area"] in people[pid].get("oversees", ())
-            if "principal_leader" in r or overseer:
-                duty = "principal_leadership"
-            elif "discipline_inspection" in r:
-                duty = "supervisory"
-            else:
-                duty = "important_leadership"
-            options = []
-            for act in failures:
-                if act == "failed_to_implement":
-                    options.append((duty, table(s + spread)))
-                elif act in ("failed_to_stop", "dereliction"):
-                    options.append((duty, table(s + 1 + spread)))
-                elif act == "not_investigated":
-                    options.append(("direct", (2, 2) if s <= 1 else (2, 3)))
-                elif act in ("concealed", "shielded"):
-                    options.append(("direct", (2, 3)))
-                else:
-                    options.append(("direct", (3, 3)))
-            candidates += [o[0] for o in options]
-
-            def effective(option: tuple[str, tuple[int, int]]) -> tuple[int, int, int]:
-                resp, (lo, hi) = option
-                if resp == "important_leadership":
-                    hi = lo
-                return (hi, lo, -RESPONSIBILITY_RANK[resp])
-
-            duty, rng = max(options, key=effective)
-            mods = _modifiers(acts, "leader", bool(v.get("lifesaving_funds") and acts & COVER_UP))
-            add(pid, _resolve("leader", duty, "individual", rng, mods))
-            if "principal_leader" in r and acts & COVER_UP:
-                org.add("public_notice")
-    # D9 collective decisions
-    for d in case.get("decisions", ()):
-        vid = d["violation"]
+            pairs[(pid, vid)] = [finding]
+    bonus = 1 if spread else 0
+    for (pid, vid), acts in conduct.items():  # D3, D4, V5
+        v = violations[vid]
+        if pid in v["offenders"]:
+            continue
+        failures = acts & FAILURES
+        if not failures:
+            pairs[(pid, vid)] = [("M-NO-FAILURE", vid, None, "credit", "none", "individual", 0, 0)]
+            continue
         s = severity[vid]
-        advocates, objectors = set(d.get("advocates", ())), set(d.get("objectors", ()))
+        best_key: tuple[Any, ...] = ()
+        for act in failures:
+            if act in LEADERSHIP_FAILURES:
+                duty = _duty(roles[pid], v["area"] in people[pid].get("oversees", ()))
+                responsibility, rule = duty[0], duty[1 if act == "failed_to_implement" else 2]
+                lo, hi = LEADERSHIP[s + bonus if act == "failed_to_implement" else s + 1 + bonus]
+                if responsibility == "important_leadership":
+                    hi = lo
+                if responsibility != "direct":
+                    inspection = True
+            elif act == "not_investigated":
+                lo, hi, rule = (2, 2, "L-NOT-INVESTIGATED-LIGHT") if s <= 1 else (2, 3, "L-NOT-INVESTIGATED")
+                responsibility = "direct"
+            elif act == "obstructed":
+                lo, hi, rule, responsibility = 3, 3, "L-OBSTRUCTED", "direct"
+            else:
+                lo, hi, rule, responsibility = 2, 3, "L-COVER-UP", "direct"
+            key = (hi, lo, -RESPONSIBILITY_RANK[responsibility], rule)
+            if key > best_key:
+                best_key, finding = key, (rule, vid, None, "leader", responsibility, "individual", lo, hi)
+        pairs[(pid, vid)] = [finding]
+    for d in decisions:  # D9
+        vid, did = d["violation"], d["id"]
+        s = severity[vid]
+        advocates, objectors = d.get("advocates", ()), d.get("objectors", ())
         for pid in d["participants"]:
             if pid in objectors:
-                candidates.append("none")
-                add(pid, _resolve("decision", "none", "collective", (0, 0), set()))
-                continue
-            candidates.append("important_leadership")
-            if "principal_leader" in roles[pid] or pid in advocates:
-                candidates.append("principal_leadership")
-                duty, rng = "principal_leadership", table(s + 1)
+                finding = ("C-OBJECTOR", vid, did, "decision", "none", "collective", 0, 0)
+            elif "principal_leader" in roles[pid] or pid in advocates:
+                rule = "C-PRINCIPAL" if "principal_leader" in roles[pid] else "C-ADVOCATE"
+                lo, hi = LEADERSHIP[s + 1]
+                finding = (rule, vid, did, "decision", "principal_leadership", "collective", lo, hi)
             else:
-                duty, rng = "important_leadership", table(s)
-            mods = _modifiers(conduct.get((pid, vid), set()), "decision")
-            add(pid, _resolve("decision", duty, "collective", rng, mods))
-        org.add("inspection")
-    # D5 the principal leader of a unit with many problems
-    unit_range = (1, 2) if spread or major >= 2 else (1, 1) if in_period >= 3 else None
-    for pid in people:
-        if "principal_leader" in roles[pid] and unit_range is not None:
-            finding = _resolve("unit", "principal_leadership", "individual", unit_range, set())
-            if people[pid].get("personally_clean"):
-                finding["refused"].append(("personally_clean", None))
-            add(pid, finding)
-            candidates.append("principal_leadership")
-    # D1 dual investigation
+                lo = LEADERSHIP[s][0]
+                finding = ("C-PARTICIPANT", vid, did, "decision", "important_leadership", "collective", lo, lo)
+            pairs.setdefault((pid, vid), []).append(finding)
+    if spread or major >= 2 or in_period >= 3:  # D5
+        finding = ("U-MANY-PROBLEMS-SERIOUS", None, None, "unit", "principal_leadership", "individual", 1, 2)
+        if not (spread or major >= 2):
+            finding = ("U-MANY-PROBLEMS", None, None, "unit", "principal_leadership", "individual", 1, 1)
+        for pid, r in roles.items():
+            if "principal_leader" in r:
+                pairs[(pid, None)] = [finding]
+                inspection = True
+
+    # D11 under the conduct version and, when it differs, under the decision version too; V1 keeps the lighter
+    chosen: dict[str, list[tuple[Any, ...]]] = {}
+    lighter_new: dict[str, list[str]] = {}
+    for (pid, vid), items in pairs.items():
+        person = people[pid]
+        post = person.get("party_post")
+        without_post = not post if post is not None else not any(r in LEADER_ROLES for r in roles[pid])
+        if vid is None:  # D5's findings take no modifiers: every version resolves them alike
+            resolved = [(f, PLACED[(f[6], f[7], 0, 0, without_post)]) for f in items]
+        else:
+            v = violations[vid]
+            acts = conduct.get((pid, vid), NO_ACTS)
+            conduct_version = in_force[vid][0]
+            resolved = [
+                (f, PLACED[(f[6], f[7], _modifiers(f[3], acts, v, conduct_version), FLOOR[f[3]], without_post)])
+                for f in items
+            ]
+            if conduct_version != decision_version:
+                newer = [
+                    (f, PLACED[(f[6], f[7], _modifiers(f[3], acts, v, decision_version), FLOOR[f[3]], without_post)])
+                    for f in items
+                ]
+                if max(p[:2] for _, p in newer) < max(p[:2] for _, p in resolved):
+                    resolved = newer
+                    lighter_new.setdefault(vid, []).append(pid)
+        if pid in chosen:
+            chosen[pid].extend(resolved)
+        else:
+            chosen[pid] = resolved
+
+    # each person's result: the heaviest resolved finding (of equals, the first in the rules' order)
+    results = []
+    examined = []
+    publicize = any(v.get("lifesaving_funds") for v in violations.values())
+    for pid in sorted(chosen):
+        items = chosen[pid]
+        if len(items) > 1:
+            items.sort(key=_rule_order)
+        best_key = ()
+        refused: set[tuple[str, str]] = set()
+        is_examined = False
+        for f, placed in items:
+            kind = f[3]
+            if kind != "offence":
+                is_examined = True
+                if kind != "credit" and placed[0] >= 2:
+                    publicize = True
+            else:
+                v = violations[f[1]]
+                for flag in FLAGS:
+                    if v.get(flag):
+                        refused.add((flag, ""))
+            if placed[4]:
+                refused.update(("outweighed", m) for m in placed[4])
+            key = (placed[0], placed[1], f[7], f[6], -RESPONSIBILITY_RANK[f[4]], f[5] == "individual", placed[5])
+            if key > best_key:
+                best_key, best, best_placed = key, f, placed
+        person = people[pid]
+        if is_examined:
+            examined.append(pid)
+        if (pid, None) in pairs and person.get("personally_clean"):
+            refused.add(("personally_clean", ""))  # D5: no defence for the principal leader of a troubled unit
+        results.append(_result(person, best, best_placed, violations, decided, refused, notes))
+
+    # D1 一案双查 and V10: the linked leaders with nothing on record while in office
+    participants = {(pid, d["violation"]) for d in decisions for pid in d["participants"]}
+    linked = [
+        (pid, r, people[pid].get("oversees", ()), people[pid].get("in_office"))
+        for pid, r in roles.items()
+        if "principal_leader" in r or "discipline_inspection" in r or people[pid].get("oversees")
+    ]
     missing = []
     for vid, v in violations.items():
-        offenders = set(v["offenders"])
-        for pid, r in roles.items():
-            linked = (
-                "principal_leader" in r
-                or "discipline_inspection" in r
-                or ("leader_in_charge" in r and v["area"] in people[pid].get("oversees", ()))
-            )
-            if linked and pid not in offenders and (pid, vid) not in conduct and (pid, vid) not in participants:
-                missing.append((pid, vid))
-    missing.sort()
-    # D11 each person's result
-    results = []
-    publicize = any(v.get("lifesaving_funds") for v in violations.values())
-    for pid in sorted(set(findings) | {p for p, _ in missing}):
-        items = findings.get(pid)
-        if not items:
-            results.append(
-                {
-                    "person": pid,
-                    "name": people[pid].get("name", ""),
-                    "responsibility": "undetermined",
-                    "scope": "individual",
-                    "range": None,
-                    "form": None,
-                    "measure": None,
-                    "modifier": None,
-                    "refused": [],
-                }
-            )
-            continue
-        for f in items:
-            if f["kind"] != "offence" and f["form"] >= 2:
-                publicize = True
-        best = max(
-            items,
-            key=lambda f: (
-                f["form"],
-                MEASURES[f["form"]].index(f["measure"]),
-                f["range"][1],
-                f["range"][0],
-                -RESPONSIBILITY_RANK[f["responsibility"]],
-                f["scope"] == "individual",
-                -DECIDING_RANK[f["deciding"]],
-            ),
-        )
-        refused = sorted({r for f in items for r in f["refused"]}, key=lambda r: (r[0], r[1] or ""))
-        results.append(
-            {
-                "person": pid,
-                "name": people[pid].get("name", ""),
-                "responsibility": best["responsibility"],
-                "scope": best["scope"],
-                "range": list(best["range"]),
-                "form": best["form"],
-                "measure": best["measure"],
-                "modifier": best["deciding"],
-                "refused": [{"kind": k, "detail": d} if d else {"kind": k} for k, d in refused],
-            }
-        )
+        area, offenders, period = v["area"], v["offenders"], periods[vid]
+        for pid, r, overseen, tenure in linked:
+            if not ("principal_leader" in r or "discipline_inspection" in r or area in overseen):
+                continue
+            if pid in offenders or (pid, vid) in conduct or (pid, vid) in participants:
+                continue
+            if period is not None and tenure:
+                start, end = tenure.get("from"), tenure.get("to")
+                if (start is not None and start > period[1]) or (end is not None and period[0] > end):
+                    continue
+            missing.append((pid, vid))
+    if missing:
+        missing.sort()
+        for pid in sorted({pid for pid, _ in missing if pid not in chosen}):
+            results.append(_undetermined(people[pid], decided))
+        results.sort(key=_by_person)
+
     # D12 the organisation, D13 publicity
-    if any(c in ("principal_leadership", "important_leadership", "supervisory") for c in candidates):
-        org.add("inspection")
-    if major >= 2:
-        org.add("public_notice")
-    if spread and major >= 3:
-        org.add("reorganization")
-    measures = [m for m in ("inspection", "public_notice", "reorganization") if m in org]
-    if org & {"public_notice", "reorganization"}:
+    measures = ["inspection"] if inspection else []
+    if major >= 2 or any(
+        acts & COVER_UP and "principal_leader" in roles[pid] and pid not in violations[vid]["offenders"]
+        for (pid, vid), acts in conduct.items()
+    ):
+        measures.append("public_notice")
         publicize = True
-    examined = sorted(pid for pid, items in findings.items() if any(f["kind"] != "offence" for f in items))
+    if spread and major >= 3:
+        measures.append("reorganization")
+        publicize = True
     return {
         "case_id": case["case_id"],
         "people": results,
@@ -351,4 +522,121 @@ def decide(case: dict[str, Any]) -> dict[str, Any]:
             "examined": examined,
             "missing": [{"person": p, "violation": v} for p, v in missing],
         },
+        "rules_in_force": [
+            {
+                "violation": vid,
+                "conduct": VERSIONS[in_force[vid][0]],
+                "decision": VERSIONS[decision_version],
+                "why": in_force[vid][2],
+                "lighter_new": sorted(lighter_new.get(vid, ())),
+            }
+            for vid in sorted(in_force)
+        ],
+        "notes": [_note(*n) for n in sorted(notes, key=_note_order)] if notes else [],
     }
+
+
+def _result(
+    person: dict[str, Any],
+    f: tuple[Any, ...],
+    placed: tuple[Any, ...],
+    violations: dict[str, dict[str, Any]],
+    decided: str | None,
+    refused: set[tuple[str, str]],
+    notes: set[tuple[str, str | None, str | None]],
+) -> dict[str, Any]:
+    """A person's result from their heaviest finding: V2's and V4's measures beside it, V3's party measures and
+    government sanction, the promotion bar."""
+    form, rank, measure, deciding, _, _, replaced = placed
+    kind = f[3]
+    recommended = [measure]
+    if kind == "offence" and form == 4 and f[0] == "O-SUSPECTED-CRIME":
+        recommended.append("expulsion")  # V2: expelled, then handed to the prosecutors
+    elif kind == "leader" and (form, rank) >= (2, 1) and measure != "post_adjustment":
+        recommended.append("post_adjustment")  # V4: a serious warning or more comes with an adjustment of post
+    party = None
+    for m in recommended:
+        if m in PARTY_MEASURES and (party is None or MEASURE_ORDER[m] > MEASURE_ORDER[party]):
+            party = m
+    member = person.get("party_member", True)
+    kept = recommended
+    if not member and party is not None:
+        kept = [m for m in recommended if m not in PARTY_MEASURES]
+        notes.add(("no_party_measure", person["id"], f[1]))
+    government = None
+    if person.get("public_official", True):
+        if not member:
+            government = GOVERNMENT_INSTEAD.get(party)  # type: ignore[arg-type]
+        else:
+            government = GOVERNMENT_BESIDE.get(party)  # type: ignore[arg-type]
+            if replaced in PARTY_MEASURES:
+                instead = GOVERNMENT_INSTEAD[replaced]
+                if government is None or GOVERNMENT_RANK[instead] > GOVERNMENT_RANK[government]:
+                    government = instead
+    bar = max((WAITING[m] for m in kept if m in WAITING), default=None)
+    if government in WAITING and (bar is None or WAITING[government] > bar):
+        bar = WAITING[government]
+    return {
+        "person": person["id"],
+        "name": person.get("name", ""),
+        "responsibility": f[4],
+        "scope": f[5],
+        "range": [f[6], f[7]],
+        "form": form,
+        "measure": kept[0] if kept else None,
+        "modifier": deciding,
+        "refused": [{"kind": k, "detail": d} if d else {"kind": k} for k, d in sorted(refused)] if refused else [],
+        "measures": kept,
+        "government_sanction": government,
+        "waiting_period_months": bar,
+        "former": _former(person, decided),
+    }
+
+
+def _undetermined(person: dict[str, Any], decided: str | None) -> dict[str, Any]:
+    """D1: a linked leader with no finding at all, missing from the record."""
+    return {
+        "person": person["id"],
+        "name": person.get("name", ""),
+        "responsibility": "undetermined",
+        "scope": "individual",
+        "range": None,
+        "form": None,
+        "measure": None,
+        "modifier": None,
+        "refused": [],
+        "measures": [],
+        "government_sanction": None,
+        "waiting_period_months": None,
+        "former": _former(person, decided),
+    }
+
+
+def _rule_order(item: tuple[tuple[Any, ...], Any]) -> tuple[str, str, str]:
+    f = item[0]
+    return f[0], f[1] or "", f[2] or ""
+
+
+def _by_person(result: dict[str, Any]) -> str:
+    return str(result["person"])
+
+
+def _note_order(note: tuple[str, str | None, str | None]) -> tuple[str, bool, str, bool, str]:
+    code, person, violation = note
+    return code, person is not None, person or "", violation is not None, violation or ""
+
+
+def _note(code: str, person: str | None, violation: str | None) -> dict[str, str]:
+    note = {"code": code}
+    if person is not None:
+        note["person"] = person
+    if violation is not None:
+        note["violation"] = violation
+    return note
+
+
+def _former(person: dict[str, Any], decided: str | None) -> bool:
+    """终身问责: the person had left the position before the decision."""
+    tenure = person.get("in_office")
+    end = tenure.get("to") if tenure else None
+    return end is not None and decided is not None and end < decided

@@ -5,6 +5,11 @@ never assertions (the last test prints the throughput of both and their ratio). 
 per run: ``ACCOUNTRULES_BENCH_CASES`` cases (default 100,000) whose fact patterns repeat as archives do, and
 ``ACCOUNTRULES_BENCH_DIFFERENT`` cases (default 10,000) that all differ. Peak memory on a large archive is
 measured by ``benchmarks/peak_memory.py``.
+
+``test_handwritten_agrees_with_the_engine`` proves the yardstick decides what the engine decides, on archives of
+its own (``ACCOUNTRULES_AGREEMENT_CASES`` cases each, default 2,000; seconds to write), every example and every
+golden case; alone: ``python -m pytest benchmarks/test_bench_batch.py -k agrees -p no:randomly``. The benchmarks
+are not in the default suite (pyproject's ``testpaths``).
 """
 
 from __future__ import annotations
@@ -20,12 +25,14 @@ from typing import Any
 import pytest
 
 from accountrules import Engine
+from accountrules.tooling.goldens import load_golden_file
 from accountrules.validation import load_case
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from archives import write_archives  # noqa: E402 - a sibling script
-from handwritten import decide, decide_line  # noqa: E402 - the yardstick lives beside this file
+from handwritten import decide_line  # noqa: E402 - the yardstick lives beside this file
+from yardstick_agrees import differences  # noqa: E402 - a sibling script
 
 CASE = HERE / "case_10x3.json"
 REPEATED = int(os.environ.get("ACCOUNTRULES_BENCH_CASES", "100000"))
@@ -130,32 +137,36 @@ def _never() -> Any:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def test_handwritten_agrees_with_the_engine(corpora: dict[str, Path]) -> None:
-    """The yardstick decides what the rules decide (people, organisation, publicity, dual investigation) on the
-    first 2,000 cases of each corpus, so the comparison is like with like."""
-    engine = Engine.default().with_cache()
-    for path in corpora.values():
+AGREEMENT_CASES = int(os.environ.get("ACCOUNTRULES_AGREEMENT_CASES", "2000"))
+ROOT = HERE.parent
+
+
+@pytest.fixture(scope="module")
+def agreement_cases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[str, Any]]]:
+    """The cases the yardstick is checked on: ``AGREEMENT_CASES`` of each archive (repeated patterns and all
+    different, written small for this check alone), every example and every golden case of the default pack
+    (which cover §9's corners: dates, versions, members, posts, tenure, consequences)."""
+    paths = write_archives(tmp_path_factory.mktemp("agreement"), AGREEMENT_CASES, AGREEMENT_CASES)
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name, path in paths.items():
         with path.open(encoding="utf-8") as lines:
-            for _, line in zip(range(2000), lines, strict=False):
-                expected = engine.evaluate(line).model_dump(mode="json")
-                got = json.loads(json.dumps(decide(json.loads(line))))
-                people = [
-                    {
-                        "person": p["person"],
-                        "name": p["name"],
-                        "responsibility": p["responsibility"],
-                        "scope": p["scope"],
-                        "range": p["range"],
-                        "form": p["form"],
-                        "measure": p["measure"],
-                        "modifier": p["modifiers"][0]["kind"] if p["modifiers"] else None,
-                        "refused": [{k: v for k, v in r.items() if k in ("kind", "detail")} for r in p["refused"]],
-                    }
-                    for p in expected["people"]
-                ]
-                assert got["people"] == people
-                for key in ("organization", "publicize", "dual_investigation"):
-                    assert got[key] == expected[key]
+            out[name] = [json.loads(line) for line in lines]
+    out["examples"] = [
+        json.loads(p.read_text(encoding="utf-8")) for p in sorted((ROOT / "examples" / "cases").glob("*.json"))
+    ]
+    out["goldens"] = [g.case for f in sorted((ROOT / "rules" / "tests").glob("*.yaml")) for g in load_golden_file(f)]
+    return out
+
+
+@pytest.mark.parametrize("source", ["repeated", "different", "examples", "goldens"])
+def test_handwritten_agrees_with_the_engine(agreement_cases: dict[str, list[dict[str, Any]]], source: str) -> None:
+    """The yardstick decides what the rules decide on every case of the source: people (with measures, government
+    sanction, promotion bar, former), organisation, publicity, dual investigation, rules in force and notes."""
+    engine = Engine.default().with_cache()
+    cases = agreement_cases[source]
+    differ = {case["case_id"]: found for case in cases if (found := differences(engine, case))}
+    assert len(cases) == AGREEMENT_CASES if source in ("repeated", "different") else cases
+    assert not differ, f"{len(differ)} of {len(cases)} cases differ; first: {next(iter(differ.items()))}"
 
 
 def test_summary() -> None:
