@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
@@ -158,12 +159,37 @@ def _keys_given(value: Any) -> int:
     """How many object keys the JSON text of ``value`` held, repeats apart (the models forbid unknown keys)."""
     if isinstance(value, BaseModel):
         given = value.__pydantic_fields_set__
-        return len(given) + sum(_keys_given(getattr(value, name)) for name in given)
+        count = len(given)
+        for name in _holding_objects(type(value)):
+            if name in given:
+                count += _keys_given(getattr(value, name))
+        return count
     if isinstance(value, dict):
-        return len(value) + sum(_keys_given(item) for item in value.values())
+        count = len(value)
+        for item in value.values():
+            count += _keys_given(item)
+        return count
     if isinstance(value, list):
-        return sum(_keys_given(item) for item in value if not isinstance(item, str))
+        count = 0
+        for item in value:
+            count += _keys_given(item)
+        return count
     return 0
+
+
+@functools.cache
+def _holding_objects(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of ``model`` whose values may hold JSON objects (models or dicts, also in lists or ``| None``):
+    the only ones `_keys_given` needs to walk (a case's ids, texts and vocabulary values are most of its fields)."""
+    return tuple(name for name, field in model.model_fields.items() if _holds_object(field.annotation))
+
+
+def _holds_object(annotation: Any) -> bool:
+    if isinstance(annotation, type) and (issubclass(annotation, (BaseModel, dict)) or annotation is object):
+        return True
+    if annotation is Any or get_origin(annotation) is dict:
+        return True
+    return any(_holds_object(arg) for arg in get_args(annotation))
 
 
 class _JSONProblem(ValueError):
