@@ -1,8 +1,29 @@
-"""Archives of cases: streaming evaluation, consistency checks of recorded decisions, and their report."""
+"""Archives of cases: streaming evaluation, consistency checks of recorded decisions, and their report.
 
-from accountrules.batch.api import check_consistency, evaluate_many, stream
-from accountrules.batch.check import ConsistencyReport
-from accountrules.batch.records import Record, RecordError, Source, open_source
+The public names are imported on first use, so that a command that is about to start worker processes can start
+their forkserver (`accountrules.batch.forkserver`) before it pays for the engine's imports itself.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from accountrules.batch.api import check_consistency, evaluate_many, stream
+    from accountrules.batch.check import ConsistencyReport
+    from accountrules.batch.records import Record, RecordError, Source, open_source
+
+_HOMES = {
+    "ConsistencyReport": "accountrules.batch.check",
+    "Record": "accountrules.batch.records",
+    "RecordError": "accountrules.batch.records",
+    "Source": "accountrules.batch.records",
+    "check_consistency": "accountrules.batch.api",
+    "evaluate_many": "accountrules.batch.api",
+    "open_source": "accountrules.batch.records",
+    "stream": "accountrules.batch.api",
+}
 
 __all__ = [
     "ConsistencyReport",
@@ -14,3 +35,16 @@ __all__ = [
     "open_source",
     "stream",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'accountrules.batch' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -1,7 +1,6 @@
 """Supervised worker processes that evaluate a stream of records and give the results back in input order.
 
-- Workers are started with the ``forkserver`` method (``spawn`` where there is none), never ``fork``: the
-  calling process may hold a durable_rules Host, whose threads a fork would copy in a broken state.
+- Workers are started by a forkserver that has loaded what they run (`accountrules.batch.forkserver`).
 - Workers never run the caller's script. multiprocessing normally re-runs the main module in every new process
   (as ``__mp_main__``), which makes a script without an ``if __name__ == "__main__":`` guard start over in each
   worker; a worker needs nothing from it (its target lives in `accountrules.batch.worker`), so the preparation
@@ -26,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from accountrules.batch.forkserver import STOP_SECONDS, WORKER_NAME, context
 from accountrules.batch.records import Record, RecordError
 from accountrules.batch.worker import EngineSpec, Hook, Mode, case_id_of, worker_main
 from accountrules.errors import AccountRulesError, EvaluationError, UsageError
@@ -36,12 +36,6 @@ STRIKES = 2
 START_FAILURES = 3
 #: Tries to start one worker process (the forkserver helper may be restarting) before the run gives up.
 START_ATTEMPTS = 5
-#: How long a stopping worker may take to exit before it is terminated.
-STOP_SECONDS = 5.0
-
-
-#: The name of every worker process; only these leave the caller's main module out of their preparation.
-WORKER_NAME = "accountrules-worker"
 #: What tells a new process to re-run the caller's main module (by path or by module name).
 _MAIN_KEYS = ("init_main_from_path", "init_main_from_name")
 
@@ -63,30 +57,6 @@ if not getattr(multiprocessing.spawn.get_preparation_data, "__wrapped_by_account
     multiprocessing.spawn.get_preparation_data = _without_main(  # type: ignore[assignment]
         multiprocessing.spawn.get_preparation_data
     )
-
-
-def stop_helpers() -> None:
-    """Stop the helper processes multiprocessing started for the workers (the forkserver and the resource
-    tracker) and wait for them, so that a program that is done with its pools leaves no process behind. Left
-    running, they outlive the program by a moment and end as children of init, which may never reap them
-    (a zombie). Workers still running (a pool left unfinished by an error) are stopped first: the forkserver
-    does not end while they live. The next pool starts them again."""
-    from multiprocessing import forkserver, resource_tracker
-
-    for child in multiprocessing.active_children():
-        if child.name == WORKER_NAME:
-            child.terminate()
-            child.join(STOP_SECONDS)
-
-    helpers: tuple[Any, ...] = (forkserver._forkserver, resource_tracker._resource_tracker)
-    for helper in helpers:
-        with contextlib.suppress(OSError, ChildProcessError, AttributeError):  # not running, or already reaped
-            helper._stop()
-
-
-def start_method() -> str:
-    methods = multiprocessing.get_all_start_methods()
-    return "forkserver" if "forkserver" in methods else "spawn"
 
 
 @dataclass(slots=True)
@@ -128,10 +98,7 @@ class Pool:
         if self.workers < 1:
             raise UsageError("a pool needs at least one worker")
         self.window = self.window or max(self.workers * self.chunk_size * 4, 64)
-        method = start_method()
-        self._context = multiprocessing.get_context(method)
-        if method == "forkserver":
-            self._context.set_forkserver_preload(["accountrules.batch.worker"])
+        self._context = context()
 
     # -- workers ---------------------------------------------------------------------------------------------
 

@@ -244,8 +244,8 @@ def main() -> None:
 def _stop_worker_helpers() -> None:
     """A command that ran worker processes (batch, check) leaves none of their helpers behind, however it ended
     (Ctrl-C included)."""
-    if "accountrules.batch.pool" in sys.modules:
-        from accountrules.batch.pool import stop_helpers
+    if "accountrules.batch.forkserver" in sys.modules:
+        from accountrules.batch.forkserver import stop_helpers
 
         stop_helpers()
 

@@ -104,11 +104,12 @@ def batch(
     """批量评估 Evaluate an archive of cases: one JSON line per record, in input order, the determination or
     {"line": N, "case_id": …, "error": …} for a bad record. Exit 0 when every record was evaluated, 1 when some
     were error records."""
+    processes = _workers(workers)
+    _refuse_overwriting(source, output)
+    _start_workers(processes, dask)
     from accountrules.batch.api import stream
     from accountrules.batch.records import RecordError
 
-    processes = _workers(workers)
-    _refuse_overwriting(source, output)
     engine = _engine(rules, processes, runtime.value)
     errors: list[RecordError] = []
     count = 0
@@ -188,12 +189,13 @@ def check(
     like cases recorded unlike; responsible leaders left out of the record (一案双查). Exit 1 when a record was bad,
     else 4 when no valid case records an outcome (nothing to check), else 3 when inconsistencies were found, else 0
     (2: a command line that cannot be parsed)."""
-    from accountrules.batch.api import check_consistency
-
     processes = _workers(workers)
     for written in (json_out, report):
         if written is not None:
             _refuse_overwriting(source, str(written))
+    _start_workers(processes, dask)
+    from accountrules.batch.api import check_consistency
+
     engine = _engine(rules, processes, runtime.value)
     with _opened(source) as archive, _progress_bar(archive, progress) as tick, user_errors():
         if dask is not None:
@@ -275,6 +277,14 @@ def _workers(asked: int | None) -> int:
     if asked > MAX_WORKERS:
         raise fail(f"--workers {asked}: give at most {MAX_WORKERS} (the default, one per core, is {default_workers()})")
     return asked
+
+
+def _start_workers(workers: int, dask: str | None) -> None:
+    """Start the forkserver of local workers now: it loads what they run while this process loads the rest."""
+    if workers and dask is None:
+        from accountrules.batch.forkserver import start
+
+        start()
 
 
 def _engine(rules: Path | None, workers: int, runtime: str) -> Engine | Path | None:
