@@ -132,7 +132,7 @@ def test_evaluate_text_for_a_small_example(runner: CliRunner, engine: Engine) ->
 ┏━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━┓
 ┃ 人员 Person ┃ 责任 Responsibility     ┃ 形态 Form ┃ 措施 Measure           ┃ 情节 Modifier ┃ 不予采纳 Refused        ┃
 ┡━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━┩
-│ 陈某 p1     │ 主要领导责任 principal  │ 1 [1,1]   │ 谈话提醒 reminder talk │ —             │ 本人廉洁 personally     │
+│ 陈某 p1     │ 主要领导责任 principal  │ 1 [1,1]   │ 诫勉 admonishment      │ —             │ 本人廉洁 personally     │
 │             │ leadership              │           │                        │               │ clean                   │
 │             │ responsibility,         │           │                        │               │ (X-PERSONALLY-CLEAN)    │
 │             │ 个人责任 individual     │           │                        │               │                         │
@@ -143,7 +143,7 @@ def test_evaluate_text_for_a_small_example(runner: CliRunner, engine: Engine) ->
 组织 Organization: 某县市场监督管理局: 全面领导责任 overall leadership responsibility; 检查 written self-examination
 公开曝光 Publicize: 否 no
 一案双查 Dual investigation: 完整 complete; 已倒查 examined: p1; 未倒查 missing: —
-政务处分、影响期 Government sanction, bar on promotion: —
+政务处分、影响期 Government sanction, bar on promotion: p1 —, 6 个月 months
 适用规定 Rules in force: v1: acct2019+disc2018 (无行为日期 no date)
 规则包 Rule pack: default 2019.1 ({short_digest}…)
 
@@ -254,7 +254,10 @@ def mini_pack(root: Path) -> Path:
         "  speech:P20: One case, two investigations.\n"
         "  disc2023:39: Who bears direct responsibility.\n"
         "  acct2016:5: Leadership responsibility, principal and important.\n"
-        "  acct2019:6: Leadership responsibility, principal and important.\n",
+        "  acct2019:6: Leadership responsibility, principal and important.\n"
+        "  acct2016:7: Ways of holding a leading cadre to account.\n"
+        "  acct2019:8: Ways of holding a leading cadre to account.\n"
+        "  disc2018:121: Warning or serious warning for a failure of duty causing a larger loss.\n",
         encoding="utf-8",
     )
     (root / "offence.yaml").write_text(

@@ -107,7 +107,8 @@ def test_extended_pack_decides_with_its_own_rules() -> None:
     results = {p.person: (p.range, p.form, p.measure, [m.kind for m in p.modifiers]) for p in d.people}
     assert results == {
         "p1": ((1, 2), 1, "reminder", []),
-        "p2": ((2, 3), 2, "warning", []),
+        # not heavier: a serious violation kept in the second form, its serious warning (S-WIDER-RANGE-SERIOUS-WARNING)
+        "p2": ((2, 3), 2, "serious_warning", []),
         # heavier: the upper end, removal from party posts, which a staff member without a post receives as a
         # serious warning (V9)
         "p3": ((2, 3), 2, "serious_warning", ["heavier"]),
@@ -524,3 +525,83 @@ def test_the_policy_step_has_an_id_no_rule_has(tmp_path: Path) -> None:
     policy = (default_pack_path() / "policy.yaml").read_text(encoding="utf-8")
     (root / "policy.yaml").write_text(policy.replace("id: D3-CAP", "id: T-RULE"))
     assert load_error(root).endswith("cap_step: id 'T-RULE' is a rule's id; give the step an id of its own")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Measure scales (the measures a finding may take within a form)
+
+
+def scale_policy_error(tmp_path: Path, old: str, new: str) -> tuple[str, int]:
+    """The load error of a pack whose policy has ``old`` replaced by ``new``, and the line of the first scale
+    entry that the replacement lands in."""
+    policy = (default_pack_path() / "policy.yaml").read_text(encoding="utf-8")
+    assert old in policy
+    changed = policy.replace(old, new, 1)
+    root = write_pack(tmp_path / "p", {"policy.yaml": changed})
+    lines = changed.splitlines()
+    at = lines.index(next(x for x in lines if new.splitlines()[0] in x))
+    entry = max(i for i, x in enumerate(lines[: at + 1]) if x.startswith("  - id: ")) + 1
+    return load_error(root), entry
+
+
+def test_a_measure_scale_takes_measures_of_its_own_form(tmp_path: Path) -> None:
+    """A scale naming a measure of another form is refused, with the form's measures."""
+    error, line = scale_policy_error(
+        tmp_path, "measures: [public_criticism, admonishment]", "measures: [public_criticism, warning]"
+    )
+    assert error == (
+        f"{tmp_path.resolve() / 'p' / 'policy.yaml'}:{line}: measure_scales[0]: 'warning' is not a measure of "
+        "form 1; its measures are ['reminder', 'criticism', 'self_examination', 'public_criticism', 'admonishment']"
+    )
+
+
+def test_a_measure_scale_lists_its_measures_lightest_first(tmp_path: Path) -> None:
+    """A scale whose measures run heaviest first is refused: the order is the form's."""
+    error, _ = scale_policy_error(
+        tmp_path, "measures: [public_criticism, admonishment]", "measures: [admonishment, public_criticism]"
+    )
+    assert error.endswith(
+        "measure_scales[0]: measures must be unique and lightest first, as form 1 orders them: "
+        "['reminder', 'criticism', 'self_examination', 'public_criticism', 'admonishment']"
+    )
+
+
+def test_a_measure_scale_starts_at_one_of_its_measures(tmp_path: Path) -> None:
+    """A scale starting at a measure it does not list is refused."""
+    error, _ = scale_policy_error(tmp_path, "start: admonishment", "start: reminder")
+    assert error.endswith(
+        "measure_scales[0]: start 'reminder' is not among the scale's measures ['public_criticism', 'admonishment']"
+    )
+
+
+def test_a_measure_scale_names_finding_kinds_of_the_policy(tmp_path: Path) -> None:
+    """A scale for a finding kind the policy does not declare is refused, with the kinds it does."""
+    error, line = scale_policy_error(tmp_path, "kinds: [leader, decision, unit]", "kinds: [leader, decisions, unit]")
+    assert error == (
+        f"{tmp_path.resolve() / 'p' / 'policy.yaml'}:{line}: measure_scales[0]: kind 'decisions' is not one of "
+        "the policy's finding_kinds (offence, leader, credit, unit, decision)"
+    )
+
+
+def test_one_scale_for_each_kind_responsibility_and_form(tmp_path: Path) -> None:
+    """Two scales of the same condition for the same kind, responsibility and form are refused."""
+    error, _ = scale_policy_error(
+        tmp_path, "    form: 2\n    above: true\n    start: serious_warning", "    form: 1\n    start: criticism"
+    )
+    assert error.endswith(
+        "measure_scales[1]: leader findings with principal_leadership in form 1 already take their measures from "
+        "S-ACCOUNTABILITY-FIRST-FORM; give each kind, responsibility and form one scale"
+    )
+
+
+def test_a_measure_scale_cites_the_catalogue(tmp_path: Path) -> None:
+    """A scale citing a provision outside the catalogue is refused, with a suggestion."""
+    error, line = scale_policy_error(
+        tmp_path,
+        "    cites: [acct2016:7, acct2019:8]\n    kinds: [leader,",
+        "    cites: [acct2019:88]\n    kinds: [leader,",
+    )
+    assert error == (
+        f"{tmp_path.resolve() / 'p' / 'policy.yaml'}:{line}: measure_scales[0]: cites 'acct2019:88', which is not "
+        "in the citation catalogue. Did you mean 'acct2019:8'?"
+    )

@@ -118,7 +118,7 @@ def test_rules_test_failure_shows_file_case_expected_got_and_trace(runner: CliRu
         "\n"
         f"{shown(d07)}:5: the offender is placed at the top of the range with the heaviest measure (D7)\n"
         "  people.p1.form: expected 3, got 2\n"
-        '  people.p1.measure: expected "expulsion", got "warning"\n'
+        '  people.p1.measure: expected "expulsion", got "serious_warning"\n'
         '  people.p1.modifiers: expected ["top_of_range"], got []\n'
         '  people.p2.measure: expected "admonishment", got "reminder"\n'
         '  people.p2.modifiers: expected ["top_of_range"], got []\n'
@@ -142,7 +142,7 @@ def test_rules_test_json(runner: CliRunner, tmp_path: Path) -> None:
     assert (case["file"], case["line"], case["principle"], case["passed"]) == (shown(d08), 5, "D8", False)
     assert case["mismatches"][:2] == [
         {"path": "people.p1.form", "expected": 3, "got": 2},
-        {"path": "people.p1.measure", "expected": "removal_from_party_post", "got": "warning"},
+        {"path": "people.p1.measure", "expected": "removal_from_party_post", "got": "serious_warning"},
     ]
 
 

@@ -167,7 +167,7 @@ def test_spec_example_leader_who_concealed(engine: Engine) -> None:
         ],
         "up": [],
         "down": [
-            ("clear v1.lifesaving_funds (群众救命钱 life-saving funds)", 2, "warning"),
+            ("clear v1.lifesaving_funds (群众救命钱 life-saving funds)", 2, "serious_warning"),
             ("remove 瞒案不报、掩盖问题 concealed from p2's conduct on v1", 0, "none"),
         ],
     }
@@ -226,12 +226,12 @@ def test_missing_leader_is_told_what_to_record(engine: Engine) -> None:
     options = [(o.value, o.form_after, o.measure_after, o.findings_after) for o in need.options]
     assert options == [
         ([], 0, "none", ["M-NO-FAILURE"]),
-        (["failed_to_implement"], 1, "reminder", ["L-IMPLEMENT-SUPERVISORY"]),
-        (["failed_to_stop"], 1, "reminder", ["L-STOP-SUPERVISORY"]),
-        (["dereliction"], 1, "reminder", ["L-STOP-SUPERVISORY"]),
+        (["failed_to_implement"], 1, "admonishment", ["L-IMPLEMENT-SUPERVISORY"]),
+        (["failed_to_stop"], 1, "admonishment", ["L-STOP-SUPERVISORY"]),
+        (["dereliction"], 1, "admonishment", ["L-STOP-SUPERVISORY"]),
         (["not_investigated"], 2, "warning", ["L-NOT-INVESTIGATED-LIGHT"]),
-        (["concealed"], 2, "warning", ["L-COVER-UP"]),
-        (["shielded"], 2, "warning", ["L-COVER-UP"]),
+        (["concealed"], 2, "serious_warning", ["L-COVER-UP"]),
+        (["shielded"], 2, "serious_warning", ["L-COVER-UP"]),
         (["obstructed"], 3, "removal_from_party_post", ["L-OBSTRUCTED"]),
     ]
 
@@ -256,7 +256,13 @@ def test_outranked_candidate_is_shown(engine: Engine) -> None:
         (
             "decided",
             "L-COVER-UP",
-            "decides the result: range [2,3]; no modifier: the lowest form of [2,3], lightest measure 警告 warning",
+            "decides the result: range [2,3]; no modifier: the lowest form of [2,3], the measure "
+            "S-WIDER-RANGE-SERIOUS-WARNING starts at 严重警告 serious warning",
+        ),
+        (
+            "placed",
+            "L-COMBINED-POST-ADJUSTMENT",
+            "adds 组织调整 organisational adjustment beside 严重警告 serious warning",
         ),
         ("outranked", "L-IMPLEMENT-IMPORTANT", "outranked by L-COVER-UP (direct [2,3])"),
     ]

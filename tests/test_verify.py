@@ -351,9 +351,9 @@ def test_order_dependent_rule_is_caught(broken: dict[str, tuple[RulePack, Verify
     assert failed(report) == ["order"]
     example = check(report, "order").counterexample
     assert example.message == (
-        "listing the rules in another order changes p2: important_leadership/collective [1, 1] form 1 (reminder) "
-        "→ important_leadership/individual [1, 1] form 1 (reminder): the tie between L-IMPLEMENT-IMPORTANT, "
-        "L-IMPLEMENT-TEAM is broken by the order of rule ids, not by the policy"
+        "listing the rules in another order changes p2: important_leadership/collective [1, 1] form 1 "
+        "(admonishment) → important_leadership/individual [1, 1] form 1 (admonishment): the tie between "
+        "L-IMPLEMENT-IMPORTANT, L-IMPLEMENT-TEAM is broken by the order of rule ids, not by the policy"
     )
     twin, _ = reversed_rule_order(pack)
     as_listed = Engine(pack).evaluate(example.case)

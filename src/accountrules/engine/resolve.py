@@ -7,11 +7,11 @@ are capped, how tallies become modifiers, where each modifier puts the form, and
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from accountrules.engine.firings import Firing, MeasureWhat, ModifierWhat, RefusalWhat, TallyWhat
-from accountrules.rulepack.policy import Policy
+from accountrules.rulepack.policy import Policy, Scale
 from accountrules.rulepack.versions import Sanctions
 from accountrules.vocabulary import FORM_MEASURES
 
@@ -175,17 +175,22 @@ class Resolver:
             deciding_zero = Attached(zero[0], modifiers[zero[0]]) if zero else None
             return Resolved(finding, (lo, hi), 0, "none", deciding_zero, refused, adjustments)
         floor = policy.finding_kinds[finding.kind].floor
+
+        def scale(form: int) -> Scale:
+            return policy.scale_for(finding.kind, finding.responsibility, form, hi)
+
         aggravations = [m for m in policy.aggravations if m in modifiers]
         mitigations = [m for m in policy.mitigations if m in modifiers]
         if policy.unmitigated_from is not None and lo >= policy.unmitigated_from and not aggravations:
             refused.extend(Attached("outweighed", modifiers[m], m) for m in mitigations)
-            form, measure = self.candidate(lo, self.measure(lo, "lightest"), without_post)
-            replaced = _replaced(self.measure(lo, "lightest"), measure)
+            start = self.measure(lo, "start", scale(lo))
+            form, measure = self.candidate(lo, start, without_post)
+            replaced = _replaced(start, measure)
             return Resolved(finding, (lo, hi), form, measure, None, refused, adjustments, replaced=replaced)
         if aggravations:
             options = []
             for tie, kind in enumerate(aggravations):
-                placed = self.place(kind, lo, hi, floor)
+                placed = self.place(kind, lo, hi, floor, scale)
                 form, measure = self.candidate(*placed, without_post)
                 options.append((form, _measure_rank(form, measure), -tie, kind, measure, placed))
             form, _, _, kind, measure, placed = max(options)
@@ -194,19 +199,20 @@ class Resolver:
             refused.extend(Attached("outweighed", modifiers[m], m) for m in mitigations)
         elif mitigations:
             kind = mitigations[0]
-            placed = self.place(kind, lo, hi, floor)
+            placed = self.place(kind, lo, hi, floor, scale)
             form, measure = self.candidate(*placed, without_post)
             replaced = _replaced(placed[1], measure)
             deciding = Attached(kind, modifiers[kind])
         else:
-            placed = (max(lo, floor), self.measure(max(lo, floor), "lightest"))
+            at = max(lo, floor)
+            placed = (at, self.measure(at, "start", scale(at)))
             form, measure = self.candidate(*placed, without_post)
             replaced = _replaced(placed[1], measure)
             deciding = None
         return Resolved(finding, (lo, hi), form, measure, deciding, refused, adjustments, replaced=replaced)
 
-    def place(self, modifier: str, lo: int, hi: int, floor: int) -> tuple[int, str]:
-        """Where ``modifier`` puts the form in [lo, hi], and with which measure."""
+    def place(self, modifier: str, lo: int, hi: int, floor: int, scale: Callable[[int], Scale]) -> tuple[int, str]:
+        """Where ``modifier`` puts the form in [lo, hi], and with which measure of the finding's ``scale`` there."""
         effect = self.policy.modifier_effects[modifier]  # type: ignore[index]
         base = {"lo": lo, "hi": hi, "zero": 0}[effect.at]
         form = base + effect.shift
@@ -215,7 +221,7 @@ class Resolver:
         form = min(max(form, 0 if effect.below_floor else floor, 0), 4)
         # 从重's heavier measure is for a one-form range it stays in; a form shifted above the range starts lightest
         which = "lightest" if effect.measure == "heavier" and (lo != hi or form != hi) else effect.measure
-        return form, self.measure(form, which)
+        return form, self.measure(form, which, scale(form))
 
     def candidate(self, form: int, measure: str, without_post: bool) -> tuple[int, str]:
         """A (form, measure) as a candidate of D11: V9's substitute when the person holds no party post."""
@@ -224,12 +230,16 @@ class Resolver:
         return form, measure
 
     @staticmethod
-    def measure(form: int, which: str) -> str:
-        """The form's lightest, heavier (the second: 严重警告, 留党察看) or heaviest measure."""
-        measures = FORM_MEASURES[form]
+    def measure(form: int, which: str, scale: Scale | None = None) -> str:
+        """A measure of the finding's scale in ``form`` (the policy's ``measure_scales``; else the form's measures,
+        starting at the lightest): its lightest, the one it starts at, the one after that (从重 on a one-form
+        range: 严重警告, 留党察看) or its heaviest."""
+        measures, start = scale if scale is not None else (FORM_MEASURES[form], 0)
         if which == "lightest":
             return measures[0]
-        return measures[min(1, len(measures) - 1)] if which == "heavier" else measures[-1]
+        if which == "start":
+            return measures[start]
+        return measures[min(start + 1, len(measures) - 1)] if which == "heavier" else measures[-1]
 
     def person_key(self, item: Resolved) -> tuple[int, ...]:
         order = self.policy.deciding_order

@@ -17,7 +17,7 @@ from pydantic_core import PydanticCustomError
 
 from accountrules.errors import RulePackError, UnknownRuleError
 from accountrules.rulepack.facts import FACTS, FORMER_NAMES, FactSchema, FieldType, facts_for_stage
-from accountrules.rulepack.policy import Policy
+from accountrules.rulepack.policy import Policy, PolicyStep
 from accountrules.rulepack.spec import (
     COMPARISONS,
     REF_PATTERN,
@@ -279,17 +279,28 @@ def _load(root: Path, chain: tuple[Path, ...], facts: FactSchema) -> RulePack:
 def _check_policy_step(
     policy: Policy, rules: dict[str, Rule], citations: dict[str, Citation], path: Path | None
 ) -> None:
-    """The policy's own trace step cites what the catalogue holds, under an id no rule has."""
-    step = policy.cap_step
-    if step is None or path is None:
+    """The policy's own trace step and measure scales cite what the catalogue holds, under ids no rule has, and
+    the scales fit together."""
+    if path is None:
         return
-    where = line_at(read_yaml(path), ("cap_step",))
-    if step.id in rules:
-        raise RulePackError(f"cap_step: id '{step.id}' is a rule's id; give the step an id of its own", path, where)
-    for cite in step.cites:
-        if cite not in citations:
-            hint = suggest(cite, citations)
-            raise RulePackError(f"cap_step: cites '{cite}', which is not in the citation catalogue.{hint}", path, where)
+    raw = read_yaml(path)
+    steps: list[tuple[str, PolicyStep, tuple[str | int, ...]]] = []
+    if policy.cap_step is not None:
+        steps.append(("cap_step", policy.cap_step, ("cap_step",)))
+    for i, scale in enumerate(policy.measure_scales):
+        steps.append((f"measure_scales[{i}]", scale, ("measure_scales", i)))
+    for key, step, loc in steps:
+        where = line_at(raw, loc)
+        if step.id in rules:
+            raise RulePackError(f"{key}: id '{step.id}' is a rule's id; give the step an id of its own", path, where)
+        for cite in step.cites:
+            if cite not in citations:
+                hint = suggest(cite, citations)
+                raise RulePackError(
+                    f"{key}: cites '{cite}', which is not in the citation catalogue.{hint}", path, where
+                )
+    for i, problem in policy.scale_problems():
+        raise RulePackError(f"measure_scales[{i}]: {problem}", path, line_at(raw, ("measure_scales", i)))
 
 
 def _check_fields(policy: Policy, facts: FactSchema, path: Path) -> None:
@@ -381,6 +392,8 @@ def _pydantic_message(err: Any, model: type[BaseModel] | None = None) -> str:
         allowed = [a.strip(" '") for a in str(err.get("ctx", {}).get("expected", "")).replace(" or ", ", ").split(",")]
         return f"'{err['input']}' is not one of {', '.join(allowed)}.{suggest(err['input'], allowed)}"
     msg: str = err["msg"]
+    if err["type"] == "value_error":
+        msg = msg.removeprefix("Value error, ")  # the check's own sentence says what is wrong
     return msg[0].lower() + msg[1:]
 
 

@@ -14,7 +14,9 @@ from accountrules.vocabulary import (
     AGGRAVATING_ACTS,
     FAILURE_ACTS,
     FAVOURABLE_ACTS,
+    FORM_MEASURES,
     Act,
+    Measure,
     ModifierKind,
     Responsibility,
     Severity,
@@ -23,6 +25,8 @@ from accountrules.vocabulary import (
 Form = Annotated[int, Field(ge=0, le=4)]
 #: A [lowest, highest] pair, written as a YAML list.
 FormRange = Annotated[tuple[Form, Form], Field(strict=False)]
+#: The measures a finding may take in a form, lightest first, and the index of the one it starts at.
+Scale = tuple[tuple[str, ...], int]
 
 
 class _Policy(BaseModel):
@@ -111,6 +115,59 @@ class PolicyStep(_Policy):
         return f"{self.title_zh} / {self.title_en}"
 
 
+class MeasureScale(PolicyStep):
+    """The measures that findings of some kinds and responsibilities may take in one form, and the one they take
+    when no modifier places them (D11 reads the form's measures in §2's order, from the lightest, where no scale
+    applies). 从轻 and 减轻 take the scale's first measure, 从重 on a one-form range the one after ``start``, 顶格
+    its last: a heavier modifier never gives a lighter measure."""
+
+    basis: str = Field(min_length=1)
+    kinds: list[str] = Field(min_length=1)
+    responsibilities: list[Responsibility] = Field(min_length=1)
+    form: Annotated[int, Field(ge=1, le=4)]
+    #: The form's measures a finding may take, lightest first; absent: all of them.
+    measures: list[Measure] | None = None
+    #: The measure taken with no modifier; absent: the first of ``measures``.
+    start: Measure | None = None
+    #: Only for a finding whose effective range reaches above ``form`` (it sits at the lower end of a wider
+    #: range); such a scale wins over one without the condition.
+    above: bool = False
+
+    @model_validator(mode="after")
+    def _within_form(self) -> MeasureScale:
+        order = FORM_MEASURES[self.form]
+        measures = self.scale
+        unknown = [m for m in measures if m not in order]
+        if unknown:
+            raise ValueError(f"'{unknown[0]}' is not a measure of form {self.form}; its measures are {list(order)}")
+        if list(measures) != sorted(set(measures), key=order.index):
+            raise ValueError(
+                f"measures must be unique and lightest first, as form {self.form} orders them: {list(order)}"
+            )
+        if self.start is not None and self.start not in measures:
+            raise ValueError(f"start '{self.start}' is not among the scale's measures {list(measures)}")
+        return self
+
+    @property
+    def scale(self) -> tuple[str, ...]:
+        """The measures, lightest first."""
+        return tuple(self.measures) if self.measures is not None else FORM_MEASURES[self.form]
+
+    @property
+    def start_index(self) -> int:
+        return self.scale.index(self.start) if self.start is not None else 0
+
+    def applies(self, kind: str, responsibility: str, form: int, highest: int) -> bool:
+        """Whether a finding of ``kind`` and ``responsibility`` whose effective range reaches ``highest``, placed
+        at ``form``, takes its measure from this scale."""
+        return (
+            form == self.form
+            and kind in self.kinds
+            and responsibility in self.responsibilities
+            and (not self.above or highest > form)
+        )
+
+
 class Policy(_Policy):
     severity_index: dict[Severity, Annotated[int, Field(ge=0)]]
     #: ``suspected_crime`` counts as this severity when indexing tables.
@@ -145,6 +202,8 @@ class Policy(_Policy):
     #: Case fields (as paths: ``violations[].severity``) whose rise never lowers anyone's result (D11); absent:
     #: the fields the case model marks ``raising``.
     raising: list[str] | None = None
+    #: The measures a finding may take within a form, and the one it starts at, by kind and responsibility.
+    measure_scales: list[MeasureScale] = Field(default_factory=list)
     #: Case flags (as paths) that are recorded as refused leniency and change nothing else (D5, D6), each named
     #: after the refusal kind it records; absent: every flag of the case named after a refusal kind.
     refused: list[str] | None = None
@@ -168,6 +227,42 @@ class Policy(_Policy):
         if missing:
             raise ValueError(f"severity_index must list every severity; check {sorted(missing)}")
         return self
+
+    def scale_problems(self) -> list[tuple[int, str]]:
+        """What is wrong with ``measure_scales`` as a whole, by entry: a kind the policy does not declare, or a
+        (kind, responsibility, form) given two scales of the same condition."""
+        problems: list[tuple[int, str]] = []
+        seen: dict[tuple[str, str, int, bool], str] = {}
+        for i, scale in enumerate(self.measure_scales):
+            unknown = [k for k in scale.kinds if k not in self.finding_kinds]
+            if unknown:
+                known = ", ".join(self.finding_kinds)
+                problems.append((i, f"kind '{unknown[0]}' is not one of the policy's finding_kinds ({known})"))
+                continue
+            for kind in scale.kinds:
+                for responsibility in scale.responsibilities:
+                    key = (kind, responsibility, scale.form, scale.above)
+                    if key in seen and not any(j == i for j, _ in problems):
+                        problems.append(
+                            (
+                                i,
+                                f"{kind} findings with {responsibility} in form {scale.form} already take their "
+                                f"measures from {seen[key]}; give each kind, responsibility and form one scale",
+                            )
+                        )
+                    seen.setdefault(key, scale.id)
+        return problems
+
+    def scale_of(self, kind: str, responsibility: str, form: int, highest: int) -> MeasureScale | None:
+        """The declared scale a finding takes its measure from at ``form`` (``highest``: the highest form of its
+        effective range), or None: the form's measures from the lightest."""
+        found = [s for s in self.measure_scales if s.applies(kind, responsibility, form, highest)]
+        return max(found, key=lambda s: s.above) if found else None  # a wider range's scale wins over the general
+
+    def scale_for(self, kind: str, responsibility: str, form: int, highest: int) -> Scale:
+        """The measures a finding may take at ``form``, lightest first, and the index of the one it starts at."""
+        scale = self.scale_of(kind, responsibility, form, highest)
+        return (scale.scale, scale.start_index) if scale is not None else (FORM_MEASURES[form], 0)
 
     def graded_severity(self, severity: str, deaths: int, serious_injuries: int, direct_loss_cny: int) -> str:
         """``severity`` raised to the heaviest accident grade the consequences reach (V11); never lowered."""

@@ -252,12 +252,17 @@ def _adjustments(engine: Engine, item: Resolved, add: Callable[[Firing, Part, st
 def _decided_note(engine: Engine, item: Resolved) -> str:
     lo, hi = item.effective
     cap = " (capped at its lowest form)" if tuple(item.finding.range) != (lo, hi) else ""
+    # the measure a declared scale starts at; a substitute for a post the person lacks (V9) is no scale's
+    scale = (
+        None if item.replaced else engine.policy.scale_of(item.finding.kind, item.finding.responsibility, item.form, hi)
+    )
+    which = f"the measure {scale.id} starts at" if scale is not None else "lightest measure"
     how = (
         _placement(engine, item.deciding.kind, item)
         if item.deciding
         else f"no modifier: the lowest form of [{lo},{hi}]"
         + (f", held at the floor {item.form}" if item.form > lo else "")
-        + f", lightest measure {measure_label(item.measure)}"
+        + f", {which} {measure_label(item.measure)}"
     )
     return f"decides the result: range [{lo},{hi}]{cap}; {how}"
 
