@@ -117,26 +117,60 @@ MITIGATIONS = ((EXEMPT, "exempt"), (REDUCED, "reduced"), (LIGHTER, "lighter"))
 DECIDING_RANK = {"top_of_range": 0, "increased": 1, "heavier": 2, None: 3, "lighter": 4, "reduced": 5, "exempt": 6}
 
 
-def _measure(form: int, which: str) -> str:
-    measures = MEASURES[form]
+LEADERSHIP_RESPONSIBILITIES = frozenset({"principal_leadership", "important_leadership", "supervisory"})
+MAIN_OR_DIRECT = frozenset({"direct", "principal_leadership"})
+
+# The pack's measure scales (rules/policy.yaml `measure_scales`), as bits of a finding's scale class: leader,
+# decision and unit findings of leadership responsibility take 通报 or 诫勉 in the first form, starting at 诫勉;
+# offence, leader and decision findings of direct or main responsibility start at 严重警告 in the second form when
+# their range reaches the third.
+FIRST_FORM_SCALE, WIDER_RANGE_SCALE = 1, 2
+SCALE_CLASS = {
+    (kind, responsibility): (
+        (
+            FIRST_FORM_SCALE
+            if kind in ("leader", "decision", "unit") and responsibility in LEADERSHIP_RESPONSIBILITIES
+            else 0
+        )
+        | (WIDER_RANGE_SCALE if kind in ("offence", "leader", "decision") and responsibility in MAIN_OR_DIRECT else 0)
+    )
+    for kind in ("offence", "leader", "credit", "unit", "decision")
+    for responsibility in ("direct", "principal_leadership", "supervisory", "important_leadership", "none")
+}
+
+
+def _scale(form: int, scales: int, hi: int) -> tuple[tuple[str, ...], int]:
+    """The measures a finding of scale class ``scales`` and highest form ``hi`` may take at ``form``, and where
+    it starts."""
+    if form == 1 and scales & FIRST_FORM_SCALE:
+        return ("public_criticism", "admonishment"), 1
+    if form == 2 and scales & WIDER_RANGE_SCALE and hi > 2:
+        return MEASURES[2], 1
+    return MEASURES[form], 0
+
+
+def _measure(form: int, which: str, scales: int = 0, hi: int = 0) -> str:
+    measures, start = _scale(form, scales, hi)
     if which == "lightest":
         return measures[0]
-    return measures[min(1, len(measures) - 1)] if which == "heavier" else measures[-1]
+    if which == "start":
+        return measures[start]
+    return measures[min(start + 1, len(measures) - 1)] if which == "heavier" else measures[-1]
 
 
-def _place(bit: int, lo: int, hi: int, floor: int) -> tuple[int, str]:
+def _place(bit: int, lo: int, hi: int, floor: int, scales: int) -> tuple[int, str]:
     """Where one modifier puts the form of a range, and with which measure."""
     if bit == EXEMPT:
         return 0, "none"
     if bit == TOP:
         form = min(max(hi, floor), 4)
-        return form, _measure(form, "heaviest")
+        return form, _measure(form, "heaviest", scales, hi)
     if bit in (INCREASED, HEAVIER):
         form = max(hi, min(hi + 1, 3)) if bit == INCREASED else hi
         form = min(max(form, floor), 4)
-        return form, _measure(form, "heavier" if lo == hi and form == hi else "lightest")
+        return form, _measure(form, "heavier" if lo == hi and form == hi else "lightest", scales, hi)
     form = min(max(lo - 1 if bit == REDUCED else lo, floor, 0), 4)
-    return form, _measure(form, "lightest")
+    return form, _measure(form, "lightest", scales, hi)
 
 
 def _without_post(form: int, measure: str, without_post: bool) -> tuple[int, str]:
@@ -146,46 +180,62 @@ def _without_post(form: int, measure: str, without_post: bool) -> tuple[int, str
     return form, measure
 
 
-def _resolve(lo: int, hi: int, mask: int, floor: int, without_post: bool) -> tuple[Any, ...]:
+def _resolve(lo: int, hi: int, mask: int, floor: int, without_post: bool, scales: int) -> tuple[Any, ...]:
     """D11 for one effective range: (form, measure, deciding modifier, mitigations outweighed, measure replaced)."""
     if hi == 0:
         return 0, "none", "exempt" if mask & EXEMPT else None, (), None
     mitigations = tuple(name for bit, name in MITIGATIONS if mask & bit)
     aggravations = [(bit, name) for bit, name in AGGRAVATIONS if mask & bit]
     if lo >= 4 and not aggravations:  # V2: a suspected crime stays where it is
-        placed = (lo, _measure(lo, "lightest"))
+        placed = (lo, _measure(lo, "start", scales, hi))
         form, measure = _without_post(*placed, without_post)
         return form, measure, None, mitigations, placed[1] if measure != placed[1] else None
     if aggravations:
         options = []
         for tie, (bit, name) in enumerate(aggravations):
-            placed = _place(bit, lo, hi, floor)
+            placed = _place(bit, lo, hi, floor, scales)
             form, measure = _without_post(*placed, without_post)
             options.append((form, MEASURES[form].index(measure), -tie, name, measure, placed))
         form, _, _, deciding, measure, placed = max(options)
         return form, measure, deciding, mitigations, placed[1] if measure != placed[1] else None
     if mitigations:
         bit, deciding = next((bit, name) for bit, name in MITIGATIONS if mask & bit)
-        placed = _place(bit, lo, hi, floor)
+        placed = _place(bit, lo, hi, floor, scales)
     else:
         deciding = None
-        placed = (max(lo, floor), _measure(max(lo, floor), "lightest"))
+        placed = (max(lo, floor), _measure(max(lo, floor), "start", scales, hi))
     form, measure = _without_post(*placed, without_post)
     return form, measure, deciding, (), placed[1] if measure != placed[1] else None
 
 
-#: (lo, hi, modifiers, floor, without a party post) → (form, measure's rank in the form, measure, deciding modifier,
-#: mitigations outweighed, minus the deciding modifier's rank in the person's tie-break, measure V9 replaced)
+#: (lo, hi, modifiers, floor, without a party post, scale class) → (form, measure's rank in the form, measure,
+#: deciding modifier, mitigations outweighed, minus the deciding modifier's rank in the person's tie-break, measure
+#: V9 replaced)
 PLACED = {
-    (lo, hi, mask, floor, post): (r[0], MEASURES[r[0]].index(r[1]), r[1], r[2], r[3], -DECIDING_RANK[r[2]], r[4])
+    (lo, hi, mask, floor, post, scales): (
+        r[0],
+        MEASURES[r[0]].index(r[1]),
+        r[1],
+        r[2],
+        r[3],
+        -DECIDING_RANK[r[2]],
+        r[4],
+    )
     for lo in range(5)
     for hi in range(lo, 5)
     for mask in range(64)
     for floor in (0, 1)
     for post in (False, True)
-    for r in (_resolve(lo, hi, mask, floor, post),)
+    for scales in range(4)
+    for r in (_resolve(lo, hi, mask, floor, post, scales),)
 }
 FLOOR = {"offence": 1, "leader": 0, "credit": 0, "unit": 0, "decision": 0}  # 微错必究: an offender never below 1
+
+
+def _fixed(finding: tuple[Any, ...], without_post: bool) -> tuple[int, bool, int]:
+    """The parts of a finding's key into PLACED that its modifiers do not change: floor, post, scale class."""
+    return FLOOR[finding[3]], without_post, SCALE_CLASS[finding[3], finding[4]]
+
 
 # --- D3 as V5 amends it: who bears a leadership failure, and the rule that says so ------------------------------
 LEADERSHIP_FAILURES = frozenset({"failed_to_implement", "failed_to_stop", "dereliction"})
@@ -415,18 +465,18 @@ def decide(case: dict[str, Any]) -> dict[str, Any]:
         post = person.get("party_post")
         without_post = not post if post is not None else not any(r in LEADER_ROLES for r in roles[pid])
         if vid is None:  # D5's findings take no modifiers: every version resolves them alike
-            resolved = [(f, PLACED[(f[6], f[7], 0, 0, without_post)]) for f in items]
+            resolved = [(f, PLACED[(f[6], f[7], 0, 0, without_post, SCALE_CLASS[f[3], f[4]])]) for f in items]
         else:
             v = violations[vid]
             acts = conduct.get((pid, vid), NO_ACTS)
             conduct_version = in_force[vid][0]
             resolved = [
-                (f, PLACED[(f[6], f[7], _modifiers(f[3], acts, v, conduct_version), FLOOR[f[3]], without_post)])
+                (f, PLACED[(f[6], f[7], _modifiers(f[3], acts, v, conduct_version), *_fixed(f, without_post))])
                 for f in items
             ]
             if conduct_version != decision_version:
                 newer = [
-                    (f, PLACED[(f[6], f[7], _modifiers(f[3], acts, v, decision_version), FLOOR[f[3]], without_post)])
+                    (f, PLACED[(f[6], f[7], _modifiers(f[3], acts, v, decision_version), *_fixed(f, without_post))])
                     for f in items
                 ]
                 if max(p[:2] for _, p in newer) < max(p[:2] for _, p in resolved):
