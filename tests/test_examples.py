@@ -55,14 +55,16 @@ PEOPLE: dict[str, dict[str, Key]] = {
     },
     "02-clean-principal-troubled-unit": {
         # credit [0,0], but three violations in the period → unit finding [1,1] with no modifiers.
-        "p1": Key("principal_leadership", 1, "reminder", refused=("personally_clean",)),
+        # a leader held to account in the first form is admonished (S-ACCOUNTABILITY-FIRST-FORM).
+        "p1": Key("principal_leadership", 1, "admonishment", refused=("personally_clean",)),
         "p2": Key("direct", 1, "reminder"),
     },
     "03-collective-decision": {
-        # ordinary (s=1): principal leader and advocate T2 [2,2]; participant T1 [1,2] capped at 1; objector none.
+        # ordinary (s=1): principal leader and advocate T2 [2,2]; participant T1 [1,2] capped at 1, admonished
+        # (S-ACCOUNTABILITY-FIRST-FORM); objector none.
         "p1": Key("principal_leadership", 2, "warning", scope="collective"),
         "p2": Key("principal_leadership", 2, "warning", scope="collective"),
-        "p3": Key("important_leadership", 1, "reminder", scope="collective"),
+        "p3": Key("important_leadership", 1, "admonishment", scope="collective"),
         "p4": Key("none", 0, "none", scope="collective"),
         # the offender: ordinary [2,2].
         "p5": Key("direct", 2, "warning"),
@@ -74,8 +76,8 @@ PEOPLE: dict[str, dict[str, Key]] = {
         # offenders are not exempted: ordinary [2,2], one mitigating act → lighter, still 2; minor [1,1] → 1.
         "p3": Key("direct", 2, "warning", "lighter"),
         # dereliction beside force_majeure: duty was not done, nothing exempts (V6); in charge of construction,
-        # minor → T(0+1) [1,2], lowest form.
-        "p4": Key("principal_leadership", 1, "reminder"),
+        # minor → T(0+1) [1,2], lowest form, admonished (S-ACCOUNTABILITY-FIRST-FORM).
+        "p4": Key("principal_leadership", 1, "admonishment"),
         "p5": Key("direct", 1, "reminder"),
     },
     "05-obstructed-investigation": {
@@ -88,8 +90,8 @@ PEOPLE: dict[str, dict[str, Key]] = {
         "p4": Key("none", 0, "none"),
     },
     "06-missing-leader": {
-        # minor (s=0) → T0 [1,1].
-        "p1": Key("principal_leadership", 1, "reminder"),
+        # minor (s=0) → T0 [1,1], admonished (S-ACCOUNTABILITY-FIRST-FORM).
+        "p1": Key("principal_leadership", 1, "admonishment"),
         # linked (in charge of education; discipline inspection) with nothing on record.
         "p2": Key("undetermined", None, None),
         # minor [1,1]; education is no area where an article makes heavier mandatory (V8).
@@ -97,8 +99,9 @@ PEOPLE: dict[str, dict[str, Key]] = {
         "p4": Key("undetermined", None, None),
     },
     "07-suspected-crime": {
-        # suspected crime counts as grave (s=3): failed_to_implement T3 [2,3]; failed_to_stop T4 [3,3].
-        "p1": Key("principal_leadership", 2, "warning"),
+        # suspected crime counts as grave (s=3): failed_to_implement T3 [2,3], kept in the second form with a
+        # serious warning (S-WIDER-RANGE-SERIOUS-WARNING); failed_to_stop T4 [3,3].
+        "p1": Key("principal_leadership", 2, "serious_warning"),
         "p2": Key("principal_leadership", 3, "removal_from_party_post"),
         # [4,4]; construction is no area of V8's mandatory heavier.
         "p3": Key("direct", 4, "case_transfer"),
@@ -114,8 +117,9 @@ PEOPLE: dict[str, dict[str, Key]] = {
         "p4": Key("direct", 2, "warning", None, ("first_offence", "many_participants")),
     },
     "09-aggravation-outweighs": {
-        # T1 [1,2] and one mitigating act → lighter, form 1.
-        "p1": Key("principal_leadership", 1, "reminder", "lighter"),
+        # T1 [1,2] and one mitigating act → lighter, form 1, the lighter accountability measure 通报
+        # (S-ACCOUNTABILITY-FIRST-FORM's first).
+        "p1": Key("principal_leadership", 1, "public_criticism", "lighter"),
         # T2 [2,2], defied_orders → heavier, the form's heavier party sanction; reported (lighter) outweighed.
         "p2": Key("principal_leadership", 2, "serious_warning", "heavier", ("outweighed:lighter",)),
         # ordinary [2,2], two aggravations → increased → 3; two mitigations (reduced) outweighed.
@@ -129,8 +133,9 @@ PEOPLE: dict[str, dict[str, Key]] = {
         "p3": Key("supervisory", 2, "warning"),
         # team member, failed_to_stop → T3 [2,3] capped at 2.
         "p4": Key("important_leadership", 2, "warning"),
-        # serious [2,3], lowest form: healthcare is no area of V8's mandatory heavier.
-        "p5": Key("direct", 2, "warning"),
+        # serious [2,3], lowest form with a serious warning (S-WIDER-RANGE-SERIOUS-WARNING): healthcare is no
+        # area of V8's mandatory heavier.
+        "p5": Key("direct", 2, "serious_warning"),
     },
     "11-long-term-spread-reorganization": {
         # grave (s=3) + long-term spread → T4 [3,3]; personally_clean refused by D5.
@@ -148,19 +153,21 @@ PEOPLE: dict[str, dict[str, Key]] = {
         "p4": Key("direct", 1, "reminder", "reduced"),
     },
     "13-case-left-uninvestigated": {
-        "p1": Key("principal_leadership", 1, "reminder"),
-        # not_investigated: serious [2,3] and ordinary [2,2]; both give form 2.
-        "p2": Key("direct", 2, "warning"),
-        # team member overseeing the area, failed_to_implement, ordinary → principal leadership T1 [1,2] (V5).
-        "p3": Key("principal_leadership", 1, "reminder"),
-        # serious [2,3], lowest form (V8: no mandatory heavier in this area).
-        "p4": Key("direct", 2, "warning"),
+        # T1 [1,2], admonished (S-ACCOUNTABILITY-FIRST-FORM).
+        "p1": Key("principal_leadership", 1, "admonishment"),
+        # not_investigated: serious [2,3] (a serious warning, S-WIDER-RANGE-SERIOUS-WARNING) and ordinary [2,2].
+        "p2": Key("direct", 2, "serious_warning"),
+        # team member overseeing the area, failed_to_implement, ordinary → principal leadership T1 [1,2] (V5),
+        # admonished.
+        "p3": Key("principal_leadership", 1, "admonishment"),
+        # serious [2,3], lowest form with a serious warning (V8: no mandatory heavier in this area).
+        "p4": Key("direct", 2, "serious_warning"),
         # ordinary [2,2].
         "p5": Key("direct", 2, "warning"),
     },
     "14-leaders-of-other-areas": {
-        # ordinary → T1 [1,2], lowest form; v2's entry holds only credit ([0,0]).
-        "p1": Key("principal_leadership", 1, "reminder"),
+        # ordinary → T1 [1,2], lowest form, admonished; v2's entry holds only credit ([0,0]).
+        "p1": Key("principal_leadership", 1, "admonishment"),
         "p2": Key("none", 0, "none"),
         # in charge of housing, not of v1 (construction) or v2: important leadership, capped at the lowest
         # form; v1 failed_to_implement T1 → 1, v2 failed_to_stop serious T3 [2,3] → [2,2].
@@ -170,35 +177,37 @@ PEOPLE: dict[str, dict[str, Key]] = {
         "p4": Key("supervisory", 2, "warning"),
         # ordinary [2,2]; construction is no area of V8's mandatory heavier.
         "p5": Key("direct", 2, "warning"),
-        # serious [2,3]; administrative approval is not a public-interest area.
-        "p6": Key("direct", 2, "warning"),
+        # serious [2,3], a serious warning; administrative approval is not a public-interest area.
+        "p6": Key("direct", 2, "serious_warning"),
     },
     "15-rules-in-force": {
         # v1 (conduct 2017: acct2016+disc2015) serious → T2 [2,2]; v2 (2019: acct2016+disc2018) ordinary
         # T1 → 1; the decision version (acct2019+disc2018) gives the same, so the conduct version stands.
         "p1": Key("principal_leadership", 2, "warning"),
         # acct2016 has no mitigation: [2,2] → 2; acct2019 (decision) counts two mitigating acts → reduced → 1,
-        # strictly lighter, so the decision version applies (从轻).
-        "p2": Key("principal_leadership", 1, "reminder", "reduced"),
+        # strictly lighter, so the decision version applies (从轻); 减轻 takes the first form's lighter
+        # accountability measure, 通报.
+        "p2": Key("principal_leadership", 1, "public_criticism", "reduced"),
         # disc2015: coercing is one aggravating act (heavier), reoffending heavier only, refusing restitution
         # nothing → heavier → 3; disc2018 would count three → increased → 3 too: a tie keeps the conduct version.
         # p3 holds a party post (支部委员), so 撤销党内职务 stands.
         "p3": Key("direct", 3, "removal_from_party_post", "heavier"),
         # ordinary [2,2]; disc2018: two aggravating acts → increased → 3; no party post (V9) → (2, serious_warning).
         "p4": Key("direct", 2, "serious_warning", "increased"),
-        # serious [2,3] → (2, warning); not a member (V3): the warning is removed, measure null.
+        # serious [2,3] → (2, serious_warning); not a member (V3): the party measure is removed, measure null.
         "p5": Key("direct", 2, None),
     },
     "16-work-safety-accident": {
         # reported on both violations, nothing failed → none.
         "p1": Key("none", 0, "none"),
         # team member overseeing work safety (V5), failed_to_stop; 3 deaths raise minor to serious (V11):
-        # T(2+1) [2,3], lowest form.
-        "p3": Key("principal_leadership", 2, "warning"),
-        # the offender: serious after V11 [2,3], confessed → lighter.
+        # T(2+1) [2,3], lowest form with a serious warning (S-WIDER-RANGE-SERIOUS-WARNING).
+        "p3": Key("principal_leadership", 2, "serious_warning"),
+        # the offender: serious after V11 [2,3], confessed → lighter, the warning below the serious warning.
         "p4": Key("direct", 2, "warning", "lighter"),
-        # a staff member's own failure: D3's range with direct responsibility (V5).
-        "p5": Key("direct", 2, "warning"),
+        # a staff member's own failure: D3's range with direct responsibility (V5); failed_to_stop T3 [2,3],
+        # a serious warning.
+        "p5": Key("direct", 2, "serious_warning"),
         "p6": Key("none", 0, "none"),
         # the offender's honest pilot error on an other_discipline violation → exempt below the floor (V6).
         "p7": Key("direct", 0, "none", "exempt"),
@@ -212,9 +221,10 @@ PEOPLE: dict[str, dict[str, Key]] = {
     "17-public-interest-by-version": {
         # failed_to_implement, serious → T2 [2,2], under each violation's version.
         "p1": Key("principal_leadership", 2, "warning"),
-        # overseeing both areas, failed_to_stop → T3 [2,3] on each, lowest form; acct2016 counts no mitigation
-        # for v1 and acct2019's (at decision) lighter stays at 2, a tie that keeps the conduct version.
-        "p2": Key("principal_leadership", 2, "warning"),
+        # overseeing both areas, failed_to_stop → T3 [2,3] on each, lowest form with a serious warning; on v1
+        # acct2016 counts no mitigation and acct2019's (at decision) lighter gives the warning, strictly lighter,
+        # so the decision version applies there; v2's serious warning decides.
+        "p2": Key("principal_leadership", 2, "serious_warning"),
         # v1 ended 2019-05-31 (acct2016+disc2018): poverty relief is heavier under disc2018 (disc2018:112, V8):
         # serious [2,3] at its upper end, 撤销党内职务, which staff without a party post receive as
         # (2, serious_warning) (V9).
