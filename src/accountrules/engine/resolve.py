@@ -6,9 +6,12 @@ are capped, how tallies become modifiers, where each modifier puts the form, and
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from accountrules.engine.firings import Firing, MeasureWhat, ModifierWhat, RefusalWhat, TallyWhat
 from accountrules.rulepack.policy import Policy, Scale
@@ -81,6 +84,27 @@ class Outcome:
     findings: list[str]
 
 
+#: A pair's firings without their person and violation: (rule, effect, decision, what, facts) each.
+FiringKey = tuple[Any, ...]
+#: What `Resolver.resolve_pair` is given, ids left out: findings, adjustments, without a party post, version.
+PairKey = tuple[tuple[FiringKey, ...], tuple[FiringKey, ...], bool, str | None]
+#: One resolved finding of a pair: the finding's position, effective range, form, measure, deciding modifier,
+#: refusals, the positions of the adjustments that apply to it, the measures beside, the measure V9 replaced.
+PairResult = tuple[
+    int,
+    tuple[int, int],
+    int,
+    str,
+    Attached | None,
+    tuple[Attached, ...],
+    tuple[int, ...],
+    tuple[Attached, ...],
+    str | None,
+]
+#: Like pairs whose resolution a resolver keeps (a few hundred bytes each).
+PAIR_MEMO = 8192
+
+
 def _replaced(placed: str, candidate: str) -> str | None:
     """The measure V9 replaced: the one placed, when the candidate differs from it."""
     return placed if candidate != placed else None
@@ -93,9 +117,10 @@ def _measure_rank(form: int, measure: str) -> int:
 class Resolver:
     """D11 for one pack; ``sanctions`` gives the substitutions for people without a party post (V9)."""
 
-    def __init__(self, policy: Policy, sanctions: Sanctions | None = None) -> None:
+    def __init__(self, policy: Policy, sanctions: Sanctions | None = None, pair_memo: int = PAIR_MEMO) -> None:
         self.policy = policy
         self.sanctions = sanctions
+        self.memo = functools.lru_cache(maxsize=pair_memo)(self._resolve_pair)
 
     def effective(self, finding: Finding) -> tuple[int, int]:
         lo, hi = finding.range
@@ -120,23 +145,58 @@ class Resolver:
         standing.extend(max(group, key=self.candidate_key) for group in groups.values())
         return sorted(standing, key=lambda f: f.firing)
 
-    def resolve(
-        self, findings: list[Finding], adjustments: list[Firing], without_post: frozenset[str] = frozenset()
-    ) -> dict[str, Outcome]:
-        """Resolve every standing finding and pick each person's result (``without_post``: V9's people)."""
-        by_target: dict[tuple[str | None, str | None], list[Firing]] = defaultdict(list)
-        for adj in adjustments:
-            by_target[(adj.person, adj.violation)].append(adj)
-        per_person: dict[str, list[Resolved]] = defaultdict(list)
-        for finding in findings:
-            applying = [
-                a
-                for a in by_target.get((finding.firing.person, finding.firing.violation), [])
-                if finding.kind in a.adjustment.applies_to
-            ]
-            person = str(finding.firing.person)
-            per_person[person].append(self.resolve_one(finding, applying, person in without_post))
-        return {person: self.outcome(person, items) for person, items in sorted(per_person.items())}
+    def resolve_pair(
+        self, findings: list[Firing], adjustments: list[Firing], without_post: bool, version: str | None
+    ) -> list[Resolved]:
+        """D11 for the findings of one (person, violation) and the adjustments on it, under ``version``: every
+        finding that stands (`select`), resolved, in the order of their firings (``without_post``: a V9 person).
+
+        Nothing here reads the person's or the violation's id, so the work is done once per like pair (the same
+        rules firing on the same facts) and kept (`pair_memo` pairs, the least recently used given up first); the
+        result is then bound to this pair's own firings."""
+        key = (tuple(f[:2] + f[4:] for f in findings), tuple(a[:2] + a[4:] for a in adjustments), without_post, version)
+        return [
+            Resolved(
+                Finding(findings[index]),
+                effective,
+                form,
+                measure,
+                deciding,
+                list(refused),
+                [adjustments[i] for i in applying],
+                list(also),
+                version,
+                replaced,
+            )
+            for index, effective, form, measure, deciding, refused, applying, also, replaced in self.memo(key)
+        ]
+
+    def _resolve_pair(self, key: PairKey) -> tuple[PairResult, ...]:
+        """`resolve_pair` on a pair's firings without their ids: each result with its finding and adjustments as
+        positions in the firings given."""
+        finding_keys, adjustment_keys, without_post, version = key
+        findings = [Firing(rule, effect, "", "", *rest) for rule, effect, *rest in finding_keys]
+        adjustments = [Firing(rule, effect, "", "", *rest) for rule, effect, *rest in adjustment_keys]
+        position = {id(f): i for i, f in enumerate(findings + adjustments)}
+        stamp = functools.partial(dataclasses.replace, version=version)
+        out = []
+        for finding in self.select(findings):
+            applying = [a for a in adjustments if finding.kind in a.adjustment.applies_to]
+            item = self.resolve_one(finding, applying, without_post)
+            out.append(
+                (
+                    position[id(finding.firing)],
+                    item.effective,
+                    item.form,
+                    item.measure,
+                    None if item.deciding is None else stamp(item.deciding),
+                    tuple(stamp(r) for r in item.refused),
+                    tuple(position[id(a)] - len(findings) for a in applying),
+                    tuple(stamp(a) for a in item.also),
+                    item.replaced,
+                )
+            )
+        return tuple(out)
 
     def resolve_one(self, finding: Finding, adjustments: list[Firing], without_post: bool = False) -> Resolved:
         """D11 for one finding; the measures the adjustments add beside its own are kept when it reaches them."""

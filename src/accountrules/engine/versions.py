@@ -8,7 +8,6 @@ judged like a violation whose conduct ended with the case's latest one.
 
 from __future__ import annotations
 
-import dataclasses
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -121,31 +120,42 @@ def resolve_in_force(
     in_force: CaseVersions,
     without_post: frozenset[str] = frozenset(),
 ) -> Applied:
-    """D11 under each version the case needs, then V1's choice per (person, violation)."""
-    per_version: dict[str, dict[Pair, list[Resolved]]] = {}
-    for version in in_force.needed:
-        standing = resolver.select(f for f in findings if version in held_in(f.rule))
-        outcomes = resolver.resolve(standing, [a for a in adjustments if version in held_in(a.rule)], without_post)
-        pairs: dict[Pair, list[Resolved]] = defaultdict(list)
-        for person, outcome in outcomes.items():
-            for item in outcome.resolved:
-                pairs[(person, item.finding.firing.violation)].append(_in_version(item, version))
-        per_version[version] = pairs
+    """D11 per (person, violation) under the versions that may judge it, then V1's choice between them. Each pair is
+    resolved on its own (nothing in D11 crosses pairs); a pair whose rules are the same in both versions is resolved
+    once, since the decision's version can then not be strictly lighter."""
+    needed = frozenset(in_force.needed)
+    by_pair: dict[tuple[str | None, str | None], list[Firing]] = defaultdict(list)
+    for f in findings:
+        by_pair[(f.person, f.violation)].append(f)
+    on_pair: dict[tuple[str | None, str | None], list[Firing]] = defaultdict(list)
+    for a in adjustments:
+        on_pair[(a.person, a.violation)].append(a)
     chosen: dict[str, list[Resolved]] = defaultdict(list)
     applied: dict[Pair, str] = {}
     lighter_new: dict[str, set[str]] = defaultdict(set)
-    every_pair = sorted({pair for pairs in per_version.values() for pair in pairs}, key=_pair_order)
-    for pair in every_pair:
-        conduct, decision = in_force.pair(pair[1])
-        old, new = per_version[conduct].get(pair, []), per_version[decision].get(pair, [])
-        if conduct != decision and _heaviest(resolver, new) < _heaviest(resolver, old):
-            applied[pair] = decision
-            if pair[1] is not None:
-                lighter_new[pair[1]].add(pair[0])
-            chosen[pair[0]].extend(new)
-        else:
-            applied[pair] = conduct
-            chosen[pair[0]].extend(old)
+    for target, mine in sorted(by_pair.items(), key=lambda item: _pair_order((str(item[0][0]), item[0][1]))):
+        if all(held_in(f.rule).isdisjoint(needed) for f in mine):
+            continue  # no version the case needs holds any of its rules
+        person, violation = str(target[0]), target[1]
+        pair = (person, violation)
+        on = on_pair.get(target, [])
+        conduct, decision = in_force.pair(violation)
+        old_findings = [f for f in mine if conduct in held_in(f.rule)]
+        old_on = [a for a in on if conduct in held_in(a.rule)]
+        old = resolver.resolve_pair(old_findings, old_on, person in without_post, conduct)
+        if conduct != decision:
+            new_findings = [f for f in mine if decision in held_in(f.rule)]
+            new_on = [a for a in on if decision in held_in(a.rule)]
+            if new_findings != old_findings or new_on != old_on:
+                new = resolver.resolve_pair(new_findings, new_on, person in without_post, decision)
+                if _heaviest(resolver, new) < _heaviest(resolver, old):
+                    applied[pair] = decision
+                    if violation is not None:
+                        lighter_new[violation].add(person)
+                    chosen[person].extend(new)
+                    continue
+        applied[pair] = conduct
+        chosen[person].extend(old)
     outcomes = {
         person: resolver.outcome(person, sorted(items, key=lambda i: i.finding.firing))
         for person, items in sorted(chosen.items())
@@ -156,17 +166,6 @@ def resolve_in_force(
 
 def _pair_order(pair: Pair) -> tuple[str, bool, str]:
     return pair[0], pair[1] is None, pair[1] or ""
-
-
-def _in_version(item: Resolved, version: str) -> Resolved:
-    """``item`` marked with the version that gave it, its modifier and refusals too."""
-    return dataclasses.replace(
-        item,
-        version=version,
-        deciding=None if item.deciding is None else dataclasses.replace(item.deciding, version=version),
-        refused=[dataclasses.replace(r, version=version) for r in item.refused],
-        also=[dataclasses.replace(a, version=version) for a in item.also],
-    )
 
 
 def applied_version(in_force: CaseVersions, applied: dict[Pair, str], person: str | None, violation: str | None) -> str:
