@@ -118,6 +118,10 @@ class Engine:
         self._runtime: DurableRuntime | CompiledRuntime = runtime_for(pack)
         self._info = RulePackInfo(name=pack.name, version=pack.version, digest=pack.digest)
         self._cites_in: dict[tuple[str, str | None], tuple[str, ...]] = {}
+        #: A trace step's rule title and citations, by (rule, version).
+        self._shown: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
+        #: The versions in which each rule holds.
+        self._versions_of = {rule.id: rule.versions for rule in pack.rules}
         #: Determinations by canonical facts (`with_cache`); None evaluates every case.
         self.cache: DeterminationCache | None = None
         #: How much work one case may ask for (`with_limits`).
@@ -190,10 +194,11 @@ class Engine:
         adjustments = [f for f in first if f.effect in _ADJUSTMENTS]
         without_post = frozenset(p.id for p in case.people if not p.holds_party_post)
         applied = resolve_in_force(self._resolver, findings, adjustments, self._held_in, in_force, without_post)
-        standing = [f for f in findings if self._holds(f, in_force, applied)]
-        beside = [f for f in first if f.effect in _BESIDE and self._holds(f, in_force, applied)]
+        first_in_force = self._in_force(first, in_force, applied)
+        standing = [f for f in first_in_force if f.effect == "finding"]
+        beside = [f for f in first_in_force if f.effect in _BESIDE]
         resolved_facts = facts + self._resolved_facts(standing, applied.outcomes, beside)
-        second = [f for f in self._run_stage("resolved", resolved_facts, arrange) if self._holds(f, in_force, applied)]
+        second = self._in_force(self._run_stage("resolved", resolved_facts, arrange), in_force, applied)
         return CaseEvaluation(
             case=case,
             first=StageRun(facts, first),
@@ -203,16 +208,17 @@ class Engine:
             determination=self._determination(case, beside + second, applied, in_force),
             in_force=in_force,
             applied=applied,
-            first_in_force=[f for f in first if self._holds(f, in_force, applied)],
+            first_in_force=first_in_force,
         )
 
     def _held_in(self, rule_id: str) -> frozenset[str]:
         """The versions in which a rule holds."""
-        return self.pack.rule(rule_id).versions
+        return self._versions_of[rule_id]
 
-    def _holds(self, f: Firing, in_force: CaseVersions, applied: Applied) -> bool:
-        """Whether the rule of ``f`` holds in the version ``f`` is judged by."""
-        return applied_version(in_force, applied.versions, f.person, f.violation) in self._held_in(f.rule)
+    def _in_force(self, firings: list[Firing], in_force: CaseVersions, applied: Applied) -> list[Firing]:
+        """The firings whose rule holds in the version each is judged by."""
+        versions, held = applied.versions, self._versions_of
+        return [f for f in firings if applied_version(in_force, versions, f.person, f.violation) in held[f.rule]]
 
     def _run_stage(self, stage: str, facts: list[Fact], arrange: Arrange | None) -> list[Firing]:
         """Run one stage's rules over ``facts`` in durable_rules and return the distinct firings."""
@@ -298,43 +304,58 @@ class Engine:
         )
         order = values(OrgMeasure)
         measures = sorted({f.measure for f in firings if f.effect == "organization"}, key=order.index)
-        organization = Organization(
-            unit=case.unit.name,
-            responsibility=self.policy.organization_responsibility if measures else "none",
-            measures=measures,  # type: ignore[arg-type]
-        )
-        return Determination(
-            case_id=case.case_id,
-            rulepack=self._info,
-            people=people,
-            organization=organization,
-            publicize=any(f.effect == "publicize" for f in firings),
-            dual_investigation=DualInvestigation(
-                complete=not missing,
-                examined=examined,
-                missing=sorted((MissingLink(person=p, violation=v) for p, v in missing), key=missing_order),
-            ),
-            rules_in_force=sorted(
-                (
-                    RulesInForce(
-                        violation=entry.violation,
-                        conduct=entry.conduct,
-                        decision=entry.decision,
-                        why=entry.why,  # type: ignore[arg-type]
-                        lighter_new=sorted(applied.lighter_new.get(entry.violation, ())),
-                    )
-                    for entry in in_force.violations.values()
+        organization = {
+            "unit": case.unit.name,
+            "responsibility": self.policy.organization_responsibility if measures else "none",
+            "measures": measures,
+        }
+        missing_links = [assemble(MissingLink, {"person": p, "violation": v}) for p, v in missing]
+        # built from the engine's own checked data (the pack's vocabulary, the case's validated ids): constructed
+        # without validating again, as the people and the trace are
+        return assemble(
+            Determination,
+            {
+                "case_id": case.case_id,
+                "rulepack": self._info,
+                "people": people,
+                "organization": assemble(Organization, organization),
+                "publicize": any(f.effect == "publicize" for f in firings),
+                "dual_investigation": assemble(
+                    DualInvestigation,
+                    {
+                        "complete": not missing,
+                        "examined": examined,
+                        "missing": sorted(missing_links, key=missing_order),
+                    },
                 ),
-                key=in_force_order,
-            ),
-            notes=sorted(
-                (
-                    Note(code=code, message=NOTE_MESSAGES[code], person=person, violation=violation)  # type: ignore[arg-type]
-                    for code, person, violation in set(notes)
+                "rules_in_force": sorted(
+                    (
+                        assemble(
+                            RulesInForce,
+                            {
+                                "violation": entry.violation,
+                                "conduct": entry.conduct,
+                                "decision": entry.decision,
+                                "why": entry.why,
+                                "lighter_new": sorted(applied.lighter_new.get(entry.violation, ())),
+                            },
+                        )
+                        for entry in in_force.violations.values()
+                    ),
+                    key=in_force_order,
                 ),
-                key=note_order,
-            ),
-            trace=self._trace(firings, applied, in_force),
+                "notes": sorted(
+                    (
+                        assemble(
+                            Note,
+                            {"code": code, "message": NOTE_MESSAGES[code], "person": person, "violation": violation},
+                        )
+                        for code, person, violation in set(notes)
+                    ),
+                    key=note_order,
+                ),
+                "trace": self._trace(firings, applied, in_force),
+            },
         )
 
     def _cites(self, rule_id: str, version: str | None) -> list[str]:
@@ -473,14 +494,17 @@ class Engine:
         return steps
 
     def _step(self, f: Firing, effect: str, version: str) -> TraceStep:
-        rule = self.pack.rule(f.rule)
+        shown = self._shown.get((f.rule, version))
+        if shown is None:
+            shown = self._shown[(f.rule, version)] = (self.pack.rule(f.rule).title, tuple(self._cites(f.rule, version)))
+        title, cites = shown
         # built from the engine's own checked data: construct without re-validating
         return assemble(
             TraceStep,
             {
                 "rule": f.rule,
-                "title": rule.title,
-                "cites": self._cites(f.rule, version),
+                "title": title,
+                "cites": list(cites),
                 "person": f.person,
                 "violation": f.violation,
                 "facts": f.facts_dict(),
