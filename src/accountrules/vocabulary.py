@@ -6,7 +6,6 @@ people read, Chinese first.
 
 from __future__ import annotations
 
-import functools
 from typing import Literal, get_args
 
 Role = Literal["principal_leader", "leader_in_charge", "team_member", "discipline_inspection", "staff"]
@@ -290,10 +289,8 @@ LABELS: dict[str, tuple[str, str]] = {
 }
 
 
-@functools.cache
 def values(literal: object) -> tuple[str, ...]:
-    """The values of a ``Literal`` type, in declaration order (worked out once per type: output is sorted by them
-    on every evaluation)."""
+    """The values of a ``Literal`` type, in declaration order."""
     return tuple(str(v) for v in get_args(literal))
 
 

@@ -4,8 +4,9 @@ durable_rules is the engine of record; this runtime answers the same question â€
 without its per-case costs (a session per stage, the facts sent as JSON, a Python action per rule, the session
 cleared after). It is generated from the same `Rule` objects that `accountrules.engine.durable` compiles onto
 durable_rules, so the conditions are still the YAML rules' conditions, read once more; nothing about the domain
-is written here. Its matches go through the same `Evaluation`, which builds the firings, keeps one per (rule,
-effect) and sorts them, so both runtimes give equal firings when they match the same facts.
+is written here. Its matches go through the same `distinct` as durable_rules' matches do, which builds the
+firings, keeps one per (rule, effect) and sorts them, so both runtimes give equal firings when they match the same
+facts.
 
 How a rule becomes loops: its positive patterns in order, each a loop over the facts of its type (over an index
 by value when the pattern tests a field for equality with a constant or with an earlier pattern's field); the
@@ -20,7 +21,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from accountrules.engine.durable import runtime_for
-from accountrules.engine.firings import Evaluation, Firing
+from accountrules.engine.firings import Firing, distinct
 from accountrules.rulepack.pack import RulePack, once_per_pack
 from accountrules.rulepack.spec import Pattern, Ref, Rule, Test
 
@@ -173,11 +174,8 @@ class CompiledRuntime:
             for fact in by_type.get(kind, ()):
                 values.setdefault(fact[name], []).append(fact)
             index[(kind, name)] = values
-        evaluation = Evaluation(compiled.builders)
-        for rule_id, matches in compiled.match(by_type, index):
-            if matches:
-                evaluation.record(rule_id, matches)
-        return evaluation.firings()
+        matched = compiled.match(by_type, index)
+        return distinct(compiled.builders, ((rule_id, m) for rule_id, matches in matched for m in matches))
 
 
 @once_per_pack

@@ -94,6 +94,10 @@ _ENGINES_LOCK = threading.Lock()
 _ADJUSTMENTS = ("modifier", "tally", "refusal", "measure")
 #: Effects that stand beside findings: kept when their rule holds in the version they are shown under.
 _BESIDE = ("missing", "organization", "publicize", "note")
+#: Ranks of the vocabularies that output lists are sorted by, lightest first.
+_MEASURE_RANK = {m: i for i, m in enumerate(values(Measure))}
+_ORG_MEASURE_RANK = {m: i for i, m in enumerate(values(OrgMeasure))}
+_SANCTION_RANK = {g: i for i, g in enumerate(values(GovernmentSanction))}
 
 
 def coerce_case(case: CaseInput) -> Case:
@@ -302,8 +306,7 @@ class Engine:
             for person, outcome in outcomes.items()
             if any(self.policy.finding_kinds[i.finding.kind].examined for i in outcome.resolved)
         )
-        order = values(OrgMeasure)
-        measures = sorted({f.measure for f in firings if f.effect == "organization"}, key=order.index)
+        measures = sorted({f.measure for f in firings if f.effect == "organization"}, key=_ORG_MEASURE_RANK.__getitem__)
         organization = {
             "unit": case.unit.name,
             "responsibility": self.policy.organization_responsibility if measures else "none",
@@ -385,8 +388,8 @@ class Engine:
                 )
             )
         sanctions = self.pack.sanctions
-        order = values(Measure)
-        recommended = [best.measure, *sorted({a.kind for a in best.also} - {best.measure}, key=order.index)]
+        also = sorted({a.kind for a in best.also} - {best.measure}, key=_MEASURE_RANK.__getitem__)
+        recommended = [best.measure, *also]
         party = sanctions.heaviest_party_measure(recommended)
         kept = recommended if person.party_member else [m for m in recommended if m not in sanctions.party_measures]
         government = self._government_sanction(person, party, best.replaced) if person.public_official else None
@@ -423,8 +426,7 @@ class Engine:
         given = [correspondence.beside_measure(party)]
         if replaced in sanctions.party_measures:
             given.append(correspondence.instead_of(replaced))
-        ranks = values(GovernmentSanction)
-        return max((g for g in given if g is not None), key=ranks.index, default=None)
+        return max((g for g in given if g is not None), key=_SANCTION_RANK.__getitem__, default=None)
 
     def _refusal(self, refusal: Attached) -> Refusal:
         return assemble(

@@ -8,7 +8,7 @@ than once (``$or`` branches, two acts feeding one candidate), so one firing is k
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 from accountrules.errors import EvaluationError
@@ -271,16 +271,22 @@ class Evaluation:
 
     def firings(self) -> list[Firing]:
         """The distinct firings, sorted; of equal effects, the one whose facts sort first is kept."""
-        kept: dict[tuple[Any, ...], Firing] = {}
         with self._lock:
             matches = list(self._matches)
-        for rule_id, matched in matches:
-            try:
-                firing = self.builders[rule_id].build(matched)
-            except (KeyError, TypeError, ValueError) as exc:
-                raise EvaluationError(f"rule '{rule_id}' matched facts it cannot read: {exc!r}") from None
-            key = firing[:6]
-            known = kept.get(key)
-            if known is None or _first_facts(firing.facts, known.facts):
-                kept[key] = firing
-        return [kept[key] for key in sorted(kept)]
+        return distinct(self.builders, matches)
+
+
+def distinct(builders: dict[str, FiringBuilder], matches: Iterable[tuple[str, Matched]]) -> list[Firing]:
+    """The distinct firings of ``matches`` (rule id, match), sorted; of equal effects, the one whose facts sort
+    first is kept."""
+    kept: dict[tuple[Any, ...], Firing] = {}
+    for rule_id, matched in matches:
+        try:
+            firing = builders[rule_id].build(matched)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise EvaluationError(f"rule '{rule_id}' matched facts it cannot read: {exc!r}") from None
+        key = firing[:6]
+        known = kept.get(key)
+        if known is None or _first_facts(firing.facts, known.facts):
+            kept[key] = firing
+    return [kept[key] for key in sorted(kept)]

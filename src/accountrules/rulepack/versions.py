@@ -28,6 +28,10 @@ Day = Annotated[dt.date, BeforeValidator(_iso_day), Field(strict=False)]
 Months = Annotated[int, Field(ge=1, le=120)]
 
 
+#: The measures, lightest first.
+_MEASURE_ORDER = values(Measure)
+
+
 class _Data(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
 
@@ -244,9 +248,8 @@ class Sanctions(_Data):
         return self
 
     def heaviest_party_measure(self, measures: Iterable[str]) -> str | None:
-        order = values(Measure)
         held = [m for m in measures if m in self.party_measures]
-        return max(held, key=order.index) if held else None
+        return max(held, key=_MEASURE_ORDER.index) if held else None
 
     def substitute(self, form: int, measure: str) -> tuple[int, str] | None:
         for row in self.without_party_post:
