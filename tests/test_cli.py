@@ -150,14 +150,17 @@ def test_evaluate_text_for_a_small_example(runner: CliRunner, engine: Engine) ->
 推理过程 Reasoning trace
 1. [M-NO-FAILURE] 已履职尽责、无失责情形 / conduct without any failure
    陈某(p1) v1: — → none [0,0]  (speech:P20, acct2019:3; acct2019+disc2018)
-2. [U-MANY-PROBLEMS] 单位问题多多，主要领导脱不了干系 / principal leader of a unit with repeated problems
+2. [S-ACCOUNTABILITY-FIRST-FORM] 领导干部问责方式：通报、诫勉 / a leading cadre held to account in the first form is
+   circulated or admonished
+   陈某(p1): responsibility=principal_leadership, range=[1,1] → form 1: admonishment  (acct2019:8; acct2019+disc2018)
+3. [U-MANY-PROBLEMS] 单位问题多多，主要领导脱不了干系 / principal leader of a unit with repeated problems
    陈某(p1): long_term_spread=false, major_corruption_in_period=0, role=principal_leader, violations_in_period=3 →
    principal_leadership [1,1]  (speech:P20, acct2019:6; acct2019+disc2018)
-3. [X-PERSONALLY-CLEAN] 本人廉洁不能免责 / being personally clean is no defence
+4. [X-PERSONALLY-CLEAN] 本人廉洁不能免责 / being personally clean is no defence
    陈某(p1): personally_clean=true, role=principal_leader → refused: personally_clean  (speech:P20; acct2019+disc2018)
-4. [O-SEVERITY-MINOR] 情节轻微违纪的直接责任 / direct responsibility for a minor violation
+5. [O-SEVERITY-MINOR] 情节轻微违纪的直接责任 / direct responsibility for a minor violation
    褚某(p2) v1: severity=minor, suspected_crime=false → direct [1,1]  (speech:P20; acct2019+disc2018)
-5. [G-INSPECTION] 领导班子作出检查 / written self-examination by the leadership team
+6. [G-INSPECTION] 领导班子作出检查 / written self-examination by the leadership team
    单位 unit: responsibility=principal_leadership → inspection  (acct2019:8, acct2019:6; acct2019+disc2018)
 
 本结果为建议，由有权机关依规依纪作出决定。 This is a recommendation; the competent bodies decide.

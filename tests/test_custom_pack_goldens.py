@@ -124,8 +124,10 @@ def test_rules_test_failure_shows_file_case_expected_got_and_trace(runner: CliRu
         '  people.p2.modifiers: expected ["top_of_range"], got []\n'
         "  trace:\n"
         '    1. O-SEVERITY-SERIOUS p1 v1: severity="serious", suspected_crime=false → direct [2,3]\n'
-        '    2. O-SEVERITY-MINOR p2 v2: severity="minor", suspected_crime=false → direct [1,1]\n'
-        "    3. P-PUBLICIZE-LIFESAVING unit: lifesaving_funds=true → publicize\n"
+        '    2. S-WIDER-RANGE-SERIOUS-WARNING p1 v1: responsibility="direct", range="[2,3]" → form 2: '
+        "serious_warning\n"
+        '    3. O-SEVERITY-MINOR p2 v2: severity="minor", suspected_crime=false → direct [1,1]\n'
+        "    4. P-PUBLICIZE-LIFESAVING unit: lifesaving_funds=true → publicize\n"
     )
     assert result.stdout.endswith("\n未通过 FAILED: 3 of 3 cases\n")
 

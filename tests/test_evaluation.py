@@ -88,7 +88,34 @@ def test_the_trace_says_why_important_leadership_is_held_at_its_lowest_form(engi
                 "important_leadership [1,1]",
                 ["acct2019:6"],
             ),
+            (
+                "S-ACCOUNTABILITY-FIRST-FORM",
+                {"responsibility": "important_leadership", "range": "[1,1]"},
+                "form 1: admonishment",
+                ["acct2019:8"],
+            ),
         ],
+    )
+
+
+def test_the_trace_cites_the_measure_scale_that_chose_a_result(engine: Engine) -> None:
+    """A principal leader admonished for a troubled unit gets the scale's step, with its citation; the offender,
+    whose reminder no scale chose, gets none."""
+    determination = engine.evaluate(load_case(ROOT / "examples" / "cases" / "02-clean-principal-troubled-unit.json"))
+    scale_steps = [(s.person, s.violation, s.effect, s.cites) for s in determination.trace if s.rule.startswith("S-")]
+    assert (determination.person("p1").measure, scale_steps) == (
+        "admonishment",
+        [("p1", None, "form 1: admonishment", ["acct2019:8"])],
+    )
+
+
+def test_no_scale_step_for_a_finding_that_does_not_decide(engine: Engine) -> None:
+    """SPEC §3's principal leader: the unit finding [1,2] would be admonished, but the leader finding's 警告
+    decides, so the trace holds no measure-scale step."""
+    determination = engine.evaluate(load_case(ROOT / "examples" / "cases" / "spec-example.json"))
+    assert (determination.person("p1").measure, [s.rule for s in determination.trace if s.rule.startswith("S-")]) == (
+        "warning",
+        [],
     )
 
 

@@ -459,7 +459,7 @@ class Engine:
             for f, version in shown.values()
         ]
         made = [(order, self._step(f, order.effect, version)) for order, f, version in steps]
-        made += [(step_order(step), step) for step in self._cap_steps(applied)]
+        made += [(step_order(step), step) for step in [*self._cap_steps(applied), *self._scale_steps(applied)]]
         return [step for _, step in sorted(made, key=lambda pair: pair[0])]
 
     def _cap_steps(self, applied: Applied) -> list[TraceStep]:
@@ -489,6 +489,34 @@ class Engine:
                                 "range": f"[{finding.range[0]},{finding.range[1]}]",
                             },
                             "effect": f"{finding.responsibility} [{lo},{hi}]",
+                            "version": version,
+                        },
+                    )
+                )
+        return steps
+
+    def _scale_steps(self, applied: Applied) -> list[TraceStep]:
+        """One step for each person whose result's measure a declared measure scale chose (诫勉 for a leader in the
+        first form, 严重警告 at the lower end of a wider range …), so that the trace cites why that measure."""
+        scales = {scale.id: scale for scale in self.policy.measure_scales}
+        steps = []
+        for outcome in applied.outcomes.values():
+            for item in [outcome.best] if outcome.best is not None else []:
+                if item.scale is None:
+                    continue
+                scale, finding, (lo, hi) = scales[item.scale], item.finding, item.effective
+                version = str(item.version)
+                steps.append(
+                    assemble(
+                        TraceStep,
+                        {
+                            "rule": scale.id,
+                            "title": scale.title,
+                            "cites": self.pack.versions.shown_cites(tuple(scale.cites), version),
+                            "person": finding.firing.person,
+                            "violation": finding.firing.violation,
+                            "facts": {"responsibility": finding.responsibility, "range": f"[{lo},{hi}]"},
+                            "effect": f"form {item.form}: {item.measure}",
                             "version": version,
                         },
                     )

@@ -71,6 +71,8 @@ class Resolved:
     version: str | None = None
     #: The measure V9 replaced by ``measure`` (a removal from a party post the person does not hold), if any.
     replaced: str | None = None
+    #: The id of the policy's measure scale that ``measure`` was read from, if a declared one.
+    scale: str | None = None
 
 
 @dataclass
@@ -89,7 +91,8 @@ FiringKey = tuple[Any, ...]
 #: What `Resolver.resolve_pair` is given, ids left out: findings, adjustments, without a party post, version.
 PairKey = tuple[tuple[FiringKey, ...], tuple[FiringKey, ...], bool, str | None]
 #: One resolved finding of a pair: the finding's position, effective range, form, measure, deciding modifier,
-#: refusals, the positions of the adjustments that apply to it, the measures beside, the measure V9 replaced.
+#: refusals, the positions of the adjustments that apply to it, the measures beside, the measure V9 replaced, the
+#: measure scale its measure was read from.
 PairResult = tuple[
     int,
     tuple[int, int],
@@ -99,6 +102,7 @@ PairResult = tuple[
     tuple[Attached, ...],
     tuple[int, ...],
     tuple[Attached, ...],
+    str | None,
     str | None,
 ]
 #: Like pairs whose resolution a resolver keeps (a few hundred bytes each).
@@ -167,8 +171,9 @@ class Resolver:
                 list(also),
                 version,
                 replaced,
+                scale,
             )
-            for index, effective, form, measure, deciding, refused, applying, also, replaced in self.memo(key)
+            for index, effective, form, measure, deciding, refused, applying, also, replaced, scale in self.memo(key)
         ]
 
     def _resolve_pair(self, key: PairKey) -> tuple[PairResult, ...]:
@@ -194,6 +199,7 @@ class Resolver:
                     tuple(position[id(a)] - len(findings) for a in applying),
                     tuple(stamp(a) for a in item.also),
                     item.replaced,
+                    item.scale,
                 )
             )
         return tuple(out)
@@ -201,6 +207,9 @@ class Resolver:
     def resolve_one(self, finding: Finding, adjustments: list[Firing], without_post: bool = False) -> Resolved:
         """D11 for one finding; the measures the adjustments add beside its own are kept when it reaches them."""
         resolved = self._place_finding(finding, adjustments, without_post)
+        if resolved.form > 0 and resolved.replaced is None:
+            scale = self.policy.scale_of(finding.kind, finding.responsibility, resolved.form, resolved.effective[1])
+            resolved.scale = scale.id if scale is not None else None
         reached = (resolved.form, _measure_rank(resolved.form, resolved.measure))
         for adj in sorted(adjustments):
             what = adj.what
