@@ -34,7 +34,7 @@ import typing
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import pydantic_core
 from pydantic import BaseModel
@@ -681,8 +681,9 @@ class _Stored:
 class _Pending:
     """A determination stored by `DeterminationCache.determine_json`, as the JSON written for its case and the
     labels of that case's ids, until a like case asks for it: then it is read back and stored in labels
-    (`_Stored`, about as costly as the evaluation itself). An archive whose cases never repeat pays only for
-    keeping the bytes, and workers pass each other bytes, not stored models."""
+    (`_Stored`, about as costly as the evaluation itself). While cases rarely repeat (see
+    `DeterminationCache.determine_json`), an archive pays only for keeping the bytes, and workers pass each other
+    bytes, not stored models."""
 
     __slots__ = ("people", "text", "violations")
 
@@ -728,6 +729,9 @@ class DeterminationCache:
     _entries: OrderedDict[bytes, _Entry] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    #: `determine_json` stores a miss at once when at least one lookup in this many has hit.
+    EAGER_SHARE: ClassVar[int] = 5
+
     def canonical(self, case: Case) -> Canonical:
         return self.plan.canonical(case)
 
@@ -748,9 +752,11 @@ class DeterminationCache:
 
     def determine_json(self, case: Case, canonical: Canonical, evaluate: Callable[[], Determination]) -> bytes:
         """``determine(…).to_json(indent=None)`` as UTF-8, written on a hit straight from the stored
-        determination's JSON parts (`_Stored.json`), far cheaper than restoring the model and writing it; a miss
-        keeps the JSON it wrote until a like case asks (`_Pending`). tests/test_batch_cache.py checks that both
-        give the same bytes."""
+        determination's JSON parts (`_Stored.json`), far cheaper than restoring the model and writing it. A miss
+        keeps the JSON it wrote until a like case asks (`_Pending`), unless like cases have been coming often (at
+        least one lookup in `EAGER_SHARE` hit): then it is stored at once from the model at hand, which saves
+        reading the JSON back, and the worker that evaluated it hands the stored entry to the others instead of
+        each of them storing it again. tests/test_batch_cache.py checks that all give the same bytes."""
         entry = self._get(canonical.key)
         if entry is not None:
             stored = entry.stored
@@ -763,7 +769,12 @@ class DeterminationCache:
             return text
         determination = evaluate()
         text = determination.to_json(indent=None).encode("utf-8")
-        self._put(canonical.key, _Entry(_Pending(text, canonical), len(text)))
+        hits = self.stats.hits
+        if hits and hits * self.EAGER_SHARE >= self.stats.misses + hits:
+            kept: _Stored | _Pending = _Stored(_to_labels(determination, canonical), json_only=True)
+        else:
+            kept = _Pending(text, canonical)
+        self._put(canonical.key, _Entry(kept, len(text)))
         return text
 
     def _store(self, canonical: Canonical, determination: Determination) -> None:
