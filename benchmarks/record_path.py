@@ -60,9 +60,9 @@ def main() -> None:
     keys: list[Canonical] = [cache.canonical(case) for case in cases]
     processor = Processor(cached, "json")
     records = [Record(number, "line", line) for number, line in enumerate(lines, 1)]
-    for _ in range(2):  # every pattern evaluated, stored and laid out: what follows are hits
-        for record in records:
-            processor.process(record)
+    for _ in range(2):  # every pattern evaluated, stored and laid out, whatever the worker's gate: hits follow
+        for case, key in zip(cases, keys, strict=True):
+            cache.determine_json(case, key, lambda case=case: engine.evaluation(case).determination)
     labelled = [_to_labels(engine.evaluation(case).determination, key) for case, key in zip(cases, keys, strict=True)]
     hit: dict[str, Callable[[], Any]] = {
         "hand-written function: read and decide": lambda: [decide_line(line) for line in lines],
