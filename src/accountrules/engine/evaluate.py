@@ -94,6 +94,9 @@ _ENGINES_LOCK = threading.Lock()
 _ADJUSTMENTS = ("modifier", "tally", "refusal", "measure")
 #: Effects that stand beside findings: kept when their rule holds in the version they are shown under.
 _BESIDE = ("missing", "organization", "publicize", "note")
+#: The most entries a determination's memo of like people keeps before it starts afresh (their keys are drawn from
+#: the vocabularies and the pack's rules, so the bound is seldom reached).
+_MEMO = 4096
 #: Ranks of the vocabularies that output lists are sorted by, lightest first.
 _MEASURE_RANK = {m: i for i, m in enumerate(values(Measure))}
 _ORG_MEASURE_RANK = {m: i for i, m in enumerate(values(OrgMeasure))}
@@ -124,6 +127,10 @@ class Engine:
         self._cites_in: dict[tuple[str, str | None], tuple[str, ...]] = {}
         #: A trace step's rule title and citations, by (rule, version).
         self._shown: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
+        #: What `_measures_given` gave, by what it reads; the modifiers and refusals as shown, by what they show.
+        self._given: dict[tuple[Any, ...], tuple[tuple[str, ...], str | None, int | None, bool]] = {}
+        self._modifiers: dict[Attached, Modifier] = {}
+        self._refusals: dict[Attached, Refusal] = {}
         #: The versions in which each rule holds.
         self._versions_of = {rule.id: rule.versions for rule in pack.rules}
         #: Determinations by canonical facts (`with_cache`); None evaluates every case.
@@ -374,25 +381,14 @@ class Engine:
         """A person's result and whether V3 removed party measures from it."""
         best: Resolved = outcome.best  # type: ignore[assignment]
         finding = best.finding
-        modifiers = []
-        if best.deciding is not None:
-            deciding = best.deciding
-            modifiers.append(
-                assemble(
-                    Modifier,
-                    {
-                        "kind": deciding.kind,
-                        "rule": deciding.rule,
-                        "cites": self._cites(deciding.rule, deciding.version),
-                    },
-                )
-            )
-        sanctions = self.pack.sanctions
-        also = sorted({a.kind for a in best.also} - {best.measure}, key=_MEASURE_RANK.__getitem__)
-        recommended = [best.measure, *also]
-        party = sanctions.heaviest_party_measure(recommended)
-        kept = recommended if person.party_member else [m for m in recommended if m not in sanctions.party_measures]
-        government = self._government_sanction(person, party, best.replaced) if person.public_official else None
+        also = tuple(a.kind for a in best.also)
+        key = (best.measure, also, best.replaced, person.party_member, person.public_official, law)
+        given = self._given.get(key)
+        if given is None:
+            if len(self._given) >= _MEMO:
+                self._given.clear()
+            given = self._given[key] = self._measures_given(*key)
+        kept, government, waiting, removed = given
         result = assemble(
             PersonResult,
             {
@@ -403,41 +399,70 @@ class Engine:
                 "range": best.effective,
                 "form": best.form,
                 "measure": kept[0] if kept else None,
-                "modifiers": modifiers,
+                "modifiers": [] if best.deciding is None else [self._modifier(best.deciding)],
                 "refused": [self._refusal(r) for r in outcome.refused],
                 "findings": outcome.findings,
-                "measures": kept,
+                "measures": list(kept),
                 "government_sanction": government,
-                "waiting_period_months": sanctions.waiting_months(kept, government, law),
+                "waiting_period_months": waiting,
                 "former": _former(person, case),
             },
         )
-        return result, len(kept) < len(recommended)
+        return result, removed
 
-    def _government_sanction(self, person: Person, party: str | None, replaced: str | None) -> str | None:
+    def _measures_given(
+        self, measure: str, also: tuple[str, ...], replaced: str | None, member: bool, official: bool, law: str
+    ) -> tuple[tuple[str, ...], str | None, int | None, bool]:
+        """The measures a person keeps, their government sanction, the waiting period and whether V3 removed
+        party measures, from the deciding measure, the measures beside it, V9's replaced one, whether the person is
+        a party member and a public official, and the government-sanction law in force: nothing else of the case,
+        so a determination asks once per like person (`_given`)."""
+        sanctions = self.pack.sanctions
+        recommended = [measure, *sorted(set(also) - {measure}, key=_MEASURE_RANK.__getitem__)]
+        party = sanctions.heaviest_party_measure(recommended)
+        kept = recommended if member else [m for m in recommended if m not in sanctions.party_measures]
+        government = self._government_sanction(member, party, replaced) if official else None
+        waiting = sanctions.waiting_months(kept, government, law)
+        return tuple(kept), government, waiting, len(kept) < len(recommended)
+
+    def _government_sanction(self, member: bool, party: str | None, replaced: str | None) -> str | None:
         """V3 and V9: the government sanction of a public official. A non-member's party measures are removed, and
         the sanction stands instead of the heaviest; a member without a party post gets it instead of the removal
         V9 replaced, or beside the party measure kept when that is heavier; any other member gets it beside the
         heaviest party measure kept, as the pack's correspondence gives each."""
         sanctions = self.pack.sanctions
         correspondence = sanctions.correspondence
-        if not person.party_member:
+        if not member:
             return correspondence.instead_of(party)
         given = [correspondence.beside_measure(party)]
         if replaced in sanctions.party_measures:
             given.append(correspondence.instead_of(replaced))
         return max((g for g in given if g is not None), key=_SANCTION_RANK.__getitem__, default=None)
 
+    def _modifier(self, deciding: Attached) -> Modifier:
+        """The deciding modifier as shown, made once per (kind, rule, version) and shared: output models are frozen."""
+        modifier = self._modifiers.get(deciding)
+        if modifier is None:
+            cites = self._cites(deciding.rule, deciding.version)
+            modifier = assemble(Modifier, {"kind": deciding.kind, "rule": deciding.rule, "cites": cites})
+            self._modifiers[deciding] = modifier
+        return modifier
+
     def _refusal(self, refusal: Attached) -> Refusal:
-        return assemble(
-            Refusal,
-            {
-                "kind": refusal.kind,
-                "rule": refusal.rule,
-                "cites": self._cites(refusal.rule, refusal.version),
-                "detail": refusal.detail,
-            },
-        )
+        """A refusal as shown, made once per (kind, rule, detail, version) and shared: output models are frozen."""
+        shown = self._refusals.get(refusal)
+        if shown is None:
+            shown = assemble(
+                Refusal,
+                {
+                    "kind": refusal.kind,
+                    "rule": refusal.rule,
+                    "cites": self._cites(refusal.rule, refusal.version),
+                    "detail": refusal.detail,
+                },
+            )
+            self._refusals[refusal] = shown
+        return shown
 
     def _trace(self, firings: list[Firing], applied: Applied, in_force: CaseVersions) -> list[TraceStep]:
         """One step per firing that produced or changed a standing finding, plus links, organisation, publicity
