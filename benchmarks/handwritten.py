@@ -469,7 +469,7 @@ def decide(case: dict[str, Any]) -> dict[str, Any]:
         else:
             v = violations[vid]
             acts = conduct.get((pid, vid), NO_ACTS)
-            conduct_version = in_force[vid][0]
+            conduct_version = applied = in_force[vid][0]
             resolved = [
                 (f, PLACED[(f[6], f[7], _modifiers(f[3], acts, v, conduct_version), *_fixed(f, without_post))])
                 for f in items
@@ -480,8 +480,10 @@ def decide(case: dict[str, Any]) -> dict[str, Any]:
                     for f in items
                 ]
                 if max(p[:2] for _, p in newer) < max(p[:2] for _, p in resolved):
-                    resolved = newer
+                    resolved, applied = newer, decision_version
                     lighter_new.setdefault(vid, []).append(pid)
+            if applied >= ACCT2019 and "force_majeure" in acts and acts & FAILURES:
+                notes.add(("force_majeure_with_failure", pid, vid))  # V6: the claim of 容错 not taken up
         if pid in chosen:
             chosen[pid].extend(resolved)
         else:
