@@ -13,7 +13,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 #: Lowest first; a module may import from its own layer or a lower one. Each entry is a module or a package (with
 #: its modules), except the root package, which stands for itself alone.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("vocabulary and errors", ("accountrules.vocabulary", "accountrules.errors")),
+    ("vocabulary and errors", ("accountrules.vocabulary", "accountrules.errors", "accountrules.lazy")),
     ("models and validation", ("accountrules.models", "accountrules.validation")),
     ("rule packs", ("accountrules.rulepack",)),
     ("engine", ("accountrules.engine",)),
