@@ -57,6 +57,8 @@ NO_ACTS: frozenset[str] = frozenset()
 SEVERITY = {"minor": 0, "ordinary": 1, "serious": 2, "grave": 3}
 OFFENCE_RANGE = ((1, 1, "O-SEVERITY-MINOR"), (2, 2, "O-SEVERITY-ORDINARY"), (2, 3, "O-SEVERITY-SERIOUS"))
 OFFENCE_RANGE += ((3, 3, "O-SEVERITY-GRAVE"),)
+#: A fairly serious corrupt act sits in the third form (the clean-governance articles' grading).
+SERIOUS_CORRUPTION = (3, 3, "O-SEVERITY-SERIOUS-CORRUPTION")
 LEADERSHIP = ((1, 1), (1, 2), (2, 2), (2, 3), (3, 3), (3, 3), (3, 3))
 #: V11: (grade, deaths, serious injuries, direct loss) from which a violation is at least that grade.
 CONSEQUENCE_FLOORS = ((3, 10, 50, 50_000_000), (2, 3, 10, 10_000_000), (1, 1, 1, None))
@@ -398,7 +400,8 @@ def decide(case: dict[str, Any]) -> dict[str, Any]:
             finding = ("O-SUSPECTED-CRIME", vid, None, "offence", "direct", "individual", 4, 4)
             severity[vid] = 3
         else:
-            lo, hi, rule = OFFENCE_RANGE[severity[vid]]
+            serious_corruption = severity[vid] == SEVERITY["serious"] and v["kind"] == "corruption"
+            lo, hi, rule = SERIOUS_CORRUPTION if serious_corruption else OFFENCE_RANGE[severity[vid]]
             finding = (rule, vid, None, "offence", "direct", "individual", lo, hi)
         for pid in v["offenders"]:
             pairs[(pid, vid)] = [finding]

@@ -107,11 +107,11 @@ def test_extended_pack_decides_with_its_own_rules() -> None:
     results = {p.person: (p.range, p.form, p.measure, [m.kind for m in p.modifiers]) for p in d.people}
     assert results == {
         "p1": ((1, 2), 1, "reminder", []),
-        # not heavier: a serious violation kept in the second form, its serious warning (S-WIDER-RANGE-SERIOUS-WARNING)
-        "p2": ((2, 3), 2, "serious_warning", []),
-        # heavier: the upper end, removal from party posts, which a staff member without a post receives as a
-        # serious warning (V9)
-        "p3": ((2, 3), 2, "serious_warning", ["heavier"]),
+        # not heavier: a fairly serious corrupt act sits in [3,3] at removal from party posts, which a staff member
+        # without a post receives as a serious warning (V9)
+        "p2": ((3, 3), 2, "serious_warning", []),
+        # heavier: the one form's heavier measure, probation, which needs no party post
+        "p3": ((3, 3), 3, "probation", ["heavier"]),
     }
     assert (d.rulepack.name, d.rulepack.version) == ("provincial", "2021.1")
 

@@ -123,7 +123,7 @@ def test_rules_test_failure_shows_file_case_expected_got_and_trace(runner: CliRu
         '  people.p2.measure: expected "admonishment", got "reminder"\n'
         '  people.p2.modifiers: expected ["top_of_range"], got []\n'
         "  trace:\n"
-        '    1. O-SEVERITY-SERIOUS p1 v1: severity="serious", suspected_crime=false → direct [2,3]\n'
+        '    1. O-SEVERITY-SERIOUS p1 v1: kind="four_winds", severity="serious", suspected_crime=false → direct [2,3]\n'
         '    2. S-WIDER-RANGE-SERIOUS-WARNING p1 v1: responsibility="direct", range="[2,3]" → form 2: '
         "serious_warning\n"
         '    3. O-SEVERITY-MINOR p2 v2: severity="minor", suspected_crime=false → direct [1,1]\n'
@@ -143,8 +143,8 @@ def test_rules_test_json(runner: CliRunner, tmp_path: Path) -> None:
     [case] = [c for c in data["cases"] if not c["passed"]]
     assert (case["file"], case["line"], case["principle"], case["passed"]) == (shown(d08), 5, "D8", False)
     assert case["mismatches"][:2] == [
-        {"path": "people.p1.form", "expected": 3, "got": 2},
-        {"path": "people.p1.measure", "expected": "removal_from_party_post", "got": "serious_warning"},
+        {"path": "people.p1.measure", "expected": "probation", "got": "removal_from_party_post"},
+        {"path": "people.p1.modifiers", "expected": ["heavier"], "got": []},
     ]
 
 

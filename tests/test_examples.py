@@ -188,10 +188,10 @@ PEOPLE: dict[str, dict[str, Key]] = {
         # strictly lighter, so the decision version applies (从轻); 减轻 takes the first form's lighter
         # accountability measure, 通报.
         "p2": Key("principal_leadership", 1, "public_criticism", "reduced"),
-        # disc2015: coercing is one aggravating act (heavier), reoffending heavier only, refusing restitution
-        # nothing → heavier → 3; disc2018 would count three → increased → 3 too: a tie keeps the conduct version.
-        # p3 holds a party post (支部委员), so 撤销党内职务 stands.
-        "p3": Key("direct", 3, "removal_from_party_post", "heavier"),
+        # a fairly serious corrupt act sits in [3,3]. disc2015: coercing is one aggravating act (heavier),
+        # reoffending heavier only, refusing restitution nothing → heavier → the form's heavier measure, 留党察看;
+        # disc2018 would count three → increased, held at 3 → 留党察看 too: a tie keeps the conduct version.
+        "p3": Key("direct", 3, "probation", "heavier"),
         # ordinary [2,2]; disc2018: two aggravating acts → increased → 3; no party post (V9) → (2, serious_warning).
         "p4": Key("direct", 2, "serious_warning", "increased"),
         # serious [2,3] → (2, serious_warning); not a member (V3): the party measure is removed, measure null.

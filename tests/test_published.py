@@ -54,16 +54,16 @@ def test_every_source_names_title_address_body_date_and_note() -> None:
 # update them here on purpose). Each tuple follows the script's METRICS: people, recommended, form_equal, within,
 # below, above, measures_recorded, measures_shared, gov_recorded, gov_equal, gov_extra.
 
-PINNED_OVERALL = (157, 157, 122, 140, 14, 3, 149, 81, 30, 14, 11)
+PINNED_OVERALL = (157, 157, 125, 140, 14, 3, 149, 81, 30, 16, 12)
 PINNED_BY_PERIOD = {
     "acct2016+disc2015": (63, 63, 45, 52, 10, 1, 62, 35, 2, 0, 4),
     "acct2016+disc2018": (25, 25, 22, 25, 0, 0, 23, 10, 3, 0, 1),
     "acct2019+disc2018": (31, 31, 29, 30, 1, 0, 29, 18, 10, 7, 1),
     "acct2019+disc2023": (26, 26, 18, 23, 2, 1, 23, 11, 13, 7, 2),
-    "undated": (12, 12, 8, 10, 1, 1, 12, 7, 2, 0, 3),
+    "undated": (12, 12, 11, 10, 1, 1, 12, 7, 2, 2, 4),
 }
 PINNED_BY_KIND = {
-    "offender": (78, 78, 59, 71, 5, 2, 75, 39, 16, 8, 9),
+    "offender": (78, 78, 62, 71, 5, 2, 75, 39, 16, 10, 10),
     "principal_leader": (33, 33, 25, 29, 4, 0, 31, 19, 5, 0, 0),
     "leader_in_charge": (21, 21, 15, 16, 5, 0, 19, 8, 6, 4, 2),
     "discipline_inspection": (7, 7, 7, 7, 0, 0, 7, 4, 0, 0, 0),
