@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from accountrules import Engine
 from accountrules.batch.synth import CorpusSpec, generate
-from accountrules.cli import app
+from accountrules.cli import app, batch_commands
 
 TERMINAL = {"COLUMNS": "120", "FORCE_COLOR": None, "TTY_COMPATIBLE": None, "TTY_INTERACTIVE": None}
 
@@ -261,3 +261,43 @@ def test_a_huge_number_of_workers_is_refused(runner: CliRunner, lines: list[str]
         b"",
         "Error: --workers 99999999999999999999: give at most 256",
     )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["batch", "in.jsonl"],
+        ["batch", "in.jsonl", "--workers", "2", "-o", "out.jsonl"],
+        ["check", "in.jsonl", "-w3"],
+        ["batch", "in.jsonl", "--workers=1"],
+    ],
+)
+def test_the_forkserver_starts_before_parsing_for_local_workers(
+    args: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A command line asking for batch or check with local workers starts their forkserver before it is parsed."""
+    started: list[tuple[int, str | None]] = []
+    monkeypatch.setattr(batch_commands, "_start_workers", lambda *given: started.append(given))
+    batch_commands.start_workers_early(args)
+    assert started == [(1, None)]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["evaluate", "case.json"],
+        ["batch", "in.jsonl", "--workers", "0"],
+        ["batch", "in.jsonl", "-w0"],
+        ["batch", "in.jsonl", "--workers=0"],
+        ["batch", "in.jsonl", "--dask", "tcp://127.0.0.1:8786"],
+        ["check", "in.jsonl", "--help"],
+        ["batch", "in.jsonl", "--workers", "many"],
+    ],
+)
+def test_the_forkserver_waits_for_the_command_otherwise(args: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Other commands, no local workers, help, or a worker count that is not a number start no forkserver early."""
+    started: list[tuple[int, str | None]] = []
+    monkeypatch.setattr(batch_commands, "_start_workers", lambda *given: started.append(given))
+    batch_commands.start_workers_early(args)
+    assert started == []

@@ -279,6 +279,27 @@ def _workers(asked: int | None) -> int:
     return asked
 
 
+def start_workers_early(args: list[str]) -> None:
+    """Start the forkserver of local workers before the command line is parsed (parsing and the options'
+    checks take a fifth of a second, in which the forkserver can load what workers run) when ``args`` ask for
+    ``batch`` or ``check`` with local workers. Only a guess from the words: a command line it misreads starts the
+    forkserver later (in the command, `_start_workers`) or for nothing (the command stops it on the way out)."""
+    if not args or args[0] not in ("batch", "check"):
+        return
+    workers = None
+    for i, word in enumerate(args[1:], 1):
+        if word in ("-h", "--help") or word.startswith("--dask"):
+            return
+        if word in ("-w", "--workers"):
+            workers = args[i + 1] if i + 1 < len(args) else None
+        elif word.startswith("--workers="):
+            workers = word.partition("=")[2]
+        elif word.startswith("-w") and not word.startswith("--"):
+            workers = word[2:]
+    if workers is None or (workers.isdigit() and int(workers) > 0):
+        _start_workers(1, None)
+
+
 def _start_workers(workers: int, dask: str | None) -> None:
     """Start the forkserver of local workers now: it loads what they run while this process loads the rest."""
     if workers and dask is None:
