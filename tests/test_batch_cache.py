@@ -299,6 +299,36 @@ def test_json_stored_by_one_cache_serves_another_as_json_and_as_a_model(engine: 
     assert model == engine.evaluate(like[1])
 
 
+def test_a_miss_stored_at_once_serves_a_like_case_byte_for_byte(engine: Engine) -> None:
+    """While like cases come often, a miss is stored at once from the model at hand, and a like case whose ids
+    sort otherwise gets the bytes an evaluation gives."""
+    case = load(BENCH_CASE)
+    cached = engine.with_cache()
+    assert cached.cache is not None
+    cached.cache.stats.hits = 1  # like cases have been coming: the next miss is stored at once
+    parsed = parse_case(case)
+    cached.cache.determine_json(parsed, cached.cache.canonical(parsed), lambda: engine.evaluate(parsed))
+    for seed in (5, 6, 7):
+        like = parse_case(renamed(case, seed))
+        text = cached.cache.determine_json(like, cached.cache.canonical(like), _never)
+        assert text.decode("utf-8") == engine.evaluate(like).to_json(indent=None)
+
+
+def test_text_that_reads_like_a_stored_fill_is_written_as_it_is(engine: Engine) -> None:
+    """A determination whose own text holds what stands for a fill while it is stored (no pack's text does) is
+    still served with its bytes."""
+    parsed = parse_case(load(SPEC_EXAMPLE))
+    determination = engine.evaluate(parsed)
+    first = determination.trace[0].model_copy(update={"title": "\x00\x030"})
+    odd = determination.model_copy(update={"trace": [first, *determination.trace[1:]]})
+    cached = engine.with_cache()
+    assert cached.cache is not None
+    cached.cache.stats.hits = 1  # stored at once, as JSON parts
+    canonical = cached.cache.canonical(parsed)
+    cached.cache.determine_json(parsed, canonical, lambda: odd)
+    assert cached.cache.determine_json(parsed, canonical, _never).decode("utf-8") == odd.to_json(indent=None)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # one writer: the cache's model and JSON come from the output models' declaration
 

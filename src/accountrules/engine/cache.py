@@ -28,6 +28,7 @@ import hashlib
 import itertools
 import marshal
 import operator
+import re
 import threading
 import types
 import typing
@@ -439,21 +440,41 @@ class _Node:
 
     __slots__ = ("_parts", "by_ids_alone", "cls", "fills", "flat", "model")
 
-    def __init__(self, model: BaseModel, json_only: bool = False) -> None:
+    def __init__(
+        self,
+        model: BaseModel,
+        json_only: bool = False,
+        dumped: dict[str, Any] | None = None,
+        labels: _Labels | None = None,
+    ) -> None:
+        """``model`` in labels, or, with ``labels``, in the case's ids (a fill then holds their labels, and a node
+        kept for JSON only never holds the ids; a node kept as a model keeps them where no fill reads them).
+        ``dumped``: the model's ``model_dump(mode="json")``, when the caller has it."""
         self.cls = type(model)
         self.model: BaseModel | None = model
+        if json_only and dumped is None:
+            dumped = model.model_dump(mode="json")
         fills: list[tuple[_Slot, Any]] = []
         for slot in slots(self.cls):
             value = model.__dict__[slot.name]
-            if slot.what == "model":
-                value = _Node(value, json_only)
-            elif slot.what == "models":
+            what = slot.what
+            if what == "model":
+                value = _Node(value, json_only, _dumped(dumped, slot.name), labels)
+            elif what == "models":
                 assert slot.order is not None
-                keys = _compact([slot.order(_tokened(item)) for item in value])
-                nodes = [_Node(item, json_only) for item in value]
+                keys = _compact([slot.order(_tokened(item, labels)) for item in value])
+                items = _dumped(dumped, slot.name)
+                if not isinstance(items, list) or len(items) != len(value):
+                    items = [None] * len(value)
+                nodes = [_Node(item, json_only, data, labels) for item, data in zip(value, items, strict=True)]
                 value = [(key, _kept(node, json_only)) for key, node in zip(keys, nodes, strict=True)]
-            elif slot.what == "name":
+            elif what == "name":
                 value = model.__dict__[slot.person]
+                if labels is not None:
+                    value = labels.people[value]
+            elif labels is not None and (what == "person" or what == "violation"):
+                table = labels.people if what == "person" else labels.violations
+                value = sorted(table[v] for v in value) if slot.many else None if value is None else table[value]
             fills.append((slot, value))
         self.fills: Sequence[tuple[_Slot, Any]] = fills
         self._parts: tuple[Any, ...] | None = None
@@ -464,7 +485,8 @@ class _Node:
         #: alike get the same layout (`_Stored.json`).
         self.by_ids_alone: bool = all(_by_ids_alone(slot, value) for slot, value in fills)
         if json_only:
-            self._parts = self._compile()
+            assert dumped is not None
+            self._parts = self._compile(dumped)
             self.model = None
             if self.flat:  # its parts say all it writes
                 self.fills = ()
@@ -543,15 +565,49 @@ class _Node:
                     node.layout(context, out)
             out.append(b"]")
 
-    def _compile(self) -> tuple[Any, ...]:
+    def _compile(self, dumped: dict[str, Any] | None = None) -> tuple[Any, ...]:
         """The model's JSON as constant bytes and what goes between them (a single id's label or None, `_name` of
         a person's label, or a fill), in the order its serializer writes its fields (a field it leaves out is left
-        out)."""
+        out). ``dumped`` is the model's ``model_dump(mode="json")`` when the caller has it.
+
+        The JSON is written once, with a `_marker` in each field that holds a fill, and cut at the markers. No
+        other value of a stored determination holds the case's text (that is what the fills are), so nothing
+        else can read like a marker; should the count of markers found differ even so, the JSON is written
+        field by field instead (`_compile_fields`)."""
         assert self.model is not None
+        if dumped is None:
+            dumped = self.model.model_dump(mode="json")
+        fills = {slot.name: (slot, value) for slot, value in self.fills}
+        marked = dict(dumped)
+        between: list[Any] = []
+        for name in dumped:
+            fill = fills.get(name)
+            if fill is None:
+                continue
+            slot, stored = fill
+            marked[name] = _marker(len(between))
+            if slot.what == "name":
+                between.append(_name(stored))
+            elif slot.what == "unit" or slot.what == "case_id":
+                between.append(_UNIT if slot.what == "unit" else _CASE_ID)
+            elif (slot.what == "person" or slot.what == "violation") and not slot.many:
+                between.append(stored)
+            else:
+                between.append(fill)
+        pieces = _MARKED.split(pydantic_core.to_json(marked))
+        if len(pieces) != 2 * len(between) + 1 or any(int(pieces[i]) != i // 2 for i in range(1, len(pieces), 2)):
+            return self._compile_fields(dumped)
+        parts: list[Any] = []
+        for i, piece in enumerate(pieces):
+            parts.append(_shared(piece) if i % 2 == 0 else between[i // 2])
+        return tuple(parts)
+
+    def _compile_fields(self, dumped: dict[str, Any]) -> tuple[Any, ...]:
+        """`_compile`, field by field."""
         fills = {slot.name: (slot, value) for slot, value in self.fills}
         parts: list[Any] = []
         text = b"{"
-        for i, (name, value) in enumerate(self.model.model_dump(mode="json").items()):
+        for i, (name, value) in enumerate(dumped.items()):
             text += (b"," if i else b"") + pydantic_core.to_json(name) + b":"
             fill = fills.get(name)
             if fill is None:
@@ -569,6 +625,21 @@ class _Node:
             text = b""
         parts.append(_shared(text + b"}"))
         return tuple(parts)
+
+
+def _dumped(dumped: dict[str, Any] | None, name: str) -> Any:
+    """The dumped value of field ``name``, or None (no dump, or a field the serializer leaves out)."""
+    return None if dumped is None else dumped.get(name)
+
+
+def _marker(index: int) -> str:
+    """What stands in the JSON `_Node._compile` writes for its ``index``-th fill (control characters, which no
+    value of a stored determination holds)."""
+    return f"\x00\x03{index}"
+
+
+#: A `_marker` as JSON writes it, the fill's index captured.
+_MARKED = re.compile(rb'"\\u0000\\u0003([0-9]+)"')
 
 
 _first = operator.itemgetter(0)
@@ -625,14 +696,26 @@ def _compact(keys: list[Any]) -> list[Any]:
     return [(*key[:cut], rank[key[cut:]]) for key in keys]
 
 
-def _tokened(model: BaseModel) -> BaseModel:
-    """The model with a `_token` for each single id, for an order key that keeps where the ids go."""
+def _tokened(model: BaseModel, labels: _Labels | None = None) -> BaseModel:
+    """The model with a `_token` for each single id (of its label, given ``labels`` for a model in ids), for an
+    order key that keeps where the ids go."""
     values = dict(model.__dict__)
     for slot in slots(type(model)):
         value = values[slot.name]
-        if (slot.what == "person" or slot.what == "violation") and not slot.many and value is not None:
+        what = slot.what
+        if (what == "person" or what == "violation") and not slot.many and value is not None:
+            if labels is not None:
+                value = (labels.people if what == "person" else labels.violations)[value]
             values[slot.name] = _token(value)
     return assemble(type(model), values)
+
+
+@dataclass(frozen=True)
+class _Labels:
+    """The labels of a case's ids, people's and violations' apart (a person and a violation may share an id)."""
+
+    people: Mapping[str, str]
+    violations: Mapping[str, str]
 
 
 class _Stored:
@@ -645,8 +728,9 @@ class _Stored:
 
     LAYOUTS = 2
 
-    def __init__(self, determination: Determination, json_only: bool = False) -> None:
-        self.root = _Node(determination, json_only)
+    def __init__(self, determination: Determination, json_only: bool = False, labels: _Labels | None = None) -> None:
+        """``determination`` in labels, or in the case's ids and their ``labels``."""
+        self.root = _Node(determination, json_only, labels=labels)
         self.layouts: dict[tuple[str, ...], tuple[Any, ...]] = {}
         self.layout_bytes = 0
 
@@ -694,7 +778,9 @@ class _Pending:
 
     def stored(self, json_only: bool) -> _Stored:
         model = Determination.model_validate_json(self.text)
-        return _Stored(_Relabel(self.people, self.violations, {}, "", "").model(model), json_only)
+        if json_only:
+            return _Stored(model, json_only, _Labels(self.people, self.violations))
+        return _Stored(_Relabel(self.people, self.violations, {}, "", "").model(model))
 
 
 @dataclass
@@ -771,7 +857,8 @@ class DeterminationCache:
         text = determination.to_json(indent=None).encode("utf-8")
         hits = self.stats.hits
         if hits and hits * self.EAGER_SHARE >= self.stats.misses + hits:
-            kept: _Stored | _Pending = _Stored(_to_labels(determination, canonical), json_only=True)
+            labels = _Labels(canonical.people, canonical.violations)
+            kept: _Stored | _Pending = _Stored(determination, json_only=True, labels=labels)
         else:
             kept = _Pending(text, canonical)
         self._put(canonical.key, _Entry(kept, len(text)))
