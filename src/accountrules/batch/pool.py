@@ -75,7 +75,8 @@ class _Worker:
     lost: bool = False
     chunk: list[int] | None = None
     chunk_id: int = -1
-    #: Cache entries other workers made, to go out with this worker's next chunk.
+    #: Cache entries other workers made (pickled by them, one bytes object per answer), to go out with this
+    #: worker's next chunk.
     learnt: list[Any] = field(default_factory=list)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import pickle
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -199,9 +200,9 @@ def case_id_of(payload: Any) -> str | None:
 def worker_main(conn: Connection, spec: EngineSpec, mode: Mode, hook: Hook | None) -> None:
     """A worker process: build the engine, say ``ready``, then answer ``(chunk_id, records, learnt)`` with
     ``(chunk_id, results, fresh)`` until ``None`` comes. ``fresh`` holds the determinations this worker
-    evaluated and cached since its last answer; the supervisor passes them on to the other workers as their
-    ``learnt``, so that a fact pattern is evaluated once, not once per worker. Ctrl-C is the supervisor's to
-    handle: it stops the workers."""
+    evaluated and cached since its last answer, pickled once here (at most one bytes object); the supervisor
+    passes them on to the other workers as their ``learnt`` without reading them, so that a fact pattern is
+    evaluated once, not once per worker. Ctrl-C is the supervisor's to handle: it stops the workers."""
     try:
         _serve(conn, spec, mode, hook)
     except OSError:  # the supervisor (or the forkserver that started this worker) is gone: nothing to answer
@@ -227,8 +228,9 @@ def _serve(conn: Connection, spec: EngineSpec, mode: Mode, hook: Hook | None) ->
         if message is None:
             return
         chunk_id, records, learnt = message
-        if cache is not None and learnt:
-            cache.adopt(learnt)
+        if cache is not None:
+            for entries in learnt:
+                cache.adopt(pickle.loads(entries))
         results = []
         for record in records:
             ok, value = processor.process(record)
@@ -239,4 +241,5 @@ def _serve(conn: Connection, spec: EngineSpec, mode: Mode, hook: Hook | None) ->
             if mode == "model" and ok:
                 value = value.to_json(indent=None).encode("utf-8")  # far cheaper to send than the model
             results.append((ok, value))
-        conn.send((chunk_id, results, cache.fresh() if cache is not None else []))
+        fresh = cache.fresh() if cache is not None else []
+        conn.send((chunk_id, results, [pickle.dumps(fresh, pickle.HIGHEST_PROTOCOL)] if fresh else []))
