@@ -137,7 +137,7 @@ class Person(_Strict):
         """``party_post``, or its default: true exactly when the person has one of the four leader roles."""
         if self.party_post is not None:
             return self.party_post
-        return any(role in _LEADER_ROLES for role in self.roles)
+        return not _LEADER_ROLES.isdisjoint(self.roles)
 
 
 class Consequences(_Strict):
