@@ -42,8 +42,6 @@ from accountrules.models import (
     missing_order,
     note_order,
     result_order,
-    step_order,
-    trace_order,
 )
 from accountrules.rulepack.pack import RulePack, load_default, load_pack
 from accountrules.validation import DEFAULT_LIMITS, CaseLimits, parse_case, parse_case_text
@@ -55,6 +53,9 @@ if TYPE_CHECKING:
 CaseInput = Case | Mapping[str, Any] | str | bytes
 
 Arrange = Callable[[list[Fact]], list[Fact]]
+#: A trace step and where it goes: `trace_order`'s keys but the last, and the (name, value) pairs of its facts,
+#: whose ``repr`` is the last.
+_Placed = tuple[tuple[bool, str, bool, str, str, str], tuple[tuple[str, Any], ...], TraceStep]
 
 
 class StageRun(NamedTuple):
@@ -125,8 +126,11 @@ class Engine:
         self._runtime: DurableRuntime | CompiledRuntime = runtime_for(pack)
         self._info = RulePackInfo(name=pack.name, version=pack.version, digest=pack.digest)
         self._cites_in: dict[tuple[str, str | None], tuple[str, ...]] = {}
-        #: A trace step's rule title and citations, by (rule, version).
-        self._shown: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
+        #: A trace step's effect as shown, rule title and citations, by (rule, content, version); the citations of
+        #: the policy's own steps (cap, measure scales) by (id, version).
+        self._parts: dict[tuple[Any, ...], tuple[str, str, tuple[str, ...]]] = {}
+        self._policy_cites: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._scales = {scale.id: scale for scale in pack.policy.measure_scales}
         #: What `_measures_given` gave, by what it reads; the modifiers and refusals as shown, by what they show.
         self._given: dict[tuple[Any, ...], tuple[tuple[str, ...], str | None, int | None, bool]] = {}
         self._modifiers: dict[Attached, Modifier] = {}
@@ -479,15 +483,12 @@ class Engine:
         for f in firings:
             if f.effect in _BESIDE:
                 shown[f.key] = (f, applied_version(in_force, applied.versions, f.person, f.violation))
-        steps = [
-            (trace_order(f.person, f.violation, f.rule, describe(f), repr(f.facts)), f, version)
-            for f, version in shown.values()
-        ]
-        made = [(order, self._step(f, order.effect, version)) for order, f, version in steps]
-        made += [(step_order(step), step) for step in [*self._cap_steps(applied), *self._scale_steps(applied)]]
-        return [step for _, step in sorted(made, key=lambda pair: pair[0])]
+        made = [self._step(f, version) for f, version in shown.values()]
+        made += self._cap_steps(applied)
+        made += self._scale_steps(applied)
+        return _in_trace_order(made)
 
-    def _cap_steps(self, applied: Applied) -> list[TraceStep]:
+    def _cap_steps(self, applied: Applied) -> list[_Placed]:
         """One step for each standing finding whose range the policy holds at its lowest form (D3's cap on
         重要领导责任), so that the trace says why the person's range is narrower than the finding's."""
         cap = self.policy.cap_step
@@ -499,74 +500,102 @@ class Engine:
                 finding, (lo, hi) = item.finding, item.effective
                 if finding.range == (lo, hi):
                     continue
-                version = str(item.version)
+                facts = {"responsibility": finding.responsibility, "range": f"[{finding.range[0]},{finding.range[1]}]"}
                 steps.append(
-                    assemble(
-                        TraceStep,
-                        {
-                            "rule": cap.id,
-                            "title": cap.title,
-                            "cites": self.pack.versions.shown_cites(tuple(cap.cites), version),
-                            "person": finding.firing.person,
-                            "violation": finding.firing.violation,
-                            "facts": {
-                                "responsibility": finding.responsibility,
-                                "range": f"[{finding.range[0]},{finding.range[1]}]",
-                            },
-                            "effect": f"{finding.responsibility} [{lo},{hi}]",
-                            "version": version,
-                        },
+                    self._policy_step(
+                        cap.id,
+                        cap.title,
+                        cap.cites,
+                        finding.firing,
+                        facts,
+                        f"{finding.responsibility} [{lo},{hi}]",
+                        item,
                     )
                 )
         return steps
 
-    def _scale_steps(self, applied: Applied) -> list[TraceStep]:
+    def _scale_steps(self, applied: Applied) -> list[_Placed]:
         """One step for each person whose result's measure a declared measure scale chose (诫勉 for a leader in the
         first form, 严重警告 at the lower end of a wider range …), so that the trace cites why that measure."""
-        scales = {scale.id: scale for scale in self.policy.measure_scales}
+        scales = self._scales
         steps = []
         for outcome in applied.outcomes.values():
-            for item in [outcome.best] if outcome.best is not None else []:
-                if item.scale is None:
-                    continue
-                scale, finding, (lo, hi) = scales[item.scale], item.finding, item.effective
-                version = str(item.version)
-                steps.append(
-                    assemble(
-                        TraceStep,
-                        {
-                            "rule": scale.id,
-                            "title": scale.title,
-                            "cites": self.pack.versions.shown_cites(tuple(scale.cites), version),
-                            "person": finding.firing.person,
-                            "violation": finding.firing.violation,
-                            "facts": {"responsibility": finding.responsibility, "range": f"[{lo},{hi}]"},
-                            "effect": f"form {item.form}: {item.measure}",
-                            "version": version,
-                        },
-                    )
+            item = outcome.best
+            if item is None or item.scale is None:
+                continue
+            scale, finding, (lo, hi) = scales[item.scale], item.finding, item.effective
+            facts = {"responsibility": finding.responsibility, "range": f"[{lo},{hi}]"}
+            steps.append(
+                self._policy_step(
+                    scale.id, scale.title, scale.cites, finding.firing, facts, f"form {item.form}: {item.measure}", item
                 )
+            )
         return steps
 
-    def _step(self, f: Firing, effect: str, version: str) -> TraceStep:
-        shown = self._shown.get((f.rule, version))
+    def _policy_step(
+        self,
+        rule: str,
+        title: str,
+        cites: list[str],
+        firing: Firing,
+        facts: dict[str, Any],
+        effect: str,
+        item: Resolved,
+    ) -> _Placed:
+        """A step of the policy's own (a cap or a measure scale) on ``firing``'s finding, placed in the trace."""
+        version = str(item.version)
+        key = (rule, version)
+        shown = self._policy_cites.get(key)
         if shown is None:
-            shown = self._shown[(f.rule, version)] = (self.pack.rule(f.rule).title, tuple(self._cites(f.rule, version)))
-        title, cites = shown
+            shown = self._policy_cites[key] = tuple(self.pack.versions.shown_cites(tuple(cites), version))
+        person, violation = firing.person, firing.violation
+        step = assemble(
+            TraceStep,
+            {
+                "rule": rule,
+                "title": title,
+                "cites": list(shown),
+                "person": person,
+                "violation": violation,
+                "facts": facts,
+                "effect": effect,
+                "version": version,
+            },
+        )
+        return (
+            (person is None, person or "", violation is None, violation or "", rule, effect),
+            tuple(facts.items()),
+            step,
+        )
+
+    def _step(self, f: Firing, version: str) -> _Placed:
+        """The trace step of firing ``f`` under ``version``, placed in the trace: what it shows beside its target and
+        facts (the effect described, the rule's title and citations as ``version`` numbers them) is worked out once
+        per (rule, content, version) and kept."""
+        key = (f.rule, f.what, version)
+        parts = self._parts.get(key)
+        if parts is None:
+            if len(self._parts) >= _MEMO:
+                self._parts.clear()
+            title = self.pack.rule(f.rule).title
+            parts = self._parts[key] = (describe(f), title, tuple(self._cites(f.rule, version)))
+        effect, title, cites = parts
+        person, violation = f.person, f.violation
         # built from the engine's own checked data: construct without re-validating
-        return assemble(
+        step = assemble(
             TraceStep,
             {
                 "rule": f.rule,
                 "title": title,
                 "cites": list(cites),
-                "person": f.person,
-                "violation": f.violation,
-                "facts": f.facts_dict(),
+                "person": person,
+                "violation": violation,
+                "facts": dict(f.facts),
                 "effect": effect,
                 "version": version,
             },
         )
+        return (person is None, person or "", violation is None, violation or "", f.rule, effect), f.facts, step
 
     # ------------------------------------------------------------------------------------------------------
 
@@ -595,6 +624,33 @@ class Engine:
         limited = copy.copy(self)
         limited.limits = limits
         return limited
+
+
+def _in_trace_order(made: list[_Placed]) -> list[TraceStep]:
+    """The steps in `trace_order`. Its last key, the facts' ``repr``, only breaks ties of the others, which are
+    rare, so the steps are sorted by the others and each run of equals by the ``repr`` of its facts alone."""
+    made.sort(key=_first_keys)
+    steps = []
+    start, count = 0, len(made)
+    while start < count:
+        end = start + 1
+        first = made[start][0]
+        while end < count and made[end][0] == first:
+            end += 1
+        if end - start == 1:
+            steps.append(made[start][2])
+        else:
+            steps.extend(step for _, _, step in sorted(made[start:end], key=_facts_repr))
+        start = end
+    return steps
+
+
+def _first_keys(placed: _Placed) -> tuple[bool, str, bool, str, str, str]:
+    return placed[0]
+
+
+def _facts_repr(placed: _Placed) -> str:
+    return repr(placed[1])
 
 
 def _former(person: Person, case: Case) -> bool:
