@@ -10,9 +10,12 @@ facts.
 
 How a rule becomes loops: its positive patterns in order, each a loop over the facts of its type (over an index
 by value when the pattern tests a field for equality with a constant or with an earlier pattern's field); the
-pattern's other conditions filter the loop; each negated pattern is an ``any`` over its facts that skips the
-match. tests/test_compiled.py proves both runtimes give the same firings over the whole space ``rules verify``
-enumerates and on generated cases; benchmarks/engines_agree.py compares whole determinations on large archives.
+pattern's other conditions filter the loop; each negated pattern skips the match as soon as the loops have bound
+every pattern it reads: a look-up in the set of its facts' values when it only tests fields for equality, else an
+``any`` over its facts (by value of those it tests for equality). The facts of a case are sorted by type, and the
+indexes and sets the rules read filled, in one pass made for the stage. tests/test_compiled.py proves both
+runtimes give the same firings over the whole space ``rules verify`` enumerates and on generated cases;
+benchmarks/engines_agree.py compares whole determinations on large archives.
 """
 
 from __future__ import annotations
@@ -23,16 +26,19 @@ from typing import Any
 from accountrules.engine.durable import runtime_for
 from accountrules.engine.firings import Firing, distinct
 from accountrules.rulepack.pack import RulePack, once_per_pack
-from accountrules.rulepack.spec import Pattern, Ref, Rule, Test
+from accountrules.rulepack.spec import Pattern, Ref, Rule, Test, leaf_tests
 
 #: The runtimes a caller may choose, the engine of record first.
 ENGINES = ("durable", "compiled")
 DEFAULT_ENGINE = "durable"
 
-#: Type → its facts; (type, field) → value → facts of that type with that value.
+#: Type → its facts; (type, field or fields) → value or values → facts of that type with them; (type, fields) →
+#: the values of those fields in each fact of that type.
 Facts = dict[str, list[dict[str, Any]]]
-Index = dict[tuple[str, str], dict[Any, list[dict[str, Any]]]]
-Matcher = Callable[[Facts, Index], list[tuple[str, list[dict[str, dict[str, Any]]]]]]
+Index = dict[tuple[str, Any], dict[Any, list[dict[str, Any]]]]
+Sets = dict[tuple[str, tuple[str, ...]], set[tuple[Any, ...]]]
+Matcher = Callable[[Facts, Index, Sets], list[tuple[str, list[dict[str, dict[str, Any]]]]]]
+Prepare = Callable[[Iterable[dict[str, Any]]], tuple[Facts, Index, Sets]]
 
 _COMPARE = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 
@@ -43,8 +49,10 @@ class _Source:
     def __init__(self) -> None:
         self.lines: list[str] = []
         self.constants: dict[str, Any] = {}
-        #: The (type, field) pairs some loop reads by value.
-        self.indexes: set[tuple[str, str]] = set()
+        #: The (type, field) pairs some loop reads by value, and (type, fields) for a look-up by several values.
+        self.indexes: set[tuple[str, Any]] = set()
+        #: The (type, fields) whose values a negated pattern looks up.
+        self.sets: set[tuple[str, tuple[str, ...]]] = set()
 
     def constant(self, value: Any) -> str:
         name = f"k{len(self.constants)}"
@@ -92,13 +100,43 @@ def _loop(pattern: Pattern, var: str, variables: dict[str, str], source: _Source
     return lookup, rest
 
 
+def _present(pattern: Pattern, var: str, variables: dict[str, str], source: _Source) -> str:
+    """Whether some fact matches the negated ``pattern``: its tested values looked up in a set when it tests only
+    equalities, else an ``any`` over the facts that have the values it tests for equality (an index by them all)."""
+    keyed = [t for t in pattern.tests if t.op == "eq"]
+    if not keyed:
+        over, rest = _loop(pattern, var, variables, source)
+        return f"any({_all(rest, var, variables, source)} for {var} in {over})"
+    fields = tuple(t.field for t in keyed)
+    values = "(" + "".join(f"{_operand(t.value, variables, source)}, " for t in keyed) + ")"
+    if len(keyed) == len(pattern.tests):
+        source.sets.add((pattern.fact, fields))
+        return f"{values} in S[{(pattern.fact, fields)!r}]"
+    source.indexes.add((pattern.fact, fields))
+    rest = [t for t in pattern.tests if t.op != "eq"]
+    over = f"I[{(pattern.fact, fields)!r}].get({values}, ())"
+    return f"any({_all(rest, var, variables, source)} for {var} in {over})"
+
+
+def _reads(pattern: Pattern) -> set[str]:
+    """The aliases of the patterns whose fields ``pattern``'s conditions read."""
+    return {t.value.alias for t in leaf_tests(pattern.tests) if isinstance(t.value, Ref)}
+
+
 def _rule(rule: Rule, number: int, source: _Source) -> str:
     """The function that returns every match of ``rule`` as {alias: fact}."""
     name = f"rule{number}"
-    lines = [f"def {name}(F, I):", " out = []"]
+    lines = [f"def {name}(F, I, S):", " out = []"]
     variables: dict[str, str] = {}
+    positive = rule.positive()
+    place = {p.alias: position for position, p in enumerate(positive)}
+    # a negated pattern only filters: it is tested as soon as every pattern it reads is bound
+    negated: dict[int, list[tuple[int, Pattern]]] = {}
+    for number_, pattern in enumerate(rule.negative()):
+        at = max((place[alias] for alias in _reads(pattern) if alias in place), default=0)
+        negated.setdefault(at, []).append((number_, pattern))
     indent = " "
-    for position, pattern in enumerate(rule.positive()):
+    for position, pattern in enumerate(positive):
         var = f"f{position}"
         over, rest = _loop(pattern, var, variables, source)
         lines.append(f"{indent}for {var} in {over}:")
@@ -107,11 +145,9 @@ def _rule(rule: Rule, number: int, source: _Source) -> str:
         if rest:
             lines.append(f"{indent}if not {_all(rest, var, variables, source)}:")
             lines.append(f"{indent} continue")
-    for position, pattern in enumerate(rule.negative()):
-        var = f"n{position}"
-        over, rest = _loop(pattern, var, variables, source)
-        lines.append(f"{indent}if any({_all(rest, var, variables, source)} for {var} in {over}):")
-        lines.append(f"{indent} continue")
+        for number_, absent in negated.get(position, ()):
+            lines.append(f"{indent}if {_present(absent, f'n{number_}', variables, source)}:")
+            lines.append(f"{indent} continue")
     matched = ", ".join(f"{alias!r}: {var}" for alias, var in variables.items())
     lines.append(f"{indent}out.append({{{matched}}})")
     lines.append(" return out")
@@ -119,25 +155,60 @@ def _rule(rule: Rule, number: int, source: _Source) -> str:
     return name
 
 
-def compile_stage(rules: Iterable[Rule]) -> tuple[Matcher, tuple[tuple[str, str], ...], str]:
-    """A function from a stage's facts (by type) and indexes to each rule's matches, the indexes it reads, and
-    its source (for reading when a firing differs)."""
+def _prepare(kinds: Iterable[str], source: _Source) -> str:
+    """The text of ``prepare(facts)``: the facts of ``kinds`` (those the stage's rules read) by type, and the
+    indexes and sets the rules read, filled in one pass; facts of other kinds are left out, as from durable_rules."""
+    kinds = sorted(set(kinds))
+    lines = ["def prepare(facts):"]
+    by_kind: dict[str, list[str]] = {kind: [] for kind in kinds}
+    left_out: list[str] = []
+    made: list[str] = []
+    for number, kind in enumerate(kinds):
+        lines.append(f" t{number} = []")
+        made.append(f"{kind!r}: t{number}")
+        by_kind[kind].append(f"t{number}.append(fact)")
+    index_names = []
+    for number, (kind, field) in enumerate(sorted(source.indexes, key=repr)):
+        lines.append(f" i{number} = {{}}")
+        index_names.append(f"{(kind, field)!r}: i{number}")
+        key = f"fact[{field!r}]" if isinstance(field, str) else "(" + "".join(f"fact[{f!r}], " for f in field) + ")"
+        by_kind.get(kind, left_out).append(f"i{number}.setdefault({key}, []).append(fact)")
+    set_names = []
+    for number, (kind, fields) in enumerate(sorted(source.sets)):
+        lines.append(f" s{number} = set()")
+        set_names.append(f"{(kind, fields)!r}: s{number}")
+        by_kind.get(kind, left_out).append(f"s{number}.add((" + "".join(f"fact[{f!r}], " for f in fields) + "))")
+    lines.append(" for fact in facts:")
+    lines.append("  t = fact['t']")
+    for number, kind in enumerate(kinds):
+        lines.append(f"  {'if' if number == 0 else 'elif'} t == {kind!r}:")
+        lines.extend(f"   {line}" for line in by_kind[kind])
+    lines.append(f" return {{{', '.join(made)}}}, {{{', '.join(index_names)}}}, {{{', '.join(set_names)}}}")
+    return "\n".join(lines)
+
+
+def compile_stage(rules: Iterable[Rule], kinds: Iterable[str] = ()) -> tuple[Matcher, Prepare, str]:
+    """A function from a stage's facts (by type), indexes and sets to each rule's matches, the function that
+    makes those from the facts of ``kinds`` (and of the kinds the rules index), and the source of both (for reading
+    when a firing differs)."""
     source = _Source()
     calls = []
     for number, rule in enumerate(rules):
         calls.append((rule.id, _rule(rule, number, source)))
-    source.lines.append("def match(F, I):")
-    source.lines.append(" return [" + ", ".join(f"({rid!r}, {fn}(F, I))" for rid, fn in calls) + "]")
+    source.lines.append("def match(F, I, S):")
+    source.lines.append(" return [" + ", ".join(f"({rid!r}, {fn}(F, I, S))" for rid, fn in calls) + "]")
+    source.lines.append(_prepare(kinds, source))
     text = "\n".join(source.lines)
     namespace: dict[str, Any] = dict(source.constants)
     exec(compile(text, "<compiled rules>", "exec"), namespace)  # code made from the pack's conditions only
     matcher: Matcher = namespace["match"]
-    return matcher, tuple(sorted(source.indexes)), text
+    prepare: Prepare = namespace["prepare"]
+    return matcher, prepare, text
 
 
 class _CompiledStage:
     def __init__(self, rules: tuple[Rule, ...], builders: Any, fields: dict[str, tuple[str, ...]]) -> None:
-        self.match, self.indexes, self.source = compile_stage(rules)
+        self.match, self.prepare, self.source = compile_stage(rules, fields)
         self.builders = builders
         self.fields = fields
 
@@ -162,19 +233,7 @@ class CompiledRuntime:
     def run(self, stage: str, facts: Iterable[dict[str, Any]]) -> list[Firing]:
         """The distinct firings of ``stage``'s rules over ``facts``, as `DurableRuntime.run` gives them."""
         compiled = self.stages[stage]
-        fields = compiled.fields
-        by_type: Facts = {}
-        for fact in facts:
-            kind = fact["t"]
-            if kind in fields:
-                by_type.setdefault(kind, []).append(fact)
-        index: Index = {}
-        for kind, name in compiled.indexes:
-            values: dict[Any, list[dict[str, Any]]] = {}
-            for fact in by_type.get(kind, ()):
-                values.setdefault(fact[name], []).append(fact)
-            index[(kind, name)] = values
-        matched = compiled.match(by_type, index)
+        matched = compiled.match(*compiled.prepare(facts))
         return distinct(compiled.builders, ((rule_id, m) for rule_id, matches in matched for m in matches))
 
 
