@@ -234,7 +234,7 @@ class CompiledRuntime:
         """The distinct firings of ``stage``'s rules over ``facts``, as `DurableRuntime.run` gives them."""
         compiled = self.stages[stage]
         matched = compiled.match(*compiled.prepare(facts))
-        return distinct(compiled.builders, ((rule_id, m) for rule_id, matches in matched for m in matches))
+        return distinct(compiled.builders, matched)
 
 
 @once_per_pack

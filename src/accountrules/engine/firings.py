@@ -171,7 +171,11 @@ class FiringBuilder:
         self.decision = _optional(getattr(effect, "decision", None))
         self.what = self._what(rule, policy)
         targets = [getattr(effect, name, None) for name in ("person", "violation", "decision")]
-        self._build = _compile_build(self.rule, self.effect_kind, targets, self.what, self.fact_keys)
+        #: The firing of one match: what ``person``, ``violation``, ``decision`` and ``what`` read from it, and the
+        #: facts of ``fact_keys`` (one function made for the rule, called straight for every match).
+        self.build: Callable[[Matched], Firing] = _compile_build(
+            self.rule, self.effect_kind, targets, self.what, self.fact_keys
+        )
 
     @staticmethod
     def _what(rule: Rule, policy: Policy) -> Callable[[Matched], What]:
@@ -210,11 +214,6 @@ class FiringBuilder:
             return lambda m: measure
         nothing = Nothing()
         return lambda m: nothing
-
-    def build(self, matched: Matched) -> Firing:
-        """The firing of one match: what ``person``, ``violation``, ``decision`` and ``what`` read from it, and the
-        facts of ``fact_keys``."""
-        return self._build(matched)
 
 
 def _compile_build(
@@ -272,21 +271,25 @@ class Evaluation:
     def firings(self) -> list[Firing]:
         """The distinct firings, sorted; of equal effects, the one whose facts sort first is kept."""
         with self._lock:
-            matches = list(self._matches)
+            matches = [(rule_id, [matched]) for rule_id, matched in self._matches]
         return distinct(self.builders, matches)
 
 
-def distinct(builders: dict[str, FiringBuilder], matches: Iterable[tuple[str, Matched]]) -> list[Firing]:
-    """The distinct firings of ``matches`` (rule id, match), sorted; of equal effects, the one whose facts sort
-    first is kept."""
+def distinct(builders: dict[str, FiringBuilder], matched: Iterable[tuple[str, list[Matched]]]) -> list[Firing]:
+    """The distinct firings of the matches of each rule (rule id, its matches), sorted; of equal effects, the one
+    whose facts sort first is kept."""
     kept: dict[tuple[Any, ...], Firing] = {}
-    for rule_id, matched in matches:
-        try:
-            firing = builders[rule_id].build(matched)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise EvaluationError(f"rule '{rule_id}' matched facts it cannot read: {exc!r}") from None
-        key = firing[:6]
-        known = kept.get(key)
-        if known is None or _first_facts(firing.facts, known.facts):
-            kept[key] = firing
+    for rule_id, matches in matched:
+        if not matches:
+            continue
+        build = builders[rule_id].build
+        for match in matches:
+            try:
+                firing = build(match)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise EvaluationError(f"rule '{rule_id}' matched facts it cannot read: {exc!r}") from None
+            key = firing[:6]
+            known = kept.get(key)
+            if known is None or _first_facts(firing.facts, known.facts):
+                kept[key] = firing
     return [kept[key] for key in sorted(kept)]
