@@ -313,6 +313,42 @@ def test_engine_collects_actions_run_on_the_timer_thread(engine: Engine, monkeyp
     assert threading.main_thread().name not in threads
 
 
+# --- the timer threads log their failures, which Python prints on stderr -----------------------------------------
+
+_FAILING_TIMER_PASS = """
+    import time
+    from durable import engine
+    {setup}
+    host = engine.Host()
+    host.set_rulesets({{"r": {{"rule": {{"all": [{{"m": {{"t": "x"}}}}], "run": lambda c: None}}}}}})
+
+    def refused(self):
+        raise RuntimeError("Could not assert timers, error code: 307")
+
+    engine.Ruleset.dispatch_timers = refused
+    time.sleep(0.6)  # the timer thread passes over the ruleset every 0.2 s
+    print("done")
+"""
+
+
+def test_durable_prints_a_failed_timer_pass_on_stderr() -> None:
+    """A timer pass that fails in durable_rules' own thread is printed, traceback and all, on stderr."""
+    result = run_python(_FAILING_TIMER_PASS.format(setup=""))
+    assert result.stdout == "done\n"
+    assert "Error dispatching timers" in result.stderr
+    assert "Traceback" in result.stderr
+
+
+def test_engine_keeps_durable_timer_failures_off_stderr() -> None:
+    """Once the engine's runtime is imported, the same failure prints nothing; a configured logger still gets it."""
+    quiet = run_python(_FAILING_TIMER_PASS.format(setup="import accountrules.engine.durable"))
+    assert (quiet.stdout, quiet.stderr) == ("done\n", "")
+    configured = run_python(
+        _FAILING_TIMER_PASS.format(setup="import accountrules.engine.durable, logging; logging.basicConfig()")
+    )
+    assert "ERROR:durable:Error dispatching timers" in configured.stderr
+
+
 # --- $or fires once per true branch -----------------------------------------------------------------------------
 
 

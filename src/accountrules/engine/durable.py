@@ -30,12 +30,18 @@ durable_rules 2.0.28 is unmaintained and has sharp edges, each guarded here (tes
   separate rulesets fed by the engine.
 - Each Host starts two timer threads that never stop: one Host per process, on which every rule pack (and
   every edit of one) registers its own rulesets.
+- Those threads log what fails in them (``Error dispatching timers`` and a traceback) to the ``durable``
+  logger; with no handler anywhere, Python's last-resort handler prints it on stderr, in the middle of a
+  command's output (seen on a busy machine, the results unchanged). None of it concerns a case: the engine runs
+  no timers, waits for its own sentinel and reads each session's errors itself. So the logger gets a handler
+  that drops it; an application that configures logging still receives it.
 - The C core holds the GIL and has no locks: access to a Host is serialized.
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 import sys
 import threading
 import warnings
@@ -197,6 +203,9 @@ _HOST: Any = None
 #: Serializes every use of the one Host (its C core has no locks).
 _HOST_LOCK = threading.Lock()
 _RULESET_NUMBERS = itertools.count()
+
+# durable_rules' own logger, which its timer threads write to: see the module's docstring
+logging.getLogger("durable").addHandler(logging.NullHandler())
 
 
 def _shared_host() -> Any:
