@@ -99,7 +99,7 @@ def test_evaluate_markdown_for_the_spec_example(runner: CliRunner, engine: Engin
 6. **L-LIFESAVING** 掩盖群众救命钱问题从重处理 / heavier for covering up theft of life-saving funds: 李某(p2) v1, `act=concealed, lifesaving_funds=true` → heavier (speech:P12, speech:P20; acct2019+disc2018)
 7. **O-LIFESAVING** 群众救命钱顶格处理 / top of range for life-saving funds: 王某(p3) v1, `lifesaving_funds=true` → top_of_range (speech:P12; acct2019+disc2018)
 8. **O-PUBLIC-INTEREST-DISC2018** 扶贫领域侵害群众利益从重（2018年条例） / heavier for corruption in poverty relief (2018 regulation): 王某(p3) v1, `area=poverty_alleviation, kind=corruption` → heavier (disc2018:112; acct2019+disc2018)
-9. **O-SEVERITY-SERIOUS-CORRUPTION** 违反廉洁纪律情节较重的直接责任 / direct responsibility for a fairly serious corrupt act: 王某(p3) v1, `kind=corruption, severity=serious, suspected_crime=false` → direct [3,3] (speech:P20, disc2018:86, disc2018:87; acct2019+disc2018)
+9. **O-SEVERITY-SERIOUS-CORRUPTION** 违反廉洁纪律情节较重的直接责任 / direct responsibility for a fairly serious corrupt act: 王某(p3) v1, `kind=corruption, severity=serious, suspected_crime=false` → direct [3,3] (speech:P20, disc2018:37, disc2018:86, disc2018:87; acct2019+disc2018)
 10. **X-NO-LENIENCY** 不搞微错不究、初犯不查、法不责众 / no leniency for minor, first or shared faults: 王某(p3) v1, `flag=first_offence` → refused: first_offence (speech:P12; acct2019+disc2018)
 11. **G-INSPECTION** 领导班子作出检查 / written self-examination by the leadership team: 单位 unit, `responsibility=principal_leadership` → inspection (acct2019:8, acct2019:6; acct2019+disc2018)
 12. **G-PUBLIC-NOTICE-CORRUPTION** 屡屡出现重大腐败问题，予以通报 / circulated notice for repeated major corruption: 单位 unit, `major_corruption_in_period=2` → public_notice (acct2019:8, speech:P20; acct2019+disc2018)
@@ -159,7 +159,7 @@ def test_evaluate_text_for_a_small_example(runner: CliRunner, engine: Engine) ->
 4. [X-PERSONALLY-CLEAN] 本人廉洁不能免责 / being personally clean is no defence
    陈某(p1): personally_clean=true, role=principal_leader → refused: personally_clean  (speech:P20; acct2019+disc2018)
 5. [O-SEVERITY-MINOR] 情节轻微违纪的直接责任 / direct responsibility for a minor violation
-   褚某(p2) v1: severity=minor, suspected_crime=false → direct [1,1]  (speech:P20; acct2019+disc2018)
+   褚某(p2) v1: severity=minor, suspected_crime=false → direct [1,1]  (speech:P20, disc2018:37; acct2019+disc2018)
 6. [G-INSPECTION] 领导班子作出检查 / written self-examination by the leadership team
    单位 unit: responsibility=principal_leadership → inspection  (acct2019:8, acct2019:6; acct2019+disc2018)
 
@@ -325,7 +325,7 @@ def test_rules_show_o_lifesaving(runner: CliRunner) -> None:
     expected = """O-LIFESAVING  群众救命钱顶格处理 / top of range for life-saving funds
 依据 Basis     Whoever touches the public's life-saving money is dealt with at the top of the range.
 阶段 Stage     facts
-来源 Source    offence.yaml:78
+来源 Source    offence.yaml:84
 核实 Verified  是 yes
 引用 Cites     speech:P12: Zero tolerance for petty corruption in areas touching the public (poverty relief, subsidies,
                land, housing, education, healthcare, safety, environment, construction, justice); no leniency for minor,
