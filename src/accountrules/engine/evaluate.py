@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -630,18 +631,10 @@ def _in_trace_order(made: list[_Placed]) -> list[TraceStep]:
     """The steps in `trace_order`. Its last key, the facts' ``repr``, only breaks ties of the others, which are
     rare, so the steps are sorted by the others and each run of equals by the ``repr`` of its facts alone."""
     made.sort(key=_first_keys)
-    steps = []
-    start, count = 0, len(made)
-    while start < count:
-        end = start + 1
-        first = made[start][0]
-        while end < count and made[end][0] == first:
-            end += 1
-        if end - start == 1:
-            steps.append(made[start][2])
-        else:
-            steps.extend(step for _, _, step in sorted(made[start:end], key=_facts_repr))
-        start = end
+    steps: list[TraceStep] = []
+    for _, run in itertools.groupby(made, key=_first_keys):
+        tied = list(run)
+        steps.extend(step for _, _, step in (sorted(tied, key=_facts_repr) if len(tied) > 1 else tied))
     return steps
 
 
