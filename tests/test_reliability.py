@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -340,6 +341,59 @@ def test_a_killed_forkserver_costs_no_record(tmp_path: Path) -> None:
     hook = functools.partial(kill_forkserver_on, frozenset({20}), str(tmp_path / "killed"))
     got = list(evaluate_many(None, texts, workers=2, as_json=True, chunk_size=4, hook=hook))
     assert (tmp_path / "killed").exists()
+    assert got == expected
+
+
+def _parent_is_a_forkserver() -> bool:
+    return b"forkserver" in Path(f"/proc/{os.getppid()}/cmdline").read_bytes()
+
+
+def hold_then_crash_once(folder: str, crash: int, record: Record) -> None:
+    """Test hook: until a ``killed`` file appears, every worker waits on its first record (saying so with a
+    ``waiting-PID`` file), and then, orphaned, holds its chunk until a ``done`` file appears; after it, record
+    ``crash`` kills the worker once, but only in a worker whose forkserver is alive (one started after the
+    kill)."""
+    here = Path(folder)
+    if not (here / "killed").exists():
+        (here / f"waiting-{os.getpid()}").touch()
+        deadline = time.monotonic() + 60
+        for marker in ("killed", "done"):
+            while not (here / marker).exists() and time.monotonic() < deadline:
+                time.sleep(0.01)
+        return
+    if record.number == crash and not (here / "crashed").exists() and _parent_is_a_forkserver():
+        (here / "crashed").touch()
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="reads the process table from /proc")
+def test_a_forkserver_death_strikes_no_record(tmp_path: Path) -> None:
+    """The forkserver dies while both workers hold a chunk: the workers live on, orphaned, so their records did
+    no harm and are handed out again without a strike. A record of those chunks that later crashes a worker
+    once is run again and answered (a strike from the forkserver's death would have set it aside)."""
+    from multiprocessing import forkserver
+
+    texts = [g.text for g in generate(CorpusSpec(cases=16, seed=11, patterns=8, recorded=False))]
+    engine = Engine.default()
+    expected = [engine.evaluate(t).to_json(indent=None).encode("utf-8") for t in texts]
+
+    def kill_when_both_wait() -> None:
+        deadline = time.monotonic() + 60
+        while len(list(tmp_path.glob("waiting-*"))) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        os.kill(forkserver._forkserver._forkserver_pid, signal.SIGKILL)  # type: ignore[attr-defined]
+        (tmp_path / "killed").touch()
+
+    killer = threading.Thread(target=kill_when_both_wait)
+    killer.start()
+    hook = functools.partial(hold_then_crash_once, str(tmp_path), 5)
+    try:
+        got = list(evaluate_many(None, texts, workers=2, as_json=True, chunk_size=4, hook=hook))
+    finally:
+        (tmp_path / "done").touch()
+        killer.join()
+    assert len(list(tmp_path.glob("waiting-*"))) == 2
+    assert (tmp_path / "crashed").exists()
     assert got == expected
 
 

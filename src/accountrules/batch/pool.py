@@ -10,6 +10,8 @@
 - A worker that dies (a crash in the C engine kills the process) takes its chunk with it. Every record of
   that chunk that had no result gets one strike and is run again alone in a fresh worker; a record that
   kills a worker a second time is set aside as an error record. No record is lost or answered twice.
+- A forkserver that dies makes every worker look dead, though they run on: their chunks go out again whole,
+  without strikes, and a worker that fails to start because of it is started again.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import functools
 import multiprocessing
 import multiprocessing.connection
 import multiprocessing.spawn
+import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -112,9 +115,10 @@ class Pool:
             try:
                 process.start()
                 break
-            except OSError as exc:
-                # the forkserver helper died (killed, or its socket lost): multiprocessing starts a new one once
-                # it has seen the old one end, which may take a moment
+            except (OSError, EOFError) as exc:
+                # the forkserver helper died (killed, or its socket lost), before it took the request (OSError) or
+                # after (EOFError: it never sent the new process's id): multiprocessing starts a new one once it
+                # has seen the old one end, which may take a moment
                 if attempt == START_ATTEMPTS:
                     child.close()
                     parent.close()
@@ -201,7 +205,10 @@ class Pool:
                             pass  # the worker is gone; its sentinel says so
                     if worker.process.sentinel in ready or not worker.process.is_alive():
                         worker.process.join()
-                        if not worker.ready and not worker.lost:
+                        orphaned = _still_running(worker.process.pid)
+                        if orphaned:
+                            self._handed_back(worker, queue)
+                        elif not worker.ready and not worker.lost:
                             start_failures += 1
                             if start_failures >= START_FAILURES:
                                 raise EvaluationError(
@@ -250,6 +257,14 @@ class Pool:
                 item.result = result
         worker.chunk = None
 
+    @staticmethod
+    def _handed_back(worker: _Worker, queue: deque[list[int]]) -> None:
+        """A worker whose forkserver died looks dead to the pool, yet runs on (its records did it no harm): its
+        chunk goes back whole, without strikes. Its pipe is closed here, so it ends when it next answers."""
+        if worker.chunk is not None:
+            queue.appendleft(worker.chunk)
+            worker.chunk = None
+
     def _buried(self, worker: _Worker, pending: dict[int, _Pending], queue: deque[list[int]]) -> None:
         """Account for the chunk a dead worker held: strike its unanswered records, rerun them one by one."""
         if worker.chunk is None:
@@ -277,3 +292,19 @@ class Pool:
                 rerun.append([seq])
         queue.extendleft(reversed(rerun))
         worker.chunk = None
+
+
+def _still_running(pid: int | None) -> bool:
+    """Whether the process ``pid``, which the pool has seen end, still runs. A forkserver that dies closes every
+    worker's sentinel, which then reads as exit code 255 while the workers live on as orphans; a worker that
+    really ended was reaped by the forkserver (or by this process, under ``spawn``) before it was reported, and
+    is gone. Checked on POSIX only (elsewhere signal 0 would end the process)."""
+    if pid is None or os.name != "posix":
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists, under another user: a reused number, not our worker
+        return False
+    return True
