@@ -1,8 +1,10 @@
 """Both runtimes on a large generated archive: every determination must be the same, byte for byte.
 
-    python benchmarks/engines_agree.py [CASES] [SEED]
+    python benchmarks/engines_agree.py [CASES] [SEED] [--v2 SHARE]
 
-Generates CASES (default 100,000) cases that all differ (`accountrules.batch.synth`, seed SEED, default 11),
+Generates CASES (default 100,000) cases that all differ (`accountrules.batch.synth`, seed SEED, default 11;
+``--v2 1`` gives every case SPEC §9's fields too: membership, posts, tenures, dated conduct, consequences, force
+majeure, an offender's pilot error, amounts about the criminal threshold),
 evaluates each with durable_rules (the engine of record) and with the compiled runtime, uncached, and compares
 their JSON. Prints the count compared, the count that differ (with the first few case ids), the cases on which
 durable_rules itself failed (its C core can, rarely, under heavy load; they are not compared) and the time each
@@ -12,6 +14,7 @@ Hypothesis' cases; this run covers the archive generator's wider cases.
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 
@@ -21,14 +24,14 @@ from accountrules.errors import EvaluationError
 from accountrules.validation import parse_case_text
 
 
-def main(cases: int, seed: int) -> int:
+def main(cases: int, seed: int, v2: float = 0.0) -> int:
     engine = Engine.default()
     durable, compiled = engine.with_runtime("durable"), engine.with_runtime("compiled")
     spent = {"durable": 0.0, "compiled": 0.0}
     differ: list[str] = []
     failed: list[str] = []
     count = 0
-    for record in generate(CorpusSpec(cases=cases, seed=seed, patterns=None, recorded=False)):
+    for record in generate(CorpusSpec(cases=cases, seed=seed, patterns=None, recorded=False, v2=v2)):
         case = parse_case_text(record.text)
         start = time.perf_counter()
         try:
@@ -58,5 +61,9 @@ def main(cases: int, seed: int) -> int:
 
 
 if __name__ == "__main__":
-    arguments = [int(a) for a in sys.argv[1:3]]
-    sys.exit(main(*(arguments + [100_000, 11][len(arguments) :])))
+    parser = argparse.ArgumentParser(description="Both runtimes on a generated archive, byte for byte.")
+    parser.add_argument("cases", type=int, nargs="?", default=100_000)
+    parser.add_argument("seed", type=int, nargs="?", default=11)
+    parser.add_argument("--v2", type=float, default=0.0, help="share of cases given SPEC §9's fields (0 to 1)")
+    args = parser.parse_args()
+    sys.exit(main(args.cases, args.seed, args.v2))

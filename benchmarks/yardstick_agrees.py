@@ -1,16 +1,18 @@
 """The hand-written function against the engine on generated archives whose cases all differ.
 
-    python benchmarks/yardstick_agrees.py [CASES] [SEED ...]
+    python benchmarks/yardstick_agrees.py [CASES] [SEED ...] [--v2 SHARE]
 
 For each SEED (default 21 22 23 24), generates CASES (default 5,000) cases that all differ
-(`accountrules.batch.synth`), evaluates each with the engine (durable_rules, the engine of record) and with
-``handwritten.decide``, and compares what the function decides (`engine_view`). Prints the count compared and the
-count that differ, with the first few differences; exits 1 when any differ. ``test_handwritten_agrees_with_the_engine``
-in ``test_bench_batch.py`` does the same on small archives, every example and every golden case of the pack.
+(`accountrules.batch.synth`; ``--v2 1`` gives every case SPEC §9's fields too), evaluates each with the engine
+(durable_rules, the engine of record) and with ``handwritten.decide``, and compares what the function decides
+(`engine_view`). Prints the count compared and the count that differ, with the first few differences; exits 1 when
+any differ. ``test_handwritten_agrees_with_the_engine`` in ``test_bench_batch.py`` does the same on small archives
+(one of them with §9's fields), every example and every golden case of the pack.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -78,11 +80,11 @@ def differences(engine: Engine, case: dict[str, Any]) -> list[str]:
     return out
 
 
-def main(cases: int, seeds: list[int]) -> int:
+def main(cases: int, seeds: list[int], v2: float = 0.0) -> int:
     engine = Engine.default()
     compared, differ = 0, 0
     for seed in seeds:
-        for record in generate(CorpusSpec(cases=cases, seed=seed, patterns=None, recorded=False)):
+        for record in generate(CorpusSpec(cases=cases, seed=seed, patterns=None, recorded=False, v2=v2)):
             case = json.loads(record.text)
             found = differences(engine, case)
             compared += 1
@@ -96,5 +98,9 @@ def main(cases: int, seeds: list[int]) -> int:
 
 
 if __name__ == "__main__":
-    arguments = [int(a) for a in sys.argv[1:]]
-    sys.exit(main(arguments[0] if arguments else 5_000, arguments[1:] or [21, 22, 23, 24]))
+    parser = argparse.ArgumentParser(description="The hand-written function against the engine on generated cases.")
+    parser.add_argument("cases", type=int, nargs="?", default=5_000)
+    parser.add_argument("seeds", type=int, nargs="*", default=[21, 22, 23, 24])
+    parser.add_argument("--v2", type=float, default=0.0, help="share of cases given SPEC §9's fields (0 to 1)")
+    args = parser.parse_args()
+    sys.exit(main(args.cases, args.seeds, args.v2))

@@ -27,8 +27,18 @@ from typing import TYPE_CHECKING, Any, TextIO, get_args
 from accountrules.errors import UsageError
 from accountrules.models import Case
 from accountrules.rulepack.facts import FACTS, FactSchema, Input
+from accountrules.rulepack.pack import load_default
+from accountrules.rulepack.versions import Versions
 from accountrules.validation import parse_case
-from accountrules.vocabulary import FORM_MEASURES, LABELS, PUBLIC_INTEREST_AREAS, Area, values
+from accountrules.vocabulary import (
+    FAILURE_ACTS,
+    FORM_MEASURES,
+    LABELS,
+    PILOT_ERROR_KINDS,
+    PUBLIC_INTEREST_AREAS,
+    Area,
+    values,
+)
 
 if TYPE_CHECKING:
     from accountrules.engine.evaluate import Engine
@@ -102,6 +112,10 @@ class CorpusSpec:
     bad: float = 0.0
     first_year: int = YEARS[0]
     last_year: int = YEARS[-1]
+    #: Share of cases that also get SPEC §9's fields (`vary`): membership, office, party posts, tenures, dated
+    #: conduct, consequences, force majeure, an offender's pilot error, amounts about the criminal threshold. With
+    #: 0 no random number is drawn for them, so every archive stays as it was.
+    v2: float = 0.0
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -511,6 +525,236 @@ def _summary(rng: random.Random, violation: dict[str, Any]) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# Version 2's fields (SPEC §9.1), on a dressed case
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """The days on which what the rules decide changes, read from a pack's ``versions.yaml``: the versions' first
+    days (which judge conduct), every day on which something the decision's day reads changes (a version, the
+    government-sanction law, the criminal threshold), and the thresholds' amounts."""
+
+    versions: tuple[dt.date, ...]
+    changes: tuple[dt.date, ...]
+    thresholds: tuple[int, ...]
+
+    @classmethod
+    def of(cls, versions: Versions) -> Calendar:
+        firsts = tuple(v.since for v in versions.versions)
+        days = {*firsts, *(law.since for law in versions.government_sanction_laws)}
+        days |= {threshold.since for threshold in versions.crime_thresholds}
+        amounts = {t.amount_cny for t in versions.crime_thresholds}
+        amounts |= {t.lifesaving_funds_cny for t in versions.crime_thresholds if t.lifesaving_funds_cny is not None}
+        return cls(firsts, tuple(sorted(d for d in days if d is not None)), tuple(sorted(amounts)))
+
+    def day(self, rng: random.Random, near: Sequence[dt.date], latest: dt.date | None = None) -> dt.date:
+        """A day near one of ``near``: the day before it, the day itself, the day after or up to a year and a half
+        either side; one time in eight a day before the earliest version instead. Never after ``latest``."""
+        if rng.random() < 0.125:
+            day = self.versions[0] - dt.timedelta(days=rng.randrange(1, 1500))
+        else:
+            offset = _weighted(rng, [(-1, 0.25), (0, 0.25), (1, 0.15), (None, 0.35)])
+            if offset is None:
+                offset = rng.randrange(-540, 541)
+            day = rng.choice(near) + dt.timedelta(days=offset)
+        if latest is not None and day > latest:
+            day = latest - dt.timedelta(days=rng.randrange(0, 400))
+        return day
+
+
+def _days(day: dt.date, low: int, high: int, rng: random.Random) -> dt.date:
+    return day + dt.timedelta(days=rng.randrange(low, high))
+
+
+def vary(case: dict[str, Any], rng: random.Random, calendar: Calendar) -> None:
+    """Give a dressed case SPEC §9's fields, in place, as decided cases have them: a decision's day near a change
+    (or none), conduct dated across the changes (continuing past one, or before the earliest version), tenures
+    that cover, end before or begin after a violation (a leader not in office then is mostly not on record for
+    it), non-members, non-officials, party posts held or not whatever the role, accident consequences about each
+    grade, force majeure with and without a failure, an offender's pilot error where it may be recorded, and
+    amounts about the criminal thresholds. Every case stays valid: dates in order, conduct never after the
+    decision."""
+    decided = _vary_decision_day(case, rng, calendar)
+    periods: dict[str, tuple[dt.date, dt.date] | None] = {}
+    for violation in case["violations"]:
+        periods[violation["id"]] = _vary_conduct_dates(violation, rng, calendar, decided)
+        _vary_consequences(violation, rng)
+        _vary_amount(violation, rng, calendar)
+    for person in case["people"]:
+        _vary_membership(person, rng)
+        _vary_tenure(person, case, rng, periods, decided)
+    _vary_acts(case, rng)
+
+
+def _vary_decision_day(case: dict[str, Any], rng: random.Random, calendar: Calendar) -> dt.date | None:
+    """Left out one case in twenty, near a change one in eight, under the newest version (within two years of its
+    first day, so that conduct can be judged by it) one in six, else as dressed."""
+    draw = rng.random()
+    if draw < 0.05:
+        del case["decided_on"]
+        return None
+    if draw < 0.175:
+        case["decided_on"] = calendar.day(rng, calendar.changes).isoformat()
+    elif draw < 0.34:
+        case["decided_on"] = _days(calendar.versions[-1], 0, 730, rng).isoformat()
+    return dt.date.fromisoformat(case["decided_on"])
+
+
+def _vary_conduct_dates(
+    violation: dict[str, Any], rng: random.Random, calendar: Calendar, decided: dt.date | None
+) -> tuple[dt.date, dt.date] | None:
+    """``began_on`` and ``ended_on`` (one, the other or both) for four violations in five; the conduct's period
+    after SPEC §9.1's defaults, or None for conduct with no date of its own (it overlaps every tenure, V10)."""
+    if rng.random() < 0.2:
+        return None
+    ended = calendar.day(rng, calendar.versions, decided)
+    shape = _weighted(rng, [("ended", 0.3), ("began", 0.2), ("both", 0.15), ("continuing", 0.35)])
+    began = ended
+    if shape == "both":
+        began = _days(ended, -200, 1, rng)
+    elif shape == "continuing":  # begun before a change, ended on or after it
+        passed = [c for c in calendar.versions if c <= ended] or [ended]
+        began = _days(rng.choice(passed), -900, 0, rng)
+    if shape != "ended":
+        violation["began_on"] = began.isoformat()
+    if shape != "began":
+        violation["ended_on"] = ended.isoformat()
+    return began, ended
+
+
+#: Deaths, serious injuries and direct loss about each grade of SPEC §9.3 V11 (one under it and at it).
+DEATHS = ((0, 0.35), (1, 0.15), (2, 0.1), (3, 0.12), (9, 0.08), (10, 0.12), (30, 0.08))
+INJURIES = ((0, 0.45), (1, 0.12), (9, 0.1), (10, 0.12), (49, 0.08), (50, 0.13))
+LOSSES = ((0, 0.4), (500_000, 0.1), (9_999_999, 0.1), (10_000_000, 0.15), (49_999_999, 0.1), (50_000_000, 0.15))
+
+
+def _vary_consequences(violation: dict[str, Any], rng: random.Random) -> None:
+    """Accident consequences on one violation in six (a work-safety one in five of those)."""
+    if rng.random() >= 1 / 6:
+        return
+    if rng.random() < 0.2:
+        violation["area"] = "work_safety"
+    violation["consequences"] = {
+        "deaths": _weighted(rng, DEATHS),
+        "serious_injuries": _weighted(rng, INJURIES),
+        "direct_loss_cny": _weighted(rng, LOSSES),
+    }
+
+
+def _vary_amount(violation: dict[str, Any], rng: random.Random, calendar: Calendar) -> None:
+    """Half the corruption cases take an amount just under, at or over a criminal threshold, or far over."""
+    if violation["kind"] != "corruption" or rng.random() >= 0.5:
+        return
+    threshold = rng.choice(calendar.thresholds)
+    violation["amount_cny"] = _weighted(
+        rng, [(threshold - 1, 0.25), (threshold, 0.25), (threshold + 0.5, 0.15), (threshold * 20, 0.35)]
+    )
+
+
+def _vary_membership(person: dict[str, Any], rng: random.Random) -> None:
+    """A non-member one person in eight, a non-official one in ten, a party post stated one in eight (held or
+    not, whatever the role)."""
+    if rng.random() < 0.125:
+        person["party_member"] = False
+    if rng.random() < 0.1:
+        person["public_official"] = False
+    if rng.random() < 0.125:
+        person["party_post"] = rng.random() < 0.5
+
+
+def _linked(person: dict[str, Any], violation: dict[str, Any]) -> bool:
+    """Whether D1 looks back on ``person`` for ``violation`` by role (SPEC §4 D1, §9.3 V5)."""
+    roles = person["roles"]
+    if person["id"] in violation["offenders"]:
+        return False
+    return (
+        "principal_leader" in roles
+        or "discipline_inspection" in roles
+        or violation["area"] in person.get("oversees", ())
+    )
+
+
+def _vary_tenure(
+    person: dict[str, Any],
+    case: dict[str, Any],
+    rng: random.Random,
+    periods: dict[str, tuple[dt.date, dt.date] | None],
+    decided: dt.date | None,
+) -> None:
+    """A tenure for a third of the leaders and a tenth of the others, drawn about the period of one violation:
+    it covers it, covers part of it, ends before the decision (a former official) or excludes it (ended before
+    the conduct began, or began after it ended, not after the decision). A linked leader whose tenure excludes the
+    violation has their conduct on it taken off the record seven times in ten."""
+    leader = any(r != "staff" for r in person["roles"])
+    if rng.random() >= (1 / 3 if leader else 0.1):
+        return
+    violation = rng.choice(case["violations"])
+    period = periods[violation["id"]]
+    if period is None:  # undated conduct overlaps every tenure: an open one before the decision, or none
+        if decided is not None:
+            person["in_office"] = {"from": _days(decided, -2000, -1, rng).isoformat(), "to": None}
+        return
+    began, ended = period
+    shape = _weighted(
+        rng, [("left_before", 0.25), ("arrived_after", 0.15), ("covering", 0.3), ("former", 0.15), ("partial", 0.15)]
+    )
+    if shape == "arrived_after" and (decided is None or ended >= decided):
+        shape = "left_before"
+    start: dt.date | None
+    end: dt.date | None
+    if shape == "left_before":
+        end = _days(began, -730, 0, rng)
+        start = None if rng.random() < 0.4 else _days(end, -2000, -30, rng)
+    elif shape == "arrived_after":
+        assert decided is not None
+        start, end = _days(ended, 1, (decided - ended).days + 1, rng), None
+    elif shape == "covering":
+        start = None if rng.random() < 0.3 else _days(began, -1500, 1, rng)
+        end = None if rng.random() < 0.5 else _days(ended, 0, 700, rng)
+    elif shape == "former":
+        start = None if rng.random() < 0.5 else _days(began, -1500, 1, rng)
+        last = decided if decided is not None and decided > ended else ended + dt.timedelta(days=1)
+        end = _days(ended, 0, (last - ended).days, rng)
+    else:
+        start, end = _days(began, 0, (ended - began).days + 1, rng), None
+    person["in_office"] = {
+        "from": None if start is None else start.isoformat(),
+        "to": None if end is None else end.isoformat(),
+    }
+    if shape in ("left_before", "arrived_after") and _linked(person, violation) and rng.random() < 0.7:
+        case["conduct"] = [
+            c for c in case["conduct"] if (c["person"], c["violation"]) != (person["id"], violation["id"])
+        ]
+
+
+def _vary_acts(case: dict[str, Any], rng: random.Random) -> None:
+    """Force majeure in one entry in ten of those about another's violation (beside a failure or alone) and a
+    pilot error for a third of the offenders of violations where they may record one (SPEC §9.3 V6)."""
+    violations = {v["id"]: v for v in case["violations"]}
+    entries = {(c["person"], c["violation"]): c for c in case["conduct"]}
+    for entry in case["conduct"]:
+        if entry["person"] in violations[entry["violation"]]["offenders"]:
+            continue
+        draw = rng.random()
+        if draw < 0.05:
+            entry["acts"] = ["force_majeure"]
+        elif draw < 0.1:
+            failures = [a for a in entry["acts"] if a in FAILURE_ACTS] or [rng.choice(FAILURE_ACTS[:3])]
+            entry["acts"] = [*dict.fromkeys([*entry["acts"], *failures, "force_majeure"])]
+    for violation in case["violations"]:
+        if violation["kind"] not in PILOT_ERROR_KINDS:
+            continue
+        for offender in violation["offenders"]:
+            if rng.random() >= 1 / 3:
+                continue
+            entry = entries.get((offender, violation["id"]))
+            if entry is None:
+                case["conduct"].append({"person": offender, "violation": violation["id"], "acts": ["pilot_error"]})
+            elif "pilot_error" not in entry["acts"]:
+                entry["acts"] = [*entry["acts"], "pilot_error"]
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # Recorded outcomes and injections
 
 
@@ -595,6 +839,9 @@ def generate(spec: CorpusSpec, engine: Engine | None = None, schema: FactSchema 
     model = schema.case_model
     keyed = engine.with_cache(max_entries=1) if engine is not None else None
     years = (spec.first_year, spec.last_year)
+    calendar = None
+    if spec.v2:
+        calendar = Calendar.of(engine.pack.versions if engine is not None else load_default().versions)
     seen: set[bytes] = set()
     patterns: list[dict[str, Any]] = []
     weights: list[float] = []
@@ -621,6 +868,10 @@ def generate(spec: CorpusSpec, engine: Engine | None = None, schema: FactSchema 
                 if _distinct(pattern, keyed, seen, model):
                     break
         case, _ = dress(pattern, rng, number + 1, years)
+        if calendar is not None:  # a source of its own: the cases it leaves alone are drawn as without it
+            variation = random.Random(f"{spec.seed}:v2:{number}")
+            if variation.random() < spec.v2:
+                vary(case, variation, calendar)
         injected: list[Injection] = []
         if spec.recorded and engine is not None:
             # the dressed case's own dates decide which rules are in force, so it is evaluated as dressed
@@ -671,6 +922,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--discretion", type=float, default=0.0)
     parser.add_argument("--omissions", type=float, default=0.0)
     parser.add_argument("--bad", type=float, default=0.0)
+    parser.add_argument("--v2", type=float, default=0.0, help="share of cases given SPEC §9's fields (0 to 1)")
     parser.add_argument("-o", "--output", default="-", help="file (.jsonl or .jsonl.gz) or - for stdout")
     parser.add_argument("--injected", help="also write what was injected here (JSON lines)")
     args = parser.parse_args(argv)
@@ -683,6 +935,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         discretion=args.discretion,
         omissions=args.omissions,
         bad=args.bad,
+        v2=args.v2,
     )
     from accountrules.engine.evaluate import Engine
 
