@@ -186,3 +186,19 @@ def test_both_runtimes_decide_varied_cases_alike() -> None:
         if compiled.evaluate_valid(case).to_json(indent=None) != durable.evaluate_valid(case).to_json(indent=None):
             differ.append(case.case_id)
     assert differ == []
+
+
+def test_overseers_of_any_role_are_looked_back_on(
+    archive: list[dict[str, Any]], determinations: list[dict[str, Any]]
+) -> None:
+    """Staff members and team members who oversee a violation's area bear a leadership failure there as V5 says:
+    a staff member directly, a team member as the leader in charge."""
+    rules: dict[str, set[str]] = {"staff": set(), "team_member": set()}
+    for case, determination in zip(archive, determinations, strict=True):
+        people = {p["id"]: p for p in case["people"]}
+        for result in determination["people"]:
+            person = people[result["person"]]
+            if person.get("oversees") and person["roles"] in (["staff"], ["team_member"]):
+                rules[person["roles"][0]] |= {r for r in result["findings"] if r.startswith(("L-STOP", "L-IMPLEMENT"))}
+    assert rules["staff"] & {"L-STOP-STAFF", "L-IMPLEMENT-STAFF"}
+    assert rules["team_member"] & {"L-STOP-IN-CHARGE", "L-IMPLEMENT-IN-CHARGE"}

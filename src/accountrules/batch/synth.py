@@ -572,7 +572,8 @@ def vary(case: dict[str, Any], rng: random.Random, calendar: Calendar) -> None:
     that cover, end before or begin after a violation (a leader not in office then is mostly not on record for
     it), non-members, non-officials, party posts held or not whatever the role, accident consequences about each
     grade, force majeure with and without a failure, an offender's pilot error where it may be recorded, and
-    amounts about the criminal thresholds. Every case stays valid: dates in order, conduct never after the
+    amounts about the criminal thresholds, areas overseen by staff and team members and a second role (V5). Every
+    case stays valid: dates in order, conduct never after the
     decision."""
     decided = _vary_decision_day(case, rng, calendar)
     periods: dict[str, tuple[dt.date, dt.date] | None] = {}
@@ -582,6 +583,7 @@ def vary(case: dict[str, Any], rng: random.Random, calendar: Calendar) -> None:
         _vary_amount(violation, rng, calendar)
     for person in case["people"]:
         _vary_membership(person, rng)
+        _vary_roles(person, case, rng)
         _vary_tenure(person, case, rng, periods, decided)
     _vary_acts(case, rng)
 
@@ -660,6 +662,47 @@ def _vary_membership(person: dict[str, Any], rng: random.Random) -> None:
         person["public_official"] = False
     if rng.random() < 0.125:
         person["party_post"] = rng.random() < 0.5
+
+
+#: A second role a person of the first may also hold.
+SECOND_ROLES = {
+    "principal_leader": ("leader_in_charge",),
+    "leader_in_charge": ("discipline_inspection", "team_member"),
+    "discipline_inspection": ("leader_in_charge", "team_member"),
+    "team_member": ("leader_in_charge", "discipline_inspection"),
+    "staff": ("team_member", "leader_in_charge"),
+}
+#: What someone who oversees an area without being its leader in charge did about a violation there.
+OVERSEER_ACTS = (
+    ("failed_to_stop", 0.3),
+    ("failed_to_implement", 0.25),
+    ("dereliction", 0.1),
+    ("reported", 0.15),
+    ("supported_investigation", 0.1),
+    ("pilot_error", 0.05),
+    ("force_majeure", 0.05),
+)
+
+
+def _vary_roles(person: dict[str, Any], case: dict[str, Any], rng: random.Random) -> None:
+    """A second role for one person in twenty; for one staff or team member in eight, an area they oversee (one
+    of the case's own, mostly), and, for three of five violations there that are not theirs, what they did about
+    it: V5's links whatever the role, and a staff member's own failure (direct)."""
+    roles = person["roles"]
+    if rng.random() < 0.05:
+        roles.append(rng.choice(SECOND_ROLES[roles[0]]))
+    if person.get("oversees") or not {"staff", "team_member"} & set(roles) or rng.random() >= 0.125:
+        return
+    areas = [v["area"] for v in case["violations"]]
+    area = rng.choice(areas) if rng.random() < 0.8 else rng.choice(values(Area))
+    person["oversees"] = [area]
+    entries = {(c["person"], c["violation"]) for c in case["conduct"]}
+    for violation in case["violations"]:
+        theirs = person["id"] in violation["offenders"] or (person["id"], violation["id"]) in entries
+        if violation["area"] == area and not theirs and rng.random() < 0.6:
+            case["conduct"].append(
+                {"person": person["id"], "violation": violation["id"], "acts": [_weighted(rng, OVERSEER_ACTS)]}
+            )
 
 
 def _linked(person: dict[str, Any], violation: dict[str, Any]) -> bool:
