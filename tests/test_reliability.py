@@ -413,13 +413,22 @@ def _group(pgid: int) -> list[str]:
     return found
 
 
+def _ctrl_c_at_its_default() -> None:
+    """Run in the new process before the command starts: SIGINT at its default action, as a shell leaves it for a
+    command it runs in the foreground. A test run started in the background (`&` in a script) ignores SIGINT, and
+    an ignored signal stays ignored across exec: the command would never see Ctrl-C."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(*args: str) -> subprocess.Popen[bytes]:
-    """The command line in a process group of its own (as a shell runs a command), its output discarded."""
+    """The command line in a process group of its own, Ctrl-C at its default (as a shell runs a command), its
+    output discarded."""
     return subprocess.Popen(
         [sys.executable, "-m", "accountrules", *args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+        preexec_fn=_ctrl_c_at_its_default,
     )
 
 
