@@ -12,10 +12,12 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from accountrules import CaseValidationError, Engine, evaluate_many
+from accountrules.batch.forkserver import start_method
 from accountrules.batch.records import Record
 from accountrules.batch.synth import CorpusSpec, generate
 from accountrules.validation import parse_case_text
@@ -458,6 +460,44 @@ def test_ctrl_c_during_batch_leaves_no_process_behind(tmp_path: Path) -> None:
     os.killpg(command.pid, signal.SIGINT)
     assert command.wait(60) == 130
     assert _group(command.pid) == []
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(start_method() != "forkserver", reason="interrupts the start of a worker by the forkserver")
+def test_ctrl_c_while_a_worker_starts_leaves_no_worker_running(
+    monkeypatch: pytest.MonkeyPatch, lines: list[str]
+) -> None:
+    """Ctrl-C just after the forkserver forked a worker, before the pool could know it: the run ends with
+    KeyboardInterrupt and that worker is stopped with the others (left running, it kept `batch` waiting for ever)."""
+    from multiprocessing import popen_forkserver
+
+    forked: list[int] = []
+    launch = popen_forkserver.Popen._launch  # type: ignore[attr-defined]
+
+    def launch_then_ctrl_c(popen: Any, process: Any) -> None:
+        launch(popen, process)
+        forked.append(popen.pid)
+        if len(forked) == 1:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(popen_forkserver.Popen, "_launch", launch_then_ctrl_c)
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            list(evaluate_many(None, lines, workers=2, as_json=True))
+        assert [pid for pid in forked if _running(pid)] == []
+    finally:
+        signal.signal(signal.SIGINT, handler)
+        for pid in forked:
+            if _running(pid):
+                os.kill(pid, signal.SIGKILL)
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")

@@ -22,10 +22,13 @@ import multiprocessing
 import multiprocessing.connection
 import multiprocessing.spawn
 import os
+import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import Any
 
 from accountrules.batch.forkserver import STOP_SECONDS, WORKER_NAME, context
@@ -108,13 +111,24 @@ class Pool:
 
     def _start(self) -> _Worker:
         parent, child = self._context.Pipe(duplex=True)
+        with _ctrl_c_held():  # a worker forked is a worker known to the pool, and stopped with the others
+            process = self._started(child, parent)
+            child.close()
+            worker = _Worker(process, parent)
+            self._workers.append(worker)
+        return worker
+
+    def _started(
+        self, child: multiprocessing.connection.Connection, parent: multiprocessing.connection.Connection
+    ) -> Any:
+        """A worker process started on ``child``, its end of the pipe."""
         for attempt in range(1, START_ATTEMPTS + 1):
             process = self._context.Process(  # type: ignore[attr-defined]
                 target=worker_main, args=(child, self.spec, self.mode, self.hook), daemon=True, name=WORKER_NAME
             )
             try:
                 process.start()
-                break
+                return process
             except (OSError, EOFError) as exc:
                 # the forkserver helper died (killed, or its socket lost), before it took the request (OSError) or
                 # after (EOFError: it never sent the new process's id): multiprocessing starts a new one once it
@@ -126,10 +140,7 @@ class Pool:
                         f"could not start a worker process ({exc}); workers=0 evaluates here"
                     ) from None
                 time.sleep(0.1 * attempt)
-        child.close()
-        worker = _Worker(process, parent)
-        self._workers.append(worker)
-        return worker
+        raise AssertionError("START_ATTEMPTS is at least 1")
 
     def _stop_all(self) -> None:
         for worker in self._workers:
@@ -292,6 +303,27 @@ class Pool:
                 rerun.append([seq])
         queue.extendleft(reversed(rerun))
         worker.chunk = None
+
+
+@contextlib.contextmanager
+def _ctrl_c_held() -> Iterator[None]:
+    """Ctrl-C (SIGINT) held back until the block ends, then acted on. A worker is forked by the forkserver before
+    ``start`` returns and records it: interrupted in between, the pool would not know the worker, nobody would
+    stop it, and, orphaned, it would keep the resource tracker's pipe open, so that the command, waiting for the
+    tracker to end, would wait for ever. Signals reach Python code in the main thread only: elsewhere, and when
+    SIGINT is ignored or not Python's to handle, nothing is held."""
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or not callable(previous):
+        yield
+        return
+    caught: list[FrameType | None] = []
+    signal.signal(signal.SIGINT, lambda _signum, frame: caught.append(frame))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught:
+            previous(signal.SIGINT, caught[0])
 
 
 def _still_running(pid: int | None) -> bool:
