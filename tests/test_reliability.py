@@ -462,6 +462,29 @@ def test_ctrl_c_during_batch_leaves_no_process_behind(tmp_path: Path) -> None:
     assert _group(command.pid) == []
 
 
+def report_ctrl_c_handling(conn: Any) -> None:
+    """Run as a process's target: send back how it handles SIGINT, first thing."""
+    conn.send(signal.getsignal(signal.SIGINT))
+    conn.close()
+
+
+@pytest.mark.skipif(start_method() != "forkserver", reason="reads what a process forked by the forkserver inherits")
+def test_a_process_forked_for_a_worker_ignores_ctrl_c_from_its_first_instant() -> None:
+    """A process the workers' forkserver forks ignores SIGINT before it runs any code of its own: a Ctrl-C
+    while a worker starts prints no traceback from the worker."""
+    from accountrules.batch.forkserver import context
+
+    chosen = context()
+    parent, child = chosen.Pipe()
+    process = chosen.Process(target=report_ctrl_c_handling, args=(child,))  # type: ignore[attr-defined]
+    process.start()
+    child.close()
+    got = parent.recv()
+    process.join()
+    parent.close()
+    assert got == signal.SIG_IGN
+
+
 def _running(pid: int) -> bool:
     try:
         os.kill(pid, 0)

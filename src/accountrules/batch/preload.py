@@ -1,14 +1,21 @@
 """Imported once by the forkserver that starts batch workers (`accountrules.batch.forkserver`): the modules a
 worker runs and the default rule pack, loaded there once, so that every worker forked from it starts with them
-instead of reading and validating the pack again. Nothing here starts a thread (a fork copies none)."""
+instead of reading and validating the pack again. Nothing here starts a thread (a fork copies none).
+
+Ctrl-C is the supervisor's to handle: the forkserver ignores SIGINT from here on, and a worker forked from it is
+given the SIGINT handling the forkserver had when it finished preloading (this), so it ignores Ctrl-C from its
+first instant, not only once it runs `worker_main`; a Ctrl-C while it starts prints no traceback from it."""
 
 from __future__ import annotations
 
 import contextlib
+import signal
 
 from accountrules.batch import worker  # noqa: F401 - loaded for the workers forked from here
 from accountrules.errors import AccountRulesError
 from accountrules.rulepack.pack import load_default
+
+signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 # a pack that cannot be loaded is loaded again by the worker that needs it, which says what is wrong with it
 with contextlib.suppress(AccountRulesError, OSError):
