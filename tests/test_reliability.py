@@ -415,22 +415,24 @@ def _group(pgid: int) -> list[str]:
     return found
 
 
-def _ctrl_c_at_its_default() -> None:
-    """Run in the new process before the command starts: SIGINT at its default action, as a shell leaves it for a
-    command it runs in the foreground. A test run started in the background (`&` in a script) ignores SIGINT, and
-    an ignored signal stays ignored across exec: the command would never see Ctrl-C."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+#: Run before the command, then replaced by it: SIGINT back at its default action, as a shell leaves it for a
+#: command it runs in the foreground. A test run started in the background (`&` in a script) ignores SIGINT, and an
+#: ignored signal stays ignored across exec: the command would never see Ctrl-C. (A handler set here is reset by
+#: exec; only "ignored" would survive it.) An exec, not ``preexec_fn``, which is unsafe in a process with threads.
+_AT_ITS_DEFAULT = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "os.execv(sys.executable, [sys.executable, '-m', 'accountrules', *sys.argv[1:]])"
+)
 
 
 def _start(*args: str) -> subprocess.Popen[bytes]:
     """The command line in a process group of its own, Ctrl-C at its default (as a shell runs a command), its
     output discarded."""
     return subprocess.Popen(
-        [sys.executable, "-m", "accountrules", *args],
+        [sys.executable, "-c", _AT_ITS_DEFAULT, *args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
-        preexec_fn=_ctrl_c_at_its_default,
     )
 
 
