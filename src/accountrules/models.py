@@ -473,8 +473,17 @@ class TraceOrder(NamedTuple):
     facts: str
 
 
+#: `TraceOrder` without its last key.
+TraceKeys = tuple[bool, str, bool, str, str, str]
+
+
+def trace_keys(person: str | None, violation: str | None, rule: str, effect: str) -> TraceKeys:
+    """`trace_order`'s keys but the last (the facts' ``repr``), which only breaks ties of these."""
+    return (person is None, person or "", violation is None, violation or "", rule, effect)
+
+
 def trace_order(person: str | None, violation: str | None, rule: str, effect: str, facts: str) -> TraceOrder:
-    return TraceOrder(person is None, person or "", violation is None, violation or "", rule, effect, facts)
+    return TraceOrder(*trace_keys(person, violation, rule, effect), facts)
 
 
 def step_order(step: TraceStep) -> TraceOrder:

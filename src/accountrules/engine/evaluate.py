@@ -37,12 +37,14 @@ from accountrules.models import (
     Refusal,
     RulePackInfo,
     RulesInForce,
+    TraceKeys,
     TraceStep,
     assemble,
     in_force_order,
     missing_order,
     note_order,
     result_order,
+    trace_keys,
 )
 from accountrules.rulepack.pack import RulePack, load_default, load_pack
 from accountrules.validation import DEFAULT_LIMITS, CaseLimits, parse_case, parse_case_text
@@ -54,9 +56,9 @@ if TYPE_CHECKING:
 CaseInput = Case | Mapping[str, Any] | str | bytes
 
 Arrange = Callable[[list[Fact]], list[Fact]]
-#: A trace step and where it goes: `trace_order`'s keys but the last, and the (name, value) pairs of its facts,
-#: whose ``repr`` is the last.
-_Placed = tuple[tuple[bool, str, bool, str, str, str], tuple[tuple[str, Any], ...], TraceStep]
+#: A trace step and where it goes: `trace_keys`, and the (name, value) pairs of its facts, whose ``repr`` is
+#: `trace_order`'s last key.
+_Placed = tuple[TraceKeys, tuple[tuple[str, Any], ...], TraceStep]
 
 
 class StageRun(NamedTuple):
@@ -563,11 +565,7 @@ class Engine:
                 "version": version,
             },
         )
-        return (
-            (person is None, person or "", violation is None, violation or "", rule, effect),
-            tuple(facts.items()),
-            step,
-        )
+        return trace_keys(person, violation, rule, effect), tuple(facts.items()), step
 
     def _step(self, f: Firing, version: str) -> _Placed:
         """The trace step of firing ``f`` under ``version``, placed in the trace: what it shows beside its target and
@@ -596,7 +594,7 @@ class Engine:
                 "version": version,
             },
         )
-        return (person is None, person or "", violation is None, violation or "", f.rule, effect), f.facts, step
+        return trace_keys(person, violation, f.rule, effect), f.facts, step
 
     # ------------------------------------------------------------------------------------------------------
 
@@ -638,7 +636,7 @@ def _in_trace_order(made: list[_Placed]) -> list[TraceStep]:
     return steps
 
 
-def _first_keys(placed: _Placed) -> tuple[bool, str, bool, str, str, str]:
+def _first_keys(placed: _Placed) -> TraceKeys:
     return placed[0]
 
 
