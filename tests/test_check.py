@@ -221,6 +221,39 @@ def test_the_spec_example_record_is_lenient_and_leaves_out_its_principal_leader(
     assert (s.people_checked, s.within, s.too_lenient, s.omitted_leaders, s.score) == (2, 1, 1, 1, 33.3)
 
 
+def test_each_checked_person_shows_recorded_and_recommended_measures_and_government_sanction(
+    engine: Engine,
+) -> None:
+    """Beside the forms, a checked person lists the record's measures and government sanction and the
+    recommended ones, as the record and the determination give them."""
+    case = load(SPEC_EXAMPLE)
+    case["recorded"]["p3"] = {"form": 3, "measures": ["expulsion"], "government_sanction": "gov_dismissal"}
+    case["recorded"]["p2"] = {"form": 2, "measure": "serious_warning", "government_sanction": "gov_demerit"}
+    report = check_consistency([case], engine, keep_within=True)
+    shown = {
+        p.person: (
+            p.recorded_measures,
+            p.recorded_government_sanction,
+            p.recommended_measures,
+            p.recommended_government_sanction,
+        )
+        for p in [*report.flagged, *report.within]
+    }
+    assert shown["p3"] == (["expulsion"], "gov_dismissal", ["expulsion"], "gov_dismissal")
+    assert shown["p2"] == (
+        ["serious_warning"],
+        "gov_demerit",
+        ["removal_from_party_post", "post_adjustment"],
+        "gov_removal",
+    )
+    [omitted] = report.omitted_leaders
+    assert (omitted.person, omitted.recommended_measures, omitted.recommended_government_sanction) == (
+        "p1",
+        ["warning"],
+        None,
+    )
+
+
 def test_someone_the_rules_hold_not_responsible_recorded_with_a_form_is_too_harsh(engine: Engine) -> None:
     """A person with no finding at all recorded at form 1 is too harsh against [0,0], with no rules."""
     case = spec_case({**FAITHFUL, "p4": {"form": 1}})

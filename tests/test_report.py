@@ -3,8 +3,10 @@ count axes with whole-number ticks. What the page shows is tested in a browser (
 
 from __future__ import annotations
 
+import json
 from html.parser import HTMLParser
 from importlib.resources import files
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -15,6 +17,8 @@ from accountrules.batch import ConsistencyReport, check_consistency
 from accountrules.batch.synth import CorpusSpec, generate
 from accountrules.render.charts import count_ticks
 from accountrules.render.html import report_html
+
+SPEC_EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "cases" / "spec-example.json"
 
 
 @pytest.fixture(scope="module")
@@ -110,3 +114,12 @@ def test_count_axes_always_cover_the_peak_tightly(peak: int) -> None:
     assert len(ticks) - 1 <= 5
     assert str(step).rstrip("0") in ("1", "2", "5")
     assert ticks[-1] - step < max(peak, 1) <= ticks[-1]
+
+
+def test_a_flagged_row_shows_recorded_and_recommended_government_sanctions(engine: Engine) -> None:
+    """Beside each measure the report shows the government sanction, the record's and the recommended one."""
+    case = json.loads(SPEC_EXAMPLE.read_text(encoding="utf-8"))
+    case["recorded"]["p2"] = {"form": 2, "measure": "serious_warning", "government_sanction": "gov_demerit"}
+    html = report_html(check_consistency([case], engine), source="one.json")
+    assert "第二种形态 second form · 严重警告 serious warning · 政务处分 记过 demerit" in html
+    assert "档 band [3,3] · 撤销党内职务 removal from party post · 政务处分 撤职 removal from office" in html

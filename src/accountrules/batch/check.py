@@ -84,6 +84,16 @@ class PersonCheck(_Model):
         title="建议 Recommended", description="the form the rules recommend; null when undetermined"
     )
     recommended_measure: str | None
+    recorded_measures: list[str] = Field(
+        default_factory=list, description="every measure the record holds (its `measures`, else its `measure`)"
+    )
+    recommended_measures: list[str] = Field(
+        default_factory=list, description="every measure the rules recommend, the deciding one first"
+    )
+    recorded_government_sanction: str | None = Field(default=None, description="the record's government sanction")
+    recommended_government_sanction: str | None = Field(
+        default=None, description="the government sanction the rules recommend (SPEC §9.2)"
+    )
     range: tuple[int, int] | None = Field(
         description="幅度 range: the forms the rules allow for the person's deciding finding, as evaluate shows it"
     )
@@ -117,6 +127,12 @@ class OmittedLeader(_Model):
     responsibility: str
     recommended_form: int
     recommended_measure: str | None
+    recommended_measures: list[str] = Field(
+        default_factory=list, description="every measure the rules recommend, the deciding one first"
+    )
+    recommended_government_sanction: str | None = Field(
+        default=None, description="the government sanction the rules recommend (SPEC §9.2)"
+    )
     rules: list[str]
     trace: list[Step] = Field(default_factory=list)
 
@@ -287,6 +303,11 @@ def _steps(determination: Determination, person: str) -> list[Step]:
     ]
 
 
+def _recorded_measures(recorded: Recorded) -> list[str]:
+    """Every measure of a record as it gives them: its ``measures``, else its one ``measure``."""
+    return list(recorded.measures) if recorded.measures else [recorded.measure] if recorded.measure else []
+
+
 def _rules(result: PersonResult) -> list[str]:
     return [*result.findings, *(m.rule for m in result.modifiers if m.rule not in result.findings)]
 
@@ -380,6 +401,10 @@ def examine_case(
                 recorded_measure=recorded.measure,
                 recommended_form=form,
                 recommended_measure=measure,
+                recorded_measures=_recorded_measures(recorded),
+                recommended_measures=list(result.measures) if result is not None else [],
+                recorded_government_sanction=recorded.government_sanction,
+                recommended_government_sanction=result.government_sanction if result is not None else None,
                 range=rng,
                 band=band,
                 deviation=off,
@@ -409,6 +434,8 @@ def examine_case(
                     responsibility=result.responsibility,
                     recommended_form=result.form,
                     recommended_measure=result.measure,
+                    recommended_measures=list(result.measures),
+                    recommended_government_sanction=result.government_sanction,
                     rules=_rules(result),
                     trace=_steps(determination, pid),
                 )

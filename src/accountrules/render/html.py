@@ -170,13 +170,24 @@ def _rows(report: ConsistencyReport) -> list[Row]:
     rows: list[Row] = []
     for p in report.flagged:
         band = f" {band_text(p.band)}" if p.band else ""
-        recorded = form_label(p.recorded_form) + _measure(p.recorded_measure)
-        recommended = form_label(p.recommended_form) + band + _measure(p.recommended_measure)
+        recorded = (
+            form_label(p.recorded_form) + _measure(p.recorded_measure) + _sanction(p.recorded_government_sanction)
+        )
+        recommended = (
+            form_label(p.recommended_form)
+            + band
+            + _measure(p.recommended_measure)
+            + _sanction(p.recommended_government_sanction)
+        )
         rows.append(
             _row(p.case_id, p.person, p.name, p.roles, p.verdict, recorded, recommended, f"{p.deviation:+d}", p.rules)
         )
     for o in report.omitted_leaders:
-        recommended = form_label(o.recommended_form) + _measure(o.recommended_measure)
+        recommended = (
+            form_label(o.recommended_form)
+            + _measure(o.recommended_measure)
+            + _sanction(o.recommended_government_sanction)
+        )
         rows.append(
             _row(o.case_id, o.person, o.name, o.roles, "omitted", "未记录 not recorded", recommended, "", o.rules)
         )
@@ -204,6 +215,11 @@ def _row(
 def _measure(measure: str | None) -> str:
     """`` · measure`` beside a form, except for form 0 (whose one measure the form's label already says)."""
     return f" · {measure_label(measure)}" if measure and measure != "none" else ""
+
+
+def _sanction(sanction: str | None) -> str:
+    """`` · 政务处分 sanction`` beside a measure, when there is one."""
+    return f" · 政务处分 {label(sanction)}" if sanction else ""
 
 
 def _sections(report: ConsistencyReport, anchors: dict[str, str]) -> list[CaseSection]:
