@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import PydanticCustomError
 
 from accountrules.errors import RulePackError, UnknownRuleError
+from accountrules.rulepack import stored
 from accountrules.rulepack.facts import FACTS, FORMER_NAMES, FactSchema, FieldType, facts_for_stage
 from accountrules.rulepack.policy import Policy, PolicyStep
 from accountrules.rulepack.spec import (
@@ -179,7 +180,21 @@ def load_pack(path: str | Path, facts: FactSchema = FACTS) -> RulePack:
     root = Path(path)
     if not root.is_dir():
         raise RulePackError("no such rule pack directory; give the folder that holds pack.yaml", root)
-    return _load(root.resolve(), (), facts)
+    root = root.resolve()
+    if facts is not FACTS:  # a schema of the caller's own is not kept between runs
+        return _load(root, (), facts)
+    return stored.load(root, lambda: _load(root, (), facts), _sources)
+
+
+def _sources(pack: RulePack) -> list[Path]:
+    """The folders whose ``*.yaml`` files a load of ``pack`` read: its own, those of the packs it extends, and
+    the default pack's (whose versions and sanctions a pack without its own uses)."""
+    folders = [default_pack_path().resolve()]
+    link: RulePack | None = pack
+    while link is not None:
+        folders.append(link.path)
+        link = link.base
+    return sorted(set(folders))
 
 
 #: The most packs one chain of ``extends`` may hold (a pack, the pack it extends, …).
