@@ -3,7 +3,10 @@ code that read them are unchanged, and passed over when absent, damaged or unwri
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -194,3 +197,23 @@ def test_the_folder_follows_xdg_cache_home(monkeypatch: pytest.MonkeyPatch, tmp_
         tmp_path / "home" / ".cache" / "accountrules" / "packs",
         tmp_path / "home" / ".cache" / "accountrules" / "packs",
     ]
+
+
+def test_a_kept_pack_needs_neither_pyyaml_nor_the_packs_validators(tmp_path: Path) -> None:
+    """Evaluating a JSON case with the default pack kept by an earlier run imports no PyYAML and builds no
+    validator of the pack's models; the run that read the YAML did both."""
+    case = ROOT / "examples" / "cases" / "spec-example.json"
+    probe = (
+        "import sys\n"
+        "from accountrules import Engine\n"
+        "from accountrules.rulepack.policy import Policy\n"
+        "from accountrules.rulepack.spec import RuleSpec\n"
+        f"Engine.default().evaluate(open({str(case)!r}, encoding='utf-8').read())\n"
+        "print('yaml' in sys.modules, RuleSpec.__pydantic_complete__, Policy.__pydantic_complete__)\n"
+    )
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    runs = [
+        subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True).stdout
+        for _ in range(2)
+    ]
+    assert runs == ["True True True\n", "False False False\n"]

@@ -39,7 +39,7 @@ RESERVED_FILES = {"pack.yaml", "policy.yaml", "citations.yaml", "versions.yaml",
 
 
 class PackMeta(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
     name: str = Field(min_length=1)
     version: str = Field(min_length=1)
@@ -53,7 +53,7 @@ class PackMeta(BaseModel):
 class Source(BaseModel):
     """Where a provision's text was read: its title and, when it was read online, the address."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
     title: str = Field(min_length=1)
     url: str | None = None
@@ -69,7 +69,7 @@ class Source(BaseModel):
 class Citation(BaseModel):
     """One catalogue entry: the pack's paraphrase, whether the text was checked, and where it was read."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
     paraphrase: str = Field(min_length=1)
     verified: bool = True

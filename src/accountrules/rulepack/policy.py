@@ -30,7 +30,8 @@ Scale = tuple[tuple[str, ...], int]
 
 
 class _Policy(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    #: Validators are built on the first validation: a pack kept from an earlier run (`stored`) needs none.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
 class FindingKind(_Policy):

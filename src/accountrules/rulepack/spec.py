@@ -85,7 +85,8 @@ def leaf_tests(tests: Iterable[Test]) -> Iterator[Test]:
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    #: Validators are built on the first validation: a pack kept from an earlier run (`stored`) needs none.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
 class Title(_Spec):
@@ -228,8 +229,9 @@ class Rule:
         refs: list[Ref] = []
         if not isinstance(self.effect, BaseModel):
             return refs
-        for value in self.effect.model_dump().values():
-            items = value.get("index", []) if isinstance(value, dict) else [value]
+        for name in type(self.effect).model_fields:  # read as they are: no serializer is built for this
+            value = getattr(self.effect, name)
+            items = getattr(value, "index", []) if isinstance(value, BaseModel) else [value]
             refs.extend(Ref.parse(v) for v in items if isinstance(v, str) and v.startswith("$"))
         return refs
 

@@ -33,7 +33,8 @@ _MEASURE_ORDER = values(Measure)
 
 
 class _Data(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+    #: Validators are built on the first validation: a pack kept from an earlier run (`stored`) needs none.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True, defer_build=True)
 
 
 class Version(_Data):

@@ -1,17 +1,22 @@
 """The one reader of YAML, for rule packs and case files: bounded in size, depth and expanded aliases, and
-remembering where each mapping and key came from, so errors can name file and line."""
+remembering where each mapping and key came from, so errors can name file and line.
+
+PyYAML is imported by the first parse, not with this module: a command that evaluates a JSON case with a rule
+pack kept from an earlier run (`accountrules.rulepack.stored`) parses no YAML."""
 
 from __future__ import annotations
 
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from accountrules.errors import RulePackError
+
+if TYPE_CHECKING:
+    import yaml
 
 
 class LineMap(dict[str, Any]):
@@ -29,10 +34,6 @@ class LineList(list[Any]):
     item_lines: list[int]
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]  # libyaml's parser when present
-    """A safe loader (libyaml's C parser when PyYAML has it) whose mappings and lists remember their lines."""
-
-
 class _YamlProblem(Exception):
     """What is wrong with a YAML document and on which line; `parse_yaml` turns it into its caller's error."""
 
@@ -42,7 +43,7 @@ class _YamlProblem(Exception):
         self.line = line
 
 
-def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineMap:
+def _construct_mapping(loader: Any, node: yaml.MappingNode) -> LineMap:
     loader.flatten_mapping(node)
     result = LineMap()
     result.line = node.start_mark.line + 1
@@ -58,15 +59,24 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineMap:
     return result
 
 
-def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
+def _construct_sequence(loader: Any, node: yaml.SequenceNode) -> LineList:
     result = LineList(loader.construct_object(child, deep=True) for child in node.value)
     result.line = node.start_mark.line + 1
     result.item_lines = [child.start_mark.line + 1 for child in node.value]
     return result
 
 
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+@cache
+def _loader() -> Any:
+    """A safe loader (libyaml's C parser when PyYAML has it) whose mappings and lists remember their lines."""
+    import yaml
+
+    class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]  # libyaml's when present
+        pass
+
+    Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+    return Loader
 
 
 #: The most a file of a rule pack may hold (the default pack's largest file is a few tens of kilobytes).
@@ -103,13 +113,15 @@ def parse_yaml(data: str | bytes, limits: YamlLimits, error: ErrorMaker) -> Any:
     than ``limits.max_nodes`` values with its aliases expanded (or using aliases at all when ``limits.aliases``
     is false), repeating a key in one mapping, or not YAML. Nothing is built before the parser's events have
     been checked, so an alias bomb never expands."""
+    import yaml
+
     try:
         if len(data) > limits.max_bytes:
             mb = limits.max_bytes // 1024 // 1024
             raise _YamlProblem(f"is larger than {mb} MB, more than {limits.what} ever needs")
         text = _decode(data)
         _check_size(text, limits)
-        return yaml.load(text, Loader=_Loader)
+        return yaml.load(text, Loader=_loader())
     except _YamlProblem as exc:
         raise error(exc.message, exc.line) from None
     except yaml.YAMLError as exc:
@@ -118,6 +130,8 @@ def parse_yaml(data: str | bytes, limits: YamlLimits, error: ErrorMaker) -> Any:
 
 def _yaml_problem(exc: yaml.YAMLError, text: str) -> tuple[str, int | None]:
     """What is wrong with YAML ``text``, in one line, and the line it is on (when known)."""
+    import yaml
+
     if isinstance(exc, yaml.MarkedYAMLError):
         return f"not valid YAML: {exc.problem}", exc.problem_mark.line + 1 if exc.problem_mark else None
     if isinstance(exc, yaml.reader.ReaderError):  # a character YAML does not allow
@@ -166,9 +180,11 @@ def _check_size(text: str, limits: YamlLimits) -> None:
     """Refuse a document that nests deeper than allowed, uses aliases where none are allowed, or stands for more
     values than allowed with its aliases expanded, before anything is built from it (the parser's events are
     read, nothing is constructed)."""
+    import yaml
+
     sizes: dict[str, int] = {}  # nodes under each anchor, aliases expanded
     stack: list[list[Any]] = [[None, 0]]  # per open collection: its anchor and its nodes so far
-    for event in yaml.parse(text, Loader=_Loader):
+    for event in yaml.parse(text, Loader=_loader()):
         if not limits.aliases and getattr(event, "anchor", None) is not None:
             raise _YamlProblem(
                 f"anchors and aliases (& and *) are not used in {limits.what}; write the value out", _line(event)
