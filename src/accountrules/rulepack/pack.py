@@ -230,9 +230,11 @@ def _load(root: Path, chain: tuple[Path, ...], facts: FactSchema) -> RulePack:
     citations = dict(base.citations) if base else {}
     citations.update(_load_citations(root))
     policy_file = root / "policy.yaml"
+    policy_raw: Any = None  # this pack's own policy.yaml as read, for the lines of its problems
     if policy_file.is_file():
-        policy = _validate(Policy, read_yaml(policy_file), policy_file)
-        _check_fields(policy, facts, policy_file)
+        policy_raw = read_yaml(policy_file)
+        policy = _validate(Policy, policy_raw, policy_file)
+        _check_fields(policy, facts, policy_file, policy_raw)
     elif base:
         policy = base.policy
     else:
@@ -272,7 +274,8 @@ def _load(root: Path, chain: tuple[Path, ...], facts: FactSchema) -> RulePack:
     rules.update(own)
     if not rules:
         raise RulePackError("the pack holds no rules; add a YAML file with a `rules:` list", root)
-    _check_policy_step(policy, rules, citations, policy_file if policy_file.is_file() else None)
+    if policy_raw is not None:
+        _check_policy_step(policy, rules, citations, policy_file, policy_raw)
     ordered = tuple(sorted(rules.values(), key=lambda r: r.id))
     return RulePack(
         name=meta.name,
@@ -292,13 +295,10 @@ def _load(root: Path, chain: tuple[Path, ...], facts: FactSchema) -> RulePack:
 
 
 def _check_policy_step(
-    policy: Policy, rules: dict[str, Rule], citations: dict[str, Citation], path: Path | None
+    policy: Policy, rules: dict[str, Rule], citations: dict[str, Citation], path: Path, raw: Any
 ) -> None:
     """The policy's own trace step and measure scales cite what the catalogue holds, under ids no rule has, and
-    the scales fit together."""
-    if path is None:
-        return
-    raw = read_yaml(path)
+    the scales fit together (``raw``: the policy file as read, for lines)."""
     steps: list[tuple[str, PolicyStep, tuple[str | int, ...]]] = []
     if policy.cap_step is not None:
         steps.append(("cap_step", policy.cap_step, ("cap_step",)))
@@ -318,9 +318,9 @@ def _check_policy_step(
         raise RulePackError(f"measure_scales[{i}]: {problem}", path, line_at(raw, ("measure_scales", i)))
 
 
-def _check_fields(policy: Policy, facts: FactSchema, path: Path) -> None:
-    """The case fields the policy names are fields the rules can read, and each refused flag names a refusal."""
-    raw = read_yaml(path)
+def _check_fields(policy: Policy, facts: FactSchema, path: Path, raw: Any) -> None:
+    """The case fields the policy names are fields the rules can read, and each refused flag names a refusal
+    (``raw``: the policy file as read, for lines)."""
     for key in ("raising", "refused"):
         for i, name in enumerate(getattr(policy, key) or ()):
             where = line_at(raw, (key, i))

@@ -184,6 +184,7 @@ def _check_size(text: str, limits: YamlLimits) -> None:
 
     sizes: dict[str, int] = {}  # nodes under each anchor, aliases expanded
     stack: list[list[Any]] = [[None, 0]]  # per open collection: its anchor and its nodes so far
+    total = 0  # the nodes so far, aliases expanded (the sum of the stack's counts)
     for event in yaml.parse(text, Loader=_loader()):
         if not limits.aliases and getattr(event, "anchor", None) is not None:
             raise _YamlProblem(
@@ -191,6 +192,7 @@ def _check_size(text: str, limits: YamlLimits) -> None:
             )
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             stack.append([event.anchor, 1])
+            total += 1
             if len(stack) > limits.max_depth + 1:
                 raise _YamlProblem(
                     f"nested more than {limits.max_depth} levels deep; {limits.what} never needs that", _line(event)
@@ -200,16 +202,19 @@ def _check_size(text: str, limits: YamlLimits) -> None:
             anchor, count = stack.pop()
             if anchor is not None:
                 sizes[anchor] = count
-        elif isinstance(event, yaml.ScalarEvent):
-            count = 1
-            if event.anchor is not None:
-                sizes[event.anchor] = 1
-        elif isinstance(event, yaml.AliasEvent):
-            count = sizes.get(event.anchor or "", 1)
+            stack[-1][1] += count  # in the total already, counted as its nodes came
         else:
-            continue
-        stack[-1][1] += count
-        if sum(entry[1] for entry in stack) > limits.max_nodes:
+            if isinstance(event, yaml.ScalarEvent):
+                count = 1
+                if event.anchor is not None:
+                    sizes[event.anchor] = 1
+            elif isinstance(event, yaml.AliasEvent):
+                count = sizes.get(event.anchor or "", 1)
+            else:
+                continue
+            stack[-1][1] += count
+            total += count
+        if total > limits.max_nodes:
             raise _YamlProblem(
                 f"stands for more than {limits.max_nodes:,} values once its aliases (*name) are expanded; "
                 "repeat less through aliases",
