@@ -20,7 +20,7 @@ def test_broken_extension_gives_the_repair_command(tmp_path: Path) -> None:
         [sys.executable, "-m", "accountrules", "evaluate", str(ROOT / "examples" / "cases" / "spec-example.json")],
         capture_output=True,
         text=True,
-        env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin", "XDG_CACHE_HOME": str(tmp_path / "cache")},
         timeout=60,
         check=False,
     )
