@@ -136,6 +136,26 @@ def test_like_cases_as_json_from_one_entry_whatever_the_order_of_their_ids(
     assert (cached.cache.stats.hits, cached.cache.stats.misses) == (4, 1)
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=cases(), seeds=st.lists(st.integers(0, 10**6), min_size=4, max_size=4))
+def test_like_cases_as_models_from_one_entry_whatever_the_order_of_their_ids(
+    engine: Engine, case: dict[str, Any], seeds: list[int]
+) -> None:
+    """Renamings of one case, their people's ids in any order, each twice, then the first again, are restored as
+    models from one entry equal to an evaluation (a list's order found for one order of the ids is not reused for
+    another)."""
+    cached = engine.with_cache()
+    assert cached.cache is not None
+    for seed in [*seeds, seeds[0]]:
+        parsed = parse_case(renamed(case, seed))
+        expected = engine.evaluate(parsed)
+        for _ in range(2):
+            restored = cached.cache.determine(parsed, cached.cache.canonical(parsed), lambda e=expected: e)
+            assert restored == expected
+            assert restored.to_json() == expected.to_json()
+    assert (cached.cache.stats.hits, cached.cache.stats.misses) == (9, 1)
+
+
 @settings(max_examples=60, deadline=None)
 @given(case=cases(max_people=8))
 def test_the_direct_reading_of_a_case_is_its_flattened_facts(engine: Engine, case: dict[str, Any]) -> None:

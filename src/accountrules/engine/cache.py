@@ -422,7 +422,7 @@ class _Context:
         """`_token` of a label → id."""
         return {_token(label): value for label, value in self.ids.items()}
 
-    @property
+    @functools.cached_property
     def order(self) -> tuple[str, ...] | None:
         """The labels in the order of the ids they stand for, which decides every order of a restored
         determination (`_Node.by_ids_alone`); None when two labels stand for equal ids (a person and a violation
@@ -438,7 +438,7 @@ class _Node:
     where ids go), restored as a model (`restore`) or written as compact JSON (`write`). Kept for JSON only, it
     holds its JSON parts and not the model (a fraction of the memory)."""
 
-    __slots__ = ("_parts", "by_ids_alone", "cls", "fills", "flat", "model")
+    __slots__ = ("_parts", "by_ids_alone", "cls", "copies", "fills", "flat", "model", "orders")
 
     def __init__(
         self,
@@ -477,13 +477,33 @@ class _Node:
                 value = sorted(table[v] for v in value) if slot.many else None if value is None else table[value]
             fills.append((slot, value))
         self.fills: Sequence[tuple[_Slot, Any]] = fills
+        #: The fields `restore` copies (lists and dicts that no fill replaces), with the type that copies each.
+        filled = {slot.name for slot, _ in fills}
+        self.copies: tuple[tuple[str, type], ...] = tuple(
+            (name, list if isinstance(value, list) else dict)
+            for name, value in model.__dict__.items()
+            if isinstance(value, (list, dict)) and name not in filled
+        )
         self._parts: tuple[Any, ...] | None = None
+        lists_by_ids = {
+            index
+            for index, (slot, value) in enumerate(fills)
+            if slot.what == "models" and _ids_alone([key for key, _ in value])
+        }
+        #: Per list fill (by its index) whose order keys compare ids only with ids: the order of the case's ids
+        #: last restored and the positions of the items in it (`_in_order`); None for a node kept for JSON only
+        #: or with no such list.
+        self.orders: dict[int, tuple[tuple[str, ...] | None, tuple[int, ...]]] | None = (
+            dict.fromkeys(lists_by_ids, (None, ())) if lists_by_ids and not json_only else None
+        )
         #: Only single ids, names, the unit and the case id between its constant parts.
         self.flat: bool = all(slot.what in _SINGLE and not slot.many for slot, _ in self.fills)
         #: Whether the order of every list in it follows from the order of the case's ids alone: each order key
         #: compares an id with another id or with "" (ids are never empty), so that two cases whose ids sort
         #: alike get the same layout (`_Stored.json`).
-        self.by_ids_alone: bool = all(_by_ids_alone(slot, value) for slot, value in fills)
+        self.by_ids_alone: bool = all(
+            _by_ids_alone(slot, value, index in lists_by_ids) for index, (slot, value) in enumerate(fills)
+        )
         if json_only:
             assert dumped is not None
             self._parts = self._compile(dumped)
@@ -494,9 +514,11 @@ class _Node:
     def restore(self, context: _Context) -> Any:
         """A fresh model for one case (nothing mutable is shared with the stored one)."""
         assert self.model is not None, "kept for JSON only"
-        values = _copied(self.model)
+        values = dict(self.model.__dict__)
+        for name, copy in self.copies:
+            values[name] = copy(values[name])
         ids = context.ids
-        for slot, value in self.fills:
+        for index, (slot, value) in enumerate(self.fills):
             what = slot.what
             if what == "person" or what == "violation":
                 values[slot.name] = (
@@ -507,15 +529,28 @@ class _Node:
             elif what == "model":
                 values[slot.name] = value.restore(context)
             elif what == "models":
-                tokens = context.tokens
-                items = [(_restored_key(key, tokens), node.restore(context)) for key, node in value]
-                items.sort(key=_first)
-                values[slot.name] = [item for _, item in items]
+                items = [node.restore(context) for _, node in value]
+                values[slot.name] = [items[i] for i in self._in_order(index, value, context)]
             elif what == "unit":
                 values[slot.name] = context.unit
             else:
                 values[slot.name] = context.case_id
         return assemble(self.cls, values)
+
+    def _in_order(self, index: int, value: list[tuple[Any, Any]], context: _Context) -> tuple[int, ...]:
+        """The positions of the items of list fill ``index`` (``value``) in the order of their keys once the case's
+        ids are restored. A list whose keys compare ids only with ids is ordered as the ids are, so the positions
+        found for one order of the ids (`_Context.order`) serve every case whose ids sort alike."""
+        order = context.order
+        known = self.orders.get(index) if self.orders is not None and order is not None else None
+        if known is not None and known[0] == order:
+            return known[1]
+        tokens = context.tokens
+        keys = [_restored_key(key, tokens) for key, _ in value]
+        positions = tuple(sorted(range(len(keys)), key=keys.__getitem__))
+        if known is not None and self.orders is not None:
+            self.orders[index] = (order, positions)
+        return positions
 
     @property
     def parts(self) -> tuple[Any, ...]:
@@ -647,10 +682,11 @@ _first = operator.itemgetter(0)
 _SINGLE = frozenset({"person", "violation", "name", "unit", "case_id"})
 
 
-def _by_ids_alone(slot: _Slot, value: Any) -> bool:
-    """Whether the items of a `_Node`'s fill, and of the models in it, are ordered by the order of ids alone."""
+def _by_ids_alone(slot: _Slot, value: Any, keys_by_ids: bool) -> bool:
+    """Whether the items of a `_Node`'s fill, and of the models in it, are ordered by the order of ids alone
+    (``keys_by_ids``: whether a list fill's own order keys are, `_ids_alone`)."""
     if slot.what == "models":
-        return _ids_alone([key for key, _ in value]) and all(type(n) is tuple or n.by_ids_alone for _, n in value)
+        return keys_by_ids and all(type(n) is tuple or n.by_ids_alone for _, n in value)
     return value.by_ids_alone if slot.what == "model" else True
 
 
