@@ -300,14 +300,22 @@ class Case(_Strict):
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
+#: The setters of the four slots every pydantic model has (`assemble` fills them as ``model_construct`` does).
+_SET_DICT, _SET_FIELDS_SET, _SET_EXTRA, _SET_PRIVATE = (
+    BaseModel.__dict__[name].__set__
+    for name in ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")
+)
+
+
 def assemble(cls: type[ModelT], values: dict[str, Any]) -> ModelT:
     """``cls.model_construct(**values)`` for ``values`` that give every field: the engine's own, already checked
-    output, built without pydantic's per-call field bookkeeping (one determination holds some fifty models)."""
-    model = cls.__new__(cls)
-    object.__setattr__(model, "__dict__", values)
-    object.__setattr__(model, "__pydantic_fields_set__", set(values))
-    object.__setattr__(model, "__pydantic_extra__", None)
-    object.__setattr__(model, "__pydantic_private__", None)
+    output, built without pydantic's per-call field bookkeeping (one determination holds some fifty models). The
+    slots are set through their own descriptors, which ``object.__setattr__`` would look up by name each time."""
+    model = object.__new__(cls)
+    _SET_DICT(model, values)
+    _SET_FIELDS_SET(model, set(values))
+    _SET_EXTRA(model, None)
+    _SET_PRIVATE(model, None)
     return model
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import operator
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -211,7 +212,9 @@ class Engine:
         findings = [f for f in first if f.effect == "finding"]
         adjustments = [f for f in first if f.effect in _ADJUSTMENTS]
         without_post = frozenset(p.id for p in case.people if not p.holds_party_post)
-        applied = resolve_in_force(self._resolver, findings, adjustments, self._held_in, in_force, without_post)
+        applied = resolve_in_force(
+            self._resolver, findings, adjustments, self._versions_of.__getitem__, in_force, without_post
+        )
         first_in_force = self._in_force(first, in_force, applied)
         standing = [f for f in first_in_force if f.effect == "finding"]
         beside = [f for f in first_in_force if f.effect in _BESIDE]
@@ -228,10 +231,6 @@ class Engine:
             applied=applied,
             first_in_force=first_in_force,
         )
-
-    def _held_in(self, rule_id: str) -> frozenset[str]:
-        """The versions in which a rule holds."""
-        return self._versions_of[rule_id]
 
     def _in_force(self, firings: list[Firing], in_force: CaseVersions, applied: Applied) -> list[Firing]:
         """The firings whose rule holds in the version each is judged by."""
@@ -629,6 +628,9 @@ def _in_trace_order(made: list[_Placed]) -> list[TraceStep]:
     """The steps in `trace_order`. Its last key, the facts' ``repr``, only breaks ties of the others, which are
     rare, so the steps are sorted by the others and each run of equals by the ``repr`` of its facts alone."""
     made.sort(key=_first_keys)
+    keys = [placed[0] for placed in made]
+    if not any(map(operator.eq, keys, itertools.islice(keys, 1, None))):
+        return [step for _, _, step in made]
     steps: list[TraceStep] = []
     for _, run in itertools.groupby(made, key=_first_keys):
         tied = list(run)
@@ -636,8 +638,8 @@ def _in_trace_order(made: list[_Placed]) -> list[TraceStep]:
     return steps
 
 
-def _first_keys(placed: _Placed) -> TraceKeys:
-    return placed[0]
+#: A placed step's `trace_keys`.
+_first_keys: Callable[[_Placed], TraceKeys] = operator.itemgetter(0)
 
 
 def _facts_repr(placed: _Placed) -> str:

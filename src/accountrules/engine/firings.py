@@ -144,20 +144,6 @@ def describe(f: Firing) -> str:
     return f.effect
 
 
-def _getter(value: Any) -> Getter:
-    """Read a ``$alias.field`` reference from the matched facts, or return a constant."""
-    if isinstance(value, str) and value.startswith("$"):
-        ref = Ref.parse(value)
-        alias, name = ref.alias, ref.field
-        return lambda matched: matched[alias][name]
-    return lambda matched: value
-
-
-def _optional(value: Any) -> Getter:
-    get = _getter(value)
-    return lambda matched: get(matched) or None
-
-
 class FiringBuilder:
     """Builds the `Firing` of one rule from one match; compiled once per rule."""
 
@@ -166,80 +152,86 @@ class FiringBuilder:
         self.rule = rule.id
         self.effect_kind = rule.effect_kind
         self.fact_keys = tuple(sorted(rule.fact_keys))
-        self.person = _optional(getattr(effect, "person", None))
-        self.violation = _optional(getattr(effect, "violation", None))
-        self.decision = _optional(getattr(effect, "decision", None))
-        self.what = self._what(rule, policy)
-        targets = [getattr(effect, name, None) for name in ("person", "violation", "decision")]
+        code = _Code()
+        shown = [f"({code.value(getattr(effect, name, None))} or None)" for name in ("person", "violation", "decision")]
+        #: The person, violation and decision a firing of one match is on (None where the effect names none).
+        self.person: Getter = code.function("person", shown[0])
+        self.violation: Getter = code.function("violation", shown[1])
+        self.decision: Getter = code.function("decision", shown[2])
+        what = _what(rule, policy, code)
+        facts = "".join(f"({key!r}, m[{alias!r}][{name!r}]), " for key, alias, name in self.fact_keys)
+        #: What the effect holds beyond its target, read from one match.
+        self.what: Callable[[Matched], What] = code.function("what", what)
         #: The firing of one match: what ``person``, ``violation``, ``decision`` and ``what`` read from it, and the
         #: facts of ``fact_keys`` (one function made for the rule, called straight for every match).
-        self.build: Callable[[Matched], Firing] = _compile_build(
-            self.rule, self.effect_kind, targets, self.what, self.fact_keys
+        self.build: Callable[[Matched], Firing] = code.function(
+            "build",
+            f"_new(Firing, ({code.constant(self.rule)}, {code.constant(self.effect_kind)}, "
+            f"{', '.join(shown)}, {what}, ({facts})))",
         )
 
-    @staticmethod
-    def _what(rule: Rule, policy: Policy) -> Callable[[Matched], What]:
-        effect = rule.effect
-        if isinstance(effect, FindingEffect):
-            kind, responsibility, scope = effect.kind, effect.responsibility, effect.scope
-            if isinstance(effect.range, TableRange):
-                table = effect.range.table
-                terms = [_getter(t) for t in effect.range.index]
 
-                def found(m: Matched) -> What:
-                    low, high = policy.table_range(table, sum(int(t(m)) for t in terms))
-                    return FindingWhat(kind, responsibility, scope, low, high)
+class _Code:
+    """Python expressions over one match ``m``, made into functions for a rule: references read straight from the
+    match (a firing is built for every match, so calls of getters would add up), constants passed by name, never
+    written into the text. Names and aliases come from the pack's validated rules."""
 
-                return found
-            fixed = FindingWhat(kind, responsibility, scope, *effect.range)
-            return lambda m: fixed
-        if rule.effect_kind == "modifier":
-            modifier = ModifierWhat(effect.kind, tuple(effect.applies_to))
-            return lambda m: modifier
-        if rule.effect_kind == "tally":
-            name, token, targets = _getter(effect.name), _getter(effect.token), tuple(effect.applies_to)
-            return lambda m: TallyWhat(name(m), token(m), targets)
-        if rule.effect_kind == "refusal":
-            refused, targets = _getter(effect.kind), tuple(effect.applies_to)
-            return lambda m: RefusalWhat(refused(m), targets)
-        if rule.effect_kind == "measure":
-            form, least = effect.at_least or (0, "none")
-            added = MeasureWhat(effect.add, form, least, tuple(effect.applies_to))
-            return lambda m: added
-        if rule.effect_kind == "note":
-            code = NoteWhat(effect.code)
-            return lambda m: code
-        if rule.effect_kind == "organization":
-            measure = OrganizationWhat(effect.measure)
-            return lambda m: measure
-        nothing = Nothing()
-        return lambda m: nothing
+    def __init__(self) -> None:
+        #: ``tuple.__new__``: makes a named tuple from its fields without a call of its Python ``__new__``.
+        self.namespace: dict[str, Any] = {"_new": tuple.__new__, "Firing": Firing}
+        self.constants = 0
 
+    def constant(self, value: Any) -> str:
+        name = f"c{self.constants}"
+        self.constants += 1
+        self.namespace[name] = value
+        return name
 
-def _compile_build(
-    rule: str,
-    kind: str,
-    targets: list[Any],
-    what: Callable[[Matched], What],
-    keys: tuple[tuple[str, str, str], ...],
-) -> Callable[[Matched], Firing]:
-    """`FiringBuilder.build` as one function made for the rule: its references read straight from the match
-    (a firing is built for every match, so the calls of the getters above add up). Names and aliases come from
-    the pack's validated rules; constants are passed by name."""
-    namespace: dict[str, Any] = {"Firing": Firing, "rule": rule, "kind": kind, "what": what}
-    shown = []
-    for number, value in enumerate(targets):
+    def value(self, value: Any) -> str:
+        """A ``$alias.field`` reference read from the match, or a constant."""
         if isinstance(value, str) and value.startswith("$"):
             ref = Ref.parse(value)
-            shown.append(f"(m[{ref.alias!r}][{ref.field!r}] or None)")
-        else:
-            namespace[f"target{number}"] = value or None
-            shown.append(f"target{number}")
-    facts = "".join(f"({key!r}, m[{alias!r}][{name!r}]), " for key, alias, name in keys)
-    source = f"def build(m):\n return Firing(rule, kind, {', '.join(shown)}, what(m), ({facts}))"
-    exec(source, namespace)  # code made from the rule's own references only
-    build: Callable[[Matched], Firing] = namespace["build"]
-    return build
+            return f"m[{ref.alias!r}][{ref.field!r}]"
+        return self.constant(value)
+
+    def function(self, name: str, expression: str) -> Callable[[Matched], Any]:
+        """``name(m)``, returning ``expression``."""
+        exec(f"def {name}(m):\n return {expression}", self.namespace)  # made from the rule's own references only
+        function: Callable[[Matched], Any] = self.namespace.pop(name)
+        return function
+
+
+def _what(rule: Rule, policy: Policy, code: _Code) -> str:
+    """The expression of a rule's `What` over one match."""
+    effect = rule.effect
+    if isinstance(effect, FindingEffect):
+        kind, responsibility, scope = effect.kind, effect.responsibility, effect.scope
+        if isinstance(effect.range, TableRange):
+            # the finding of each row of the table, looked up at the sum of the index's terms as table_range does
+            table = effect.range.table
+            rows = tuple(
+                FindingWhat(kind, responsibility, scope, *policy.table_range(table, row))
+                for row in range(len(policy.tables[table]))
+            )
+            total = " + ".join(f"int({code.value(term)})" for term in effect.range.index)
+            return f"{code.constant(rows)}[max(0, min({total}, {code.constant(len(rows) - 1)}))]"
+        return code.constant(FindingWhat(kind, responsibility, scope, *effect.range))
+    if rule.effect_kind == "modifier":
+        return code.constant(ModifierWhat(effect.kind, tuple(effect.applies_to)))
+    if rule.effect_kind == "tally":
+        name, token, targets = code.value(effect.name), code.value(effect.token), tuple(effect.applies_to)
+        return f"_new({code.constant(TallyWhat)}, ({name}, {token}, {code.constant(targets)}))"
+    if rule.effect_kind == "refusal":
+        refused, targets = code.value(effect.kind), tuple(effect.applies_to)
+        return f"_new({code.constant(RefusalWhat)}, ({refused}, {code.constant(targets)}))"
+    if rule.effect_kind == "measure":
+        form, least = effect.at_least or (0, "none")
+        return code.constant(MeasureWhat(effect.add, form, least, tuple(effect.applies_to)))
+    if rule.effect_kind == "note":
+        return code.constant(NoteWhat(effect.code))
+    if rule.effect_kind == "organization":
+        return code.constant(OrganizationWhat(effect.measure))
+    return code.constant(Nothing())
 
 
 def _first_facts(a: tuple[tuple[str, Any], ...], b: tuple[tuple[str, Any], ...]) -> bool:

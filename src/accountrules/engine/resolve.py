@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import operator
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,8 +115,24 @@ def _replaced(placed: str, candidate: str) -> str | None:
     return placed if candidate != placed else None
 
 
+#: Each measure's place in its form, lightest first, by (form, measure).
+_MEASURE_RANKS: dict[tuple[int, str], int] = {
+    (form, measure): rank for form, measures in FORM_MEASURES.items() for rank, measure in enumerate(measures)
+}
+#: A firing without its person and violation: what `Resolver.resolve_pair` keeps like pairs by.
+_WITHOUT_IDS = operator.itemgetter(0, 1, 4, 5, 6)
+
+
 def _measure_rank(form: int, measure: str) -> int:
-    return FORM_MEASURES[form].index(measure)
+    return _MEASURE_RANKS[(form, measure)]
+
+
+def _places(order: Sequence[str]) -> tuple[dict[str, int], int]:
+    """Each item's first place in ``order`` (``list.index`` as a look-up), and the place of any other item."""
+    places: dict[str, int] = {}
+    for place, item in enumerate(order):
+        places.setdefault(item, place)
+    return places, len(order)
 
 
 class Resolver:
@@ -125,6 +142,9 @@ class Resolver:
         self.policy = policy
         self.sanctions = sanctions
         self.memo = functools.lru_cache(maxsize=pair_memo)(self._resolve_pair)
+        #: The policy's orders as look-ups (the pack is immutable): responsibilities and deciding modifiers.
+        self._responsibility_places = _places(policy.responsibility_order)
+        self._deciding_places = _places(policy.deciding_order)
 
     def effective(self, finding: Finding) -> tuple[int, int]:
         lo, hi = finding.range
@@ -158,7 +178,7 @@ class Resolver:
         Nothing here reads the person's or the violation's id, so the work is done once per like pair (the same
         rules firing on the same facts) and kept (`pair_memo` pairs, the least recently used given up first); the
         result is then bound to this pair's own firings."""
-        key = (tuple(f[:2] + f[4:] for f in findings), tuple(a[:2] + a[4:] for a in adjustments), without_post, version)
+        key = (tuple(map(_WITHOUT_IDS, findings)), tuple(map(_WITHOUT_IDS, adjustments)), without_post, version)
         return [
             Resolved(
                 Finding(findings[index]),
@@ -311,22 +331,24 @@ class Resolver:
         return measures[min(start + 1, len(measures) - 1)] if which == "heavier" else measures[-1]
 
     def person_key(self, item: Resolved) -> tuple[int, ...]:
-        order = self.policy.deciding_order
-        deciding = item.deciding.kind if item.deciding else "none"
-        rank = order.index(deciding) if deciding in order else len(order)
+        deciding, other = self._deciding_places
+        rank = deciding.get(item.deciding.kind if item.deciding else "none", other)
+        responsibilities, unranked = self._responsibility_places
         lo, hi = item.effective
+        found = item.finding.firing.found
         return (
             item.form,
-            _measure_rank(item.form, item.measure),
+            _MEASURE_RANKS[(item.form, item.measure)],
             hi,
             lo,
-            -self.policy.responsibility_rank(item.finding.responsibility),
-            1 if item.finding.scope == "individual" else 0,
+            -responsibilities.get(found.responsibility, unranked),
+            1 if found.scope == "individual" else 0,
             -rank,
         )
 
     def outcome(self, person: str, items: list[Resolved]) -> Outcome:
-        best = max(items, key=self.person_key)  # max keeps the first of equals; items are sorted
+        # max keeps the first of equals; items are sorted
+        best = items[0] if len(items) == 1 else max(items, key=self.person_key)
         refusals: dict[tuple[str, str], Attached] = {}
         for item in items:
             for r in item.refused:

@@ -172,4 +172,5 @@ def applied_version(in_force: CaseVersions, applied: dict[Pair, str], person: st
     """The version a firing on (person, violation) is shown under: its pair's, else the decision's."""
     if person is None:
         return in_force.decision
-    return applied.get((person, violation), in_force.pair(violation)[0])
+    version = applied.get((person, violation))
+    return in_force.pair(violation)[0] if version is None else version
