@@ -23,6 +23,7 @@ from accountrules.engine.versions import (
     applied_version,
     case_versions,
     resolve_in_force,
+    rules_holding,
 )
 from accountrules.errors import UsageError
 from accountrules.models import (
@@ -139,8 +140,11 @@ class Engine:
         self._given: dict[tuple[Any, ...], tuple[tuple[str, ...], str | None, int | None, bool]] = {}
         self._modifiers: dict[Attached, Modifier] = {}
         self._refusals: dict[Attached, Refusal] = {}
-        #: The versions in which each rule holds.
+        #: The versions in which each rule holds, and the rules that hold in each version.
         self._versions_of = {rule.id: rule.versions for rule in pack.rules}
+        self._holding = rules_holding(self._versions_of.items())
+        #: The finding kinds whose people count as examined in 一案双查.
+        self._examined_kinds = frozenset(kind for kind, spec in pack.policy.finding_kinds.items() if spec.examined)
         #: Determinations by canonical facts (`with_cache`); None evaluates every case.
         self.cache: DeterminationCache | None = None
         #: How much work one case may ask for (`with_limits`).
@@ -212,9 +216,7 @@ class Engine:
         findings = [f for f in first if f.effect == "finding"]
         adjustments = [f for f in first if f.effect in _ADJUSTMENTS]
         without_post = frozenset(p.id for p in case.people if not p.holds_party_post)
-        applied = resolve_in_force(
-            self._resolver, findings, adjustments, self._versions_of.__getitem__, in_force, without_post
-        )
+        applied = resolve_in_force(self._resolver, findings, adjustments, self._holding, in_force, without_post)
         first_in_force = self._in_force(first, in_force, applied)
         standing = [f for f in first_in_force if f.effect == "finding"]
         beside = [f for f in first_in_force if f.effect in _BESIDE]
@@ -245,26 +247,28 @@ class Engine:
     def _resolved_facts(findings: list[Firing], outcomes: dict[str, Outcome], first: list[Firing]) -> list[Fact]:
         out: dict[str, Fact] = {}
         for f in findings:
-            kind, responsibility = f.found.kind, f.found.responsibility
-            key = fact_id("candidate", f.person or "", f.violation or "", kind, responsibility)
+            found, person, violation = f.found, f.person or "", f.violation or ""
+            kind, responsibility = found.kind, found.responsibility
+            key = fact_id("candidate", person, violation, kind, responsibility)
             out[key] = {
                 "t": "candidate",
                 "id": key,
-                "person": f.person or "",
-                "violation": f.violation or "",
+                "person": person,
+                "violation": violation,
                 "kind": kind,
                 "responsibility": responsibility,
             }
         for outcome in outcomes.values():
             for item in outcome.resolved:
                 f = item.finding.firing
-                key = fact_id("result", f.person or "", f.violation or "", item.finding.kind, str(item.form))
+                kind, person, violation = f.found.kind, f.person or "", f.violation or ""
+                key = fact_id("result", person, violation, kind, str(item.form))
                 out[key] = {
                     "t": "result",
                     "id": key,
-                    "person": f.person or "",
-                    "violation": f.violation or "",
-                    "kind": item.finding.kind,
+                    "person": person,
+                    "violation": violation,
+                    "kind": kind,
                     "form": item.form,
                 }
         for f in first:
@@ -314,10 +318,11 @@ class Engine:
                 )
             )
         people.sort(key=result_order)
+        examined_kinds = self._examined_kinds
         examined = sorted(
             person
             for person, outcome in outcomes.items()
-            if any(self.policy.finding_kinds[i.finding.kind].examined for i in outcome.resolved)
+            if any(i.finding.kind in examined_kinds for i in outcome.resolved)
         )
         measures = sorted({f.measure for f in firings if f.effect == "organization"}, key=_ORG_MEASURE_RANK.__getitem__)
         organization = {
@@ -387,7 +392,7 @@ class Engine:
         """A person's result and whether V3 removed party measures from it."""
         best: Resolved = outcome.best  # type: ignore[assignment]
         finding = best.finding
-        also = tuple(a.kind for a in best.also)
+        also = tuple([a.kind for a in best.also]) if best.also else ()
         key = (best.measure, also, best.replaced, person.party_member, person.public_official, law)
         given = self._given.get(key)
         if given is None:
@@ -478,7 +483,7 @@ class Engine:
             for item in outcome.resolved:
                 version = str(item.version)
                 shown[item.finding.firing.key] = (item.finding.firing, version)
-                added = {a.rule for a in item.also}
+                added = {a.rule for a in item.also} if item.also else ()
                 for adj in item.adjustments:
                     if adj.effect != "measure" or adj.rule in added:
                         shown[adj.key] = (adj, version)

@@ -9,7 +9,7 @@ judged like a violation whose conduct ended with the case's latest one.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from accountrules.engine.firings import Firing
@@ -116,14 +116,15 @@ def resolve_in_force(
     resolver: Resolver,
     findings: list[Firing],
     adjustments: list[Firing],
-    held_in: Callable[[str], frozenset[str]],
+    holding: Mapping[str, frozenset[str]],
     in_force: CaseVersions,
     without_post: frozenset[str] = frozenset(),
 ) -> Applied:
     """D11 per (person, violation) under the versions that may judge it, then V1's choice between them. Each pair is
     resolved on its own (nothing in D11 crosses pairs); a pair whose rules are the same in both versions is resolved
-    once, since the decision's version can then not be strictly lighter."""
-    needed = frozenset(in_force.needed)
+    once, since the decision's version can then not be strictly lighter. ``holding`` gives the ids of the rules that
+    hold in each version (`rules_holding`)."""
+    live = frozenset().union(*(holding.get(version, frozenset()) for version in in_force.needed))
     by_pair: dict[tuple[str | None, str | None], list[Firing]] = defaultdict(list)
     for f in findings:
         by_pair[(f.person, f.violation)].append(f)
@@ -134,18 +135,20 @@ def resolve_in_force(
     applied: dict[Pair, str] = {}
     lighter_new: dict[str, set[str]] = defaultdict(set)
     for target, mine in sorted(by_pair.items(), key=lambda item: _pair_order((str(item[0][0]), item[0][1]))):
-        if all(held_in(f.rule).isdisjoint(needed) for f in mine):
+        if not any(f.rule in live for f in mine):
             continue  # no version the case needs holds any of its rules
         person, violation = str(target[0]), target[1]
         pair = (person, violation)
         on = on_pair.get(target, [])
         conduct, decision = in_force.pair(violation)
-        old_findings = [f for f in mine if conduct in held_in(f.rule)]
-        old_on = [a for a in on if conduct in held_in(a.rule)]
+        old_rules = holding.get(conduct, frozenset())
+        old_findings = [f for f in mine if f.rule in old_rules]
+        old_on = [a for a in on if a.rule in old_rules]
         old = resolver.resolve_pair(old_findings, old_on, person in without_post, conduct)
         if conduct != decision:
-            new_findings = [f for f in mine if decision in held_in(f.rule)]
-            new_on = [a for a in on if decision in held_in(a.rule)]
+            new_rules = holding.get(decision, frozenset())
+            new_findings = [f for f in mine if f.rule in new_rules]
+            new_on = [a for a in on if a.rule in new_rules]
             if new_findings != old_findings or new_on != old_on:
                 new = resolver.resolve_pair(new_findings, new_on, person in without_post, decision)
                 if _heaviest(resolver, new) < _heaviest(resolver, old):
@@ -157,11 +160,24 @@ def resolve_in_force(
         applied[pair] = conduct
         chosen[person].extend(old)
     outcomes = {
-        person: resolver.outcome(person, sorted(items, key=lambda i: i.finding.firing))
+        person: resolver.outcome(person, sorted(items, key=_by_firing) if len(items) > 1 else items)
         for person, items in sorted(chosen.items())
         if items
     }
     return Applied(outcomes, applied, dict(lighter_new))
+
+
+def rules_holding(rules: Iterable[tuple[str, frozenset[str]]]) -> dict[str, frozenset[str]]:
+    """The ids of the rules that hold in each version, from each rule's id and versions."""
+    holding: dict[str, set[str]] = defaultdict(set)
+    for rule, versions in rules:
+        for version in versions:
+            holding[version].add(rule)
+    return {version: frozenset(ids) for version, ids in holding.items()}
+
+
+def _by_firing(item: Resolved) -> Firing:
+    return item.finding.firing
 
 
 def _pair_order(pair: Pair) -> tuple[str, bool, str]:
