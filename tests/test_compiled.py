@@ -4,6 +4,7 @@ whole space ``rules verify`` enumerates, the same determinations on generated ca
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -155,12 +156,12 @@ def test_evaluate_many_takes_the_runtime() -> None:
 
 
 def test_the_default_pack_compiles_every_rule() -> None:
-    """Each rule of the default pack has its function in the compiled source of its stage."""
+    """Each rule of the default pack has its block of loops in the compiled source of its stage."""
     pack = load_default()
     runtime = compiled_for(pack)
     for stage in ("facts", "resolved"):
-        source = runtime.stages[stage].source
-        assert source.count("\ndef rule") + source.startswith("def rule") == len(pack.stage_rules(stage))
+        blocks = re.findall(r"^ out\d+ = \[\]$", runtime.stages[stage].source, flags=re.MULTILINE)
+        assert len(blocks) == len(pack.stage_rules(stage))
 
 
 def test_check_gives_the_same_report_with_either_engine(tmp_path: Path) -> None:

@@ -44,20 +44,44 @@ _COMPARE = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="
 
 
 class _Source:
-    """The Python text of one stage: constants are passed in by name, never written into the text."""
+    """The Python text of one stage: constants are passed in by name, never written into the text. The facts of a
+    type, indexes and sets the rules read are looked up once per call of ``match``, into the local names kept
+    here."""
 
     def __init__(self) -> None:
+        #: The body of ``match``: each rule's loops in turn.
         self.lines: list[str] = []
         self.constants: dict[str, Any] = {}
         #: The (type, field) pairs some loop reads by value, and (type, fields) for a look-up by several values.
-        self.indexes: set[tuple[str, Any]] = set()
+        self.indexes: dict[tuple[str, Any], str] = {}
         #: The (type, fields) whose values a negated pattern looks up.
-        self.sets: set[tuple[str, tuple[str, ...]]] = set()
+        self.sets: dict[tuple[str, tuple[str, ...]], str] = {}
+        #: The types some loop runs over.
+        self.kinds: dict[str, str] = {}
 
     def constant(self, value: Any) -> str:
         name = f"k{len(self.constants)}"
         self.constants[name] = value
         return name
+
+    def index(self, key: tuple[str, Any]) -> str:
+        """The name of the index ``key``: (type, field), or (type, fields) for a look-up by several values."""
+        return self.indexes.setdefault(key, f"i{len(self.indexes)}")
+
+    def set_of(self, key: tuple[str, tuple[str, ...]]) -> str:
+        """The name of the set of the values of (type, fields)."""
+        return self.sets.setdefault(key, f"s{len(self.sets)}")
+
+    def facts_of(self, kind: str) -> str:
+        """The name of the facts of type ``kind``."""
+        return self.kinds.setdefault(kind, f"t{len(self.kinds)}")
+
+    def header(self) -> list[str]:
+        """The look-ups at the start of ``match``, into the names given out."""
+        lines = [f" {name} = F.get({kind!r}, ())" for kind, name in self.kinds.items()]
+        lines += [f" {name} = I[{key!r}]" for key, name in self.indexes.items()]
+        lines += [f" {name} = S[{key!r}]" for key, name in self.sets.items()]
+        return lines
 
 
 def _operand(value: Any, variables: dict[str, str], source: _Source) -> str:
@@ -92,11 +116,10 @@ def _loop(pattern: Pattern, var: str, variables: dict[str, str], source: _Source
     keyed = [t for t in pattern.tests if t.op == "eq"]
     keyed.sort(key=lambda t: not isinstance(t.value, Ref))
     if not keyed:
-        return f"F.get({pattern.fact!r}, ())", list(pattern.tests)
+        return source.facts_of(pattern.fact), list(pattern.tests)
     key = keyed[0]
-    source.indexes.add((pattern.fact, key.field))
     rest = [t for t in pattern.tests if t is not key]
-    lookup = f"I[{(pattern.fact, key.field)!r}].get({_operand(key.value, variables, source)}, ())"
+    lookup = f"{source.index((pattern.fact, key.field))}.get({_operand(key.value, variables, source)}, ())"
     return lookup, rest
 
 
@@ -110,11 +133,9 @@ def _present(pattern: Pattern, var: str, variables: dict[str, str], source: _Sou
     fields = tuple(t.field for t in keyed)
     values = "(" + "".join(f"{_operand(t.value, variables, source)}, " for t in keyed) + ")"
     if len(keyed) == len(pattern.tests):
-        source.sets.add((pattern.fact, fields))
-        return f"{values} in S[{(pattern.fact, fields)!r}]"
-    source.indexes.add((pattern.fact, fields))
+        return f"{values} in {source.set_of((pattern.fact, fields))}"
     rest = [t for t in pattern.tests if t.op != "eq"]
-    over = f"I[{(pattern.fact, fields)!r}].get({values}, ())"
+    over = f"{source.index((pattern.fact, fields))}.get({values}, ())"
     return f"any({_all(rest, var, variables, source)} for {var} in {over})"
 
 
@@ -124,9 +145,9 @@ def _reads(pattern: Pattern) -> set[str]:
 
 
 def _rule(rule: Rule, number: int, source: _Source) -> str:
-    """The function that returns every match of ``rule`` as {alias: fact}."""
-    name = f"rule{number}"
-    lines = [f"def {name}(F, I, S):", " out = []"]
+    """The lines of ``match`` that gather every match of ``rule`` as {alias: fact} into a list; returns its name."""
+    name = f"out{number}"
+    lines = [f" {name} = []"]
     variables: dict[str, str] = {}
     positive = rule.positive()
     place = {p.alias: position for position, p in enumerate(positive)}
@@ -149,8 +170,7 @@ def _rule(rule: Rule, number: int, source: _Source) -> str:
             lines.append(f"{indent}if {_present(absent, f'n{number_}', variables, source)}:")
             lines.append(f"{indent} continue")
     matched = ", ".join(f"{alias!r}: {var}" for alias, var in variables.items())
-    lines.append(f"{indent}out.append({{{matched}}})")
-    lines.append(" return out")
+    lines.append(f"{indent}{name}.append({{{matched}}})")
     source.lines.extend(lines)
     return name
 
@@ -192,13 +212,11 @@ def compile_stage(rules: Iterable[Rule], kinds: Iterable[str] = ()) -> tuple[Mat
     makes those from the facts of ``kinds`` (and of the kinds the rules index), and the source of both (for reading
     when a firing differs)."""
     source = _Source()
-    calls = []
-    for number, rule in enumerate(rules):
-        calls.append((rule.id, _rule(rule, number, source)))
-    source.lines.append("def match(F, I, S):")
-    source.lines.append(" return [" + ", ".join(f"({rid!r}, {fn}(F, I, S))" for rid, fn in calls) + "]")
-    source.lines.append(_prepare(kinds, source))
-    text = "\n".join(source.lines)
+    found = [(rule.id, _rule(rule, number, source)) for number, rule in enumerate(rules)]
+    lines = ["def match(F, I, S):", *source.header(), *source.lines]
+    lines.append(" return [" + ", ".join(f"({rid!r}, {name})" for rid, name in found) + "]")
+    lines.append(_prepare(kinds, source))
+    text = "\n".join(lines)
     namespace: dict[str, Any] = dict(source.constants)
     exec(compile(text, "<compiled rules>", "exec"), namespace)  # code made from the pack's conditions only
     matcher: Matcher = namespace["match"]
