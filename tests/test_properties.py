@@ -32,14 +32,17 @@ def engine() -> Engine:
 
 
 def ranks(determination: Determination) -> dict[str, tuple[int, int]]:
-    """(form, position of the measure in its form) for every person with a result; -1 when the measure shown
-    is not the form's (V3 removed a non-member's party measure, leaving nothing or a combined measure)."""
+    """(form, position of the measure in its form) for every person with a result; -1 when the measure shown is
+    not the one D11 compared: V3 removed a non-member's party measure (the note ``no_party_measure``), leaving
+    nothing or a measure combined with it, which may be another finding's (SPEC §9.3: comparisons use the
+    measure before the removal)."""
+    removed = {note.person for note in determination.notes if note.code == "no_party_measure"}
     out = {}
     for p in determination.people:
         if p.form is None:
             continue
         shown = FORM_MEASURES[p.form]
-        out[p.person] = (p.form, shown.index(p.measure) if p.measure in shown else -1)
+        out[p.person] = (p.form, shown.index(p.measure) if p.measure in shown and p.person not in removed else -1)
     return out
 
 
@@ -188,6 +191,32 @@ def test_raising_a_severity_never_lowers_anyone(engine: Engine, case: dict[str, 
     assume(current < len(SEVERITIES) - 1)
     raised = copy.deepcopy(case)
     raised["violations"][index]["severity"] = data.draw(st.sampled_from(SEVERITIES[current + 1 :]))
+    never_lower(engine, case, raised)
+
+
+def test_a_measure_v3_removed_is_not_compared_when_another_finding_decides(engine: Engine) -> None:
+    """A staff non-member's offence raised to grave is (2, serious_warning) under V9, as their leader finding was,
+    and now decides: the post adjustment that finding carried beside the removed party measure is gone, and
+    neither result's shown measure is the one D11 compared, so both rank as form 2 alone."""
+    case: dict[str, Any] = {
+        "case_id": "v3-v9",
+        "unit": {"name": "某单位", "level": "county"},
+        "people": [
+            {"id": "p1", "roles": ["principal_leader"]},
+            {"id": "p3", "roles": ["staff"], "party_member": False},
+        ],
+        "violations": [
+            {"id": "v1", "kind": "four_winds", "severity": "serious", "area": "other", "offenders": ["p3"]},
+            {"id": "v2", "kind": "corruption", "severity": "serious", "area": "other", "offenders": ["p1"]},
+        ],
+        "conduct": [{"person": "p3", "violation": "v2", "acts": ["not_investigated"]}],
+    }
+    raised = copy.deepcopy(case)
+    raised["violations"][0]["severity"] = "grave"
+    before, after = engine.evaluate(case), engine.evaluate(raised)
+    shown = [(p.form, p.measures) for d in (before, after) for p in d.people if p.person == "p3"]
+    assert shown == [(2, ["post_adjustment"]), (2, [])]
+    assert (ranks(before)["p3"], ranks(after)["p3"]) == ((2, -1), (2, -1))
     never_lower(engine, case, raised)
 
 
