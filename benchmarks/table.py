@@ -5,8 +5,11 @@ differ, with both rule engines; best and median of 3 runs, and the peak memory o
     python benchmarks/table.py [--repeated 40000] [--different 4000] [--runs 3] [--json OUT.json]
 
 Every figure is a whole command in its own process (start-up included), timed from start to exit, the output
-written to a file; the dask cluster (``LocalCluster``, 2 worker processes of 1 thread) is started once before and
-is not timed, as a cluster that already runs. Peak memory is sampled from /proc every 50 ms over the command's
+written to a file; the dask cluster (``LocalCluster``, 2 worker processes of 1 thread) is started once, after every
+local figure is taken, and is not timed, as a cluster that already runs: an idle cluster on the same two cores
+slowed local ``batch --workers 2`` by about a third (its event loops wake the cores the workers run on), and
+changes the environment of the commands started after it (dask sets ``MALLOC_TRIM_THRESHOLD_`` and
+``PYTHONHASHSEED`` in its own process). Peak memory is sampled from /proc every 50 ms over the command's
 process tree and, for ``--dask``, the cluster's worker processes; the largest resident size of any one process
 is reported. Ratios divide by the hand-written function's figure of the same archive in the same run (median by
 median, best by best). Compare figures within one run: the machine is shared.
@@ -79,16 +82,13 @@ def main() -> int:
     cores = os.cpu_count() or 1
     out = args.folder / "out.jsonl"
 
-    from distributed import Client, LocalCluster
-
-    cluster = LocalCluster(  # type: ignore[no-untyped-call]
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0"
-    )
-    client = Client(cluster)  # type: ignore[no-untyped-call]
-    workers = sorted(client.run(os.getpid).values())
-
     def batch(*options: str) -> Callable[[Path], list[str]]:
         return lambda path: [str(SCRIPT), "batch", str(path), "-o", str(out), "--no-progress", *options]
+
+    scheduler: list[str] = []  # the cluster's address, once it is started
+
+    def dask_batch(engine: str) -> Callable[[Path], list[str]]:
+        return lambda path: batch("--dask", scheduler[0], "--engine", engine)(path)
 
     configurations: list[tuple[str, Callable[[Path], list[str]], bool]] = [
         (
@@ -102,39 +102,51 @@ def main() -> int:
             configurations.append(
                 (f"batch {label}, {engine}", batch("--workers", str(count), "--engine", engine), False)
             )
-        address = cluster.scheduler_address
-        configurations.append(
-            (f"batch --dask, 2 workers, {engine}", batch("--dask", address, "--engine", engine), True)
-        )
+        configurations.append((f"batch --dask, 2 workers, {engine}", dask_batch(engine), True))
 
-    rows: list[dict[str, Any]] = []
-    try:
+    cases = {}
+    for corpus, path in paths.items():
+        with path.open("rb") as lines:
+            cases[corpus] = sum(1 for _ in lines)
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def measure(on_cluster: bool, workers: list[int]) -> None:
         for corpus, path in paths.items():
-            with path.open("rb") as lines:
-                cases = sum(1 for _ in lines)
-            for name, command, on_cluster in configurations:
+            for name, command, needs_cluster in configurations:
+                if needs_cluster != on_cluster:
+                    continue
                 rates, peaks = [], []
                 for _ in range(args.runs):
                     seconds, peak = timed(command(path), (lambda: workers) if on_cluster else list)
-                    rates.append(cases / seconds)
+                    rates.append(cases[corpus] / seconds)
                     peaks.append(peak)
-                rows.append(
-                    {
-                        "archive": corpus,
-                        "cases": cases,
-                        "run": name,
-                        "best": max(rates),
-                        "median": statistics.median(rates),
-                        "peak_mb": max(peaks) / 1e6,
-                    }
-                )
+                row = found[corpus, name] = {
+                    "archive": corpus,
+                    "cases": cases[corpus],
+                    "run": name,
+                    "best": max(rates),
+                    "median": statistics.median(rates),
+                    "peak_mb": max(peaks) / 1e6,
+                }
                 print(
-                    f"{corpus:9} {name:38} median {rows[-1]['median']:8,.0f}  best {rows[-1]['best']:8,.0f} cases/s",
+                    f"{corpus:9} {name:38} median {row['median']:8,.0f}  best {row['best']:8,.0f} cases/s",
                     file=sys.stderr,
                 )
+
+    measure(on_cluster=False, workers=[])
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(  # type: ignore[no-untyped-call]
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0"
+    )
+    client = Client(cluster)  # type: ignore[no-untyped-call]
+    scheduler.append(cluster.scheduler_address)
+    try:
+        measure(on_cluster=True, workers=sorted(client.run(os.getpid).values()))
     finally:
         client.close()  # type: ignore[no-untyped-call]
         cluster.close()  # type: ignore[no-untyped-call]
+    rows = [found[corpus, name] for corpus in paths for name, _, _ in configurations]
 
     print("| archive | run | cases/s median | best | ratio median (best) | peak MB, one process |")
     print("|---|---|---:|---:|---:|---:|")
