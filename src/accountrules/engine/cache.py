@@ -477,12 +477,17 @@ class _Node:
                 value = sorted(table[v] for v in value) if slot.many else None if value is None else table[value]
             fills.append((slot, value))
         self.fills: Sequence[tuple[_Slot, Any]] = fills
-        #: The fields `restore` copies (lists and dicts that no fill replaces), with the type that copies each.
+        #: The fields `restore` copies (lists and dicts that no fill replaces), with the type that copies each; none
+        #: for a node kept for JSON only, which is never restored.
         filled = {slot.name for slot, _ in fills}
-        self.copies: tuple[tuple[str, type], ...] = tuple(
-            (name, list if isinstance(value, list) else dict)
-            for name, value in model.__dict__.items()
-            if isinstance(value, (list, dict)) and name not in filled
+        self.copies: tuple[tuple[str, type], ...] = (
+            ()
+            if json_only
+            else tuple(
+                (name, list if isinstance(value, list) else dict)
+                for name, value in model.__dict__.items()
+                if isinstance(value, (list, dict)) and name not in filled
+            )
         )
         self._parts: tuple[Any, ...] | None = None
         lists_by_ids = {
