@@ -380,6 +380,18 @@ def _restored_key(key: Any, tokens: Mapping[str, str]) -> Any:
     return tokens.get(key, key)
 
 
+#: Ids and names as JSON, one copy each: they recur from case to case (``p1``, a family name and 某), and a hit
+#: writes every one of its case's (`_Context.of`).
+_ENCODED: dict[str, bytes] = {}
+
+
+def _encoded(text: str) -> bytes:
+    out = pydantic_core.to_json(text)
+    if len(_ENCODED) < 1 << 14:
+        _ENCODED[text] = out
+    return out
+
+
 #: What stands for the unit's name and the case id among a determination's JSON parts (see `_Node.layout`).
 _UNIT = "\x02unit"
 _CASE_ID = "\x02case_id"
@@ -394,28 +406,42 @@ class _Context:
     #: A single id's label → the id as JSON, `_name` of a person's label → the name as JSON, `_UNIT` and
     #: `_CASE_ID` → the unit's name and the case id as JSON, None → null
     encoded: dict[str | None, bytes]
-    #: person id → name
-    names: dict[str, str]
-    unit: str
-    case_id: str
+    case: Case
 
     @classmethod
     def of(cls, case: Case, canonical: Canonical) -> _Context:
-        to_json = pydantic_core.to_json
-        names = {p.id: p.name for p in case.people}
+        labels = canonical.people
         ids: dict[str, str] = {}
-        encoded: dict[str | None, bytes] = {None: b"null"}
-        for pid, label in canonical.people.items():
+        to_json = pydantic_core.to_json
+        encoded: dict[str | None, bytes] = {
+            None: b"null",
+            _UNIT: to_json(case.unit.name),
+            _CASE_ID: to_json(case.case_id),
+        }
+        known = _ENCODED.get
+        for person in case.people:
+            pid = person.id
+            label = labels[pid]
             ids[label] = pid
-            encoded[label] = to_json(pid)
-            encoded[_name(label)] = to_json(names.get(pid, ""))
+            encoded[label] = known(pid) or _encoded(pid)
+            encoded[_name(label)] = known(person.name) or _encoded(person.name)
         for vid, label in canonical.violations.items():
             ids[label] = vid
-            encoded[label] = to_json(vid)
-        unit = case.unit.name
-        encoded[_UNIT] = to_json(unit)
-        encoded[_CASE_ID] = to_json(case.case_id)
-        return cls(ids, encoded, names, unit, case.case_id)
+            encoded[label] = known(vid) or _encoded(vid)
+        return cls(ids, encoded, case)
+
+    @functools.cached_property
+    def names(self) -> dict[str, str]:
+        """person id → name"""
+        return {p.id: p.name for p in self.case.people}
+
+    @property
+    def unit(self) -> str:
+        return self.case.unit.name
+
+    @property
+    def case_id(self) -> str:
+        return self.case.case_id
 
     @functools.cached_property
     def tokens(self) -> dict[str, str]:
@@ -792,8 +818,10 @@ class _Stored:
         if parts is None:
             parts = self._layout(context)
             if order is not None and len(self.layouts) < self.LAYOUTS:
+                parts = _joined(parts)
                 self.layouts[order] = parts
-                self.layout_bytes += 8 * len(parts) + 64  # references to the parts the nodes hold
+                # references to the parts, and the bytes of the constant parts joined for this layout
+                self.layout_bytes += 8 * len(parts) + sum(len(part) for part in parts if type(part) is bytes) + 64
         fill = context.encoded.get
         return b"".join(map(fill, parts, parts))
 
@@ -801,6 +829,24 @@ class _Stored:
         out: list[Any] = []
         self.root.layout(context, out)
         return tuple(out)
+
+
+def _joined(parts: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A layout with each run of constant parts (and nulls) joined into one: a kept layout is filled in for every
+    like case, and a part fewer is a look-up fewer."""
+    out: list[Any] = []
+    run: list[bytes] = []
+    for part in parts:
+        if type(part) is bytes or part is None:  # None is always null
+            run.append(b"null" if part is None else part)
+            continue
+        if run:
+            out.append(b"".join(run))
+            run = []
+        out.append(part)
+    if run:
+        out.append(b"".join(run))
+    return tuple(out)
 
 
 class _Pending:
