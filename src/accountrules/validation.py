@@ -6,10 +6,11 @@ import difflib
 import functools
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from types import UnionType
+from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
@@ -141,16 +142,21 @@ def _fast_case(payload: str | bytes) -> Case | None:
     """The case pydantic reads straight from the JSON text, when the full reader would read the same one; else
     None, and the full reader decides (and words any error). pydantic's reader refuses everything Python's
     does (NaN, lone surrogates, a byte-order mark, text that is not UTF-8) but keeps the last of a repeated
-    key: a text whose ``":`` count equals the keys the case was given, and where no ``"`` is followed by white
-    space and a colon, has no repeated key (a string holding ``":`` only makes the counts differ)."""
+    key. Every key of the text is followed by a colon of its own, so a text with no more colons than the keys
+    the case was given has no repeated key (the common case: no string holds a colon); else a text whose
+    ``":`` count equals those keys, and where no ``"`` is followed by white space and a colon, has none (a
+    string holding ``":`` only makes the counts differ)."""
     try:
         case = Case.model_validate_json(payload)
     except (ValidationError, ValueError):
         return None
+    given = _keys_given(case)
     if isinstance(payload, bytes):
-        if payload.count(b'":') != _keys_given(case) or _SPACED_KEY_BYTES.search(payload):
+        if payload.count(b":") != given and (
+            payload.count(b'":') != given or _SPACED_KEY_BYTES.search(payload) is not None
+        ):
             return None
-    elif payload.count('":') != _keys_given(case) or _SPACED_KEY.search(payload):
+    elif payload.count(":") != given and (payload.count('":') != given or _SPACED_KEY.search(payload) is not None):
         return None
     return case
 
@@ -158,12 +164,7 @@ def _fast_case(payload: str | bytes) -> Case | None:
 def _keys_given(value: Any) -> int:
     """How many object keys the JSON text of ``value`` held, repeats apart (the models forbid unknown keys)."""
     if isinstance(value, BaseModel):
-        given = value.__pydantic_fields_set__
-        count = len(given)
-        for name in _holding_objects(type(value)):
-            if name in given:
-                count += _keys_given(getattr(value, name))
-        return count
+        return _key_counter(type(value))(value)
     if isinstance(value, dict):
         count = len(value)
         for item in value.values():
@@ -175,6 +176,72 @@ def _keys_given(value: Any) -> int:
             count += _keys_given(item)
         return count
     return 0
+
+
+def _fields_given(value: BaseModel) -> int:
+    return len(value.__pydantic_fields_set__)
+
+
+@functools.cache
+def _key_counter(model: type[BaseModel]) -> Callable[[Any], int]:
+    """`_keys_given` of an instance of ``model``: its fields given, and the keys in those of them that may hold
+    objects (`_holding_objects`), each walked by the shape its annotation declares (`_walker`), worked out once."""
+    steps = tuple((name, _walker(model.model_fields[name].annotation)) for name in _holding_objects(model))
+    if not steps:
+        return _fields_given
+
+    def count(value: Any) -> int:
+        given = value.__pydantic_fields_set__
+        fields = value.__dict__
+        total = len(given)
+        for name, walk in steps:
+            if name in given:
+                total += walk(fields[name])
+        return total
+
+    return count
+
+
+def _walker(annotation: Any) -> Callable[[Any], int]:
+    """How `_keys_given` counts a field's value: a model (or None), a list of models and a dict of models by their
+    own `_key_counter`, anything else by `_keys_given` itself."""
+    model = _model_or_none(annotation)
+    if model is not None:
+        inner = _key_counter(model)
+        return lambda value: 0 if value is None else inner(value)
+    origin, args = get_origin(annotation), get_args(annotation)
+    item = _model_or_none(args[-1]) if origin in (list, dict) and args else None
+    if item is None:
+        return _keys_given
+    each = _key_counter(item)
+    if origin is list:
+
+        def items(values: list[Any]) -> int:
+            total = 0
+            for value in values:
+                total += each(value)
+            return total
+
+        return items
+
+    def values(mapping: dict[Any, Any]) -> int:
+        total = len(mapping)
+        for value in mapping.values():
+            total += each(value)
+        return total
+
+    return values
+
+
+def _model_or_none(annotation: Any) -> type[BaseModel] | None:
+    """The model ``annotation`` is, alone or with ``| None``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if get_origin(annotation) in (Union, UnionType):
+        args = [arg for arg in get_args(annotation) if arg is not type(None)]
+        if len(args) == 1 and isinstance(args[0], type) and issubclass(args[0], BaseModel):
+            return args[0]
+    return None
 
 
 @functools.cache
@@ -418,12 +485,9 @@ def _offender_acts(kind: str) -> frozenset[str]:
     return _PILOT_OFFENDER_ACT_SET if kind in PILOT_ERROR_KINDS else _OFFENDER_ACT_SET
 
 
-def _dates_in_order(case: Case) -> bool:
-    for person in case.people:
-        tenure = person.in_office
-        if tenure is not None and tenure.start is not None and tenure.end is not None and tenure.start > tenure.end:
-            return False
-    return all(v.began_on is None or v.ended_on is None or v.began_on <= v.ended_on for v in case.violations)
+def _repeats(items: Sequence[str]) -> bool:
+    """Whether an item of ``items`` is listed twice."""
+    return len(items) > 1 and len(set(items)) != len(items)
 
 
 def _consistent(case: Case) -> bool:
@@ -433,51 +497,47 @@ def _consistent(case: Case) -> bool:
     if len(people) != len(case.people):
         return False
     for person in case.people:
-        if len(set(person.roles)) != len(person.roles) or len(set(person.oversees)) != len(person.oversees):
+        if _repeats(person.roles) or _repeats(person.oversees):
+            return False
+        tenure = person.in_office
+        if tenure is not None and tenure.start is not None and tenure.end is not None and tenure.start > tenure.end:
             return False
     offenders: dict[str, set[str]] = {}
-    kinds: dict[str, str] = {}
+    allowed: dict[str, frozenset[str]] = {}
     for violation in case.violations:
         ids = set(violation.offenders)
         if violation.id in offenders or len(ids) != len(violation.offenders) or not ids <= people:
             return False
+        began, ended = violation.began_on, violation.ended_on
+        if began is not None and ended is not None and began > ended:
+            return False
         offenders[violation.id] = ids
-        kinds[violation.id] = violation.kind
-    if not _dates_in_order(case):
-        return False
+        allowed[violation.id] = _offender_acts(violation.kind)
     entries: set[tuple[str, str]] = set()
     for entry in case.conduct:
         key = (entry.person, entry.violation)
-        acts = set(entry.acts)
-        if entry.person not in people or entry.violation not in offenders or key in entries:
+        if entry.person not in people or entry.violation not in offenders or key in entries or _repeats(entry.acts):
             return False
-        if len(acts) != len(entry.acts):
-            return False
-        if entry.person in offenders[entry.violation] and not acts <= _offender_acts(kinds[entry.violation]):
+        if entry.person in offenders[entry.violation] and not allowed[entry.violation].issuperset(entry.acts):
             return False
         entries.add(key)
     decisions: set[str] = set()
     for decision in case.decisions:
-        participants, advocates, objectors = (
-            set(decision.participants),
-            set(decision.advocates),
-            set(decision.objectors),
-        )
+        participants = set(decision.participants)
+        advocates, objectors = decision.advocates, decision.objectors
         if decision.id in decisions or decision.violation not in offenders:
             return False
-        if (len(participants), len(advocates), len(objectors)) != (
-            len(decision.participants),
-            len(decision.advocates),
-            len(decision.objectors),
-        ):
+        if len(participants) != len(decision.participants) or _repeats(advocates) or _repeats(objectors):
             return False
-        if not participants <= people or not advocates | objectors <= participants or advocates & objectors:
+        if not people.issuperset(participants) or not participants.issuperset(advocates):
+            return False
+        if not participants.issuperset(objectors) or not set(advocates).isdisjoint(objectors):
             return False
         decisions.add(decision.id)
     return all(
         pid in people
         and (recorded.measure is None or recorded.measure in FORM_MEASURES[recorded.form])
-        and len(set(recorded.measures)) == len(recorded.measures)
+        and not _repeats(recorded.measures)
         for pid, recorded in case.recorded.items()
     )
 
