@@ -158,6 +158,11 @@ class Consequences(_Strict):
         return bool(self.deaths or self.serious_injuries or self.direct_loss_cny)
 
 
+#: The consequences of a violation that gives none: one frozen model serves them all (building one per violation
+#: took a tenth of reading a case).
+_NO_CONSEQUENCES = Consequences()
+
+
 class Violation(_Strict):
     """违纪问题 One violation: what was done wrong, by whom, how seriously, in which area."""
 
@@ -200,7 +205,7 @@ class Violation(_Strict):
         description="行为结束日期 last day of the conduct; absent: began_on, then the case's decided_on",
     )
     consequences: Consequences = Field(
-        default_factory=Consequences,
+        default_factory=lambda: _NO_CONSEQUENCES,
         description="后果 deaths, injuries and losses it caused (they raise its severity as accident grades do)",
     )
 
@@ -264,6 +269,10 @@ class Recorded(_Strict):
     government_sanction: GovernmentSanction | None = Field(default=None, description="政务处分 actually imposed")
 
 
+#: The unit record of a case that gives none (zeros and false), one frozen model for all.
+_NO_UNIT_RECORD = UnitRecord()
+
+
 class Case(_Strict):
     """One violation case (案件): the unit, the people, the violations, and what each person did about each."""
 
@@ -286,7 +295,7 @@ class Case(_Strict):
         default_factory=list, description="集体决策 collective decisions behind a violation"
     )
     unit_record: UnitRecord = Field(
-        default_factory=UnitRecord, description="单位情况 the unit's record in the period (absent: zeros and false)"
+        default_factory=lambda: _NO_UNIT_RECORD, description="单位情况 the unit's record in the period (absent: zeros and false)"
     )
     recorded: dict[Id, Recorded] = Field(
         default_factory=dict,
