@@ -295,7 +295,8 @@ class Case(_Strict):
         default_factory=list, description="集体决策 collective decisions behind a violation"
     )
     unit_record: UnitRecord = Field(
-        default_factory=lambda: _NO_UNIT_RECORD, description="单位情况 the unit's record in the period (absent: zeros and false)"
+        default_factory=lambda: _NO_UNIT_RECORD,
+        description="单位情况 the unit's record in the period (absent: zeros and false)",
     )
     recorded: dict[Id, Recorded] = Field(
         default_factory=dict,

@@ -387,8 +387,9 @@ _ENCODED: dict[str, bytes] = {}
 
 def _encoded(text: str) -> bytes:
     out = pydantic_core.to_json(text)
-    if len(_ENCODED) < 1 << 14:
-        _ENCODED[text] = out
+    if len(_ENCODED) >= 1 << 10:  # an archive's ids and names drift: keep the recent ones
+        _ENCODED.clear()
+    _ENCODED[text] = out
     return out
 
 
@@ -798,7 +799,7 @@ class _Stored:
     def __init__(self, determination: Determination, json_only: bool = False, labels: _Labels | None = None) -> None:
         """``determination`` in labels, or in the case's ids and their ``labels``."""
         self.root = _Node(determination, json_only, labels=labels)
-        self.layouts: dict[tuple[str, ...], tuple[Any, ...]] = {}
+        self.layouts: dict[tuple[str, ...], _Layout] = {}
         self.layout_bytes = 0
 
     @property
@@ -814,16 +815,15 @@ class _Stored:
         """``restore(…).to_json(indent=None)`` as UTF-8, written straight from the stored parts."""
         context = _Context.of(case, canonical)
         order = context.order if self.root.by_ids_alone else None
-        parts = None if order is None else self.layouts.get(order)
-        if parts is None:
+        layout = None if order is None else self.layouts.get(order)
+        if layout is None:
             parts = self._layout(context)
-            if order is not None and len(self.layouts) < self.LAYOUTS:
-                parts = _joined(parts)
-                self.layouts[order] = parts
-                # references to the parts, and the bytes of the constant parts joined for this layout
-                self.layout_bytes += 8 * len(parts) + sum(len(part) for part in parts if type(part) is bytes) + 64
-        fill = context.encoded.get
-        return b"".join(map(fill, parts, parts))
+            if order is None or len(self.layouts) >= self.LAYOUTS:
+                fill = context.encoded.get
+                return b"".join(map(fill, parts, parts))
+            layout = self.layouts[order] = _Layout(parts)
+            self.layout_bytes += layout.size
+        return layout.json(context.encoded)
 
     def _layout(self, context: _Context) -> tuple[Any, ...]:
         out: list[Any] = []
@@ -831,22 +831,25 @@ class _Stored:
         return tuple(out)
 
 
-def _joined(parts: tuple[Any, ...]) -> tuple[Any, ...]:
-    """A layout with each run of constant parts (and nulls) joined into one: a kept layout is filled in for every
-    like case, and a part fewer is a look-up fewer."""
-    out: list[Any] = []
-    run: list[bytes] = []
-    for part in parts:
-        if type(part) is bytes or part is None:  # None is always null
-            run.append(b"null" if part is None else part)
-            continue
-        if run:
-            out.append(b"".join(run))
-            run = []
-        out.append(part)
-    if run:
-        out.append(b"".join(run))
-    return tuple(out)
+class _Layout:
+    """A stored determination's JSON for one order of a case's ids: its parts, nulls written in, and where the
+    parts that stand for the case's ids, names, unit and case id are, so that a like case fills in only those
+    (a third of the parts) instead of looking up every part."""
+
+    __slots__ = ("holes", "parts", "size", "stands")
+
+    def __init__(self, parts: tuple[Any, ...]) -> None:
+        self.parts: tuple[Any, ...] = tuple(b"null" if part is None else part for part in parts)
+        self.holes = tuple(i for i, part in enumerate(self.parts) if type(part) is not bytes)
+        self.stands: tuple[str, ...] = tuple(self.parts[i] for i in self.holes)
+        #: What it holds beyond the parts the nodes keep: references to them, and its holes.
+        self.size = 8 * len(self.parts) + 16 * len(self.holes) + 64
+
+    def json(self, encoded: Mapping[str | None, bytes]) -> bytes:
+        out = list(self.parts)
+        for i, stands in zip(self.holes, self.stands, strict=True):
+            out[i] = encoded[stands]
+        return b"".join(out)
 
 
 class _Pending:
