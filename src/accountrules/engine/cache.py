@@ -40,7 +40,7 @@ from typing import Annotated, Any, ClassVar
 import pydantic_core
 from pydantic import BaseModel
 
-from accountrules.engine.durable import runtime_for
+from accountrules.engine.durable import stage_rules_for
 from accountrules.engine.flatten import Fact, compile_reader
 from accountrules.engine.versions import case_versions
 from accountrules.models import (
@@ -119,7 +119,7 @@ class FactPlan:
     @classmethod
     def for_pack(cls, pack: RulePack) -> FactPlan:
         """The plan of the facts the engine of ``pack`` asserts, in either stage."""
-        fields = asserted_fields(stage.fields for stage in runtime_for(pack).stages.values())
+        fields = asserted_fields(stage.fields for stage in stage_rules_for(pack).values())
         # facts of the resolved stage (candidates, results, measures) follow from the case's own facts
         return cls(
             {t: names for t, names in fields.items() if t in pack.facts.kinds}, pack.policy, pack.facts, pack.versions

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from accountrules.engine.durable import runtime_for
+from accountrules.engine.durable import stage_rules_for
 from accountrules.engine.firings import Firing, distinct
 from accountrules.rulepack.pack import RulePack, once_per_pack
 from accountrules.rulepack.spec import Pattern, Ref, Rule, Test, leaf_tests
@@ -237,11 +237,9 @@ class CompiledRuntime:
 
     def __init__(self, pack: RulePack) -> None:
         self.pack = pack
-        durable = runtime_for(pack)  # the builders and the fields read come from the engine of record's stages
-        self.stages = {
-            name: _CompiledStage(pack.stage_rules(name), stage.builders, stage.fields)
-            for name, stage in durable.stages.items()
-        }
+        # the builders and the fields read are the engine of record's; making them starts no durable_rules Host
+        stages = stage_rules_for(pack)
+        self.stages = {name: _CompiledStage(s.rules, s.builders, s.fields) for name, s in stages.items()}
 
     @property
     def broken(self) -> str:

@@ -46,6 +46,7 @@ import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from accountrules.errors import InstallationError
@@ -64,7 +65,6 @@ except ImportError as exc:  # the C extension was built without the define Pytho
 from accountrules.engine.firings import Evaluation, Firing, FiringBuilder
 from accountrules.errors import CaseLimitError, EvaluationError, RulePackError
 from accountrules.rulepack.pack import RulePack, once_per_pack
-from accountrules.rulepack.policy import Policy
 from accountrules.rulepack.spec import Pattern, Ref, Rule, Test, leaf_tests
 
 # durable_rules reads the clock with datetime.utcfromtimestamp, deprecated since Python 3.12; its warning is
@@ -72,6 +72,8 @@ from accountrules.rulepack.spec import Pattern, Ref, Rule, Test, leaf_tests
 warnings.filterwarnings("ignore", message=r"datetime\.datetime\.utcfromtimestamp", category=DeprecationWarning)
 
 SID = "0"
+#: The stages a case runs through, in order: its own facts, then the facts resolution adds.
+STAGES = ("facts", "resolved")
 
 #: The characters of identities: printable ASCII that JSON writes as itself and durable_rules' parser reads as
 #: plain text (no quote, apostrophe, backslash or dollar sign).
@@ -134,15 +136,40 @@ def compile_rule(rule: Rule) -> dict[str, Any]:
     return {"all": terms, "pri": -rule.salience, "cap": CAP}
 
 
+@dataclass(frozen=True)
+class StageRules:
+    """One stage of a pack as every runtime reads it, with no rule-engine host behind it: its rules, the builder
+    of each rule's firings, and the fields of each fact type its rules read (nothing else is asserted)."""
+
+    name: str
+    rules: tuple[Rule, ...]
+    builders: dict[str, FiringBuilder]
+    fields: dict[str, tuple[str, ...]]
+
+
+@once_per_pack
+def stage_rules_for(pack: RulePack) -> dict[str, StageRules]:
+    """The stages of ``pack``, made once per pack in this process. Making them starts no durable_rules Host (whose
+    threads a fork would copy broken), so the compiled runtime and the cache's reading of facts can be made before
+    a process forks its workers."""
+    stages = {}
+    for name in STAGES:
+        rules = pack.stage_rules(name)
+        builders = {r.id: FiringBuilder(r, pack.policy) for r in rules}
+        stages[name] = StageRules(name, rules, builders, _fields_read(rules))
+    return stages
+
+
 class _Stage:
     """One stage of a pack, registered as one durable_rules ruleset."""
 
-    def __init__(self, name: str, rules: tuple[Rule, ...], policy: Policy, evaluations: dict[str, Evaluation]) -> None:
-        self.name = name
-        self.builders = {r.id: FiringBuilder(r, policy) for r in rules}
+    def __init__(self, stage: StageRules, evaluations: dict[str, Evaluation]) -> None:
+        self.name = stage.name
+        self.builders = stage.builders
         #: For each fact type the rules read, the fields they read: nothing else is asserted.
-        self.fields = _fields_read(rules)
+        self.fields = stage.fields
         self._evaluations = evaluations
+        rules = stage.rules
         definition: dict[str, Any] = {}
         for rule in rules:
             definition[rule.id] = {**compile_rule(rule), "run": self._action(rule)}
@@ -226,10 +253,7 @@ class DurableRuntime:
         self._evaluations: dict[str, Evaluation] = {}
         self._lock = _HOST_LOCK
         self._broken = ""
-        self.stages = {
-            stage: _Stage(stage, pack.stage_rules(stage), pack.policy, self._evaluations)
-            for stage in ("facts", "resolved")
-        }
+        self.stages = {name: _Stage(stage, self._evaluations) for name, stage in stage_rules_for(pack).items()}
         number = next(_RULESET_NUMBERS)
         #: The name of each stage's ruleset on the Host, unique in this process.
         self.rulesets = {stage: f"{stage}_{number}" for stage in self.stages}

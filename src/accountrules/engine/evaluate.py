@@ -128,7 +128,7 @@ class Engine:
         self._resolver = Resolver(pack.policy, pack.sanctions)
         #: Which runtime matches the rules (`with_runtime`): durable_rules, the engine of record, by default.
         self.runtime = DEFAULT_ENGINE
-        self._runtime: DurableRuntime | CompiledRuntime = runtime_for(pack)
+        self._made: DurableRuntime | CompiledRuntime | None = None
         self._info = RulePackInfo(name=pack.name, version=pack.version, digest=pack.digest)
         self._cites_in: dict[tuple[str, str | None], tuple[str, ...]] = {}
         #: A trace step's effect as shown, rule title and citations, by (rule, content, version); the citations of
@@ -167,6 +167,15 @@ class Engine:
             if engine is None:
                 engine = _ENGINES[(cls, pack.digest)] = cls(pack)
             return engine  # type: ignore[return-value]  # stored under its own class
+
+    @property
+    def _runtime(self) -> DurableRuntime | CompiledRuntime:
+        """The runtime that matches the rules, made on first use: an engine that only ever runs the compiled one
+        starts no durable_rules Host (whose threads a fork would copy broken), so it can be made before a fork."""
+        made = self._made
+        if made is None:
+            made = self._made = runtime_for(self.pack) if self.runtime == "durable" else compiled_for(self.pack)
+        return made
 
     @property
     def healthy(self) -> bool:
@@ -619,7 +628,8 @@ class Engine:
             raise UsageError(f"no rule engine '{name}'; choose one of: {', '.join(ENGINES)}")
         chosen = copy.copy(self)
         chosen.runtime = name
-        chosen._runtime = runtime_for(self.pack) if name == "durable" else compiled_for(self.pack)
+        # made now: a pack durable_rules refuses is refused here, not at the first case
+        chosen._made = runtime_for(self.pack) if name == "durable" else compiled_for(self.pack)
         return chosen
 
     def with_limits(self, limits: CaseLimits) -> Self:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple, get_args
 from pydantic import BaseModel, ConfigDict
 
 from accountrules.engine.cache import asserted_fields
-from accountrules.engine.durable import runtime_for
+from accountrules.engine.durable import stage_rules_for
 from accountrules.engine.firings import Firing, MeasureWhat, ModifierWhat, RefusalWhat, TallyWhat, describe
 from accountrules.engine.flatten import flatten
 from accountrules.engine.resolve import Finding, Outcome, Resolved
@@ -467,7 +467,7 @@ def _candidates(engine: Engine, data: dict[str, Any], person: str, missing: set[
 
 def _read_inputs(engine: Engine) -> set[str]:
     """The case fields that the engine asserts (directly or through a derived fact): no other can move a form."""
-    fields = asserted_fields(stage.fields for stage in runtime_for(engine.pack).stages.values())
+    fields = asserted_fields(stage.fields for stage in stage_rules_for(engine.pack).values())
     return engine.pack.facts.read_by(fields)
 
 
