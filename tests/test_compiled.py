@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -178,3 +180,17 @@ def test_check_gives_the_same_report_with_either_engine(tmp_path: Path) -> None:
         assert result.exit_code == 3, result.output  # the drift is found
         reports[engine] = out.read_bytes()
     assert reports["compiled"] == reports["durable"]
+
+
+def test_an_engine_that_runs_only_the_compiled_runtime_starts_no_durable_host() -> None:
+    """Evaluating with the compiled runtime (and its cache) leaves the process with one thread and no Host."""
+    script = (
+        "import threading\n"
+        "from accountrules import Engine\n"
+        "from accountrules.engine import durable\n"
+        f"text = open({str(EXAMPLES[0])!r}, encoding='utf-8').read()\n"
+        "Engine.default().with_runtime('compiled').with_cache().evaluate(text)\n"
+        "print(threading.active_count(), durable._HOST is None)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["1", "True"]
