@@ -9,6 +9,7 @@ first instant, not only once it runs `worker_main`; a Ctrl-C while it starts pri
 from __future__ import annotations
 
 import contextlib
+import gc
 import signal
 
 from accountrules.batch import worker  # noqa: F401 - loaded for the workers forked from here
@@ -25,3 +26,7 @@ with contextlib.suppress(AccountRulesError, OSError):
     # the compiled runtime starts with them made, and one that runs durable_rules makes only its Host
     compiled_for(load_default())
     Engine.default()
+
+# what is loaded here lives as long as the workers: moved out of the collector's reach, a worker's collections no
+# longer walk it (nor write to its pages, which then stay shared with the forkserver)
+gc.freeze()
