@@ -1,8 +1,10 @@
 """One run, one table: cases/s of the hand-written function, of ``batch`` at 1, 2 and all cores and of
 ``batch --dask`` on two local workers, on an archive whose fact patterns repeat and on one whose cases all
-differ, with both rule engines; best and median of 3 runs, and the peak memory of any one process.
+differ, with both rule engines (or those ``--engines`` names); best and median of 3 runs, and the peak memory of
+any one process.
 
-    python benchmarks/table.py [--repeated 40000] [--different 4000] [--runs 3] [--json OUT.json]
+    python benchmarks/table.py [--repeated 40000] [--different 4000] [--runs 3] [--engines durable,compiled]
+                               [--json OUT.json]
 
 Every figure is a whole command in its own process (start-up included), timed from start to exit, the output
 written to a file; the dask cluster (``LocalCluster``, 2 worker processes of 1 thread) is started once, after every
@@ -76,6 +78,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--folder", type=Path, default=Path("/tmp/accountrules-table"))
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument(
+        "--engines", default="durable,compiled", help="the rule engines to run batch with, comma-separated"
+    )
     args = parser.parse_args()
     args.folder.mkdir(parents=True, exist_ok=True)
     paths = write_archives(args.folder, args.repeated, args.different)
@@ -97,7 +102,7 @@ def main() -> int:
             False,
         ),
     ]
-    for engine in ("durable", "compiled"):
+    for engine in args.engines.split(","):
         for count, label in ((1, "1 core"), (2, "2 cores"), (cores, f"all cores ({cores})")):
             configurations.append(
                 (f"batch {label}, {engine}", batch("--workers", str(count), "--engine", engine), False)
