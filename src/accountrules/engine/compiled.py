@@ -4,18 +4,18 @@ durable_rules is the engine of record; this runtime answers the same question �
 without its per-case costs (a session per stage, the facts sent as JSON, a Python action per rule, the session
 cleared after). It is generated from the same `Rule` objects that `accountrules.engine.durable` compiles onto
 durable_rules, so the conditions are still the YAML rules' conditions, read once more; nothing about the domain
-is written here. Its matches go through the same `distinct` as durable_rules' matches do, which builds the
-firings, keeps one per (rule, effect) and sorts them, so both runtimes give equal firings when they match the same
-facts.
+is written here. Each match is made into its firing where the loops find it, by the expression of the same
+`FiringBuilder` that builds durable_rules' matches, and the firings go through the same `first_of_each`, which
+keeps one per (rule, effect) and sorts them, so both runtimes give equal firings when they match the same facts.
 
 How a rule becomes loops: its positive patterns in order, each a loop over the facts of its type (over an index
 by value when the pattern tests a field for equality with a constant or with an earlier pattern's field); the
 pattern's other conditions filter the loop; each negated pattern skips the match as soon as the loops have bound
 every pattern it reads: a look-up in the set of its facts' values when it only tests fields for equality, else an
 ``any`` over its facts (by value of those it tests for equality). The facts of a case are sorted by type, and the
-indexes and sets the rules read filled, in one pass made for the stage. tests/test_compiled.py proves both
-runtimes give the same firings over the whole space ``rules verify`` enumerates and on generated cases;
-benchmarks/engines_agree.py compares whole determinations on large archives.
+indexes and sets the rules read filled, in one pass at the start of the stage's function. tests/test_compiled.py
+proves both runtimes give the same firings over the whole space ``rules verify`` enumerates and on generated
+cases; benchmarks/engines_agree.py compares whole determinations on large archives.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from accountrules.engine.durable import stage_rules_for
-from accountrules.engine.firings import Firing, distinct
+from accountrules.engine.firings import UNREADABLE, Firing, FiringBuilder, first_of_each, unreadable
 from accountrules.rulepack.pack import RulePack, once_per_pack
 from accountrules.rulepack.spec import Pattern, Ref, Rule, Test, leaf_tests
 
@@ -32,26 +32,21 @@ from accountrules.rulepack.spec import Pattern, Ref, Rule, Test, leaf_tests
 ENGINES = ("durable", "compiled")
 DEFAULT_ENGINE = "durable"
 
-#: Type → its facts; (type, field or fields) → value or values → facts of that type with them; (type, fields) →
-#: the values of those fields in each fact of that type.
-Facts = dict[str, list[dict[str, Any]]]
-Index = dict[tuple[str, Any], dict[Any, list[dict[str, Any]]]]
-Sets = dict[tuple[str, tuple[str, ...]], set[tuple[Any, ...]]]
-Matcher = Callable[[Facts, Index, Sets], list[tuple[str, list[dict[str, dict[str, Any]]]]]]
-Prepare = Callable[[Iterable[dict[str, Any]]], tuple[Facts, Index, Sets]]
+#: A stage's facts in, the firings of every match of its rules out (one per match, not yet made distinct).
+Matcher = Callable[[Iterable[dict[str, Any]]], list[Firing]]
 
 _COMPARE = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 
 
 class _Source:
     """The Python text of one stage: constants are passed in by name, never written into the text. The facts of a
-    type, indexes and sets the rules read are looked up once per call of ``match``, into the local names kept
-    here."""
+    type, indexes and sets the rules read are local names of ``match``, given out here and filled at its start."""
 
     def __init__(self) -> None:
-        #: The body of ``match``: each rule's loops in turn.
+        #: The rules' part of ``match``: each rule's loops in turn.
         self.lines: list[str] = []
         self.constants: dict[str, Any] = {}
+        self.count = 0
         #: The (type, field) pairs some loop reads by value, and (type, fields) for a look-up by several values.
         self.indexes: dict[tuple[str, Any], str] = {}
         #: The (type, fields) whose values a negated pattern looks up.
@@ -60,7 +55,8 @@ class _Source:
         self.kinds: dict[str, str] = {}
 
     def constant(self, value: Any) -> str:
-        name = f"k{len(self.constants)}"
+        name = f"k{self.count}"
+        self.count += 1
         self.constants[name] = value
         return name
 
@@ -75,13 +71,6 @@ class _Source:
     def facts_of(self, kind: str) -> str:
         """The name of the facts of type ``kind``."""
         return self.kinds.setdefault(kind, f"t{len(self.kinds)}")
-
-    def header(self) -> list[str]:
-        """The look-ups at the start of ``match``, into the names given out."""
-        lines = [f" {name} = F.get({kind!r}, ())" for kind, name in self.kinds.items()]
-        lines += [f" {name} = I[{key!r}]" for key, name in self.indexes.items()]
-        lines += [f" {name} = S[{key!r}]" for key, name in self.sets.items()]
-        return lines
 
 
 def _operand(value: Any, variables: dict[str, str], source: _Source) -> str:
@@ -144,10 +133,10 @@ def _reads(pattern: Pattern) -> set[str]:
     return {t.value.alias for t in leaf_tests(pattern.tests) if isinstance(t.value, Ref)}
 
 
-def _rule(rule: Rule, number: int, source: _Source) -> str:
-    """The lines of ``match`` that gather every match of ``rule`` as {alias: fact} into a list; returns its name."""
-    name = f"out{number}"
-    lines = [f" {name} = []"]
+def _rule(rule: Rule, builder: FiringBuilder, number: int, source: _Source) -> None:
+    """The lines of ``match`` that append the firing of every match of ``rule`` to ``out``, each made by
+    ``builder``'s expression over the facts the loops bound."""
+    lines = [f" # rule {rule.id}"]
     variables: dict[str, str] = {}
     positive = rule.positive()
     place = {p.alias: position for position, p in enumerate(positive)}
@@ -169,64 +158,64 @@ def _rule(rule: Rule, number: int, source: _Source) -> str:
         for number_, absent in negated.get(position, ()):
             lines.append(f"{indent}if {_present(absent, f'n{number_}', variables, source)}:")
             lines.append(f"{indent} continue")
-    matched = ", ".join(f"{alias!r}: {var}" for alias, var in variables.items())
-    lines.append(f"{indent}{name}.append({{{matched}}})")
+    firing, constants = builder.inline(variables.__getitem__, f"r{number}_")
+    source.constants.update(constants)
+    lines.append(f"{indent}try:")
+    lines.append(f"{indent} out.append({firing})")
+    lines.append(f"{indent}except _UNREADABLE as exc:")
+    lines.append(f"{indent} raise _unreadable({source.constant(rule.id)}, exc) from None")
     source.lines.extend(lines)
-    return name
 
 
-def _prepare(kinds: Iterable[str], source: _Source) -> str:
-    """The text of ``prepare(facts)``: the facts of ``kinds`` (those the stage's rules read) by type, and the
-    indexes and sets the rules read, filled in one pass; facts of other kinds are left out, as from durable_rules."""
+def _prepare(kinds: Iterable[str], source: _Source) -> list[str]:
+    """The start of ``match``: the facts of ``kinds`` (those the stage's rules read) by type, and the indexes and
+    sets the rules read, filled in one pass under the names ``source`` gave out; facts of other kinds are left
+    out, as from durable_rules."""
     kinds = sorted(set(kinds))
-    lines = ["def prepare(facts):"]
+    lines: list[str] = []
     by_kind: dict[str, list[str]] = {kind: [] for kind in kinds}
     left_out: list[str] = []
-    made: list[str] = []
-    for number, kind in enumerate(kinds):
-        lines.append(f" t{number} = []")
-        made.append(f"{kind!r}: t{number}")
-        by_kind[kind].append(f"t{number}.append(fact)")
-    index_names = []
-    for number, (kind, field) in enumerate(sorted(source.indexes, key=repr)):
-        lines.append(f" i{number} = {{}}")
-        index_names.append(f"{(kind, field)!r}: i{number}")
+    for kind, name in source.kinds.items():
+        lines.append(f" {name} = []")
+        by_kind.get(kind, left_out).append(f"{name}.append(fact)")
+    for (kind, field), name in source.indexes.items():
+        lines.append(f" {name} = {{}}")
         key = f"fact[{field!r}]" if isinstance(field, str) else "(" + "".join(f"fact[{f!r}], " for f in field) + ")"
-        by_kind.get(kind, left_out).append(f"i{number}.setdefault({key}, []).append(fact)")
-    set_names = []
-    for number, (kind, fields) in enumerate(sorted(source.sets)):
-        lines.append(f" s{number} = set()")
-        set_names.append(f"{(kind, fields)!r}: s{number}")
-        by_kind.get(kind, left_out).append(f"s{number}.add((" + "".join(f"fact[{f!r}], " for f in fields) + "))")
+        by_kind.get(kind, left_out).append(f"{name}.setdefault({key}, []).append(fact)")
+    for (kind, fields), name in source.sets.items():
+        lines.append(f" {name} = set()")
+        by_kind.get(kind, left_out).append(f"{name}.add((" + "".join(f"fact[{f!r}], " for f in fields) + "))")
     lines.append(" for fact in facts:")
     lines.append("  t = fact['t']")
-    for number, kind in enumerate(kinds):
+    branches = [kind for kind in kinds if by_kind[kind]]
+    for number, kind in enumerate(branches):
         lines.append(f"  {'if' if number == 0 else 'elif'} t == {kind!r}:")
         lines.extend(f"   {line}" for line in by_kind[kind])
-    lines.append(f" return {{{', '.join(made)}}}, {{{', '.join(index_names)}}}, {{{', '.join(set_names)}}}")
-    return "\n".join(lines)
+    if not branches:
+        lines.append("  pass")
+    return lines
 
 
-def compile_stage(rules: Iterable[Rule], kinds: Iterable[str] = ()) -> tuple[Matcher, Prepare, str]:
-    """A function from a stage's facts (by type), indexes and sets to each rule's matches, the function that
-    makes those from the facts of ``kinds`` (and of the kinds the rules index), and the source of both (for reading
-    when a firing differs)."""
+def compile_stage(
+    rules: Iterable[Rule], builders: dict[str, FiringBuilder], kinds: Iterable[str] = ()
+) -> tuple[Matcher, str]:
+    """A function from a stage's facts to the firing of every match of its rules (each made by the rule's
+    builder in ``builders``), reading the facts of ``kinds`` (and of the kinds the rules index), and its source
+    (for reading when a firing differs)."""
     source = _Source()
-    found = [(rule.id, _rule(rule, number, source)) for number, rule in enumerate(rules)]
-    lines = ["def match(F, I, S):", *source.header(), *source.lines]
-    lines.append(" return [" + ", ".join(f"({rid!r}, {name})" for rid, name in found) + "]")
-    lines.append(_prepare(kinds, source))
+    for number, rule in enumerate(rules):
+        _rule(rule, builders[rule.id], number, source)
+    lines = ["def match(facts):", *_prepare(kinds, source), " out = []", *source.lines, " return out"]
     text = "\n".join(lines)
-    namespace: dict[str, Any] = dict(source.constants)
+    namespace: dict[str, Any] = {**source.constants, "_UNREADABLE": UNREADABLE, "_unreadable": unreadable}
     exec(compile(text, "<compiled rules>", "exec"), namespace)  # code made from the pack's conditions only
     matcher: Matcher = namespace["match"]
-    prepare: Prepare = namespace["prepare"]
-    return matcher, prepare, text
+    return matcher, text
 
 
 class _CompiledStage:
-    def __init__(self, rules: tuple[Rule, ...], builders: Any, fields: dict[str, tuple[str, ...]]) -> None:
-        self.match, self.prepare, self.source = compile_stage(rules, fields)
+    def __init__(self, rules: tuple[Rule, ...], builders: dict[str, FiringBuilder], fields: dict[str, Any]) -> None:
+        self.match, self.source = compile_stage(rules, builders, fields)
         self.builders = builders
         self.fields = fields
 
@@ -248,9 +237,7 @@ class CompiledRuntime:
 
     def run(self, stage: str, facts: Iterable[dict[str, Any]]) -> list[Firing]:
         """The distinct firings of ``stage``'s rules over ``facts``, as `DurableRuntime.run` gives them."""
-        compiled = self.stages[stage]
-        matched = compiled.match(*compiled.prepare(facts))
-        return distinct(compiled.builders, matched)
+        return first_of_each(self.stages[stage].match(facts))
 
 
 @once_per_pack

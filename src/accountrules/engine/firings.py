@@ -148,50 +148,76 @@ class FiringBuilder:
     """Builds the `Firing` of one rule from one match; compiled once per rule."""
 
     def __init__(self, rule: Rule, policy: Policy) -> None:
-        effect = rule.effect
         self.rule = rule.id
         self.effect_kind = rule.effect_kind
         self.fact_keys = tuple(sorted(rule.fact_keys))
-        code = _Code()
-        shown = [f"({code.value(getattr(effect, name, None))} or None)" for name in ("person", "violation", "decision")]
+        self._spec, self._policy = rule, policy
+        code = _Code(_in_match)
+        shown = _target(rule, code)
         #: The person, violation and decision a firing of one match is on (None where the effect names none).
         self.person: Getter = code.function("person", shown[0])
         self.violation: Getter = code.function("violation", shown[1])
         self.decision: Getter = code.function("decision", shown[2])
         what = _what(rule, policy, code)
-        facts = "".join(f"({key!r}, m[{alias!r}][{name!r}]), " for key, alias, name in self.fact_keys)
         #: What the effect holds beyond its target, read from one match.
         self.what: Callable[[Matched], What] = code.function("what", what)
         #: The firing of one match: what ``person``, ``violation``, ``decision`` and ``what`` read from it, and the
         #: facts of ``fact_keys`` (one function made for the rule, called straight for every match).
-        self.build: Callable[[Matched], Firing] = code.function(
-            "build",
+        self.build: Callable[[Matched], Firing] = code.function("build", self._firing(code, shown, what))
+
+    def inline(self, fact: Callable[[str], str], prefix: str) -> tuple[str, dict[str, Any]]:
+        """The expression of the firing of one match, for a runtime that builds firings in its own loops:
+        ``fact`` gives the text that names the fact matched by an alias; the constants the expression reads are
+        returned by name, each name starting with ``prefix``."""
+        code = _Code(fact, prefix)
+        return self._firing(code, _target(self._spec, code), _what(self._spec, self._policy, code)), code.namespace
+
+    def _firing(self, code: _Code, shown: list[str], what: str) -> str:
+        facts = "".join(f"({key!r}, {code.fact(alias)}[{name!r}]), " for key, alias, name in self.fact_keys)
+        return (
             f"_new(Firing, ({code.constant(self.rule)}, {code.constant(self.effect_kind)}, "
-            f"{', '.join(shown)}, {what}, ({facts})))",
+            f"{', '.join(shown)}, {what}, ({facts})))"
         )
 
 
-class _Code:
-    """Python expressions over one match ``m``, made into functions for a rule: references read straight from the
-    match (a firing is built for every match, so calls of getters would add up), constants passed by name, never
-    written into the text. Names and aliases come from the pack's validated rules."""
+def _in_match(alias: str) -> str:
+    """The fact matched by ``alias``, in a match given as {alias: fact}."""
+    return f"m[{alias!r}]"
 
-    def __init__(self) -> None:
+
+def _target(rule: Rule, code: _Code) -> list[str]:
+    """The expressions of the person, violation and decision a firing is on."""
+    return [f"({code.value(getattr(rule.effect, name, None))} or None)" for name in ("person", "violation", "decision")]
+
+
+class _Code:
+    """Python expressions over one match, made into functions for a rule: references read straight from the facts
+    matched (a firing is built for every match, so calls of getters would add up), constants passed by name, never
+    written into the text. Names and aliases come from the pack's validated rules.
+
+    Args:
+        fact: the text that names the fact an alias matched (by default in a match ``m`` given as {alias: fact}).
+        prefix: how the names of constants start.
+    """
+
+    def __init__(self, fact: Callable[[str], str] = _in_match, prefix: str = "c") -> None:
+        self.fact = fact
+        self.prefix = prefix
         #: ``tuple.__new__``: makes a named tuple from its fields without a call of its Python ``__new__``.
         self.namespace: dict[str, Any] = {"_new": tuple.__new__, "Firing": Firing}
         self.constants = 0
 
     def constant(self, value: Any) -> str:
-        name = f"c{self.constants}"
+        name = f"{self.prefix}{self.constants}"
         self.constants += 1
         self.namespace[name] = value
         return name
 
     def value(self, value: Any) -> str:
-        """A ``$alias.field`` reference read from the match, or a constant."""
+        """A ``$alias.field`` reference read from the fact matched, or a constant."""
         if isinstance(value, str) and value.startswith("$"):
             ref = Ref.parse(value)
-            return f"m[{ref.alias!r}][{ref.field!r}]"
+            return f"{self.fact(ref.alias)}[{ref.field!r}]"
         return self.constant(value)
 
     def function(self, name: str, expression: str) -> Callable[[Matched], Any]:
@@ -267,21 +293,38 @@ class Evaluation:
         return distinct(self.builders, matches)
 
 
+#: What reading a field a matched fact lacks, or cannot convert, raises while a firing is built.
+UNREADABLE = (KeyError, TypeError, ValueError)
+
+
+def unreadable(rule_id: str, error: Exception) -> EvaluationError:
+    """The error of a rule whose firing could not be built from the facts it matched."""
+    return EvaluationError(f"rule '{rule_id}' matched facts it cannot read: {error!r}")
+
+
 def distinct(builders: dict[str, FiringBuilder], matched: Iterable[tuple[str, list[Matched]]]) -> list[Firing]:
     """The distinct firings of the matches of each rule (rule id, its matches), sorted; of equal effects, the one
     whose facts sort first is kept."""
-    kept: dict[tuple[Any, ...], Firing] = {}
+    firings: list[Firing] = []
     for rule_id, matches in matched:
         if not matches:
             continue
         build = builders[rule_id].build
         for match in matches:
             try:
-                firing = build(match)
-            except (KeyError, TypeError, ValueError) as exc:
-                raise EvaluationError(f"rule '{rule_id}' matched facts it cannot read: {exc!r}") from None
-            key = firing[:6]
-            known = kept.get(key)
-            if known is None or _first_facts(firing.facts, known.facts):
-                kept[key] = firing
+                firings.append(build(match))
+            except UNREADABLE as exc:
+                raise unreadable(rule_id, exc) from None
+    return first_of_each(firings)
+
+
+def first_of_each(firings: Iterable[Firing]) -> list[Firing]:
+    """One firing per effect (its rule, effect, target and content), sorted; of equal effects, the one whose facts
+    sort first."""
+    kept: dict[tuple[Any, ...], Firing] = {}
+    for firing in firings:
+        key = firing[:6]
+        known = kept.get(key)
+        if known is None or _first_facts(firing.facts, known.facts):
+            kept[key] = firing
     return [kept[key] for key in sorted(kept)]

@@ -9,7 +9,8 @@ declaration, so a new field reaches both or neither.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping, Sequence
+import operator
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from accountrules.models import Case
@@ -18,10 +19,17 @@ from accountrules.rulepack.policy import Policy
 
 Fact = dict[str, Any]
 
+#: What separates the parts of a fact's identity.
+_SEPARATOR = "\x1f"
+
 
 def fact_id(*parts: str) -> str:
     """A fact's identity from its content: durable_rules refuses two facts with the same identity."""
-    return "\x1f".join(parts)
+    return _SEPARATOR.join(parts)
+
+
+#: `fact_id` of the parts given as one tuple, without a call of a Python function (facts are made per case).
+fact_id_of: Callable[[Iterable[str]], str] = _SEPARATOR.join
 
 
 def flatten(case: Case, policy: Policy, schema: FactSchema = FACTS) -> list[Fact]:
@@ -29,8 +37,8 @@ def flatten(case: Case, policy: Policy, schema: FactSchema = FACTS) -> list[Fact
     return _flattener(schema)(case, policy)
 
 
-def _order(fact: Fact) -> tuple[str, str]:
-    return (fact["t"], fact["id"])
+#: The canonical order of facts: by type, then identity.
+_order: Callable[[Fact], tuple[str, str]] = operator.itemgetter("t", "id")
 
 
 Emit = Callable[[FactKind, str], list[str]]
@@ -64,7 +72,7 @@ def _program(schema: FactSchema, head: list[str], emit: Emit, wanted: Callable[[
 
 
 def _namespace(schema: FactSchema) -> dict[str, Any]:
-    return {**schema.derivations, "FLAGS": schema.flags, "fact_id": fact_id, "_order": _order}
+    return {**schema.derivations, "FLAGS": schema.flags, "_identity": fact_id_of, "_order": _order}
 
 
 def _compile(source: list[str], namespace: dict[str, Any], name: str) -> Callable[..., Any]:
@@ -76,8 +84,9 @@ def _compile(source: list[str], namespace: dict[str, Any], name: str) -> Callabl
 @functools.cache
 def _flattener(schema: FactSchema) -> Callable[[Case, Policy], list[Fact]]:
     def emit(kind: FactKind, indent: str) -> list[str]:
-        identity = ", ".join([repr(kind.name), *kind.identity])
-        items = [f'"t": {kind.name!r}', f'"id": fact_id({identity})']
+        # `fact_id` written out: a join of the parts, or the kind's name alone
+        identity = f"_identity(({', '.join([repr(kind.name), *kind.identity])}))" if kind.identity else repr(kind.name)
+        items = [f'"t": {kind.name!r}', f'"id": {identity}']
         items += [f"{name!r}: {f.expression}" for name, f in kind.fields.items()]
         return [f"{indent}append({{{', '.join(items)}}})"]
 
