@@ -35,6 +35,18 @@ def test_a_like_pair_under_other_ids_is_resolved_once_and_bound_to_its_own_firin
     ]
 
 
+def test_a_like_pair_whose_rules_matched_other_facts_is_resolved_once(engine: Engine) -> None:
+    """A pair alike but for the facts its rules matched is a hit of the memo (D11 never reads the facts), and its
+    result holds its own firings."""
+    resolver = Resolver(engine.policy, engine.pack.sanctions)
+    findings, adjustments = pair("p1", "v1")
+    resolver.resolve_pair(findings, adjustments, False, "v2019")
+    other = [findings[0]._replace(facts=(("act", "concealed"),))]
+    second = resolver.resolve_pair(other, adjustments, False, "v2019")
+    assert resolver.memo.cache_info().hits == 1
+    assert [r.finding.firing for r in second] == other
+
+
 def test_the_memo_keeps_at_most_the_pairs_it_is_given(engine: Engine) -> None:
     """A resolver that keeps two pairs keeps two after resolving three unlike ones."""
     resolver = Resolver(engine.policy, engine.pack.sanctions, pair_memo=2)

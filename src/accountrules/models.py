@@ -317,13 +317,21 @@ _SET_DICT, _SET_FIELDS_SET, _SET_EXTRA, _SET_PRIVATE = (
 )
 
 
+#: The names of every field of each model class `assemble` has built; copying the set is quicker than building it.
+_EVERY_FIELD: dict[type[BaseModel], set[str]] = {}
+
+
 def assemble(cls: type[ModelT], values: dict[str, Any]) -> ModelT:
     """``cls.model_construct(**values)`` for ``values`` that give every field: the engine's own, already checked
     output, built without pydantic's per-call field bookkeeping (one determination holds some fifty models). The
-    slots are set through their own descriptors, which ``object.__setattr__`` would look up by name each time."""
+    slots are set through their own descriptors, which ``object.__setattr__`` would look up by name each time;
+    the fields given are a copy of the class's set of every field (each model still has its own set)."""
     model = object.__new__(cls)
     _SET_DICT(model, values)
-    _SET_FIELDS_SET(model, set(values))
+    every = _EVERY_FIELD.get(cls)
+    if every is None:
+        every = _EVERY_FIELD[cls] = set(cls.model_fields)
+    _SET_FIELDS_SET(model, every.copy() if len(values) == len(every) else set(values))
     _SET_EXTRA(model, None)
     _SET_PRIVATE(model, None)
     return model

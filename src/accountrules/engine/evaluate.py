@@ -15,7 +15,7 @@ from accountrules.engine.cache import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, De
 from accountrules.engine.compiled import DEFAULT_ENGINE, ENGINES, CompiledRuntime, compiled_for
 from accountrules.engine.durable import DurableRuntime, runtime_for
 from accountrules.engine.firings import Firing, NoteWhat, describe
-from accountrules.engine.flatten import Fact, fact_id, flatten
+from accountrules.engine.flatten import Fact, fact_id_of, flatten
 from accountrules.engine.resolve import Attached, Finding, Outcome, Resolved, Resolver
 from accountrules.engine.versions import (
     Applied,
@@ -258,7 +258,7 @@ class Engine:
         for f in findings:
             found, person, violation = f.found, f.person or "", f.violation or ""
             kind, responsibility = found.kind, found.responsibility
-            key = fact_id("candidate", person, violation, kind, responsibility)
+            key = fact_id_of(("candidate", person, violation, kind, responsibility))
             out[key] = {
                 "t": "candidate",
                 "id": key,
@@ -271,7 +271,7 @@ class Engine:
             for item in outcome.resolved:
                 f = item.finding.firing
                 kind, person, violation = f.found.kind, f.person or "", f.violation or ""
-                key = fact_id("result", person, violation, kind, str(item.form))
+                key = fact_id_of(("result", person, violation, kind, str(item.form)))
                 out[key] = {
                     "t": "result",
                     "id": key,
@@ -282,7 +282,7 @@ class Engine:
                 }
         for f in first:
             if f.effect == "organization":
-                key = fact_id("org", f.measure)
+                key = fact_id_of(("org", f.measure))
                 out[key] = {"t": "org", "id": key, "measure": f.measure}
         return [out[k] for k in sorted(out)]
 

@@ -6,7 +6,6 @@ are capped, how tallies become modifiers, where each modifier puts the form, and
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import operator
 from collections import defaultdict
@@ -87,7 +86,7 @@ class Outcome:
     findings: list[str]
 
 
-#: A pair's firings without their person and violation: (rule, effect, decision, what, facts) each.
+#: A pair's firings without their person, violation and facts: (rule, effect, decision, what) each.
 FiringKey = tuple[Any, ...]
 #: What `Resolver.resolve_pair` is given, ids left out: findings, adjustments, without a party post, version.
 PairKey = tuple[tuple[FiringKey, ...], tuple[FiringKey, ...], bool, str | None]
@@ -110,6 +109,11 @@ PairResult = tuple[
 PAIR_MEMO = 8192
 
 
+def _stamped(attached: Attached, version: str | None) -> Attached:
+    """``attached`` as given by the rules of ``version``."""
+    return Attached(attached.kind, attached.rule, attached.detail, version)
+
+
 def _replaced(placed: str, candidate: str) -> str | None:
     """The measure V9 replaced: the one placed, when the candidate differs from it."""
     return placed if candidate != placed else None
@@ -119,8 +123,9 @@ def _replaced(placed: str, candidate: str) -> str | None:
 _MEASURE_RANKS: dict[tuple[int, str], int] = {
     (form, measure): rank for form, measures in FORM_MEASURES.items() for rank, measure in enumerate(measures)
 }
-#: A firing without its person and violation: what `Resolver.resolve_pair` keeps like pairs by.
-_WITHOUT_IDS = operator.itemgetter(0, 1, 4, 5, 6)
+#: A firing without its person, violation and facts: what `Resolver.resolve_pair` keeps like pairs by. D11 never
+#: reads the facts, and they never order a pair's firings (two distinct firings of a pair differ before them).
+_WITHOUT_IDS = operator.itemgetter(0, 1, 4, 5)
 
 
 def _measure_rank(form: int, measure: str) -> int:
@@ -175,9 +180,9 @@ class Resolver:
         """D11 for the findings of one (person, violation) and the adjustments on it, under ``version``: every
         finding that stands (`select`), resolved, in the order of their firings (``without_post``: a V9 person).
 
-        Nothing here reads the person's or the violation's id, so the work is done once per like pair (the same
-        rules firing on the same facts) and kept (`pair_memo` pairs, the least recently used given up first); the
-        result is then bound to this pair's own firings."""
+        Nothing here reads the person's or the violation's id or the facts matched, so the work is done once per
+        like pair (the same rules firing with the same effects) and kept (`pair_memo` pairs, the least recently
+        used given up first); the result is then bound to this pair's own firings."""
         key = (tuple(map(_WITHOUT_IDS, findings)), tuple(map(_WITHOUT_IDS, adjustments)), without_post, version)
         return [
             Resolved(
@@ -200,10 +205,11 @@ class Resolver:
         """`resolve_pair` on a pair's firings without their ids: each result with its finding and adjustments as
         positions in the firings given."""
         finding_keys, adjustment_keys, without_post, version = key
-        findings = [Firing(rule, effect, "", "", *rest) for rule, effect, *rest in finding_keys]
-        adjustments = [Firing(rule, effect, "", "", *rest) for rule, effect, *rest in adjustment_keys]
+        findings = [Firing(rule, effect, "", "", decision, what, ()) for rule, effect, decision, what in finding_keys]
+        adjustments = [
+            Firing(rule, effect, "", "", decision, what, ()) for rule, effect, decision, what in adjustment_keys
+        ]
         position = {id(f): i for i, f in enumerate(findings + adjustments)}
-        stamp = functools.partial(dataclasses.replace, version=version)
         out = []
         for finding in self.select(findings):
             applying = [a for a in adjustments if finding.kind in a.adjustment.applies_to]
@@ -214,10 +220,10 @@ class Resolver:
                     item.effective,
                     item.form,
                     item.measure,
-                    None if item.deciding is None else stamp(item.deciding),
-                    tuple(stamp(r) for r in item.refused),
+                    None if item.deciding is None else _stamped(item.deciding, version),
+                    tuple(_stamped(r, version) for r in item.refused),
                     tuple(position[id(a)] - len(findings) for a in applying),
-                    tuple(stamp(a) for a in item.also),
+                    tuple(_stamped(a, version) for a in item.also),
                     item.replaced,
                     item.scale,
                 )

@@ -8,13 +8,14 @@ judged like a violation whose conduct ended with the case's latest one.
 
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from accountrules.engine.firings import Firing
 from accountrules.engine.resolve import Outcome, Resolved, Resolver, _measure_rank
-from accountrules.models import Case
+from accountrules.models import Case, Violation
 from accountrules.rulepack.versions import Versions
 
 #: (person, violation); the violation is None for a finding on no violation.
@@ -60,6 +61,7 @@ def case_versions(case: Case, versions: Versions) -> CaseVersions:
     """Work out, from the case's dates alone, the versions that may judge each violation (never the clock)."""
     decided_on = case.decided_on
     decision = versions.at(decided_on)
+    ids = versions.ids
     notes: list[NoteKey] = []
     earliest = versions.versions[0].since
     if decided_on is None:
@@ -78,19 +80,18 @@ def case_versions(case: Case, versions: Versions) -> CaseVersions:
                 notes.append(("before_earliest_version", None, violation.id))
         if not violation.dated:
             why = "no_date"
-        elif period is not None and versions.index(versions.at(period[0]).id) < versions.index(conduct.id):
+        elif period is not None and ids.index(versions.at(period[0]).id) < ids.index(conduct.id):
             why = "continuing"
         else:
             why = "conduct_date"
         entries[violation.id] = InForce(violation.id, conduct.id, decision.id, why)
-        if _over_threshold(case, violation.id, versions):
+        if _over_threshold(case, violation, versions):
             notes.append(("amount_over_threshold", None, violation.id))
-    latest = max((e.conduct for e in entries.values()), key=versions.index, default=decision.id)
+    latest = max((e.conduct for e in entries.values()), key=ids.index, default=decision.id)
     return CaseVersions(decision.id, entries, latest, tuple(notes))
 
 
-def _over_threshold(case: Case, violation_id: str, versions: Versions) -> bool:
-    violation = next(v for v in case.violations if v.id == violation_id)
+def _over_threshold(case: Case, violation: Violation, versions: Versions) -> bool:
     if violation.kind != "corruption" or violation.suspected_crime or violation.amount_cny is None:
         return False
     return violation.amount_cny >= versions.threshold(case.decided_on, violation.lifesaving_funds)
@@ -134,8 +135,9 @@ def resolve_in_force(
     chosen: dict[str, list[Resolved]] = defaultdict(list)
     applied: dict[Pair, str] = {}
     lighter_new: dict[str, set[str]] = defaultdict(set)
-    for target, mine in sorted(by_pair.items(), key=lambda item: _pair_order((str(item[0][0]), item[0][1]))):
-        if not any(f.rule in live for f in mine):
+    # pairs in any order: each person's results are put in the order of their firings below
+    for target, mine in by_pair.items():
+        if live.isdisjoint(map(_rule_of, mine)):
             continue  # no version the case needs holds any of its rules
         person, violation = str(target[0]), target[1]
         pair = (person, violation)
@@ -180,8 +182,8 @@ def _by_firing(item: Resolved) -> Firing:
     return item.finding.firing
 
 
-def _pair_order(pair: Pair) -> tuple[str, bool, str]:
-    return pair[0], pair[1] is None, pair[1] or ""
+#: A firing's rule.
+_rule_of: Callable[[Firing], str] = operator.itemgetter(0)
 
 
 def applied_version(in_force: CaseVersions, applied: dict[Pair, str], person: str | None, violation: str | None) -> str:
