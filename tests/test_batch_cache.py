@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, model_serializer
 
 from accountrules import Engine
-from accountrules.engine.cache import DeterminationCache, FactPlan, _ids_alone, canonicalize, slots
+from accountrules.engine.cache import DeterminationCache, FactPlan, _ids_alone, _Labels, _Node, canonicalize, slots
 from accountrules.engine.flatten import flatten
-from accountrules.models import Determination, PersonId
+from accountrules.models import Determination, PersonId, ViolationId
 from accountrules.validation import parse_case
 from tests.strategies import cases
 
@@ -454,3 +454,27 @@ def test_a_list_holding_ids_without_a_declared_order_is_refused(engine: Engine) 
     """An output list of models holding ids must declare its order in LIST_ORDERS, or the cache names the fix."""
     with pytest.raises(TypeError, match=r"_Unordered.listed lists _Listed, .* accountrules.models.LIST_ORDERS"):
         slots(_Unordered)
+
+
+class _ViolationFirst(BaseModel):
+    """An output model whose serializer writes its fields in another order than they are declared."""
+
+    model_config = ConfigDict(frozen=True)
+
+    person: PersonId
+    note: str
+    violation: ViolationId
+
+    @model_serializer(mode="plain")
+    def _violation_first(self) -> dict[str, Any]:
+        return {"violation": self.violation, "note": self.note, "person": self.person}
+
+
+def test_a_stored_model_keeps_the_order_its_serializer_writes() -> None:
+    """A model kept for JSON only is cut where its serializer puts each id, not where its fields are declared."""
+    node = _Node(
+        _ViolationFirst(person="张三", note="a", violation="问题1"),
+        json_only=True,
+        labels=_Labels({"张三": "p0"}, {"问题1": "v0"}),
+    )
+    assert node.parts == (b'{"violation":', "v0", b',"note":"a","person":', "p0", b"}")

@@ -506,34 +506,36 @@ class _Node:
         self.fills: Sequence[tuple[_Slot, Any]] = fills
         #: The fields `restore` copies (lists and dicts that no fill replaces), with the type that copies each; none
         #: for a node kept for JSON only, which is never restored.
-        filled = {slot.name for slot, _ in fills}
-        self.copies: tuple[tuple[str, type], ...] = (
-            ()
-            if json_only
-            else tuple(
+        self.copies: tuple[tuple[str, type], ...] = ()
+        if not json_only:
+            filled = {slot.name for slot, _ in fills}
+            self.copies = tuple(
                 (name, list if isinstance(value, list) else dict)
                 for name, value in model.__dict__.items()
                 if isinstance(value, (list, dict)) and name not in filled
             )
-        )
         self._parts: tuple[Any, ...] | None = None
-        lists_by_ids = {
-            index
-            for index, (slot, value) in enumerate(fills)
-            if slot.what == "models" and _ids_alone([key for key, _ in value])
-        }
+        #: Only single ids, names, the unit and the case id between its constant parts.
+        self.flat: bool = all(slot.what in _SINGLE and not slot.many for slot, _ in fills)
+        lists_by_ids = (
+            set()
+            if self.flat
+            else {
+                index
+                for index, (slot, value) in enumerate(fills)
+                if slot.what == "models" and _ids_alone([key for key, _ in value])
+            }
+        )
         #: Per list fill (by its index) whose order keys compare ids only with ids: the order of the case's ids
         #: last restored and the positions of the items in it (`_in_order`); None for a node kept for JSON only
         #: or with no such list.
         self.orders: dict[int, tuple[tuple[str, ...] | None, tuple[int, ...]]] | None = (
             dict.fromkeys(lists_by_ids, (None, ())) if lists_by_ids and not json_only else None
         )
-        #: Only single ids, names, the unit and the case id between its constant parts.
-        self.flat: bool = all(slot.what in _SINGLE and not slot.many for slot, _ in self.fills)
         #: Whether the order of every list in it follows from the order of the case's ids alone: each order key
         #: compares an id with another id or with "" (ids are never empty), so that two cases whose ids sort
-        #: alike get the same layout (`_Stored.json`).
-        self.by_ids_alone: bool = all(
+        #: alike get the same layout (`_Stored.json`). A flat node has no list.
+        self.by_ids_alone: bool = self.flat or all(
             _by_ids_alone(slot, value, index in lists_by_ids) for index, (slot, value) in enumerate(fills)
         )
         if json_only:
@@ -644,29 +646,32 @@ class _Node:
         assert self.model is not None
         if dumped is None:
             dumped = self.model.model_dump(mode="json")
-        fills = {slot.name: (slot, value) for slot, value in self.fills}
         marked = dict(dumped)
         between: list[Any] = []
-        for name in dumped:
-            fill = fills.get(name)
-            if fill is None:
-                continue
+        for fill in self.fills:
             slot, stored = fill
+            name = slot.name
+            if name not in marked:  # a field the serializer leaves out
+                continue
+            what = slot.what
             marked[name] = _marker(len(between))
-            if slot.what == "name":
+            if what == "name":
                 between.append(_name(stored))
-            elif slot.what == "unit" or slot.what == "case_id":
-                between.append(_UNIT if slot.what == "unit" else _CASE_ID)
-            elif (slot.what == "person" or slot.what == "violation") and not slot.many:
+            elif what == "unit" or what == "case_id":
+                between.append(_UNIT if what == "unit" else _CASE_ID)
+            elif (what == "person" or what == "violation") and not slot.many:
                 between.append(stored)
             else:
                 between.append(fill)
         pieces = _MARKED.split(pydantic_core.to_json(marked))
-        if len(pieces) != 2 * len(between) + 1 or any(int(pieces[i]) != i // 2 for i in range(1, len(pieces), 2)):
-            return self._compile_fields(dumped)
-        parts: list[Any] = []
-        for i, piece in enumerate(pieces):
-            parts.append(_shared(piece) if i % 2 == 0 else between[i // 2])
+        found = pieces[1::2]
+        if found != _NUMBERS[: len(between)]:  # the fields are written in another order than declared
+            if sorted(found, key=int) != _NUMBERS[: len(between)]:
+                return self._compile_fields(dumped)
+            between = [between[int(number)] for number in found]
+        parts: list[Any] = pieces
+        parts[0::2] = map(_shared, pieces[0::2])
+        parts[1::2] = between
         return tuple(parts)
 
     def _compile_fields(self, dumped: dict[str, Any]) -> tuple[Any, ...]:
@@ -702,7 +707,12 @@ def _dumped(dumped: dict[str, Any] | None, name: str) -> Any:
 def _marker(index: int) -> str:
     """What stands in the JSON `_Node._compile` writes for its ``index``-th fill (control characters, which no
     value of a stored determination holds)."""
-    return f"\x00\x03{index}"
+    return _MARKERS[index] if index < len(_MARKERS) else f"\x00\x03{index}"
+
+
+_MARKERS = [f"\x00\x03{index}" for index in range(64)]
+#: The indexes of `_marker` s as `_MARKED` captures them, in order.
+_NUMBERS = [str(index).encode() for index in range(4096)]
 
 
 #: A `_marker` as JSON writes it, the fill's index captured.
