@@ -52,8 +52,17 @@ def case_json(path: Path) -> dict[str, Any]:
 
 def test_durable_refuses_the_1025th_live_session() -> None:
     """durable_rules raises MemoryError when a ruleset holds 1025 sessions."""
-    result = run_python(
-        """
+    # the script itself, past the bound, now and then dies of a segmentation fault in durable_rules' C core (1 run
+    # in 40 on a busy machine, exit status 139, its line cut short): such a run says nothing about the bound and is
+    # run again; the engine never comes near the bound (one session per case, deleted after it)
+    for _ in range(3):
+        result = run_python(SESSIONS_SCRIPT)
+        if result.returncode == 0:
+            break
+    assert result.stdout.strip() == "MemoryError at 1025"
+
+
+SESSIONS_SCRIPT = """
         from durable.engine import Host
         host = Host()
         host.register_rulesets({"r": {"a": {"all": [{"m": {"t": "x"}}], "run": lambda c: None}}})
@@ -65,9 +74,7 @@ def test_durable_refuses_the_1025th_live_session() -> None:
                 break
             except Exception:
                 pass
-        """
-    )
-    assert result.stdout.strip() == "MemoryError at 1025"
+"""
 
 
 @pytest.mark.slow
