@@ -143,6 +143,8 @@ class Engine:
         #: The versions in which each rule holds, and the rules that hold in each version.
         self._versions_of = {rule.id: rule.versions for rule in pack.rules}
         self._holding = rules_holding(self._versions_of.items())
+        #: The rules that hold in every version: their firings stand whichever version judges them.
+        self._everywhere = frozenset(r.id for r in pack.rules if r.versions >= frozenset(pack.versions.ids))
         #: The finding kinds whose people count as examined in 一案双查.
         self._examined_kinds = frozenset(kind for kind, spec in pack.policy.finding_kinds.items() if spec.examined)
         #: Determinations by canonical facts (`with_cache`); None evaluates every case.
@@ -245,8 +247,12 @@ class Engine:
 
     def _in_force(self, firings: list[Firing], in_force: CaseVersions, applied: Applied) -> list[Firing]:
         """The firings whose rule holds in the version each is judged by."""
-        versions, held = applied.versions, self._versions_of
-        return [f for f in firings if applied_version(in_force, versions, f.person, f.violation) in held[f.rule]]
+        versions, held, everywhere = applied.versions, self._versions_of, self._everywhere
+        return [
+            f
+            for f in firings
+            if f.rule in everywhere or applied_version(in_force, versions, f.person, f.violation) in held[f.rule]
+        ]
 
     def _run_stage(self, stage: str, facts: list[Fact], arrange: Arrange | None) -> list[Firing]:
         """Run one stage's rules over ``facts`` in durable_rules and return the distinct firings."""
@@ -400,7 +406,7 @@ class Engine:
     def _person_result(self, outcome: Outcome, person: Person, case: Case, law: str) -> tuple[PersonResult, bool]:
         """A person's result and whether V3 removed party measures from it."""
         best: Resolved = outcome.best  # type: ignore[assignment]
-        finding = best.finding
+        found = best.finding.firing.found
         also = tuple([a.kind for a in best.also]) if best.also else ()
         key = (best.measure, also, best.replaced, person.party_member, person.public_official, law)
         given = self._given.get(key)
@@ -414,13 +420,13 @@ class Engine:
             {
                 "person": outcome.person,
                 "name": person.name,
-                "responsibility": finding.responsibility,
-                "scope": finding.scope,
+                "responsibility": found.responsibility,
+                "scope": found.scope,
                 "range": best.effective,
                 "form": best.form,
                 "measure": kept[0] if kept else None,
                 "modifiers": [] if best.deciding is None else [self._modifier(best.deciding)],
-                "refused": [self._refusal(r) for r in outcome.refused],
+                "refused": [self._refusal(r) for r in outcome.refused] if outcome.refused else [],
                 "findings": outcome.findings,
                 "measures": list(kept),
                 "government_sanction": government,
