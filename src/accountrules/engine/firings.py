@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 from accountrules.errors import EvaluationError
-from accountrules.rulepack.policy import Policy
+from accountrules.rulepack.policy import Policy, table_row
 from accountrules.rulepack.spec import FindingEffect, Ref, Rule, TableRange
 
 Matched = dict[str, dict[str, Any]]
@@ -234,13 +234,9 @@ def _what(rule: Rule, policy: Policy, code: _Code) -> str:
         kind, responsibility, scope = effect.kind, effect.responsibility, effect.scope
         if isinstance(effect.range, TableRange):
             # the finding of each row of the table, looked up at the sum of the index's terms as table_range does
-            table = effect.range.table
-            rows = tuple(
-                FindingWhat(kind, responsibility, scope, *policy.table_range(table, row))
-                for row in range(len(policy.tables[table]))
-            )
+            rows = tuple(FindingWhat(kind, responsibility, scope, *row) for row in policy.tables[effect.range.table])
             total = " + ".join(f"int({code.value(term)})" for term in effect.range.index)
-            return f"{code.constant(rows)}[max(0, min({total}, {code.constant(len(rows) - 1)}))]"
+            return f"{code.constant(rows)}[{code.constant(table_row)}({total}, {code.constant(len(rows))})]"
         return code.constant(FindingWhat(kind, responsibility, scope, *effect.range))
     if rule.effect_kind == "modifier":
         return code.constant(ModifierWhat(effect.kind, tuple(effect.applies_to)))

@@ -169,6 +169,11 @@ class MeasureScale(PolicyStep):
         )
 
 
+def table_row(index: int, rows: int) -> int:
+    """The row of a table of ``rows`` rows that ``index`` reads: the first below it, the last beyond it."""
+    return max(0, min(index, rows - 1))
+
+
 class Policy(_Policy):
     severity_index: dict[Severity, Annotated[int, Field(ge=0)]]
     #: ``suspected_crime`` counts as this severity when indexing tables.
@@ -277,7 +282,7 @@ class Policy(_Policy):
 
     def table_range(self, table: str, index: int) -> tuple[int, int]:
         rows = self.tables[table]
-        return rows[max(0, min(index, len(rows) - 1))]
+        return rows[table_row(index, len(rows))]
 
     def responsibility_rank(self, responsibility: str) -> int:
         order = self.responsibility_order
