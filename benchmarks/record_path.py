@@ -24,8 +24,8 @@ from typing import Any
 from accountrules import Engine
 from accountrules.batch.records import Record
 from accountrules.batch.worker import Processor
-from accountrules.engine.cache import Canonical, _Labels, _Stored
-from accountrules.models import Case
+from accountrules.engine.cache import Canonical, DeterminationCache, _Labels, _Stored
+from accountrules.models import Case, Determination
 from accountrules.validation import _consistent, _keys_given, parse_case_text
 
 HERE = Path(__file__).resolve().parent
@@ -81,10 +81,11 @@ def main() -> None:
         "evaluation and its JSON": lambda: [
             engine.evaluation(case).determination.to_json(indent=None) for case in cases[:100]
         ],
-        "storing it for like cases": lambda: [
+        "storing it for like cases: _Stored": lambda: [
             _Stored(model, json_only=True, labels=_Labels(key.people, key.violations))
             for model, key in zip(evaluated, keys, strict=False)
         ],
+        "a miss and a like case, evaluation aside": lambda: _miss_and_hit(cache, cases, keys, evaluated),
     }
     print(f"{args.archive}: {len(lines)} records, CPU per record, least of {args.rounds} rounds")
     for name, seconds in least(hit, args.rounds).items():
@@ -92,6 +93,18 @@ def main() -> None:
     print("a pattern seen for the first time, once per pattern (per worker that meets it)")
     for name, seconds in least(once, max(args.rounds // 3, 1)).items():
         print(f"  {name:44s}{seconds / 100 * 1e6:8.1f} µs")
+
+
+def _miss_and_hit(
+    cache: DeterminationCache, cases: list[Case], keys: list[Canonical], evaluated: list[Determination]
+) -> None:
+    """What `determine_json` adds to an evaluation while like cases come (a miss stored at once): its JSON, the
+    entry it keeps, and the first like case's JSON (here the case again), which may lay the entry out."""
+    fresh = DeterminationCache(cache.plan)
+    fresh.stats.hits = 1 << 20
+    for case, key, model in zip(cases, keys, evaluated, strict=False):
+        fresh.determine_json(case, key, lambda model=model: model)
+        fresh.determine_json(case, key, _never)
 
 
 def _never() -> Any:

@@ -14,7 +14,17 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, model_serializer
 
 from accountrules import Engine
-from accountrules.engine.cache import DeterminationCache, FactPlan, _ids_alone, _Labels, _Node, canonicalize, slots
+from accountrules.engine.cache import (
+    DeterminationCache,
+    FactPlan,
+    _ids_alone,
+    _Labels,
+    _Node,
+    _Stored,
+    _Written,
+    canonicalize,
+    slots,
+)
 from accountrules.engine.flatten import flatten
 from accountrules.models import Determination, PersonId, ViolationId
 from accountrules.validation import parse_case
@@ -332,6 +342,69 @@ def test_a_miss_stored_at_once_serves_a_like_case_byte_for_byte(engine: Engine) 
         like = parse_case(renamed(case, seed))
         text = cached.cache.determine_json(like, cached.cache.canonical(like), _never)
         assert text.decode("utf-8") == engine.evaluate(like).to_json(indent=None)
+
+
+def prefixed(case: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """``case`` with ``prefix`` before every person's, violation's and decision's id: its ids sort as before."""
+    text = json.dumps(case, ensure_ascii=False)
+    ids = [item["id"] for key in ("people", "violations", "decisions") for item in case.get(key, [])]
+    for old in ids:
+        text = text.replace(json.dumps(old, ensure_ascii=False), json.dumps(prefix + old, ensure_ascii=False))
+    out: dict[str, Any] = json.loads(text)
+    return out
+
+
+def stored_at_once(engine: Engine, case: dict[str, Any]) -> tuple[Engine, Any]:
+    """A cached engine that evaluated ``case`` while like cases were coming, and the entry it keeps."""
+    cached = engine.with_cache()
+    assert cached.cache is not None
+    cached.cache.stats.hits = 1
+    parsed = parse_case(case)
+    key = cached.cache.canonical(parsed)
+    cached.cache.determine_json(parsed, key, lambda: engine.evaluate(parsed))
+    return cached, cached.cache._entries[key.key]
+
+
+def test_a_like_case_whose_ids_sort_alike_is_served_from_the_written_json(engine: Engine) -> None:
+    """A miss stored at once keeps its JSON laid out for its case's ids; a like case whose ids sort alike fills in
+    its own ids from it, byte for byte, and the entry stays as written."""
+    case = load(BENCH_CASE)
+    cached, entry = stored_at_once(engine, case)
+    assert cached.cache is not None
+    assert isinstance(entry.stored, _Written)
+    like = parse_case(prefixed(case, "甲"))
+    text = cached.cache.determine_json(like, cached.cache.canonical(like), _never)
+    assert text.decode("utf-8") == engine.evaluate(like).to_json(indent=None)
+    assert isinstance(entry.stored, _Written)
+
+
+def test_a_like_case_whose_ids_sort_otherwise_gets_the_written_json_stored_in_labels(engine: Engine) -> None:
+    """A like case whose ids sort otherwise than the written case's has the entry stored in labels first, and
+    gets the bytes an evaluation gives; so does a model asked for."""
+    case = load(BENCH_CASE)
+    cached, entry = stored_at_once(engine, case)
+    assert cached.cache is not None
+    reordered = parse_case(renamed(case, 8))
+    text = cached.cache.determine_json(reordered, cached.cache.canonical(reordered), _never)
+    assert text.decode("utf-8") == engine.evaluate(reordered).to_json(indent=None)
+    assert isinstance(entry.stored, _Stored)
+    again, _ = stored_at_once(engine, case)
+    assert again.cache is not None
+    model = again.cache.determine(reordered, again.cache.canonical(reordered), _never)
+    assert model == engine.evaluate(reordered)
+
+
+def test_a_person_and_a_violation_sharing_an_id_are_stored_in_labels_at_once(engine: Engine) -> None:
+    """A case whose ids cannot say one order (a person and a violation share an id) is stored in labels, not as
+    written JSON, and a like case is served byte for byte."""
+    case = load(BENCH_CASE)
+    shared = json.loads(json.dumps(case, ensure_ascii=False).replace('"v1"', '"p01"'))
+    cached, entry = stored_at_once(engine, shared)
+    assert cached.cache is not None
+    assert isinstance(entry.stored, _Stored)
+    like = parse_case(prefixed(shared, "乙"))
+    text = cached.cache.determine_json(like, cached.cache.canonical(like), _never)
+    assert text.decode("utf-8") == engine.evaluate(like).to_json(indent=None)
 
 
 def test_text_that_reads_like_a_stored_fill_is_written_as_it_is(engine: Engine) -> None:

@@ -737,9 +737,14 @@ def _ids_alone(keys: list[Any]) -> bool:
     the keys once the ids are restored follows from the order of the ids alone."""
     rows = [key if isinstance(key, tuple) else (key,) for key in keys]
     for column in itertools.zip_longest(*rows, fillvalue=""):
-        tokens = [type(part) is str and part.startswith("\x00") for part in column]
-        if any(tokens) and not all(token or part == "" for token, part in zip(tokens, column, strict=True)):
-            return False
+        token = other = False
+        for part in column:
+            if type(part) is str and part[:1] == "\x00":
+                token = True
+            elif part != "":
+                other = True
+            if token and other:
+                return False
     return True
 
 
@@ -823,7 +828,10 @@ class _Stored:
 
     def json(self, case: Case, canonical: Canonical) -> bytes:
         """``restore(…).to_json(indent=None)`` as UTF-8, written straight from the stored parts."""
-        context = _Context.of(case, canonical)
+        return self.json_of(_Context.of(case, canonical))
+
+    def json_of(self, context: _Context) -> bytes:
+        """`json` for the case of ``context``."""
         order = context.order if self.root.by_ids_alone else None
         layout = None if order is None else self.layouts.get(order)
         if layout is None:
@@ -862,19 +870,179 @@ class _Layout:
         return b"".join(out)
 
 
+@functools.cache
+def _marks(cls: type[BaseModel]) -> tuple[tuple[str, str, bool, type[BaseModel] | None, str], ...]:
+    """`slots` of ``cls`` as `_Written` walks a model's dumped JSON: (field, what, a list of ids, the model a
+    ``model`` or ``models`` slot holds, the field naming the person of a ``name``), the names last."""
+    hints = typing.get_type_hints(cls, include_extras=True)
+    out = []
+    for slot in slots(cls):
+        nested = _nested(hints[slot.name]) if slot.what in ("model", "models") else None
+        out.append((slot.name, slot.what, slot.many, None if nested is None else nested[0], slot.person))
+    return tuple(sorted(out, key=lambda mark: mark[1] == "name"))
+
+
+def _nested_lists(cls: type[BaseModel]) -> bool:
+    """Whether a ``cls`` holds lists of models, directly or in the models it holds."""
+    return any(
+        what == "models" or (what == "model" and nested is not None and _nested_lists(nested))
+        for _, what, _, nested, _ in _marks(cls)
+    )
+
+
+def _orders_by_ids(model: BaseModel, labels: _Labels) -> bool:
+    """`_Node.by_ids_alone` of ``model`` (in the case's ids, whose ``labels`` these are), without the nodes:
+    whether the order of every list in it follows from the order of the case's ids alone."""
+    for name, what, _, nested, _ in _marks(type(model)):
+        value = model.__dict__[name]
+        if what == "model":
+            if value is not None and nested is not None and _nested_lists(nested) and not _orders_by_ids(value, labels):
+                return False
+        elif what == "models":
+            if not value:
+                continue
+            order = LIST_ORDERS[type(value[0])]
+            if not _ids_alone([order(_tokened(item, labels)) for item in value]):
+                return False
+            if _nested_lists(type(value[0])) and not all(_orders_by_ids(item, labels) for item in value):
+                return False
+    return True
+
+
+class _Written:
+    """A determination kept as the JSON written for the case it was evaluated for, laid out for that case's order
+    of ids (`_Context.order`): a like case whose ids sort alike fills in its own ids and names, as `_Stored.json`
+    would give (the layout is the same: the parts stand where the output models' `CaseValue` fields are). A like
+    case whose ids sort otherwise, or a model asked for, gets it stored in labels first (`stored`).
+
+    The layout is cut from the JSON once, with a `_marker` in each field that holds a case's value, rather than
+    made node by node (`_Node`): a third of the cost of storing, and far less to pickle for the other workers."""
+
+    __slots__ = ("layout", "order", "origin", "people", "violations")
+
+    def __init__(
+        self, layout: _Layout, order: tuple[str, ...], origin: dict[str | None, bytes], labels: _Labels
+    ) -> None:
+        self.layout = layout
+        self.order = order
+        #: What the layout's parts stood for in the case it was written for (its own `_Context.encoded`).
+        self.origin = origin
+        self.people = labels.people
+        self.violations = labels.violations
+
+    @property
+    def layout_bytes(self) -> int:
+        return self.layout.size
+
+    @property
+    def text(self) -> bytes:
+        """The JSON of the case it was written for."""
+        return self.layout.json(self.origin)
+
+    def stored(self, json_only: bool) -> _Stored:
+        """Stored in labels, for any order of ids (a layout for its own order kept)."""
+        stored = _Pending(self.text, self.people, self.violations).stored(json_only)
+        if json_only:
+            stored.layouts[self.order] = self.layout
+            stored.layout_bytes = self.layout.size
+        return stored
+
+    @classmethod
+    def of(
+        cls, determination: Determination, text: bytes, people: Mapping[str, str], violations: Mapping[str, str]
+    ) -> _Written | None:
+        """``determination``, whose JSON is ``text``, kept for the case whose ids have these labels (``people``,
+        ``violations``); None when its layout
+        would not serve like cases whose ids sort alike (an order that compares an id with text, a person and a
+        violation sharing an id) or the JSON holds what reads like a marker."""
+        ids = {label: pid for pid, label in people.items()}
+        ids.update((label, vid) for vid, label in violations.items())
+        if len(set(ids.values())) != len(ids):
+            return None
+        labels = _Labels(people, violations)
+        if not _orders_by_ids(determination, labels):
+            return None
+        data = determination.model_dump(mode="json")
+        between: list[str | None] = []
+        origin: dict[str | None, bytes] = {None: b"null"}
+        _mark(data, Determination, labels, between, origin)
+        pieces = _MARKED.split(pydantic_core.to_json(data))
+        found = pieces[1::2]
+        if found != _NUMBERS[: len(between)]:
+            if sorted(found, key=int) != _NUMBERS[: len(between)]:
+                return None
+            between = [between[int(number)] for number in found]
+        parts: list[Any] = pieces
+        parts[0::2] = map(_shared, pieces[0::2])
+        parts[1::2] = between
+        written = cls(_Layout(tuple(parts)), tuple(sorted(ids, key=ids.__getitem__)), origin, labels)
+        return written if written.text == text else None
+
+
+def _mark(
+    data: dict[str, Any],
+    cls: type[BaseModel],
+    labels: _Labels,
+    between: list[str | None],
+    origin: dict[str | None, bytes],
+) -> None:
+    """Put a `_marker` in each field of ``data`` (``cls`` dumped as JSON) that holds a case's value, appending
+    what the marker stands for to ``between`` and its JSON in the case to ``origin``."""
+    own: dict[str, str] = {}
+    for name, what, many, nested, person in _marks(cls):
+        if name not in data:  # a field the serializer leaves out
+            continue
+        value = data[name]
+        if what == "model":
+            if value is not None and nested is not None:
+                _mark(value, nested, labels, between, origin)
+            continue
+        if what == "models":
+            assert nested is not None
+            for item in value:
+                _mark(item, nested, labels, between, origin)
+            continue
+        if value is None:
+            continue
+        if what == "person" or what == "violation":
+            table = labels.people if what == "person" else labels.violations
+            if many:
+                marked = []
+                for one in value:
+                    stands = table[one]
+                    origin[stands] = _ENCODED.get(one) or _encoded(one)
+                    marked.append(_marker(len(between)))
+                    between.append(stands)
+                data[name] = marked
+                continue
+            stands = own[name] = table[value]
+        elif what == "name":
+            stands = _name(own[person])
+        else:
+            stands = _UNIT if what == "unit" else _CASE_ID
+        origin[stands] = pydantic_core.to_json(value)
+        data[name] = _marker(len(between))
+        between.append(stands)
+
+
 class _Pending:
     """A determination stored by `DeterminationCache.determine_json`, as the JSON written for its case and the
-    labels of that case's ids, until a like case asks for it: then it is read back and stored in labels
-    (`_Stored`, about as costly as the evaluation itself). While cases rarely repeat (see
-    `DeterminationCache.determine_json`), an archive pays only for keeping the bytes, and workers pass each other
-    bytes, not stored models."""
+    labels of that case's ids, until a like case asks for it: then it is read back and laid out (`kept`). While
+    cases rarely repeat (see `DeterminationCache.determine_json`), an archive pays only for keeping the bytes,
+    and workers pass each other bytes, not stored models."""
 
     __slots__ = ("people", "text", "violations")
 
-    def __init__(self, text: bytes, canonical: Canonical) -> None:
+    def __init__(self, text: bytes, people: Mapping[str, str], violations: Mapping[str, str]) -> None:
         self.text = text
-        self.people = canonical.people
-        self.violations = canonical.violations
+        self.people = people
+        self.violations = violations
+
+    def kept(self) -> _Stored | _Written:
+        """Kept for like cases' JSON: as written (`_Written`) where it can be, else stored in labels."""
+        model = Determination.model_validate_json(self.text)
+        written = _Written.of(model, self.text, self.people, self.violations)
+        return _Stored(model, True, _Labels(self.people, self.violations)) if written is None else written
 
     def stored(self, json_only: bool) -> _Stored:
         model = Determination.model_validate_json(self.text)
@@ -885,7 +1053,7 @@ class _Pending:
 
 @dataclass
 class _Entry:
-    stored: _Stored | _Pending
+    stored: _Stored | _Pending | _Written
     size: int = 0
 
 
@@ -926,7 +1094,7 @@ class DeterminationCache:
         entry = self._get(canonical.key)
         if entry is not None:
             stored = entry.stored
-            if isinstance(stored, _Pending):
+            if isinstance(stored, (_Pending, _Written)):
                 stored = entry.stored = stored.stored(json_only=False)
             elif stored.json_only:  # laid out for JSON only: read its JSON back once
                 model = Determination.model_validate_json(stored.json(case, canonical))
@@ -937,31 +1105,42 @@ class DeterminationCache:
         return determination
 
     def determine_json(self, case: Case, canonical: Canonical, evaluate: Callable[[], Determination]) -> bytes:
-        """``determine(…).to_json(indent=None)`` as UTF-8, written on a hit straight from the stored
-        determination's JSON parts (`_Stored.json`), far cheaper than restoring the model and writing it. A miss
-        keeps the JSON it wrote until a like case asks (`_Pending`), unless like cases have been coming often (at
-        least one lookup in `EAGER_SHARE` hit): then it is stored at once from the model at hand, which saves
-        reading the JSON back, and the worker that evaluated it hands the stored entry to the others instead of
-        each of them storing it again. tests/test_batch_cache.py checks that all give the same bytes."""
+        """``determine(…).to_json(indent=None)`` as UTF-8, written on a hit straight from the kept JSON parts
+        (`_Written`, `_Stored.json`), far cheaper than restoring the model and writing it. A miss keeps the JSON it
+        wrote until a like case asks (`_Pending`), unless like cases have been coming often (at least one lookup
+        in `EAGER_SHARE` hit): then it is laid out at once from the model at hand (`_Written`), which saves
+        reading the JSON back, and the worker that evaluated it hands the laid-out entry to the others instead of
+        each of them laying it out again. tests/test_batch_cache.py checks that all give the same bytes."""
         entry = self._get(canonical.key)
         if entry is not None:
-            stored = entry.stored
-            if isinstance(stored, _Pending):
-                stored = entry.stored = stored.stored(json_only=True)
-            before = stored.layout_bytes
-            text = stored.json(case, canonical)
-            if stored.layout_bytes != before:
-                self._grow(canonical.key, entry, stored.layout_bytes - before)
-            return text
+            return self._json(entry, canonical, _Context.of(case, canonical))
         determination = evaluate()
         text = determination.to_json(indent=None).encode("utf-8")
         hits = self.stats.hits
         if hits and hits * self.EAGER_SHARE >= self.stats.misses + hits:
-            labels = _Labels(canonical.people, canonical.violations)
-            kept: _Stored | _Pending = _Stored(determination, json_only=True, labels=labels)
+            people, violations = canonical.people, canonical.violations
+            written = _Written.of(determination, text, people, violations)
+            kept = written or _Stored(determination, json_only=True, labels=_Labels(people, violations))
+            self._put(canonical.key, _Entry(kept, len(text) + kept.layout_bytes))
         else:
-            kept = _Pending(text, canonical)
-        self._put(canonical.key, _Entry(kept, len(text)))
+            self._put(canonical.key, _Entry(_Pending(text, canonical.people, canonical.violations), len(text)))
+        return text
+
+    def _json(self, entry: _Entry, canonical: Canonical, context: _Context) -> bytes:
+        """A hit's JSON: the written layout filled in when the case's ids sort as the written case's did, else
+        from the entry stored in labels (kept, as the layouts it makes count against `max_bytes`)."""
+        kept = entry.stored
+        before = 0 if isinstance(kept, _Pending) else kept.layout_bytes
+        if isinstance(kept, _Pending):
+            kept = entry.stored = kept.kept()
+        if isinstance(kept, _Written) and context.order == kept.order:
+            text = kept.layout.json(context.encoded)
+        else:
+            if isinstance(kept, _Written):
+                kept = entry.stored = kept.stored(json_only=True)
+            text = kept.json_of(context)
+        if kept.layout_bytes != before:
+            self._grow(canonical.key, entry, kept.layout_bytes - before)
         return text
 
     def _store(self, canonical: Canonical, determination: Determination) -> None:
