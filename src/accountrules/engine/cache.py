@@ -882,6 +882,7 @@ def _marks(cls: type[BaseModel]) -> tuple[tuple[str, str, bool, type[BaseModel] 
     return tuple(sorted(out, key=lambda mark: mark[1] == "name"))
 
 
+@functools.cache
 def _nested_lists(cls: type[BaseModel]) -> bool:
     """Whether a ``cls`` holds lists of models, directly or in the models it holds."""
     return any(
@@ -898,13 +899,11 @@ def _orders_by_ids(model: BaseModel, labels: _Labels) -> bool:
         if what == "model":
             if value is not None and nested is not None and _nested_lists(nested) and not _orders_by_ids(value, labels):
                 return False
-        elif what == "models":
-            if not value:
-                continue
-            order = LIST_ORDERS[type(value[0])]
+        elif what == "models" and value and nested is not None:
+            order = LIST_ORDERS[nested]
             if not _ids_alone([order(_tokened(item, labels)) for item in value]):
                 return False
-            if _nested_lists(type(value[0])) and not all(_orders_by_ids(item, labels) for item in value):
+            if _nested_lists(nested) and not all(_orders_by_ids(item, labels) for item in value):
                 return False
     return True
 
@@ -933,6 +932,17 @@ class _Written:
     @property
     def layout_bytes(self) -> int:
         return self.layout.size
+
+    def sorts_alike(self, ids: Mapping[str, str]) -> bool:
+        """Whether a like case's ids (label → id) sort as the written case's did, each differing from the others:
+        its `_Context.order` is this one's."""
+        last: str | None = None
+        for label in self.order:
+            value = ids[label]
+            if last is not None and not last < value:
+                return False
+            last = value
+        return True
 
     @property
     def text(self) -> bytes:
@@ -1133,7 +1143,7 @@ class DeterminationCache:
         before = 0 if isinstance(kept, _Pending) else kept.layout_bytes
         if isinstance(kept, _Pending):
             kept = entry.stored = kept.kept()
-        if isinstance(kept, _Written) and context.order == kept.order:
+        if isinstance(kept, _Written) and kept.sorts_alike(context.ids):
             text = kept.layout.json(context.encoded)
         else:
             if isinstance(kept, _Written):
