@@ -162,7 +162,7 @@ def test_the_default_pack_compiles_every_rule() -> None:
     pack = load_default()
     runtime = compiled_for(pack)
     for stage in ("facts", "resolved"):
-        blocks = re.findall(r"^ # rule [A-Z0-9-]+$", runtime.stages[stage].source, flags=re.MULTILINE)
+        blocks = re.findall(r"^ +# rule [A-Z0-9-]+$", runtime.stages[stage].source, flags=re.MULTILINE)
         assert len(blocks) == len(pack.stage_rules(stage))
 
 

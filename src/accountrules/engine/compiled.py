@@ -12,10 +12,12 @@ How a rule becomes loops: its positive patterns in order, each a loop over the f
 by value when the pattern tests a field for equality with a constant or with an earlier pattern's field); the
 pattern's other conditions filter the loop; each negated pattern skips the match as soon as the loops have bound
 every pattern it reads: a look-up in the set of its facts' values when it only tests fields for equality, else an
-``any`` over its facts (by value of those it tests for equality). The facts of a case are sorted by type, and the
-indexes and sets the rules read filled, in one pass at the start of the stage's function. tests/test_compiled.py
-proves both runtimes give the same firings over the whole space ``rules verify`` enumerates and on generated
-cases; benchmarks/engines_agree.py compares whole determinations on large archives.
+``any`` over its facts (by value of those it tests for equality). Rules that open the same loop, or make the same
+test, inside the same loops and tests share it (each constant has one name, so equal tests read alike): the acts of
+a case are looped over once for every rule that starts from an act, not once per rule. The facts of a case are
+sorted by type, and the indexes and sets the rules read filled, in one pass at the start of the stage's function.
+tests/test_compiled.py proves both runtimes give the same firings over the whole space ``rules verify``
+enumerates and on generated cases; benchmarks/engines_agree.py compares whole determinations on large archives.
 """
 
 from __future__ import annotations
@@ -43,10 +45,12 @@ class _Source:
     type, indexes and sets the rules read are local names of ``match``, given out here and filled at its start."""
 
     def __init__(self) -> None:
-        #: The rules' part of ``match``: each rule's loops in turn.
-        self.lines: list[str] = []
+        #: The rules' part of ``match``: their loops, those that several rules open alike opened once.
+        self.loops = _Branch()
         self.constants: dict[str, Any] = {}
-        self.count = 0
+        #: The name of each constant by its ``repr``, so that rules testing the same value read the same name (and
+        #: the loops they open over it are alike).
+        self.named: dict[tuple[type, str], str] = {}
         #: The (type, field) pairs some loop reads by value, and (type, fields) for a look-up by several values.
         self.indexes: dict[tuple[str, Any], str] = {}
         #: The (type, fields) whose values a negated pattern looks up.
@@ -55,9 +59,11 @@ class _Source:
         self.kinds: dict[str, str] = {}
 
     def constant(self, value: Any) -> str:
-        name = f"k{self.count}"
-        self.count += 1
-        self.constants[name] = value
+        key = (type(value), repr(value))
+        name = self.named.get(key)
+        if name is None:
+            name = self.named[key] = f"k{len(self.named)}"
+            self.constants[name] = value
         return name
 
     def index(self, key: tuple[str, Any]) -> str:
@@ -133,10 +139,37 @@ def _reads(pattern: Pattern) -> set[str]:
     return {t.value.alias for t in leaf_tests(pattern.tests) if isinstance(t.value, Ref)}
 
 
+class _Branch:
+    """A place in ``match``'s loops: the firings made here (each rule's, named by a comment), then the tests and
+    the loops that rules go on with from here, each by its ``if`` or ``for`` line. Rules that go on alike share
+    the branch, so a loop or test common to several is run once for all of them."""
+
+    def __init__(self) -> None:
+        self.firings: list[list[str]] = []
+        self.inner: dict[str, _Branch] = {}
+
+    def into(self, line: str) -> _Branch:
+        """The branch inside ``line``, a ``for`` or an ``if``."""
+        return self.inner.setdefault(line, _Branch())
+
+    def lines(self, indent: str) -> list[str]:
+        lines = [indent + line for firing in self.firings for line in firing]
+        for line, branch in self.inner.items():
+            # a test that only leads to another is written as one: ``if a and b:``
+            while line.startswith("if ") and not branch.firings and len(branch.inner) == 1:
+                ((then, inner),) = branch.inner.items()
+                if not then.startswith("if "):
+                    break
+                line, branch = f"{line[:-1]} and {then[3:]}", inner
+            lines.append(indent + line)
+            lines.extend(branch.lines(indent + " "))
+        return lines
+
+
 def _rule(rule: Rule, builder: FiringBuilder, number: int, source: _Source) -> None:
-    """The lines of ``match`` that append the firing of every match of ``rule`` to ``out``, each made by
-    ``builder``'s expression over the facts the loops bound."""
-    lines = [f" # rule {rule.id}"]
+    """The loops of ``match`` that append the firing of every match of ``rule`` to ``out``, each made by
+    ``builder``'s expression over the facts the loops bound; a loop another rule opens alike (over the same facts,
+    inside the same loops and tests) is shared."""
     variables: dict[str, str] = {}
     positive = rule.positive()
     place = {p.alias: position for position, p in enumerate(positive)}
@@ -145,26 +178,27 @@ def _rule(rule: Rule, builder: FiringBuilder, number: int, source: _Source) -> N
     for number_, pattern in enumerate(rule.negative()):
         at = max((place[alias] for alias in _reads(pattern) if alias in place), default=0)
         negated.setdefault(at, []).append((number_, pattern))
-    indent = " "
+    branch = source.loops
     for position, pattern in enumerate(positive):
         var = f"f{position}"
         over, rest = _loop(pattern, var, variables, source)
-        lines.append(f"{indent}for {var} in {over}:")
-        indent += " "
         variables[pattern.alias] = var
-        if rest:
-            lines.append(f"{indent}if not {_all(rest, var, variables, source)}:")
-            lines.append(f"{indent} continue")
-        for number_, absent in negated.get(position, ()):
-            lines.append(f"{indent}if {_present(absent, f'n{number_}', variables, source)}:")
-            lines.append(f"{indent} continue")
+        branch = branch.into(f"for {var} in {over}:")
+        for test in rest:
+            branch = branch.into(f"if {_test(test, var, variables, source)}:")
+        for n, absent in negated.get(position, ()):
+            branch = branch.into(f"if not {_present(absent, f'n{n}', variables, source)}:")
     firing, constants = builder.inline(variables.__getitem__, f"r{number}_")
     source.constants.update(constants)
-    lines.append(f"{indent}try:")
-    lines.append(f"{indent} out.append({firing})")
-    lines.append(f"{indent}except _UNREADABLE as exc:")
-    lines.append(f"{indent} raise _unreadable({source.constant(rule.id)}, exc) from None")
-    source.lines.extend(lines)
+    branch.firings.append(
+        [
+            f"# rule {rule.id}",
+            "try:",
+            f" out.append({firing})",
+            "except _UNREADABLE as exc:",
+            f" raise _unreadable({source.constant(rule.id)}, exc) from None",
+        ]
+    )
 
 
 def _prepare(kinds: Iterable[str], source: _Source) -> list[str]:
@@ -205,7 +239,7 @@ def compile_stage(
     source = _Source()
     for number, rule in enumerate(rules):
         _rule(rule, builders[rule.id], number, source)
-    lines = ["def match(facts):", *_prepare(kinds, source), " out = []", *source.lines, " return out"]
+    lines = ["def match(facts):", *_prepare(kinds, source), " out = []", *source.loops.lines(" "), " return out"]
     text = "\n".join(lines)
     namespace: dict[str, Any] = {**source.constants, "_UNREADABLE": UNREADABLE, "_unreadable": unreadable}
     exec(compile(text, "<compiled rules>", "exec"), namespace)  # code made from the pack's conditions only
