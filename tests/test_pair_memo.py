@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 
 from accountrules import Engine
 from accountrules.engine.firings import FindingWhat, Firing, ModifierWhat
-from accountrules.engine.resolve import Resolver
+from accountrules.engine.resolve import Attached, Resolver
 from tests.strategies import cases
 
 
@@ -47,11 +47,22 @@ def test_a_like_pair_whose_rules_matched_other_facts_is_resolved_once(engine: En
     assert [r.finding.firing for r in second] == other
 
 
+def test_a_like_pair_under_another_version_is_resolved_once_and_stamped_with_that_version(engine: Engine) -> None:
+    """The same pair judged by another version is a hit of the memo (the version only stamps what D11 gives), and
+    its deciding modifier is given by that version."""
+    resolver = Resolver(engine.policy, engine.pack.sanctions)
+    resolver.resolve_pair(*pair("p1", "v1"), False, "v2016")
+    second = resolver.resolve_pair(*pair("p1", "v1"), False, "v2019")
+    assert resolver.memo.cache_info().hits == 1
+    assert [(r.deciding, r.version) for r in second] == [(Attached("lighter", "M-X", None, "v2019"), "v2019")]
+
+
 def test_the_memo_keeps_at_most_the_pairs_it_is_given(engine: Engine) -> None:
     """A resolver that keeps two pairs keeps two after resolving three unlike ones."""
     resolver = Resolver(engine.policy, engine.pack.sanctions, pair_memo=2)
-    for version in ("a", "b", "c"):
-        resolver.resolve_pair(*pair("p1", "v1"), False, version)
+    findings, adjustments = pair("p1", "v1")
+    for on, without_post in ((adjustments, False), (adjustments, True), ([], False)):
+        resolver.resolve_pair(findings, on, without_post, "v2019")
     assert resolver.memo.cache_info().currsize == 2
 
 

@@ -88,11 +88,11 @@ class Outcome:
 
 #: A pair's firings without their person, violation and facts: (rule, effect, decision, what) each.
 FiringKey = tuple[Any, ...]
-#: What `Resolver.resolve_pair` is given, ids left out: findings, adjustments, without a party post, version.
-PairKey = tuple[tuple[FiringKey, ...], tuple[FiringKey, ...], bool, str | None]
+#: What `Resolver.resolve_pair` is given, ids and version left out: findings, adjustments, without a party post.
+PairKey = tuple[tuple[FiringKey, ...], tuple[FiringKey, ...], bool]
 #: One resolved finding of a pair: the finding's position, effective range, form, measure, deciding modifier,
 #: refusals, the positions of the adjustments that apply to it, the measures beside, the measure V9 replaced, the
-#: measure scale its measure was read from.
+#: measure scale its measure was read from (modifiers, refusals and measures beside as given by no version).
 PairResult = tuple[
     int,
     tuple[int, int],
@@ -107,11 +107,6 @@ PairResult = tuple[
 ]
 #: Like pairs whose resolution a resolver keeps (a few hundred bytes each).
 PAIR_MEMO = 8192
-
-
-def _stamped(attached: Attached, version: str | None) -> Attached:
-    """``attached`` as given by the rules of ``version``."""
-    return Attached(attached.kind, attached.rule, attached.detail, version)
 
 
 def _replaced(placed: str, candidate: str) -> str | None:
@@ -147,6 +142,9 @@ class Resolver:
         self.policy = policy
         self.sanctions = sanctions
         self.memo = functools.lru_cache(maxsize=pair_memo)(self._resolve_pair)
+        #: Each modifier, refusal or measure beside as given by the rules of a version, by (it, version): drawn
+        #: from the pack's kinds, rules and versions alone.
+        self._stamps: dict[tuple[Attached, str | None], Attached] = {}
         #: The policy's orders as look-ups (the pack is immutable): responsibilities and deciding modifiers.
         self._responsibility_places = _places(policy.responsibility_order)
         self._deciding_places = _places(policy.deciding_order)
@@ -180,20 +178,22 @@ class Resolver:
         """D11 for the findings of one (person, violation) and the adjustments on it, under ``version``: every
         finding that stands (`select`), resolved, in the order of their firings (``without_post``: a V9 person).
 
-        Nothing here reads the person's or the violation's id or the facts matched, so the work is done once per
-        like pair (the same rules firing with the same effects) and kept (`pair_memo` pairs, the least recently
-        used given up first); the result is then bound to this pair's own firings."""
-        key = (tuple(map(_WITHOUT_IDS, findings)), tuple(map(_WITHOUT_IDS, adjustments)), without_post, version)
+        Nothing here reads the person's or the violation's id, the facts matched or the version (which only
+        stamps the modifiers, refusals and measures given), so the work is done once per like pair (the same rules
+        firing with the same effects) and kept (`pair_memo` pairs, the least recently used given up first); the
+        result is then bound to this pair's own firings and version."""
+        key = (tuple(map(_WITHOUT_IDS, findings)), tuple(map(_WITHOUT_IDS, adjustments)), without_post)
+        stamp = self._stamp
         return [
             Resolved(
                 Finding(findings[index]),
                 effective,
                 form,
                 measure,
-                deciding,
-                list(refused),
+                None if deciding is None else stamp(deciding, version),
+                [stamp(r, version) for r in refused] if refused else [],
                 [adjustments[i] for i in applying],
-                list(also),
+                [stamp(a, version) for a in also] if also else [],
                 version,
                 replaced,
                 scale,
@@ -201,10 +201,18 @@ class Resolver:
             for index, effective, form, measure, deciding, refused, applying, also, replaced, scale in self.memo(key)
         ]
 
+    def _stamp(self, attached: Attached, version: str | None) -> Attached:
+        """``attached`` as given by the rules of ``version``; made once and shared (it is frozen)."""
+        key = (attached, version)
+        stamped = self._stamps.get(key)
+        if stamped is None:
+            stamped = self._stamps[key] = Attached(attached.kind, attached.rule, attached.detail, version)
+        return stamped
+
     def _resolve_pair(self, key: PairKey) -> tuple[PairResult, ...]:
         """`resolve_pair` on a pair's firings without their ids: each result with its finding and adjustments as
         positions in the firings given."""
-        finding_keys, adjustment_keys, without_post, version = key
+        finding_keys, adjustment_keys, without_post = key
         findings = [Firing(rule, effect, "", "", decision, what, ()) for rule, effect, decision, what in finding_keys]
         adjustments = [
             Firing(rule, effect, "", "", decision, what, ()) for rule, effect, decision, what in adjustment_keys
@@ -220,10 +228,10 @@ class Resolver:
                     item.effective,
                     item.form,
                     item.measure,
-                    None if item.deciding is None else _stamped(item.deciding, version),
-                    tuple(_stamped(r, version) for r in item.refused),
+                    item.deciding,
+                    tuple(item.refused),
                     tuple(position[id(a)] - len(findings) for a in applying),
-                    tuple(_stamped(a, version) for a in item.also),
+                    tuple(item.also),
                     item.replaced,
                     item.scale,
                 )
