@@ -49,6 +49,7 @@ from accountrules.models import (
     trace_keys,
 )
 from accountrules.rulepack.pack import RulePack, load_default, load_pack
+from accountrules.rulepack.policy import PolicyStep
 from accountrules.validation import DEFAULT_LIMITS, CaseLimits, parse_case, parse_case_text
 from accountrules.vocabulary import NOTE_MESSAGES, GovernmentSanction, Measure, OrgMeasure, values
 
@@ -61,6 +62,9 @@ Arrange = Callable[[list[Fact]], list[Fact]]
 #: A trace step and where it goes: `trace_keys`, and the (name, value) pairs of its facts, whose ``repr`` is
 #: `trace_order`'s last key.
 _Placed = tuple[TraceKeys, tuple[tuple[str, Any], ...], TraceStep]
+#: What a step of the policy's own shows beside its finding's target: its id, title, citations, facts as (name,
+#: value) pairs, effect and version.
+_PolicyParts = tuple[str, str, tuple[str, ...], tuple[tuple[str, Any], ...], str, str]
 
 
 class StageRun(NamedTuple):
@@ -131,10 +135,12 @@ class Engine:
         self._made: DurableRuntime | CompiledRuntime | None = None
         self._info = RulePackInfo(name=pack.name, version=pack.version, digest=pack.digest)
         self._cites_in: dict[tuple[str, str | None], tuple[str, ...]] = {}
-        #: A trace step's effect as shown, rule title and citations, by (rule, content, version); the citations of
-        #: the policy's own steps (cap, measure scales) by (id, version).
+        #: A trace step's effect as shown, rule title and citations, by (rule, content, version); what the policy's
+        #: own steps (cap, measure scales) show, by the step and the finding's content they show it for.
         self._parts: dict[tuple[Any, ...], tuple[str, str, tuple[str, ...]]] = {}
-        self._policy_cites: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._policy_parts: dict[tuple[Any, ...], _PolicyParts] = {}
+        #: The responsibilities whose range the policy holds at its lowest form.
+        self._capped = frozenset(pack.policy.cap_at_lowest)
         self._scales = {scale.id: scale for scale in pack.policy.measure_scales}
         #: What `_measures_given` gave, by what it reads; the modifiers and refusals as shown, by what they show.
         self._given: dict[tuple[Any, ...], tuple[tuple[str, ...], str | None, int | None, bool]] = {}
@@ -516,75 +522,53 @@ class Engine:
         cap = self.policy.cap_step
         if cap is None:
             return []
+        capped = self._capped
         steps = []
         for outcome in applied.outcomes.values():
             for item in outcome.resolved:
-                finding, (lo, hi) = item.finding, item.effective
-                if finding.range == (lo, hi):
+                found = item.finding.firing.found
+                # only a capped responsibility narrows a finding's range (`Resolver.effective`)
+                if found.responsibility not in capped or item.finding.range == item.effective:
                     continue
-                facts = {"responsibility": finding.responsibility, "range": f"[{finding.range[0]},{finding.range[1]}]"}
-                steps.append(
-                    self._policy_step(
-                        cap.id,
-                        cap.title,
-                        cap.cites,
-                        finding.firing,
-                        facts,
-                        f"{finding.responsibility} [{lo},{hi}]",
-                        item,
-                    )
-                )
+                key = (cap.id, found.responsibility, item.finding.range, item.effective, item.version)
+                parts = self._policy_parts.get(key)
+                if parts is None:
+                    (low, high), (lo, hi) = item.finding.range, item.effective
+                    facts = {"responsibility": found.responsibility, "range": f"[{low},{high}]"}
+                    parts = self._policy_parts_of(key, cap, facts, f"{found.responsibility} [{lo},{hi}]", item)
+                steps.append(_policy_step(parts, item.finding.firing))
         return steps
 
     def _scale_steps(self, applied: Applied) -> list[_Placed]:
         """One step for each person whose result's measure a declared measure scale chose (诫勉 for a leader in the
         first form, 严重警告 at the lower end of a wider range …), so that the trace cites why that measure."""
-        scales = self._scales
         steps = []
         for outcome in applied.outcomes.values():
             item = outcome.best
             if item is None or item.scale is None:
                 continue
-            scale, finding, (lo, hi) = scales[item.scale], item.finding, item.effective
-            facts = {"responsibility": finding.responsibility, "range": f"[{lo},{hi}]"}
-            steps.append(
-                self._policy_step(
-                    scale.id, scale.title, scale.cites, finding.firing, facts, f"form {item.form}: {item.measure}", item
-                )
-            )
+            found = item.finding.firing.found
+            key = (item.scale, found.responsibility, item.effective, item.form, item.measure, item.version)
+            parts = self._policy_parts.get(key)
+            if parts is None:
+                lo, hi = item.effective
+                facts = {"responsibility": found.responsibility, "range": f"[{lo},{hi}]"}
+                scale = self._scales[item.scale]
+                parts = self._policy_parts_of(key, scale, facts, f"form {item.form}: {item.measure}", item)
+            steps.append(_policy_step(parts, item.finding.firing))
         return steps
 
-    def _policy_step(
-        self,
-        rule: str,
-        title: str,
-        cites: list[str],
-        firing: Firing,
-        facts: dict[str, Any],
-        effect: str,
-        item: Resolved,
-    ) -> _Placed:
-        """A step of the policy's own (a cap or a measure scale) on ``firing``'s finding, placed in the trace."""
+    def _policy_parts_of(
+        self, key: tuple[Any, ...], step: PolicyStep, facts: dict[str, Any], effect: str, item: Resolved
+    ) -> _PolicyParts:
+        """What a step of the policy's own (a cap or a measure scale) shows beside its finding's target, kept by
+        ``key``: everything it shows is drawn from the pack and the finding's content, never from the case."""
+        if len(self._policy_parts) >= _MEMO:
+            self._policy_parts.clear()
         version = str(item.version)
-        key = (rule, version)
-        shown = self._policy_cites.get(key)
-        if shown is None:
-            shown = self._policy_cites[key] = tuple(self.pack.versions.shown_cites(tuple(cites), version))
-        person, violation = firing.person, firing.violation
-        step = assemble(
-            TraceStep,
-            {
-                "rule": rule,
-                "title": title,
-                "cites": list(shown),
-                "person": person,
-                "violation": violation,
-                "facts": facts,
-                "effect": effect,
-                "version": version,
-            },
-        )
-        return trace_keys(person, violation, rule, effect), tuple(facts.items()), step
+        cites = tuple(self.pack.versions.shown_cites(tuple(step.cites), version))
+        parts = self._policy_parts[key] = (step.id, step.title, cites, tuple(facts.items()), effect, version)
+        return parts
 
     def _step(self, f: Firing, version: str) -> _Placed:
         """The trace step of firing ``f`` under ``version``, placed in the trace: what it shows beside its target and
@@ -643,6 +627,26 @@ class Engine:
         limited = copy.copy(self)
         limited.limits = limits
         return limited
+
+
+def _policy_step(parts: _PolicyParts, firing: Firing) -> _Placed:
+    """A step of the policy's own on ``firing``'s finding, placed in the trace."""
+    rule, title, cites, facts, effect, version = parts
+    person, violation = firing.person, firing.violation
+    step = assemble(
+        TraceStep,
+        {
+            "rule": rule,
+            "title": title,
+            "cites": list(cites),
+            "person": person,
+            "violation": violation,
+            "facts": dict(facts),
+            "effect": effect,
+            "version": version,
+        },
+    )
+    return trace_keys(person, violation, rule, effect), facts, step
 
 
 def _in_trace_order(made: list[_Placed]) -> list[TraceStep]:
