@@ -361,18 +361,18 @@ class Resolver:
         )
 
     def outcome(self, person: str, items: list[Resolved]) -> Outcome:
-        # max keeps the first of equals; items are sorted
-        best = items[0] if len(items) == 1 else max(items, key=self.person_key)
+        if len(items) == 1:
+            best = items[0]
+            findings = [best.finding.firing.rule]
+        else:
+            # max keeps the first of equals; items are sorted
+            best = max(items, key=self.person_key)
+            findings = sorted({i.finding.firing.rule for i in items})
         refusals: dict[tuple[str, str], Attached] = {}
         for item in items:
             for r in item.refused:
                 key = (r.kind, r.detail or "")
                 if key not in refusals or r.rule < refusals[key].rule:
                     refusals[key] = r
-        return Outcome(
-            person=person,
-            best=best,
-            resolved=items,
-            refused=[refusals[k] for k in sorted(refusals)],
-            findings=sorted({i.finding.firing.rule for i in items}),
-        )
+        refused = [refusals[k] for k in sorted(refusals)] if refusals else []
+        return Outcome(person, best, items, refused, findings)
