@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from accountrules.batch.check import Accumulator, ConsistencyReport
-from accountrules.batch.pool import Pool
-from accountrules.batch.records import Record, RecordError, given_records
+from accountrules.batch.pool import Piece, Pool
+from accountrules.batch.records import Block, Record, RecordError, Source, given_records
 from accountrules.batch.worker import EngineSpec, Hook, Mode, Processor
 from accountrules.engine.cache import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES
 from accountrules.engine.compiled import DEFAULT_ENGINE
@@ -40,6 +40,15 @@ def _spec(pack: RulePack, cache_entries: int, cache_bytes: int, limits: CaseLimi
     return EngineSpec(None if default else str(pack.path), pack.digest, cache_entries, cache_bytes, limits, runtime)
 
 
+def _defaults(engine: EngineLike, limits: CaseLimits | None, runtime: str | None) -> tuple[CaseLimits, str]:
+    """The limits and runtime asked for, else the engine's own, else the defaults."""
+    if limits is None:
+        limits = engine.limits if isinstance(engine, Engine) else DEFAULT_LIMITS
+    if runtime is None:
+        runtime = engine.runtime if isinstance(engine, Engine) else DEFAULT_ENGINE
+    return limits, runtime
+
+
 def stream(
     engine: EngineLike,
     cases: Iterable[Any],
@@ -59,10 +68,7 @@ def stream(
     the engine's own) bound the work of each case, and ``runtime`` (by default the engine's own, else
     ``durable``) matches the rules (`Engine.with_runtime`)."""
     records = given_records(cases)
-    if limits is None:
-        limits = engine.limits if isinstance(engine, Engine) else DEFAULT_LIMITS
-    if runtime is None:
-        runtime = engine.runtime if isinstance(engine, Engine) else DEFAULT_ENGINE
+    limits, runtime = _defaults(engine, limits, runtime)
     if workers <= 0:
         built = engine_of(engine).with_limits(limits).with_runtime(runtime)
         local = built if built.cache is not None or cache_entries <= 0 else built.with_cache(cache_entries, cache_bytes)
@@ -87,6 +93,57 @@ def stream(
             yield record, ok, Determination.model_validate_json(value) if ok else value
     else:
         yield from pool.run(records)
+
+
+def batch_output(
+    engine: EngineLike,
+    cases: Iterable[Any],
+    *,
+    workers: int = 0,
+    cache_entries: int = DEFAULT_MAX_ENTRIES,
+    cache_bytes: int = DEFAULT_MAX_BYTES,
+    chunk_size: int = 128,
+    window: int = 0,
+    progress: Callable[[int], None] | None = None,
+    hook: Hook | None = None,
+    limits: CaseLimits | None = None,
+    runtime: str | None = None,
+) -> Iterator[Block]:
+    """What `accountrules batch` writes for ``cases``, in order, in `Block`s of consecutive records; the options
+    are `stream`'s. With workers, each writes the block of the records it is handed, and the lines of a
+    JSON-lines archive (a `Source`) go to them unread, in pieces of ``chunk_size`` lines: the workers read
+    them."""
+    if workers <= 0:
+        results = stream(
+            engine,
+            cases,
+            mode="json",
+            cache_entries=cache_entries,
+            cache_bytes=cache_bytes,
+            progress=progress,
+            hook=hook,
+            limits=limits,
+            runtime=runtime,
+        )
+        for _, ok, value in results:
+            yield Block.of([(ok, value)])
+        return
+    pool = Pool(
+        _spec(pack_of(engine), cache_entries, cache_bytes, *_defaults(engine, limits, runtime)),
+        workers,
+        "json",
+        chunk_size=chunk_size,
+        window=window,
+        hook=hook,
+        progress=progress,
+        joined=True,
+    )
+    if isinstance(cases, Source) and cases.lines:
+        pieces: Iterable[Piece] = cases.pieces(pool.piece_size)
+    else:
+        pieces = pool.chunks(given_records(cases))
+    for _, block in pool.answers(pieces):
+        yield block
 
 
 def evaluate_many(
@@ -149,6 +206,7 @@ def consistency_report(
 __all__ = [
     "EngineLike",
     "RecordError",
+    "batch_output",
     "check_consistency",
     "consistency_report",
     "engine_of",

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import multiprocessing
 import multiprocessing.connection
 import multiprocessing.spawn
@@ -32,7 +33,7 @@ from types import FrameType
 from typing import Any
 
 from accountrules.batch.forkserver import STOP_SECONDS, WORKER_NAME, context
-from accountrules.batch.records import Record, RecordError
+from accountrules.batch.records import Block, Lines, Record, RecordError
 from accountrules.batch.worker import EngineSpec, Hook, Mode, case_id_of, worker_main
 from accountrules.errors import AccountRulesError, EvaluationError, UsageError
 
@@ -65,11 +66,21 @@ if not getattr(multiprocessing.spawn.get_preparation_data, "__wrapped_by_account
     )
 
 
+#: What a worker is handed at once: records read here, or lines of a JSON-lines archive it reads itself.
+Piece = list[Record] | Lines
+
+
 @dataclass(slots=True)
 class _Pending:
-    record: Record
+    """A piece read and not yet handed on: its answer once a worker gives it. A piece that was with a worker
+    when it died is split into pieces of one record each (``parts``), each with a strike; its answer is theirs."""
+
+    piece: Piece
+    #: Records or lines, counted against the window.
+    size: int
     strikes: int = 0
-    result: tuple[bool, Any] | None = None
+    answer: Any = None
+    parts: list[_Pending] | None = None
 
 
 @dataclass
@@ -79,16 +90,17 @@ class _Worker:
     ready: bool = False
     #: The pipe broke before the worker was seen to die: send it nothing more.
     lost: bool = False
-    chunk: list[int] | None = None
-    chunk_id: int = -1
+    item: _Pending | None = None
+    piece_id: int = -1
     #: Cache entries other workers made (pickled by them, one bytes object per answer), to go out with this
-    #: worker's next chunk.
+    #: worker's next piece.
     learnt: list[Any] = field(default_factory=list)
 
 
 @dataclass
 class Pool:
-    """Evaluates records in ``workers`` processes; `run` yields ``(record, ok, value)`` in input order."""
+    """Evaluates records in ``workers`` processes: `run` yields ``(record, ok, value)`` in input order, `answers`
+    each piece with its answer (a worker's results for its records, or, when ``joined``, their `Block`)."""
 
     spec: EngineSpec
     workers: int
@@ -98,8 +110,10 @@ class Pool:
     hook: Hook | None = None
     #: Called with the number of records handed on so far, after each batch of them.
     progress: Callable[[int], None] | None = None
+    #: Answers are `Block`s: the lines `accountrules batch` writes for a piece's records (mode ``json``).
+    joined: bool = False
     _workers: list[_Worker] = field(default_factory=list)
-    _next_chunk: int = 0
+    _next_piece: int = 0
 
     def __post_init__(self) -> None:
         if self.workers < 1:
@@ -124,7 +138,10 @@ class Pool:
         """A worker process started on ``child``, its end of the pipe."""
         for attempt in range(1, START_ATTEMPTS + 1):
             process = self._context.Process(  # type: ignore[attr-defined]
-                target=worker_main, args=(child, self.spec, self.mode, self.hook), daemon=True, name=WORKER_NAME
+                target=worker_main,
+                args=(child, self.spec, self.mode, self.hook, self.joined),
+                daemon=True,
+                name=WORKER_NAME,
             )
             try:
                 process.start()
@@ -146,8 +163,8 @@ class Pool:
         for worker in self._workers:
             with contextlib.suppress(OSError, ValueError):  # already gone
                 worker.conn.send(None)
-            if worker.chunk is not None:
-                # a run cut short (Ctrl-C, an error): nobody will read this chunk's answer, and a worker blocked
+            if worker.item is not None:
+                # a run cut short (Ctrl-C, an error): nobody will read this piece's answer, and a worker blocked
                 # writing it into a full pipe would only end when terminated; closed, its write fails and it ends
                 worker.conn.close()
         for worker in self._workers:
@@ -160,11 +177,30 @@ class Pool:
 
     # -- the run -----------------------------------------------------------------------------------------------
 
-    def run(self, records: Iterable[Record]) -> Iterator[tuple[Record, bool, Any]]:
+    @property
+    def piece_size(self) -> int:
+        """Records or lines in a piece: ``chunk_size``, within the window."""
+        return min(self.chunk_size, self.window)
+
+    def chunks(self, records: Iterable[Record]) -> Iterator[list[Record]]:
+        """``records`` in pieces of `piece_size`."""
         source = iter(records)
-        pending: dict[int, _Pending] = {}
-        queue: deque[list[int]] = deque()
-        read = emitted = 0
+        return iter(lambda: list(itertools.islice(source, self.piece_size)), [])
+
+    def run(self, records: Iterable[Record]) -> Iterator[tuple[Record, bool, Any]]:
+        """``(record, ok, value)`` for each of ``records``, in order (answers not ``joined``)."""
+        for piece, results in self.answers(self.chunks(records)):
+            assert isinstance(piece, list)
+            for record, (ok, value) in zip(piece, results, strict=True):
+                yield record, ok, value
+
+    def answers(self, pieces: Iterable[Piece]) -> Iterator[tuple[Piece, Any]]:
+        """Each of ``pieces`` with its answer, in order; at most ``window`` records or lines are read ahead of
+        the oldest piece not yet handed on."""
+        source = iter(pieces)
+        pending: deque[_Pending] = deque()  # read, in order, not yet handed on
+        queue: deque[_Pending] = deque()  # to hand out
+        ahead = handed = 0
         exhausted = False
         start_failures = 0
         try:
@@ -172,35 +208,31 @@ class Pool:
                 self._start()
             while True:
                 # read ahead, within the window
-                while not exhausted and read - emitted < self.window and len(queue) < 2 * self.workers:
-                    chunk: list[int] = []
-                    while len(chunk) < self.chunk_size and read - emitted < self.window:
-                        record = next(source, None)
-                        if record is None:
-                            exhausted = True
-                            break
-                        pending[read] = _Pending(record)
-                        chunk.append(read)
-                        read += 1
-                    if chunk:
-                        queue.append(chunk)
+                while not exhausted and ahead < self.window and len(queue) < 2 * self.workers:
+                    piece = next(source, None)
+                    if piece is None:
+                        exhausted = True
+                        break
+                    item = _Pending(piece, piece.last - piece.first + 1 if isinstance(piece, Lines) else len(piece))
+                    pending.append(item)
+                    queue.append(item)
+                    ahead += item.size
                 # hand out work
                 for worker in self._workers:
-                    if worker.ready and not worker.lost and worker.chunk is None and queue:
-                        self._send(worker, queue, pending)
+                    if worker.ready and not worker.lost and worker.item is None and queue:
+                        self._send(worker, queue)
                 # hand on what is finished, in order
-                handed = emitted
-                while emitted < read and pending[emitted].result is not None:
-                    item = pending.pop(emitted)
-                    assert item.result is not None
-                    emitted += 1
-                    ok, value = item.result
-                    yield item.record, ok, value
-                if exhausted and emitted == read:
+                before = handed
+                while pending and self._settled(pending[0]):
+                    item = pending.popleft()
+                    ahead -= item.size
+                    handed += item.answer.records if self.joined else len(item.answer)
+                    yield item.piece, item.answer
+                if exhausted and not pending:
                     return
-                if emitted != handed:
+                if handed != before:
                     if self.progress is not None:
-                        self.progress(emitted)
+                        self.progress(handed)
                     continue  # the window has room again: read on before waiting
                 # wait for answers or deaths
                 waitables: list[Any] = []
@@ -211,7 +243,7 @@ class Pool:
                     if worker.conn in ready:
                         try:
                             while worker.conn.poll():
-                                self._receive(worker, worker.conn.recv(), pending)
+                                self._receive(worker, worker.conn.recv())
                         except (EOFError, OSError):
                             pass  # the worker is gone; its sentinel says so
                     if worker.process.sentinel in ready or not worker.process.is_alive():
@@ -228,81 +260,86 @@ class Pool:
                                 )
                         else:
                             start_failures = 0
-                        self._buried(worker, pending, queue)
+                        self._buried(worker, queue)
                         self._workers.remove(worker)
                         worker.conn.close()
                         self._start()
         finally:
             self._stop_all()
 
-    def _send(self, worker: _Worker, queue: deque[list[int]], pending: dict[int, _Pending]) -> None:
-        chunk = queue.popleft()
-        worker.chunk = chunk
-        worker.chunk_id = self._next_chunk
-        self._next_chunk += 1
+    def _settled(self, item: _Pending) -> bool:
+        """Whether ``item`` has its answer: its own, or, once each of its parts has one, theirs joined."""
+        if item.answer is not None:
+            return True
+        if item.parts is None or any(part.answer is None for part in item.parts):
+            return False
+        answers = [part.answer for part in item.parts]
+        item.answer = Block.joined(answers) if self.joined else [result for one in answers for result in one]
+        return True
+
+    def _send(self, worker: _Worker, queue: deque[_Pending]) -> None:
+        item = queue.popleft()
+        worker.item = item
+        worker.piece_id = self._next_piece
+        self._next_piece += 1
         try:
-            worker.conn.send((worker.chunk_id, [pending[seq].record for seq in chunk], worker.learnt))
+            worker.conn.send((worker.piece_id, item.piece, worker.learnt))
             worker.learnt = []
-        except OSError:  # it died before it could take the chunk: the chunk goes back, unharmed
-            queue.appendleft(chunk)
-            worker.chunk = None
+        except OSError:  # it died before it could take the piece: the piece goes back, unharmed
+            queue.appendleft(item)
+            worker.item = None
             worker.lost = True
 
-    def _receive(self, worker: _Worker, message: Any, pending: dict[int, _Pending]) -> None:
+    def _receive(self, worker: _Worker, message: Any) -> None:
         head = message[0]
         if head == "ready":
             worker.ready = True
             return
         if head == "failed":
             raise AccountRulesError(f"a worker could not build its engine: {message[1]}")
-        chunk_id, results, fresh = message
+        piece_id, answer, fresh = message
         if fresh:
             for other in self._workers:
                 if other is not worker:
                     other.learnt.extend(fresh)
-        if worker.chunk is None or chunk_id != worker.chunk_id:
+        if worker.item is None or piece_id != worker.piece_id:
             return
-        for seq, result in zip(worker.chunk, results, strict=True):
-            item = pending.get(seq)
-            if item is not None and item.result is None:
-                item.result = result
-        worker.chunk = None
+        if worker.item.answer is None:
+            worker.item.answer = answer
+        worker.item = None
 
     @staticmethod
-    def _handed_back(worker: _Worker, queue: deque[list[int]]) -> None:
+    def _handed_back(worker: _Worker, queue: deque[_Pending]) -> None:
         """A worker whose forkserver died looks dead to the pool, yet runs on (its records did it no harm): its
-        chunk goes back whole, without strikes. Its pipe is closed here, so it ends when it next answers."""
-        if worker.chunk is not None:
-            queue.appendleft(worker.chunk)
-            worker.chunk = None
+        piece goes back whole, without strikes. Its pipe is closed here, so it ends when it next answers."""
+        if worker.item is not None:
+            queue.appendleft(worker.item)
+            worker.item = None
 
-    def _buried(self, worker: _Worker, pending: dict[int, _Pending], queue: deque[list[int]]) -> None:
-        """Account for the chunk a dead worker held: strike its unanswered records, rerun them one by one."""
-        if worker.chunk is None:
+    def _buried(self, worker: _Worker, queue: deque[_Pending]) -> None:
+        """Account for the piece a dead worker held: each of its records gets a strike and is run again alone; a
+        record run alone that dies again is set aside."""
+        item, worker.item = worker.item, None
+        if item is None or item.answer is not None:
             return
-        code = worker.process.exitcode
-        rerun: list[list[int]] = []
-        for seq in worker.chunk:
-            item = pending.get(seq)
-            if item is None or item.result is not None:
-                continue
-            item.strikes += 1
-            if item.strikes >= STRIKES:
-                record = item.record
-                item.result = (
-                    False,
-                    RecordError(
-                        record.number,
-                        record.position,
-                        case_id_of(record.payload),
-                        f"the rule engine crashed {item.strikes} times on this record (worker exit code {code}); "
-                        "it was set aside",
-                    ),
-                )
-            else:
-                rerun.append([seq])
-        queue.extendleft(reversed(rerun))
-        worker.chunk = None
+        if item.strikes == 0:  # a piece as read: its records one by one, each with its first strike
+            records = list(item.piece.records()) if isinstance(item.piece, Lines) else item.piece
+            item.parts = [_Pending([record], 1, strikes=1) for record in records]
+            queue.extendleft(reversed(item.parts))
+            return
+        item.strikes += 1
+        if item.strikes < STRIKES:
+            queue.appendleft(item)
+            return
+        record = item.piece[0] if isinstance(item.piece, list) else next(item.piece.records())
+        set_aside = RecordError(
+            record.number,
+            record.position,
+            case_id_of(record.payload),
+            f"the rule engine crashed {item.strikes} times on this record (worker exit code "
+            f"{worker.process.exitcode}); it was set aside",
+        )
+        item.answer = Block.of([(False, set_aside)]) if self.joined else [(False, set_aside)]
 
 
 @contextlib.contextmanager

@@ -65,6 +65,55 @@ class RecordError:
         return f"{where}{case}: {self.error}"
 
 
+def output_line(ok: bool, value: Any) -> bytes:
+    """The line `accountrules batch` writes for a result (without its newline): the determination's JSON as
+    UTF-8, or the error record's."""
+    line: bytes = value if ok else value.to_json().encode("utf-8")
+    return line
+
+
+class Block(NamedTuple):
+    """What `accountrules batch` writes for consecutive records: their lines, each ending with a newline, how
+    many records they are, and the error records among them."""
+
+    records: int
+    data: bytes
+    errors: list[RecordError]
+
+    @classmethod
+    def of(cls, results: Iterable[tuple[bool, Any]]) -> Block:
+        """The block of these results, in order (``(True, JSON bytes)`` or ``(False, RecordError)``)."""
+        parts: list[bytes] = []
+        errors: list[RecordError] = []
+        for ok, value in results:
+            if not ok:
+                errors.append(value)
+            parts.append(output_line(ok, value))
+            parts.append(b"\n")
+        return cls(len(parts) // 2, b"".join(parts), errors)
+
+    @classmethod
+    def joined(cls, blocks: Iterable[Block]) -> Block:
+        """One block of these, in order."""
+        listed = list(blocks)
+        return cls(
+            sum(b.records for b in listed), b"".join(b.data for b in listed), [e for b in listed for e in b.errors]
+        )
+
+
+class Lines(NamedTuple):
+    """Whole lines of a JSON-lines archive as read, numbered ``first`` to ``last`` (blank ones included; each ends
+    with a newline, but for the archive's last). None is longer than a case may be: `records` reads them as
+    `jsonl_records` reads the archive."""
+
+    first: int
+    last: int
+    data: bytes
+
+    def records(self) -> Iterator[Record]:
+        return jsonl_records(io.BytesIO(self.data), self.first)
+
+
 def too_long(number: int, position: Position) -> Record:
     return Record(
         number,
@@ -102,8 +151,21 @@ class Source:
 
     def __iter__(self) -> Iterator[Record]:
         records = json_array_records(self._stream) if self.array else jsonl_records(self._stream)
+        yield from self._read(records)
+
+    @property
+    def lines(self) -> bool:
+        """Whether the archive is JSON lines, which `pieces` reads without looking into them."""
+        return not self.array
+
+    def pieces(self, lines: int) -> Iterator[Lines | list[Record]]:
+        """The archive's JSON lines in pieces of at most ``lines`` lines (`jsonl_pieces`), for processes that
+        read the records themselves; stops where iteration would, with the same ``error``."""
+        yield from self._read(jsonl_pieces(self._stream, lines))
+
+    def _read(self, items: Iterator[Any]) -> Iterator[Any]:
         try:
-            yield from records
+            yield from items
         except ArchiveError as exc:
             self.error = str(exc)
         except gzip.BadGzipFile as exc:
@@ -139,6 +201,10 @@ class Folder(Source):
     @property
     def done(self) -> int:
         return self._done
+
+    @property
+    def lines(self) -> bool:
+        return False
 
     def __iter__(self) -> Iterator[Record]:
         for index, file in enumerate(self.files):
@@ -210,9 +276,9 @@ def open_source(name: str | Path, stdin: IO[bytes] | None = None) -> Source:
     return Source(text, raw, stream, stem.endswith(".json"), size)
 
 
-def jsonl_records(stream: IO[bytes]) -> Iterator[Record]:
-    """One record per non-blank line, numbered from 1 (blank lines count but are not records)."""
-    number = 0
+def jsonl_records(stream: IO[bytes], first: int = 1) -> Iterator[Record]:
+    """One record per non-blank line, numbered from ``first`` (blank lines count but are not records)."""
+    number = first - 1
     while True:
         line = stream.readline(MAX_CASE_BYTES + 1)
         if not line:
@@ -225,6 +291,58 @@ def jsonl_records(stream: IO[bytes]) -> Iterator[Record]:
             continue
         if line.strip():
             yield Record(number, "line", line)
+
+
+def jsonl_pieces(stream: IO[bytes], lines: int) -> Iterator[Lines | list[Record]]:
+    """The lines of a JSON-lines archive, unread, in pieces of at most ``lines`` whole lines; a line longer than
+    a case may be is a piece of its own, the list of its `too_long` record. The records of the pieces are those
+    `jsonl_records` reads from the same lines, and a fault of the archive stops both after the same records: the
+    lines read whole before it are handed on, a line it cuts short is not."""
+    read = getattr(stream, "read1", stream.read)
+    buffer = b""
+    start = 0  # where the lines not yet handed on begin in ``buffer``
+    scan = 0  # where the next line begins
+    count = 0  # lines from ``start`` to ``scan``
+    number = 1  # the number of the line at ``start``
+    skipping = False  # within a line too long, until its newline
+    while True:
+        end = buffer.find(b"\n", scan)
+        if end >= 0 and not skipping and end - scan <= MAX_CASE_BYTES:
+            scan = end + 1
+            count += 1
+            if count == lines:
+                yield Lines(number, number + count - 1, buffer[start:scan])
+                number, start, count = number + count, scan, 0
+            continue
+        if not skipping and (end >= 0 or len(buffer) - scan > MAX_CASE_BYTES):  # a line too long
+            if count:
+                yield Lines(number, number + count - 1, buffer[start:scan])
+                number, count = number + count, 0
+            skipping = True
+        if skipping and end >= 0:  # its end: it stands alone, as its error record
+            yield [too_long(number, "line")]
+            number, start, scan, skipping = number + 1, end + 1, end + 1, False
+            continue
+        if skipping:  # what is read of it is let go
+            buffer, start, scan = b"", 0, 0
+        try:
+            more = read(BUFFER)
+        except BaseException:  # a fault of the archive: the lines read whole before it go first
+            if count:
+                yield Lines(number, number + count - 1, buffer[start:scan])
+            raise
+        if not more:
+            break
+        buffer = buffer[start:] + more
+        scan -= start
+        start = 0
+    if skipping:
+        yield [too_long(number, "line")]
+        return
+    if scan < len(buffer):  # the last line, without a newline (and no longer than a case may be)
+        count += 1
+    if count:
+        yield Lines(number, number + count - 1, buffer[start:])
 
 
 _SIGNIFICANT = re.compile(r'["\\{}\[\],]')

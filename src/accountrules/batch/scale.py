@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from accountrules.batch.api import pack_of
-from accountrules.batch.records import Record, jsonl_records, open_source, too_long
+from accountrules.batch.records import Record, jsonl_records, open_source, output_line, too_long
 from accountrules.batch.worker import EngineSpec, Mode, Processor
 from accountrules.engine.cache import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES
 from accountrules.engine.compiled import DEFAULT_ENGINE, ENGINES
@@ -81,12 +81,6 @@ def _results(records: Iterable[Record], spec: EngineSpec, mode: Mode) -> list[tu
     processor, lock = _processor(spec, mode)
     with lock:  # one engine per process evaluates one case at a time; so does its cache
         return [processor.process(record) for record in records]
-
-
-def output_line(ok: bool, value: Any) -> bytes:
-    """The line `accountrules batch` writes for a result (without its newline)."""
-    line: bytes = value if ok else value.to_json().encode("utf-8")
-    return line
 
 
 def numbered_records(lines: Iterable[bytes | str], first_line: int = 1) -> Iterator[Record]:
@@ -149,9 +143,7 @@ def evaluate_range(path: str, start: int, end: int, first_line: int, spec: Engin
     with open(path, "rb") as f:
         f.seek(start)
         data = f.read(end - start)
-    offset = first_line - 1
-    records = (r._replace(number=r.number + offset) for r in jsonl_records(io.BytesIO(data)))
-    return _results(records, spec, mode)
+    return _results(jsonl_records(io.BytesIO(data), first_line), spec, mode)
 
 
 def evaluate_records(records: list[Record], spec: EngineSpec, mode: Mode) -> list[Any]:

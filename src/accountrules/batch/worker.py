@@ -19,7 +19,7 @@ from multiprocessing.connection import Connection
 from typing import Any, Literal
 
 from accountrules.batch.check import examine_case
-from accountrules.batch.records import Record, RecordError
+from accountrules.batch.records import Block, Lines, Record, RecordError
 from accountrules.engine.cache import DeterminationCache, FactPlan
 from accountrules.engine.compiled import DEFAULT_ENGINE
 from accountrules.engine.evaluate import Engine
@@ -197,19 +197,22 @@ def case_id_of(payload: Any) -> str | None:
     return None
 
 
-def worker_main(conn: Connection, spec: EngineSpec, mode: Mode, hook: Hook | None) -> None:
-    """A worker process: build the engine, say ``ready``, then answer ``(chunk_id, records, learnt)`` with
-    ``(chunk_id, results, fresh)`` until ``None`` comes. ``fresh`` holds the determinations this worker
-    evaluated and cached since its last answer, pickled once here (at most one bytes object); the supervisor
-    passes them on to the other workers as their ``learnt`` without reading them, so that a fact pattern is
-    evaluated once, not once per worker. Ctrl-C is the supervisor's to handle: it stops the workers."""
+def worker_main(conn: Connection, spec: EngineSpec, mode: Mode, hook: Hook | None, joined: bool = False) -> None:
+    """A worker process: build the engine, say ``ready``, then answer ``(piece_id, piece, learnt)`` with
+    ``(piece_id, answer, fresh)`` until ``None`` comes. A piece is a list of records, or `Lines` of an archive
+    that the worker reads into records itself; its answer is the results of its records, or, when ``joined``,
+    their `Block` (the lines `accountrules batch` writes for them, in mode ``json``). ``fresh`` holds the
+    determinations this worker evaluated and cached since its last answer, pickled once here (at most one bytes
+    object); the supervisor passes them on to the other workers as their ``learnt`` without reading them, so
+    that a fact pattern is evaluated once, not once per worker. Ctrl-C is the supervisor's to handle: it stops
+    the workers."""
     try:
-        _serve(conn, spec, mode, hook)
+        _serve(conn, spec, mode, hook, joined)
     except OSError:  # the supervisor (or the forkserver that started this worker) is gone: nothing to answer
         return
 
 
-def _serve(conn: Connection, spec: EngineSpec, mode: Mode, hook: Hook | None) -> None:
+def _serve(conn: Connection, spec: EngineSpec, mode: Mode, hook: Hook | None, joined: bool) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         processor = Processor(spec.build(), mode, hook)
@@ -227,12 +230,12 @@ def _serve(conn: Connection, spec: EngineSpec, mode: Mode, hook: Hook | None) ->
             return
         if message is None:
             return
-        chunk_id, records, learnt = message
+        piece_id, piece, learnt = message
         if cache is not None:
             for entries in learnt:
                 cache.adopt(pickle.loads(entries))
         results = []
-        for record in records:
+        for record in piece.records() if isinstance(piece, Lines) else piece:
             ok, value = processor.process(record)
             if not processor.engine.healthy:
                 # durable_rules stalled on this record and its session cannot be cleared: end this worker as a
@@ -241,5 +244,6 @@ def _serve(conn: Connection, spec: EngineSpec, mode: Mode, hook: Hook | None) ->
             if mode == "model" and ok:
                 value = value.to_json(indent=None).encode("utf-8")  # far cheaper to send than the model
             results.append((ok, value))
+        answer = Block.of(results) if joined else results
         fresh = cache.fresh() if cache is not None else []
-        conn.send((chunk_id, results, [pickle.dumps(fresh, pickle.HIGHEST_PROTOCOL)] if fresh else []))
+        conn.send((piece_id, answer, [pickle.dumps(fresh, pickle.HIGHEST_PROTOCOL)] if fresh else []))
