@@ -263,6 +263,18 @@ def test_a_huge_number_of_workers_is_refused(runner: CliRunner, lines: list[str]
     )
 
 
+def test_batch_loads_no_model_of_the_check() -> None:
+    """What `batch` runs, in its own process and in its workers (`accountrules.batch.preload`), leaves the check's
+    module unloaded; `check`'s workers load it."""
+    script = (
+        "import sys, accountrules.batch.api, accountrules.batch.preload; "
+        "from accountrules.batch.forkserver import CHECKING; "
+        "print('accountrules.batch.check' in sys.modules, 'accountrules.batch.check' in CHECKING)"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, check=True)
+    assert done.stdout == b"False True\n"
+
+
 @pytest.mark.parametrize(
     "args",
     [
@@ -275,11 +287,12 @@ def test_a_huge_number_of_workers_is_refused(runner: CliRunner, lines: list[str]
 def test_the_forkserver_starts_before_parsing_for_local_workers(
     args: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A command line asking for batch or check with local workers starts their forkserver before it is parsed."""
-    started: list[tuple[int, str | None]] = []
+    """A command line asking for batch or check with local workers starts their forkserver before it is parsed,
+    set to load the check's models for check only."""
+    started: list[tuple[int, str | None, bool]] = []
     monkeypatch.setattr(batch_commands, "_start_workers", lambda *given: started.append(given))
     batch_commands.start_workers_early(args)
-    assert started == [(1, None)]
+    assert started == [(1, None, args[0] == "check")]
 
 
 @pytest.mark.parametrize(

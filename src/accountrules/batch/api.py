@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from accountrules.batch.check import Accumulator, ConsistencyReport
 from accountrules.batch.pool import Piece, Pool
 from accountrules.batch.records import Block, Record, RecordError, Source, given_records
 from accountrules.batch.worker import EngineSpec, Hook, Mode, Processor
@@ -16,6 +15,9 @@ from accountrules.engine.evaluate import Engine
 from accountrules.models import Determination, RulePackInfo
 from accountrules.rulepack.pack import RulePack, default_pack_path, load_default, load_pack
 from accountrules.validation import DEFAULT_LIMITS, CaseLimits
+
+if TYPE_CHECKING:
+    from accountrules.batch.check import ConsistencyReport
 
 EngineLike = Engine | str | Path | None
 
@@ -193,6 +195,8 @@ def consistency_report(
     pack: RulePack, results: Iterable[tuple[Any, bool, Any]], *, keep_within: bool = False
 ) -> ConsistencyReport:
     """The report of the ``check``-mode results of an archive (`stream`'s, or a cluster's)."""
+    from accountrules.batch.check import Accumulator  # imported here: a batch that only evaluates never needs it
+
     info = RulePackInfo(name=pack.name, version=pack.version, digest=pack.digest)
     accumulator = Accumulator(info, keep_within=keep_within)
     for _, ok, value in results:

@@ -18,8 +18,9 @@ import signal
 from multiprocessing.context import BaseContext
 from typing import Any
 
-#: What the forkserver imports before it forks any worker.
+#: What the forkserver imports before it forks any worker; the workers of a consistency check need `CHECKING` too.
 PRELOAD = ["accountrules.batch.preload"]
+CHECKING = [*PRELOAD, "accountrules.batch.check"]
 #: The name of every worker process.
 WORKER_NAME = "accountrules-worker"
 #: How long a stopping worker may take to exit before it is terminated.
@@ -31,21 +32,22 @@ def start_method() -> str:
     return "forkserver" if "forkserver" in methods else "spawn"
 
 
-def context() -> BaseContext:
-    """The multiprocessing context that starts workers, its forkserver set to load `PRELOAD`."""
+def context(checking: bool = False) -> BaseContext:
+    """The multiprocessing context that starts workers, its forkserver set to load `PRELOAD` (`CHECKING` for the
+    workers of a consistency check) when it starts."""
     method = start_method()
     chosen = multiprocessing.get_context(method)
     if method == "forkserver":
-        chosen.set_forkserver_preload(PRELOAD)
+        chosen.set_forkserver_preload(CHECKING if checking else PRELOAD)
     return chosen
 
 
-def start() -> None:
+def start(checking: bool = False) -> None:
     """Start the forkserver now (if it is not running), without waiting for it to load what it preloads."""
     if start_method() == "forkserver":
         from multiprocessing import forkserver
 
-        context()
+        context(checking)
         forkserver.ensure_running()
 
 

@@ -119,7 +119,7 @@ class Pool:
         if self.workers < 1:
             raise UsageError("a pool needs at least one worker")
         self.window = self.window or max(self.workers * self.chunk_size * 4, 64)
-        self._context = context()
+        self._context = context(checking=self.mode == "check")
 
     # -- workers ---------------------------------------------------------------------------------------------
 

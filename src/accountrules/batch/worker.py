@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any, Literal
 
-from accountrules.batch.check import examine_case
 from accountrules.batch.records import Block, Lines, Record, RecordError
 from accountrules.engine.cache import DeterminationCache, FactPlan
 from accountrules.engine.compiled import DEFAULT_ENGINE
@@ -106,6 +105,10 @@ class Processor:
         self.substitutes: dict[str, str] = {
             row.measure: row.becomes[1] for row in engine.pack.sanctions.without_party_post
         }
+        if mode == "check":  # imported here: a batch that only evaluates never loads the check's models
+            from accountrules.batch.check import examine_case
+
+            self.examine = examine_case
 
     def process(self, record: Record) -> tuple[bool, Any]:
         """(True, result) for an evaluated record, (False, `RecordError`) for a bad one, whose message names
@@ -154,7 +157,7 @@ class Processor:
             return evaluate() if cache is None else cache.determine(case, cache.canonical(case), evaluate)
         canonical = self.plan.canonical(case)  # the check groups like cases by it, cache or not
         determination = evaluate() if cache is None else cache.determine(case, canonical, evaluate)
-        return examine_case(case, determination, canonical, self.substitutes)
+        return self.examine(case, determination, canonical, self.substitutes)
 
 
 def _within_line(problem: str, record: Record) -> str:

@@ -188,7 +188,7 @@ def check(
     for written in (json_out, report):
         if written is not None:
             _refuse_overwriting(source, str(written))
-    _start_workers(processes, dask)
+    _start_workers(processes, dask, checking=True)
     from accountrules.batch.api import check_consistency
 
     engine = _engine(rules, processes, runtime.value)
@@ -303,15 +303,16 @@ def start_workers_early(args: list[str]) -> None:
         elif word.startswith("-w") and not word.startswith("--"):
             workers = word[2:]
     if workers is None or (workers.isdigit() and int(workers) > 0):
-        _start_workers(1, None)
+        _start_workers(1, None, args[0] == "check")
 
 
-def _start_workers(workers: int, dask: str | None) -> None:
-    """Start the forkserver of local workers now: it loads what they run while this process loads the rest."""
+def _start_workers(workers: int, dask: str | None, checking: bool = False) -> None:
+    """Start the forkserver of local workers now: it loads what they run (for a consistency check, the check's
+    models too) while this process loads the rest."""
     if workers and dask is None:
         from accountrules.batch.forkserver import start
 
-        start()
+        start(checking)
 
 
 def _engine(rules: Path | None, workers: int, runtime: str) -> Engine | Path | None:
