@@ -901,7 +901,7 @@ def _orders_by_ids(model: BaseModel, labels: _Labels) -> bool:
                 return False
         elif what == "models" and value and nested is not None:
             order = LIST_ORDERS[nested]
-            if not _ids_alone([order(_tokened(item, labels)) for item in value]):
+            if len(value) > 1 and not _ids_alone([order(_tokened(item, labels)) for item in value]):
                 return False
             if _nested_lists(nested) and not all(_orders_by_ids(item, labels) for item in value):
                 return False
