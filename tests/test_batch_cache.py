@@ -378,6 +378,23 @@ def test_a_like_case_whose_ids_sort_alike_is_served_from_the_written_json(engine
     assert isinstance(entry.stored, _Written)
 
 
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=cases(), seed=st.integers(0, 10**6))
+def test_a_miss_kept_as_written_serves_like_cases_byte_for_byte(
+    engine: Engine, case: dict[str, Any], seed: int
+) -> None:
+    """A miss laid out at once serves a like case whose ids sort alike and one renamed in any order with the
+    bytes an evaluation gives, and a model equal to an evaluation."""
+    cached, _ = stored_at_once(engine, case)
+    assert cached.cache is not None
+    for like in (prefixed(case, "丙"), renamed(case, seed)):
+        parsed = parse_case(like)
+        expected = engine.evaluate(parsed)
+        text = cached.cache.determine_json(parsed, cached.cache.canonical(parsed), _never)
+        assert text.decode("utf-8") == expected.to_json(indent=None)
+    assert cached.cache.determine(parsed, cached.cache.canonical(parsed), _never) == expected
+
+
 def test_a_like_case_whose_ids_sort_otherwise_gets_the_written_json_stored_in_labels(engine: Engine) -> None:
     """A like case whose ids sort otherwise than the written case's has the entry stored in labels first, and
     gets the bytes an evaluation gives; so does a model asked for."""
