@@ -17,6 +17,7 @@ from accountrules import Engine
 from accountrules.batch import open_source
 from accountrules.batch.api import batch_output
 from accountrules.batch.records import Block, Lines, Record, RecordError, jsonl_pieces, jsonl_records
+from accountrules.batch.scale import numbered_records
 from accountrules.validation import MAX_CASE_BYTES
 from tests.test_batch import corpus, die_on, expected_line
 
@@ -99,6 +100,27 @@ def test_pieces_stop_at_a_fault_after_the_records_jsonl_reads(
     with mock.patch("accountrules.batch.records.MAX_CASE_BYTES", SMALL):
         got = records_of(jsonl_pieces(io.BufferedReader(_Cut(data, at, step), 16), size))
         expected = records_read(io.BufferedReader(_Cut(data, at, step), 16))
+    assert got == expected
+
+
+def lines_of(data: bytes) -> list[bytes]:
+    """The lines of ``data``, each with its newline (the last without one when the data ends without it)."""
+    parts = data.split(b"\n")
+    return [part + b"\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.binary(max_size=16).map(lambda b: b.replace(b"\n", b"")), max_size=8), st.booleans())
+def test_partition_reads_the_records_batch_reads(lines: list[bytes], last_newline: bool) -> None:
+    """`numbered_records` (the reader of `partition`) gives `jsonl_records`' records for any lines, carriage
+    returns and lines at the size limit included (a record may gain the newline its line lacked)."""
+    data = archive_of([line.replace(b"\r", b"") + b"\r" * (i % 2) for i, line in enumerate(lines)], last_newline)
+    with (
+        mock.patch("accountrules.batch.records.MAX_CASE_BYTES", SMALL),
+        mock.patch("accountrules.batch.scale.MAX_CASE_BYTES", SMALL),
+    ):
+        expected = [(r.number, r.payload.rstrip(b"\n"), r.problem) for r in jsonl_records(io.BytesIO(data))]
+        got = [(r.number, r.payload.rstrip(b"\n"), r.problem) for r in numbered_records(lines_of(data))]
     assert got == expected
 
 

@@ -88,7 +88,7 @@ def numbered_records(lines: Iterable[bytes | str], first_line: int = 1) -> Itera
     counts but is no record, a line over the case size limit is an error record."""
     for number, line in enumerate(lines, first_line):
         data = line.encode("utf-8") if isinstance(line, str) else line
-        if len(data.rstrip(b"\r\n")) > MAX_CASE_BYTES:
+        if len(data.rstrip(b"\n")) > MAX_CASE_BYTES:  # a line's carriage return counts, as in `jsonl_records`
             yield too_long(number, "line")
         elif data.strip():  # the reader of `batch` keeps each line's end; so do these records
             yield Record(number, "line", data if data.endswith(b"\n") else data + b"\n")
