@@ -316,7 +316,7 @@ class Engine:
             people.append(result)
             if removed and outcome.best is not None:
                 notes.append(("no_party_measure", outcome.person, outcome.best.finding.firing.violation))
-        for pid in sorted({p for p, _ in missing} - set(outcomes)):
+        for pid in sorted({p for p, _ in missing} - set(outcomes)) if missing else ():
             people.append(
                 assemble(
                     PersonResult,

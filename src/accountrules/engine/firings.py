@@ -323,4 +323,5 @@ def first_of_each(firings: Iterable[Firing]) -> list[Firing]:
         known = kept.get(key)
         if known is None or _first_facts(firing.facts, known.facts):
             kept[key] = firing
-    return [kept[key] for key in sorted(kept)]
+    # two kept firings differ in their keys, so they sort as their keys do (their facts never decide)
+    return sorted(kept.values())
