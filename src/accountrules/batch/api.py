@@ -127,8 +127,7 @@ def batch_output(
             limits=limits,
             runtime=runtime,
         )
-        for _, ok, value in results:
-            yield Block.of([(ok, value)])
+        yield from Block.each(results)
         return
     pool = Pool(
         _spec(pack_of(engine), cache_entries, cache_bytes, *_defaults(engine, limits, runtime)),

@@ -93,6 +93,15 @@ class Block(NamedTuple):
         return cls(len(parts) // 2, b"".join(parts), errors)
 
     @classmethod
+    def each(cls, results: Iterable[tuple[Any, bool, Any]]) -> Iterator[Block]:
+        """A block of one record for each ``(record, ok, value)`` of ``results``; closing this closes them."""
+        try:
+            for _, ok, value in results:
+                yield cls.of([(ok, value)])
+        finally:
+            getattr(results, "close", lambda: None)()
+
+    @classmethod
     def joined(cls, blocks: Iterable[Block]) -> Block:
         """One block of these, in order."""
         listed = list(blocks)

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
     from accountrules.batch.check import BadRecord
-    from accountrules.batch.records import Block, Source
+    from accountrules.batch.records import Source
     from accountrules.batch.worker import Mode
     from accountrules.engine.evaluate import Engine
 
@@ -108,14 +108,14 @@ def batch(
     _refuse_overwriting(source, output)
     _start_workers(processes, dask)
     from accountrules.batch.api import batch_output
-    from accountrules.batch.records import RecordError
+    from accountrules.batch.records import Block, RecordError
 
     engine = _engine(rules, processes, runtime.value)
     errors: list[RecordError] = []
     count = 0
     with _opened(source) as archive, _output(output) as out, _progress_bar(archive, progress) as tick:
         blocks = (
-            _blocks(_on_cluster(source, dask, "json", rules, cache, tick, runtime.value))
+            Block.each(_on_cluster(source, dask, "json", rules, cache, tick, runtime.value))
             if dask is not None
             else batch_output(
                 engine,
@@ -258,17 +258,6 @@ def _on_cluster(
                 tick(count)
     except OSError as exc:  # the scheduler cannot be reached
         raise fail(f"the dask scheduler at {address} could not be reached: {exc}") from None
-
-
-def _blocks(results: Iterator[tuple[Any, bool, Any]]) -> Iterator[Block]:
-    """A block of one record for each result (closed, closes ``results``)."""
-    from accountrules.batch.records import Block
-
-    try:
-        for _, ok, value in results:
-            yield Block.of([(ok, value)])
-    finally:
-        getattr(results, "close", lambda: None)()
 
 
 #: The most worker processes a command starts: each loads the rule engine, and more than the machine's cores only
