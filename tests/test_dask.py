@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from accountrules import Engine
+from accountrules.batch import scale
 from accountrules.batch.scale import byte_ranges, partition
 from accountrules.batch.synth import CorpusSpec, generate
 from accountrules.cli import app
@@ -112,9 +113,12 @@ def test_check_on_cluster_equals_local_check(tmp_path: Path, cluster: object) ->
 
 @pytest.mark.slow
 def test_worker_lost_mid_run_costs_no_record(tmp_path: Path, cluster: object) -> None:
-    """A worker killed while the archive runs: its tasks run again elsewhere, and the output is unchanged."""
+    """A worker killed while the archive runs: its tasks run again elsewhere, and the output is unchanged.
+
+    Both sides use the compiled runtime (proven to decide as durable_rules does, tests/test_compiled.py), which
+    keeps the workers busy long enough to be killed mid-run at a fifth of the time."""
     path = archive(tmp_path, 6_000, patterns=6_000, seed=13)
-    local = run("batch", str(path), "--workers", "0", "--no-progress")
+    local = run("batch", str(path), "--workers", "0", "--no-progress", "--engine", "compiled")
     address = cluster.scheduler_address  # type: ignore[attr-defined]
     with distributed.Client(address) as client:  # type: ignore[no-untyped-call]
         pids = sorted(client.run(os.getpid).values())
@@ -128,7 +132,7 @@ def test_worker_lost_mid_run_costs_no_record(tmp_path: Path, cluster: object) ->
 
         killer = threading.Thread(target=kill_one_when_busy, daemon=True)
         killer.start()
-        on_cluster = run("batch", str(path), "--dask", address, "--no-progress")
+        on_cluster = run("batch", str(path), "--dask", address, "--no-progress", "--engine", "compiled")
         killer.join(60)
         client.wait_for_workers(2, timeout=120)
         survivors = sorted(client.run(os.getpid).values())
@@ -136,8 +140,9 @@ def test_worker_lost_mid_run_costs_no_record(tmp_path: Path, cluster: object) ->
     assert pids[0] not in survivors
 
 
-def test_unreachable_scheduler_is_an_error(tmp_path: Path) -> None:
+def test_unreachable_scheduler_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A scheduler nobody answers at: exit 1 with `Error:` naming the address, no traceback."""
+    monkeypatch.setattr(scale, "CONNECT_SECONDS", 2)  # the command waits 15 s before it gives up
     path = archive(tmp_path, 3, patterns=3)
     result = CliRunner().invoke(app, ["batch", str(path), "--dask", "tcp://127.0.0.1:9", "--no-progress"])
     assert (result.exit_code, result.stderr.startswith("Error: the dask scheduler at tcp://127.0.0.1:9 ")) == (1, True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import copy
 import datetime as dt
+import functools
 import gzip
 import json
 import random
@@ -261,17 +262,25 @@ def draw_fields(rng: random.Random, owner: str, draft: Draft, schema: FactSchema
     ``decisions``, or ``""`` for the case's own), that `PRIORS` names and then every other readable field the
     schema declares for it; return the object with its fields in the model's order."""
     obj = draft.obj
-    for path, prior in PRIORS.items():
-        if _owner(path) == owner:
-            value = prior(rng, draft)
-            if value is not None:
-                _put(obj, path.removeprefix(f"{owner}[]."), value)
-    for path, item in schema.inputs.items():
-        if item.owner == owner and path not in PRIORS:
-            value = _by_type(rng, item)
-            if value != item.default:
-                _put(obj, item.name, value)
-    return _in_model_order(obj, schema.model_at(f"{owner}[]" if owner else ""))
+    priors, others, model = _fields_of(schema, owner)
+    for name, prior in priors:
+        value = prior(rng, draft)
+        if value is not None:
+            _put(obj, name, value)
+    for item in others:
+        value = _by_type(rng, item)
+        if value != item.default:
+            _put(obj, item.name, value)
+    return _in_model_order(obj, model)
+
+
+@functools.cache
+def _fields_of(schema: FactSchema, owner: str) -> tuple[tuple[tuple[str, Prior], ...], tuple[Input, ...], Any]:
+    """What `draw_fields` draws for an object of ``owner``, in its order: the priors (by the name inside the
+    object), the schema's other inputs, and the object's model."""
+    priors = tuple((path.removeprefix(f"{owner}[]."), prior) for path, prior in PRIORS.items() if _owner(path) == owner)
+    others = tuple(item for path, item in schema.inputs.items() if item.owner == owner and path not in PRIORS)
+    return priors, others, schema.model_at(f"{owner}[]" if owner else "")
 
 
 def _in_model_order(obj: dict[str, Any], model: Any) -> dict[str, Any]:
