@@ -3,6 +3,7 @@ code that read them are unchanged, and passed over when absent, damaged or unwri
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -217,3 +218,42 @@ def test_a_kept_pack_needs_neither_pyyaml_nor_the_packs_validators(tmp_path: Pat
         for _ in range(2)
     ]
     assert runs == ["True True True\n", "False False False\n"]
+
+
+def test_an_entry_others_can_write_to_is_not_used(tiny: Path, parsed: list[str], cache: Path) -> None:
+    """An entry that anyone else could have written is code nobody vouches for: the pack is read from its files,
+    and the entry stored anew is the process's own again."""
+    loads(tiny, parsed)
+    (entry,) = cache.iterdir()
+    entry.chmod(0o666)
+    assert loads(tiny, parsed)[1] == sorted([*TINY_FILES, *FALLBACKS])
+    assert (entry.stat().st_mode & 0o777, loads(tiny, parsed)[1]) == (0o600, [])
+
+
+def test_a_folder_others_can_write_to_is_not_used(tiny: Path, parsed: list[str], cache: Path) -> None:
+    """In a cache folder others can write to, no entry is read and none is written."""
+    loads(tiny, parsed)
+    (entry,) = cache.iterdir()
+    entry.unlink()
+    cache.chmod(0o777)
+    first, second = loads(tiny, parsed)[1], loads(tiny, parsed)[1]
+    assert (first, second, list(cache.iterdir())) == (*[sorted([*TINY_FILES, *FALLBACKS])] * 2, [])
+
+
+def test_the_folder_keeps_the_packs_used_last(
+    tmp_path: Path, parsed: list[str], cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Beyond `MAX_ENTRIES` packs, storing one removes the least recently used; a pack loaded from its entry
+    counts as used."""
+    monkeypatch.setattr(stored, "MAX_ENTRIES", 2)
+    copies = [tmp_path / name for name in ("a", "b", "c")]
+    for copy in copies:
+        shutil.copytree(TINY, copy)
+    entry = {copy.name: cache / (hashlib.sha256(str(copy).encode()).hexdigest()[:32] + ".pickle") for copy in copies}
+    loads(copies[0], parsed)
+    loads(copies[1], parsed)
+    os.utime(entry["a"], ns=(10**9, 10**9))  # a, then b, as if used long ago
+    os.utime(entry["b"], ns=(2 * 10**9, 2 * 10**9))
+    assert loads(copies[0], parsed)[1] == []  # a is used: now the most recent
+    loads(copies[2], parsed)
+    assert sorted(p.name for p in cache.iterdir()) == sorted([entry["a"].name, entry["c"].name])

@@ -6,6 +6,10 @@ the ``*.yaml`` files of every folder the pack was read from hold the same bytes,
 (this layer and the ones below it, Python, pydantic and PyYAML) is the same; otherwise the files are read again
 and the entry replaced. A cache that cannot be read, is damaged or cannot be written is passed over in silence:
 the pack is then read from its files, as without a cache. ``ACCOUNTRULES_NO_CACHE=1`` turns it off.
+
+An entry is code the process runs (a pickle), so it is trusted only as the process's own: the folder and the
+entry must belong to the user the process runs as and be writable by nobody else; otherwise the folder is not
+used at all. The folder keeps the `MAX_ENTRIES` packs used last; loading a pack from its entry marks it used.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ from accountrules.rulepack.facts import FACTS
 OFF_VARIABLE = "ACCOUNTRULES_NO_CACHE"
 #: Changes when what an entry holds changes shape.
 FORMAT = 1
+#: The most packs the folder keeps: the least recently used go first.
+MAX_ENTRIES = 32
 #: The modules whose code shapes a loaded pack: this layer and every layer below it (tests/test_architecture.py
 #: keeps the rule packs from importing anything above).
 _READERS = ("rulepack", "models.py", "validation.py", "vocabulary.py", "errors.py", "lazy.py")
@@ -85,6 +91,8 @@ def load(root: Path, read: Callable[[], Loaded], sources: Callable[[Loaded], Ite
     try:
         entry = folder() / (hashlib.sha256(str(root).encode()).hexdigest()[:32] + ".pickle")
         code = _code()
+        if entry.parent.exists() and not _private(os.stat(entry.parent)):
+            return read()  # a folder others can write to: its entries cannot be trusted, nor ours kept there
     except Exception:  # no home folder, the package's source unreadable: no cache
         return read()
     kept = _kept(entry, code)
@@ -93,20 +101,40 @@ def load(root: Path, read: Callable[[], Loaded], sources: Callable[[Loaded], Ite
     value = read()
     with contextlib.suppress(Exception):  # an unwritable cache, or a pack that cannot be pickled: read next time
         _store(entry, code, value, sources(value))
+        _prune(entry.parent)
     return value
 
 
+def _private(status: os.stat_result) -> bool:
+    """Whether a file or folder belongs to the user the process runs as and nobody else can write to it."""
+    owner = os.geteuid() if hasattr(os, "geteuid") else status.st_uid  # no owners to compare on Windows
+    return status.st_uid == owner and not status.st_mode & 0o022
+
+
+def _prune(directory: Path) -> None:
+    """Remove the least recently used entries beyond `MAX_ENTRIES`."""
+    entries = sorted((e.stat().st_mtime_ns, e.name, e) for e in directory.glob("*.pickle"))
+    for _, _, stale in entries[: max(len(entries) - MAX_ENTRIES, 0)]:
+        stale.unlink(missing_ok=True)
+
+
 def _kept(entry: Path, code: str) -> Any:
-    """The value stored in ``entry`` when it is still current, else None."""
+    """The value stored in ``entry`` when it is still current and the process's own, else None; a value found
+    marks the entry used."""
     try:
         with entry.open("rb") as stream:
+            if not _private(os.fstat(stream.fileno())):
+                return None
             header = pickle.load(stream)
             if header["code"] != code:
                 return None
             for directory, expected in header["sources"]:
                 if fingerprint(Path(directory)) != expected:
                     return None
-            return _Reader(stream).load()
+            value = _Reader(stream).load()
+        with contextlib.suppress(OSError):
+            os.utime(entry)
+        return value
     except Exception:  # absent, damaged, written by other code, or a source folder gone: read the files
         return None
 
