@@ -131,3 +131,15 @@ def test_the_cap_step_reads_in_the_text_trace(engine: Engine) -> None:
     text = console.export_text()
     assert "[D3-CAP] 重要领导责任按幅度下限认定 / important leadership held at the lowest form of its range" in text
     assert "range=[1,2] → important_leadership [1,1]  (acct2019:6; acct2019+disc2018)" in text
+
+
+def test_the_trace_steps_share_their_set_of_fields_given_and_a_copy_changes_only_its_own(engine: Engine) -> None:
+    """Steps built with every field share one set of fields given; `model_copy` with an update gives the copy a
+    set of its own and leaves the steps' set as it was."""
+    first, second, *_ = engine.evaluate(load_case(SPEC_EXAMPLE)).trace
+    every = {"rule", "title", "cites", "person", "violation", "facts", "effect", "version"}
+    assert first.model_fields_set is second.model_fields_set
+    assert first.model_fields_set == every
+    copied = first.model_copy(update={"effect": "changed"})
+    assert (copied.effect, copied.model_fields_set is first.model_fields_set) == ("changed", False)
+    assert second.model_fields_set == every
