@@ -19,7 +19,7 @@ from accountrules.rulepack.versions import Sanctions
 from accountrules.vocabulary import FORM_MEASURES
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     """A finding firing, read through its named content."""
 
@@ -43,7 +43,7 @@ class Finding:
         return int(found.low), int(found.high)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Attached:
     """A modifier or refusal as it bears on one finding, with the rule it came from."""
 
@@ -54,7 +54,7 @@ class Attached:
     version: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Resolved:
     """One finding after D11."""
 
