@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from accountrules import Engine
 from accountrules.batch.synth import CorpusSpec, generate
-from accountrules.cli import app, batch_commands
+from accountrules.cli import app, workers
 
 TERMINAL = {"COLUMNS": "120", "FORCE_COLOR": None, "TTY_COMPATIBLE": None, "TTY_INTERACTIVE": None}
 
@@ -290,8 +290,8 @@ def test_the_forkserver_starts_before_parsing_for_local_workers(
     """A command line asking for batch or check with local workers starts their forkserver before it is parsed,
     set to load the check's models for check only."""
     started: list[tuple[int, str | None, bool]] = []
-    monkeypatch.setattr(batch_commands, "_start_workers", lambda *given: started.append(given))
-    batch_commands.start_workers_early(args)
+    monkeypatch.setattr(workers, "start_workers", lambda *given: started.append(given))
+    workers.start_workers_early(args)
     assert started == [(1, None, args[0] == "check")]
 
 
@@ -311,6 +311,6 @@ def test_the_forkserver_starts_before_parsing_for_local_workers(
 def test_the_forkserver_waits_for_the_command_otherwise(args: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     """Other commands, no local workers, help, or a worker count that is not a number start no forkserver early."""
     started: list[tuple[int, str | None]] = []
-    monkeypatch.setattr(batch_commands, "_start_workers", lambda *given: started.append(given))
-    batch_commands.start_workers_early(args)
+    monkeypatch.setattr(workers, "start_workers", lambda *given: started.append(given))
+    workers.start_workers_early(args)
     assert started == []

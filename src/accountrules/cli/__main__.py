@@ -1,5 +1,5 @@
 """``python -m accountrules.cli``: the same as the ``accountrules`` command."""
 
-from accountrules.cli.app import main
+from accountrules.cli import main
 
 main()

@@ -217,7 +217,6 @@ def main() -> None:
     and exit 1; unexpected failures are reported in one line unless ACCOUNTRULES_DEBUG is set."""
     try:
         try:
-            batch_commands.start_workers_early(sys.argv[1:])
             app()
         finally:
             _stop_worker_helpers()

@@ -26,6 +26,7 @@ from accountrules.cli.common import (
     show,
     user_errors,
 )
+from accountrules.cli.workers import start_workers
 from accountrules.render.views import Format, view
 
 if TYPE_CHECKING:
@@ -106,7 +107,7 @@ def batch(
     were error records."""
     processes = _workers(workers)
     _refuse_overwriting(source, output)
-    _start_workers(processes, dask)
+    start_workers(processes, dask)
     from accountrules.batch.api import batch_output
     from accountrules.batch.records import Block, RecordError
 
@@ -188,7 +189,7 @@ def check(
     for written in (json_out, report):
         if written is not None:
             _refuse_overwriting(source, str(written))
-    _start_workers(processes, dask, checking=True)
+    start_workers(processes, dask, checking=True)
     from accountrules.batch.api import check_consistency
 
     engine = _engine(rules, processes, runtime.value)
@@ -272,36 +273,6 @@ def _workers(asked: int | None) -> int:
     if asked > MAX_WORKERS:
         raise fail(f"--workers {asked}: give at most {MAX_WORKERS} (the default, one per core, is {default_workers()})")
     return asked
-
-
-def start_workers_early(args: list[str]) -> None:
-    """Start the forkserver of local workers before the command line is parsed (parsing and the options'
-    checks take a fifth of a second, in which the forkserver can load what workers run) when ``args`` ask for
-    ``batch`` or ``check`` with local workers. Only a guess from the words: a command line it misreads starts the
-    forkserver later (in the command, `_start_workers`) or for nothing (the command stops it on the way out)."""
-    if not args or args[0] not in ("batch", "check"):
-        return
-    workers = None
-    for i, word in enumerate(args[1:], 1):
-        if word in ("-h", "--help") or word.startswith("--dask"):
-            return
-        if word in ("-w", "--workers"):
-            workers = args[i + 1] if i + 1 < len(args) else None
-        elif word.startswith("--workers="):
-            workers = word.partition("=")[2]
-        elif word.startswith("-w") and not word.startswith("--"):
-            workers = word[2:]
-    if workers is None or (workers.isdigit() and int(workers) > 0):
-        _start_workers(1, None, args[0] == "check")
-
-
-def _start_workers(workers: int, dask: str | None, checking: bool = False) -> None:
-    """Start the forkserver of local workers now: it loads what they run (for a consistency check, the check's
-    models too) while this process loads the rest."""
-    if workers and dask is None:
-        from accountrules.batch.forkserver import start
-
-        start(checking)
 
 
 def _engine(rules: Path | None, workers: int, runtime: str) -> Engine | Path | None:
