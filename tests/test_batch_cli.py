@@ -314,3 +314,13 @@ def test_the_forkserver_waits_for_the_command_otherwise(args: list[str], monkeyp
     monkeypatch.setattr(workers, "start_workers", lambda *given: started.append(given))
     workers.start_workers_early(args)
     assert started == []
+
+
+def test_the_entry_point_imports_no_command_line_library_before_the_forkserver() -> None:
+    """The console entry point's package and its start of the forkserver import neither typer nor rich."""
+    probe = (
+        "import sys, accountrules.cli, accountrules.cli.workers, accountrules.batch.forkserver; "
+        "print([name for name in ('typer', 'rich', 'click') if name in sys.modules])"
+    )
+    found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert found == "[]\n"
