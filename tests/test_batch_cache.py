@@ -21,12 +21,14 @@ from accountrules.engine.cache import (
     _Labels,
     _Node,
     _Stored,
+    _token,
+    _tokened,
     _Written,
     canonicalize,
     slots,
 )
 from accountrules.engine.flatten import flatten
-from accountrules.models import Determination, PersonId, ViolationId
+from accountrules.models import LIST_ORDERS, Determination, PersonId, ViolationId
 from accountrules.validation import parse_case
 from tests.strategies import cases
 
@@ -267,6 +269,44 @@ def test_an_order_comparing_an_id_with_a_constant_is_not_laid_out_by_id_order() 
     """Order keys that compare an id only with ids or "" follow the ids' order; one compared with text does not."""
     assert _ids_alone([("\x00p0", 1), ("", 0), ("\x00p1", 0)])
     assert not _ids_alone([("\x00p0", 1), ("rule", 0)])
+
+
+def _listed(model: BaseModel) -> list[BaseModel]:
+    """Every item of every list of models that `LIST_ORDERS` orders, in ``model`` and the models inside it."""
+    out: list[BaseModel] = []
+    for value in model.__dict__.values():
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if isinstance(item, BaseModel):
+                if type(item) in LIST_ORDERS and isinstance(value, list):
+                    out.append(item)
+                out.extend(_listed(item))
+    return out
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=cases(), seed=st.integers(0, 10**6))
+def test_an_order_reads_the_same_key_from_the_tokened_fields_as_from_a_tokened_model(
+    engine: Engine, case: dict[str, Any], seed: int
+) -> None:
+    """The order key of each listed item, read from `_tokened`'s fields, is the one read from a copy of the item
+    whose single ids are tokens of their labels."""
+    parsed = parse_case(renamed(case, seed))
+    determination = engine.evaluate(parsed)
+    cached = engine.with_cache()
+    assert cached.cache is not None
+    canonical = cached.cache.canonical(parsed)
+    labels = _Labels(canonical.people, canonical.violations)
+    items = _listed(determination)
+    assert items
+    for item in items:
+        update = {}
+        for slot in slots(type(item)):
+            value = item.__dict__[slot.name]
+            if slot.what in ("person", "violation") and not slot.many and value is not None:
+                update[slot.name] = _token((labels.people if slot.what == "person" else labels.violations)[value])
+        order = LIST_ORDERS[type(item)]
+        assert order(_tokened(item, labels)) == order(item.model_copy(update=update))
 
 
 def test_a_restored_determination_shares_nothing_mutable_with_the_cache(engine: Engine) -> None:

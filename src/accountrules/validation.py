@@ -147,7 +147,7 @@ def _fast_case(payload: str | bytes) -> Case | None:
     ``":`` count equals those keys, and where no ``"`` is followed by white space and a colon, has none (a
     string holding ``":`` only makes the counts differ)."""
     try:
-        case = Case.model_validate_json(payload)
+        case: Case = _validate_case_json(payload)
     except (ValidationError, ValueError):
         return None
     given = _keys_given(case)
@@ -159,6 +159,10 @@ def _fast_case(payload: str | bytes) -> Case | None:
     elif payload.count(":") != given and (payload.count('":') != given or _SPACED_KEY.search(payload) is not None):
         return None
     return case
+
+
+#: `Case.model_validate_json` without its checks of arguments that are never given here.
+_validate_case_json = Case.__pydantic_validator__.validate_json
 
 
 def _keys_given(value: Any) -> int:
@@ -497,7 +501,8 @@ def _consistent(case: Case) -> bool:
     if len(people) != len(case.people):
         return False
     for person in case.people:
-        if _repeats(person.roles) or _repeats(person.oversees):
+        roles, oversees = person.roles, person.oversees  # most hold one item or none: no call for them
+        if (len(roles) > 1 and _repeats(roles)) or (len(oversees) > 1 and _repeats(oversees)):
             return False
         tenure = person.in_office
         if tenure is not None and tenure.start is not None and tenure.end is not None and tenure.start > tenure.end:
@@ -516,9 +521,12 @@ def _consistent(case: Case) -> bool:
     entries: set[tuple[str, str]] = set()
     for entry in case.conduct:
         key = (entry.person, entry.violation)
-        if entry.person not in people or entry.violation not in offenders or key in entries or _repeats(entry.acts):
+        acts = entry.acts
+        if entry.person not in people or entry.violation not in offenders or key in entries:
             return False
-        if entry.person in offenders[entry.violation] and not allowed[entry.violation].issuperset(entry.acts):
+        if len(acts) > 1 and _repeats(acts):
+            return False
+        if entry.person in offenders[entry.violation] and not allowed[entry.violation].issuperset(acts):
             return False
         entries.add(key)
     decisions: set[str] = set()

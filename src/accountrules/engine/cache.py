@@ -187,6 +187,7 @@ def add_context(
 def _canonical(
     common: list[tuple[Any, ...]], profiles: dict[str, list[tuple[Any, ...]]], violations: dict[str, str]
 ) -> Canonical:
+    """The key of these facts (``common`` is sorted in place) and the people's labels by their profiles."""
     ordered = sorted([(tuple(sorted(entries)), pid) for pid, entries in profiles.items()])
     classes: dict[str, int] = {}
     last: tuple[Any, ...] | None = None
@@ -196,7 +197,8 @@ def _canonical(
             rank, last = rank + 1, profile
         classes[pid] = rank
     # marshal's version 0 writes values only (no references, no interning flags): equal facts, equal bytes
-    material = marshal.dumps((tuple(sorted(common)), tuple(profile for profile, _ in ordered)), 0)
+    common.sort()
+    material = marshal.dumps((tuple(common), tuple([profile for profile, _ in ordered])), 0)
     return Canonical(
         key=hashlib.blake2b(material, digest_size=16).digest(),
         people=_labels("p", [pid for _, pid in ordered]),
@@ -216,7 +218,7 @@ class _DirectReader:
 
     def canonical(self, case: Case, versions: Versions | None = None) -> Canonical:
         violations = _labels("v", sorted([v.id for v in case.violations]))
-        decisions = _labels("d", sorted([d.id for d in case.decisions]))
+        decisions = _labels("d", sorted([d.id for d in case.decisions])) if case.decisions else {}
         common: list[tuple[Any, ...]] = []
         profiles: dict[str, list[tuple[Any, ...]]] = {p.id: [] for p in case.people}
         self.read(case, self.policy, violations, decisions, profiles, common)
@@ -779,18 +781,28 @@ def _compact(keys: list[Any]) -> list[Any]:
     return [(*key[:cut], rank[key[cut:]]) for key in keys]
 
 
-def _tokened(model: BaseModel, labels: _Labels | None = None) -> BaseModel:
-    """The model with a `_token` for each single id (of its label, given ``labels`` for a model in ids), for an
-    order key that keeps where the ids go."""
+def _tokened(model: BaseModel, labels: _Labels | None = None) -> types.SimpleNamespace:
+    """The fields of ``model`` with a `_token` for each single id (of its label, given ``labels`` for a model in ids),
+    for an order key that keeps where the ids go: what an order of `LIST_ORDERS` reads (its fields), without
+    building a model."""
     values = dict(model.__dict__)
-    for slot in slots(type(model)):
-        value = values[slot.name]
-        what = slot.what
-        if (what == "person" or what == "violation") and not slot.many and value is not None:
+    for name, person in _single_ids(type(model)):
+        value = values[name]
+        if value is not None:
             if labels is not None:
-                value = (labels.people if what == "person" else labels.violations)[value]
-            values[slot.name] = _token(value)
-    return assemble(type(model), values)
+                value = (labels.people if person else labels.violations)[value]
+            values[name] = _token(value)
+    return types.SimpleNamespace(**values)
+
+
+@functools.cache
+def _single_ids(cls: type[BaseModel]) -> tuple[tuple[str, bool], ...]:
+    """The `slots` of ``cls`` that hold one person's or one violation's id: (field, whether a person's)."""
+    return tuple(
+        (slot.name, slot.what == "person")
+        for slot in slots(cls)
+        if (slot.what == "person" or slot.what == "violation") and not slot.many
+    )
 
 
 @dataclass(frozen=True)
