@@ -82,6 +82,11 @@ RESPONSIBILITY_RANK = {
 
 # --- sanctions (rules/sanctions.yaml) ----------------------------------------------------------------------------
 PARTY_MEASURES = frozenset({"warning", "serious_warning", "removal_from_party_post", "probation", "expulsion"})
+#: 合并处理 (rules/policy.yaml `merge`): two or more violations each at one of these raise the heaviest one grade.
+MERGE_SCALE = ("warning", "serious_warning", "removal_from_party_post", "probation", "expulsion")
+#: Each grade as (form, its place in the form, measure); a finding from the first to the last counts.
+MERGE_GRADES = tuple((form, MEASURES[form].index(m), m) for m in MERGE_SCALE for form in (2, 3) if m in MEASURES[form])
+MERGE_FIRST, MERGE_LAST = MERGE_GRADES[0][:2], MERGE_GRADES[-1][:2]
 GOVERNMENT_INSTEAD = {
     "warning": "gov_warning",
     "serious_warning": "gov_major_demerit",
@@ -465,8 +470,7 @@ def decide(case: dict[str, Any]) -> dict[str, Any]:
     lighter_new: dict[str, list[str]] = {}
     for (pid, vid), items in pairs.items():
         person = people[pid]
-        post = person.get("party_post")
-        without_post = not post if post is not None else not any(r in LEADER_ROLES for r in roles[pid])
+        without_post = _lacks_post(person)
         if vid is None:  # D5's findings take no modifiers: every version resolves them alike
             resolved = [(f, PLACED[(f[6], f[7], 0, 0, without_post, SCALE_CLASS[f[3], f[4]])]) for f in items]
         else:
@@ -524,7 +528,12 @@ def decide(case: dict[str, Any]) -> dict[str, Any]:
             examined.append(pid)
         if (pid, None) in pairs and person.get("personally_clean"):
             refused.add(("personally_clean", ""))  # D5: no defence for the principal leader of a troubled unit
-        results.append(_result(person, best, best_placed, violations, decided, refused, notes))
+        unraised = None
+        if len(items) > 1:  # 合并处理: the heaviest of several violations' sanctions, raised one grade
+            merged = _merged(items, person)
+            if merged is not None and merged[1][:2] > best_placed[:2]:
+                unraised, (best, best_placed) = best_placed, merged
+        results.append(_result(person, best, best_placed, violations, decided, refused, notes, unraised))
 
     # D1 一案双查 and V10: the linked leaders with nothing on record while in office
     participants = {(pid, d["violation"]) for d in decisions for pid in d["participants"]}
@@ -591,6 +600,32 @@ def decide(case: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _lacks_post(person: dict[str, Any]) -> bool:
+    """V9: the person holds no party post (by default, one without a leader's role)."""
+    post = person.get("party_post")
+    return not post if post is not None else not any(r in LEADER_ROLES for r in person.get("roles", ()))
+
+
+def _merged(items: list[tuple[Any, Any]], person: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[Any, ...]] | None:
+    """合并处理: with offence findings on two or more violations each from a warning to expulsion, the first grade
+    above the heaviest of them (a removal from a post the person lacks passed over), as (finding, placed); else
+    None."""
+    counted = [(f, placed) for f, placed in items if f[3] == "offence" and MERGE_FIRST <= placed[:2] <= MERGE_LAST]
+    if len({f[1] for f, _ in counted}) < 2:
+        return None
+    best_key: tuple[Any, ...] = ()
+    for f, placed in counted:
+        key = (placed[0], placed[1], f[7], f[6], -RESPONSIBILITY_RANK[f[4]], f[5] == "individual", placed[5])
+        if key > best_key:
+            best_key, heaviest = key, (f, placed)
+    f, placed = heaviest
+    lacks_post = _lacks_post(person)
+    for form, rank, measure in MERGE_GRADES:
+        if (form, rank) > placed[:2] and not (lacks_post and measure == "removal_from_party_post"):
+            return f, (form, rank, measure, "increased", (), -DECIDING_RANK["increased"], None)
+    return None
+
+
 def _result(
     person: dict[str, Any],
     f: tuple[Any, ...],
@@ -599,9 +634,11 @@ def _result(
     decided: str | None,
     refused: set[tuple[str, str]],
     notes: set[tuple[str, str | None, str | None]],
+    unraised: tuple[Any, ...] | None = None,
 ) -> dict[str, Any]:
     """A person's result from their heaviest finding: V2's and V4's measures beside it, V3's party measures and
-    government sanction, the promotion bar."""
+    government sanction, the promotion bar. ``unraised``: where violations were merged, the heaviest finding's
+    placement before the raise, which the government sanction follows (gov2020:21)."""
     form, rank, measure, deciding, _, _, replaced = placed
     kind = f[3]
     recommended = [measure]
@@ -618,6 +655,8 @@ def _result(
     if not member and party is not None:
         kept = [m for m in recommended if m not in PARTY_MEASURES]
         notes.add(("no_party_measure", person["id"], f[1]))
+    if unraised is not None:  # the government sanction follows the heaviest measure before the raise
+        party, replaced = (unraised[2] if unraised[2] in PARTY_MEASURES else None), unraised[6]
     government = None
     if person.get("public_official", True):
         if not member:

@@ -260,7 +260,10 @@ def mini_pack(root: Path) -> Path:
         "  acct2019:6: Leadership responsibility, principal and important.\n"
         "  acct2016:7: Ways of holding a leading cadre to account.\n"
         "  acct2019:8: Ways of holding a leading cadre to account.\n"
-        "  disc2018:121: Warning or serious warning for a failure of duty causing a larger loss.\n",
+        "  disc2018:121: Warning or serious warning for a failure of duty causing a larger loss.\n"
+        "  disc2015:23: Several violations merged, the heaviest sanction raised one grade.\n"
+        "  disc2018:23: Several violations merged, the heaviest sanction raised one grade.\n"
+        "  disc2023:24: Several violations merged, the heaviest sanction raised one grade.\n",
         encoding="utf-8",
     )
     (root / "offence.yaml").write_text(

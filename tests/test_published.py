@@ -54,16 +54,16 @@ def test_every_source_names_title_address_body_date_and_note() -> None:
 # update them here on purpose). Each tuple follows the script's METRICS: people, recommended, form_equal, within,
 # below, above, measures_recorded, measures_shared, gov_recorded, gov_equal, gov_extra.
 
-PINNED_OVERALL = (185, 185, 147, 167, 15, 3, 176, 91, 38, 16, 12)
+PINNED_OVERALL = (185, 185, 149, 167, 15, 3, 176, 91, 38, 16, 12)
 PINNED_BY_PERIOD = {
-    "acct2016+disc2015": (87, 87, 64, 75, 11, 1, 85, 44, 9, 0, 4),
+    "acct2016+disc2015": (87, 87, 66, 75, 11, 1, 85, 44, 9, 0, 4),
     "acct2016+disc2018": (25, 25, 22, 25, 0, 0, 23, 10, 3, 0, 1),
     "acct2019+disc2018": (31, 31, 29, 30, 1, 0, 29, 18, 10, 7, 1),
     "acct2019+disc2023": (26, 26, 18, 23, 2, 1, 23, 11, 13, 7, 2),
     "undated": (16, 16, 14, 14, 1, 1, 16, 8, 3, 2, 4),
 }
 PINNED_BY_KIND = {
-    "offender": (99, 99, 77, 91, 6, 2, 95, 46, 24, 10, 10),
+    "offender": (99, 99, 79, 91, 6, 2, 95, 46, 24, 10, 10),
     "principal_leader": (36, 36, 28, 32, 4, 0, 34, 20, 5, 0, 0),
     "leader_in_charge": (24, 24, 18, 19, 5, 0, 22, 9, 6, 4, 2),
     "discipline_inspection": (8, 8, 8, 8, 0, 0, 8, 5, 0, 0, 0),

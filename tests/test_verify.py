@@ -194,7 +194,8 @@ def test_a_pack_with_other_accident_grades_gets_their_values() -> None:
 def test_a_pack_without_accident_grades_has_no_consequences_template() -> None:
     """No consequence floors: no count is varied and no template crosses them."""
     pack = with_floors()
-    assert (graded(pack), [t.name for t in templates(pack)]) == ([], ["offence", "offender", "look-back", "decision"])
+    names = [t.name for t in templates(pack)]
+    assert (graded(pack), names) == ([], ["offence", "merge", "offender", "look-back", "decision"])
 
 
 def test_the_consequences_template_crosses_the_grades_with_what_they_are_read_with() -> None:
@@ -257,6 +258,7 @@ def test_default_pack_passes_every_check() -> None:
     assert [c.template for c in report.space.templates] == [
         "offence",
         "consequences",
+        "merge",
         "offender",
         "look-back",
         "decision",
@@ -340,7 +342,7 @@ def test_dead_rule_is_caught(broken: dict[str, tuple[RulePack, VerifyReport]]) -
     _, report = broken["dead_rule"]
     assert failed(report) == ["dead_rules"]
     assert check(report, "dead_rules").problems == [
-        "O-OWN-CASE-BURIED (offence.yaml:3) never fires: no case of the space nor 750 random cases meets its conditions"
+        "O-OWN-CASE-BURIED (offence.yaml:3) never fires: no case of the space nor 900 random cases meets its conditions"
     ]
 
 

@@ -133,21 +133,31 @@ def rules_list(
 @rules_app.command("show")
 def rules_show(
     rule_id: Annotated[
-        str, typer.Argument(metavar="ID", help="Rule id, e.g. O-LIFESAVING, or 'sanctions' for the sanctions table.")
+        str,
+        typer.Argument(
+            metavar="ID",
+            help="Rule id, e.g. O-LIFESAVING; 'sanctions' for the sanctions table; 'merge' (or its step's id) for "
+            "合并处理, several violations merged.",
+        ),
     ],
     rules: RulesOption = None,
     output_format: Annotated[Format, format_option("rule")] = Format.text,
     as_of: AsOfOption = None,
 ) -> None:
     """Show one rule: basis, citations (with --as-of, as that day's version numbers them), conditions, effect;
-    or, for 'sanctions', the party measures, their government sanctions and the promotion bars."""
-    from accountrules.render.rules import rule_sheet, sanctions_sheet
+    or, for 'sanctions', the party measures, their government sanctions and the promotion bars; for 'merge', how
+    several violations of one person are merged (合并处理)."""
+    from accountrules.render.rules import merge_sheet, rule_sheet, sanctions_sheet
 
     with user_errors():
         pack = engine_for(rules).pack
         version = version_at(pack, as_of)
         if rule_id == "sanctions":
             show("rule", output_format, sanctions_sheet(pack))
+            return
+        merge = pack.policy.merge
+        if rule_id == "merge" or (merge is not None and rule_id == merge.id):
+            show("rule", output_format, merge_sheet(pack, version))
             return
         rule = pack.rule(rule_id)
     show("rule", output_format, rule_sheet(rule, pack, version))

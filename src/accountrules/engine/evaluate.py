@@ -421,6 +421,9 @@ class Engine:
                 self._given.clear()
             given = self._given[key] = self._measures_given(*key)
         kept, government, waiting, removed = given
+        unraised = outcome.unraised
+        if unraised is not None:
+            government, waiting = self._merged_sanction(unraised, kept, person, law)
         result = assemble(
             PersonResult,
             {
@@ -457,6 +460,17 @@ class Engine:
         waiting = sanctions.waiting_months(kept, government, law)
         return tuple(kept), government, waiting, len(kept) < len(recommended)
 
+    def _merged_sanction(
+        self, unraised: Resolved, kept: tuple[str, ...], person: Person, law: str
+    ) -> tuple[str | None, int | None]:
+        """The government sanction and waiting period of a person whose violations were merged (合并处理): the
+        sanction follows their heaviest measure before the raise (gov2020:21, civ2007:10 give the heaviest of the
+        acts' sanctions and raise none); the waiting period the longest bar of the measures kept and it."""
+        also = tuple([a.kind for a in unraised.also]) if unraised.also else ()
+        member, official = person.party_member, person.public_official
+        _, government, _, _ = self._measures_given(unraised.measure, also, unraised.replaced, member, official, law)
+        return government, self.pack.sanctions.waiting_months(kept, government, law)
+
     def _government_sanction(self, member: bool, party: str | None, replaced: str | None) -> str | None:
         """V3 and V9: the government sanction of a public official. A non-member's party measures are removed, and
         the sanction stands instead of the heaviest; a member without a party post gets it instead of the removal
@@ -475,7 +489,11 @@ class Engine:
         """The deciding modifier as shown, made once per (kind, rule, version) and shared: output models are frozen."""
         modifier = self._modifiers.get(deciding)
         if modifier is None:
-            cites = self._cites(deciding.rule, deciding.version)
+            merge = self.policy.merge
+            if merge is not None and deciding.rule == merge.id:  # a grade raised by the policy, not by a rule
+                cites = self.pack.versions.shown_cites(merge.cites, deciding.version)
+            else:
+                cites = self._cites(deciding.rule, deciding.version)
             modifier = assemble(Modifier, {"kind": deciding.kind, "rule": deciding.rule, "cites": cites})
             self._modifiers[deciding] = modifier
         return modifier
@@ -514,6 +532,7 @@ class Engine:
         made = [self._step(f, version) for f, version in shown.values()]
         made += self._cap_steps(applied)
         made += self._scale_steps(applied)
+        made += self._merge_steps(applied)
         return _in_trace_order(made)
 
     def _cap_steps(self, applied: Applied) -> list[_Placed]:
@@ -544,7 +563,7 @@ class Engine:
         first form, 严重警告 at the lower end of a wider range …), so that the trace cites why that measure."""
         steps = []
         for outcome in applied.outcomes.values():
-            item = outcome.best
+            item = outcome.raised_from or outcome.best  # where violations were merged, the measure raised
             if item is None or item.scale is None:
                 continue
             found = item.finding.firing.found
@@ -555,6 +574,26 @@ class Engine:
                 facts = {"responsibility": found.responsibility, "range": f"[{lo},{hi}]"}
                 scale = self._scales[item.scale]
                 parts = self._policy_parts_of(key, scale, facts, f"form {item.form}: {item.measure}", item)
+            steps.append(_policy_step(parts, item.finding.firing))
+        return steps
+
+    def _merge_steps(self, applied: Applied) -> list[_Placed]:
+        """One step for each person whose violations were merged (合并处理), on the finding whose measure was
+        raised: the violations merged, the heaviest measure among them and the grade it was raised to."""
+        merge = self.policy.merge
+        steps = []
+        for outcome in applied.outcomes.values():
+            item, heaviest = outcome.best, outcome.raised_from
+            if merge is None or item is None or heaviest is None:
+                continue
+            key = (merge.id, outcome.merged, heaviest.form, heaviest.measure, item.form, item.measure, item.version)
+            parts = self._policy_parts.get(key)
+            if parts is None:
+                facts = {
+                    "violations": ", ".join(outcome.merged),
+                    "heaviest": f"form {heaviest.form}: {heaviest.measure}",
+                }
+                parts = self._policy_parts_of(key, merge, facts, f"form {item.form}: {item.measure}", item)
             steps.append(_policy_step(parts, item.finding.firing))
         return steps
 

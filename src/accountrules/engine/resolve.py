@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accountrules.engine.firings import Firing, MeasureWhat, ModifierWhat, RefusalWhat, TallyWhat
-from accountrules.rulepack.policy import Policy, Scale
+from accountrules.rulepack.policy import Merge, Policy, Scale
 from accountrules.rulepack.versions import Sanctions
 from accountrules.vocabulary import FORM_MEASURES
 
@@ -77,13 +77,19 @@ class Resolved:
 
 @dataclass
 class Outcome:
-    """A person's result: their heaviest resolved finding, and all their refusals and finding rules."""
+    """A person's result: their heaviest resolved finding (raised one grade where the policy merges several
+    violations), and all their refusals and finding rules."""
 
     person: str
     best: Resolved | None
     resolved: list[Resolved]
     refused: list[Attached]
     findings: list[str]
+    #: Where several violations were merged (合并处理): the heaviest finding before the raise (the government
+    #: sanction reads it), the finding whose measure was raised, and the violations merged, sorted.
+    unraised: Resolved | None = None
+    raised_from: Resolved | None = None
+    merged: tuple[str, ...] = ()
 
 
 #: A pair's firings without their person, violation and facts: (rule, effect, decision, what) each.
@@ -121,6 +127,10 @@ _MEASURE_RANKS: dict[tuple[int, str], int] = {
 #: A firing without its person, violation and facts: what `Resolver.resolve_pair` keeps like pairs by. D11 never
 #: reads the facts, and they never order a pair's firings (two distinct firings of a pair differ before them).
 _WITHOUT_IDS = operator.itemgetter(0, 1, 4, 5)
+
+
+#: The form of each measure (every measure belongs to one form).
+_FORM_OF: dict[str, int] = {measure: form for form, measures in FORM_MEASURES.items() for measure in measures}
 
 
 def _measure_rank(form: int, measure: str) -> int:
@@ -360,7 +370,9 @@ class Resolver:
             -rank,
         )
 
-    def outcome(self, person: str, items: list[Resolved]) -> Outcome:
+    def outcome(self, person: str, items: list[Resolved], without_post: bool = False) -> Outcome:
+        """A person's result from their resolved findings (``without_post``: a V9 person): the heaviest, raised
+        one grade where the policy merges several violations (`merged`)."""
         if len(items) == 1:
             best = items[0]
             findings = [best.finding.firing.rule]
@@ -375,4 +387,51 @@ class Resolver:
                 if key not in refusals or r.rule < refusals[key].rule:
                     refusals[key] = r
         refused = [refusals[k] for k in sorted(refusals)] if refusals else []
-        return Outcome(person, best, items, refused, findings)
+        outcome = Outcome(person, best, items, refused, findings)
+        merge = self.policy.merge
+        if merge is not None and len(items) >= merge.at_least:
+            self.merged(outcome, merge, without_post)
+        return outcome
+
+    def merged(self, outcome: Outcome, merge: Merge, without_post: bool) -> None:
+        """合并处理 on ``outcome``: with findings of the merge's kinds on enough distinct violations, each within
+        its scale, the heaviest of them raised one grade (a grade a V9 person cannot receive passed
+        over) becomes the person's result, when it is heavier than their heaviest finding. Monotone: more or
+        heavier findings never give a lighter heaviest, nor a lighter raise of it."""
+        counted = [
+            item
+            for item in outcome.resolved
+            if item.finding.kind in merge.kinds
+            and item.finding.firing.violation is not None
+            and merge.counts(item.form, item.measure)
+        ]
+        violations = {str(item.finding.firing.violation) for item in counted}
+        if len(violations) < merge.at_least:
+            return
+        heaviest = max(counted, key=self.person_key)
+        sanctions = self.sanctions
+        if without_post and sanctions is not None:
+            raised = merge.raise_one(
+                heaviest.form, heaviest.measure, lambda m: sanctions.substitute(_FORM_OF[m], m) is None
+            )
+        else:
+            raised = merge.raise_one(heaviest.form, heaviest.measure, lambda m: True)
+        best = outcome.best
+        if raised is None or best is None:
+            return
+        form = _FORM_OF[raised]
+        if (form, _MEASURE_RANKS[(form, raised)]) <= (best.form, _MEASURE_RANKS[(best.form, best.measure)]):
+            return
+        version = heaviest.version
+        outcome.best = Resolved(
+            heaviest.finding,
+            heaviest.effective,
+            form,
+            raised,
+            self._stamp(Attached(merge.modifier, merge.id), version),
+            heaviest.refused,
+            heaviest.adjustments,
+            heaviest.also,
+            version,
+        )
+        outcome.unraised, outcome.raised_from, outcome.merged = best, heaviest, tuple(sorted(violations))

@@ -162,7 +162,9 @@ def resolve_in_force(
         applied[pair] = conduct
         chosen[person].extend(old)
     outcomes = {
-        person: resolver.outcome(person, sorted(items, key=_by_firing) if len(items) > 1 else items)
+        person: resolver.outcome(
+            person, sorted(items, key=_by_firing) if len(items) > 1 else items, person in without_post
+        )
         for person, items in sorted(chosen.items())
         if items
     }

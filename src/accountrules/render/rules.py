@@ -13,6 +13,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from accountrules.errors import RulePackError
 from accountrules.rulepack.pack import RulePack
 from accountrules.rulepack.spec import Pattern, Rule, Test
 from accountrules.rulepack.versions import Correspondence
@@ -125,6 +126,35 @@ def sanctions_sheet(pack: RulePack) -> RuleSheet:
             *bars,
         ],
         then=_correspondence_text(sanctions.correspondence, sanctions.party_measures),
+        versions=list(pack.versions.ids),
+    )
+
+
+def merge_sheet(pack: RulePack, version: str | None = None) -> RuleSheet:
+    """The policy's 合并处理 (several violations of one person merged) as a sheet like a rule's; with ``version``,
+    its citations as that version numbers them."""
+    merge = pack.policy.merge
+    if merge is None:
+        raise RulePackError(f"pack '{pack.name}' merges no violations (its policy has no `merge` entry)")
+    cites = pack.versions.shown_cites(merge.cites, version)
+    scale = " → ".join(label(m) for m in merge.scale)
+    return RuleSheet(
+        id=merge.id,
+        title=merge.title,
+        basis="A member with two or more violations that each call for a party sanction is sanctioned once: the "
+        "heaviest of those sanctions raised one grade; where one calls for the last grade, that grade.",
+        stage="resolution",
+        source="policy.yaml: merge",
+        verified=all(pack.citations[c].verified for c in cites),
+        cites=[_citation(c, pack) for c in cites],
+        when=[
+            f"findings of kind {', '.join(merge.kinds)} on at least {merge.at_least} distinct violations, each at a "
+            f"measure of the scale",
+            f"scale 档次: {scale}",
+            "a grade the person cannot receive is passed over (V9: no removal from a party post they do not hold)",
+            "the government sanction follows the heaviest measure before the raise (gov2020:21, civ2007:10)",
+        ],
+        then=f"the heaviest measure raised one grade, decided by {label(merge.modifier)}; range unchanged",
         versions=list(pack.versions.ids),
     )
 

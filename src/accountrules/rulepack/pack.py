@@ -302,6 +302,8 @@ def _check_policy_step(
     steps: list[tuple[str, PolicyStep, tuple[str | int, ...]]] = []
     if policy.cap_step is not None:
         steps.append(("cap_step", policy.cap_step, ("cap_step",)))
+    if policy.merge is not None:
+        steps.append(("merge", policy.merge, ("merge",)))
     for i, scale in enumerate(policy.measure_scales):
         steps.append((f"measure_scales[{i}]", scale, ("measure_scales", i)))
     for key, step, loc in steps:
@@ -314,6 +316,8 @@ def _check_policy_step(
                 raise RulePackError(
                     f"{key}: cites '{cite}', which is not in the citation catalogue.{hint}", path, where
                 )
+    for key, problem in policy.merge_problems():
+        raise RulePackError(f"merge.{key}: {problem}", path, line_at(raw, ("merge", key)))
     for i, problem in policy.scale_problems():
         raise RulePackError(f"measure_scales[{i}]: {problem}", path, line_at(raw, ("measure_scales", i)))
 

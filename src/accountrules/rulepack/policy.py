@@ -6,6 +6,7 @@ Rules say *which* findings, modifiers and refusals apply; the policy says how th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -169,6 +170,52 @@ class MeasureScale(PolicyStep):
         )
 
 
+class Merge(PolicyStep):
+    """合并处理 (disc2015:23, disc2018:23, disc2023:24): a person with findings of ``kinds`` on at least
+    ``at_least`` distinct violations, each resolved to a measure from the first of ``scale`` to its last (the party
+    sanctions, and the adjustments of post that sit among them), is given the grade of ``scale`` above the heaviest
+    of those measures; the scale's last measure (expulsion) stays where it is, and a finding outside the scale (a
+    first-form measure, a crime's case transfer) neither counts nor is raised. A grade that the person cannot
+    receive (V9: no removal from a party post they do not hold) is passed over. The result is decided by
+    ``modifier``; the trace's step (``id``, titles, ``cites``) says why."""
+
+    kinds: list[str] = Field(min_length=1)
+    at_least: Annotated[int, Field(ge=2)] = 2
+    #: The grades raised along, lightest first: party sanctions, each heavier than the one before.
+    scale: list[Measure] = Field(min_length=2)
+    #: The deciding modifier of a raised result (加重: the regulations' own word for a grade above).
+    modifier: ModifierKind = "increased"
+
+    @model_validator(mode="after")
+    def _ascending(self) -> Merge:
+        unknown = [m for m in self.scale if _place(m)[0] not in (2, 3)]
+        if unknown:
+            raise ValueError(f"scale: '{unknown[0]}' is not a sanction of the second or third form")
+        places = [_place(m) for m in self.scale]
+        if places != sorted(set(places)):
+            raise ValueError("scale: give each measure once, lightest first (form, then the form's own order)")
+        return self
+
+    def counts(self, form: int, measure: str) -> bool:
+        """Whether a finding resolved to (``form``, ``measure``) counts: it lies from the scale's first grade to its
+        last (a measure among them that is not a grade, an adjustment of post, counts as the grade below it)."""
+        return _place(self.scale[0]) <= (form, _place(measure)[1]) <= _place(self.scale[-1])
+
+    def raise_one(self, form: int, measure: str, receivable: Callable[[str], bool]) -> str | None:
+        """The first grade of the scale above (``form``, ``measure``) that the person can receive, or None: nothing
+        above it (expulsion stays expulsion). Never lighter for a heavier measure."""
+        place = (form, _place(measure)[1])
+        return next((m for m in self.scale if _place(m) > place and receivable(m)), None)
+
+
+def _place(measure: str) -> tuple[int, int]:
+    """A measure's place among all measures: its form, then its place in the form ((-1, -1) for none)."""
+    for form, measures in FORM_MEASURES.items():
+        if measure in measures:
+            return form, measures.index(measure)
+    return -1, -1
+
+
 def table_row(index: int, rows: int) -> int:
     """The row of a table of ``rows`` rows that ``index`` reads: the first below it, the last beyond it."""
     return max(0, min(index, rows - 1))
@@ -186,6 +233,9 @@ class Policy(_Policy):
     cap_at_lowest: list[Responsibility] = Field(default_factory=list)
     #: The trace's step for a capped range: it shows the finding's range held at its lowest form, and why.
     cap_step: PolicyStep | None = None
+    #: 合并处理: several violations of one person merged and the heaviest sanction raised one grade; absent: a
+    #: person's result is their heaviest resolved finding alone.
+    merge: Merge | None = None
     tallies: dict[str, list[TallyStep]] = Field(default_factory=dict)
     #: Aggravating modifiers, in the order that breaks ties between equal (form, measure).
     aggravations: list[ModifierKind]
@@ -233,6 +283,22 @@ class Policy(_Policy):
         if missing:
             raise ValueError(f"severity_index must list every severity; check {sorted(missing)}")
         return self
+
+    def merge_problems(self) -> list[tuple[str, str]]:
+        """What is wrong with ``merge`` beside the rest of the policy, by key: a kind the policy does not declare, or
+        a deciding modifier that is no aggravation."""
+        merge = self.merge
+        if merge is None:
+            return []
+        problems = []
+        unknown = [k for k in merge.kinds if k not in self.finding_kinds]
+        if unknown:
+            known = ", ".join(self.finding_kinds)
+            problems.append(("kinds", f"kind '{unknown[0]}' is not one of the policy's finding_kinds ({known})"))
+        if merge.modifier not in self.aggravations:
+            known = ", ".join(self.aggravations)
+            problems.append(("modifier", f"'{merge.modifier}' is not one of the policy's aggravations ({known})"))
+        return problems
 
     def scale_problems(self) -> list[tuple[int, str]]:
         """What is wrong with ``measure_scales`` as a whole, by entry: a kind the policy does not declare, or a

@@ -212,7 +212,19 @@ def _why(engine: Engine, outcome: Outcome | None, mine: list[Firing], standing: 
 
     if outcome is not None and outcome.best is not None:
         best = outcome.best
-        add(best.finding.firing, "decided", _decided_note(engine, best))
+        heaviest = outcome.raised_from
+        if heaviest is None:
+            add(best.finding.firing, "decided", _decided_note(engine, best))
+        else:  # 合并处理: the heaviest of several violations, raised one grade
+            lo, hi = best.effective
+            merged = ", ".join(outcome.merged)
+            add(
+                best.finding.firing,
+                "decided",
+                f"decides the result: range [{lo},{hi}]; {best.deciding.rule if best.deciding else ''} 合并处理: "
+                f"violations {merged} merged, the heaviest measure {measure_label(heaviest.measure)} raised one "
+                f"grade to form {best.form}, {measure_label(best.measure)}",
+            )
         _adjustments(engine, best, add)
         for item in outcome.resolved:
             if item is best:

@@ -13,6 +13,9 @@ reach (SPEC §9.3 V11, the policy's ``consequence_floors``): each count takes th
 draws them (none, each threshold and the value just below it), and one template of their own crosses them with
 what the grade is read with (the severity given, a suspected crime). The other templates leave them at none: a
 grade the consequences reach is a severity, which those templates vary through every class.
+
+A pack whose policy merges several violations of one person (合并处理, the policy's ``merge``) gets one more
+template: the offence template's case with a second violation of the same offender, whose severity it varies too.
 """
 
 from __future__ import annotations
@@ -815,6 +818,15 @@ def templates(pack: RulePack) -> list[Template]:
         _add_conduct(case, OFFENDER, parts.acts("offender"), False)
         return case
 
+    def build_merge(values: dict[str, Any]) -> dict[str, Any]:
+        """The offence template's case with a second violation of the same offender (合并处理): of the same kind
+        and area, its own severity; the flags set on the case's violations reach both."""
+        case = build_offence(values)
+        case["case_id"] = "verify-merge"
+        second = {**case["violations"][0], "id": "v2", "severity": values.get("second.severity", "minor")}
+        case["violations"].append(second)
+        return case
+
     def build_graded(values: dict[str, Any]) -> dict[str, Any]:
         parts = _CaseParts(values, classes.areas, plain_role)
         return _case("verify-consequences", parts, [parts.person(OFFENDER, "offender", "甲")], [OFFENDER])
@@ -863,6 +875,15 @@ def templates(pack: RulePack) -> list[Template]:
         "违纪人 the offender: violation × own conduct",
         (*_violation_dims(classes, unit_wide=False), *_act_dims("offender", classes, offender_acts)),
         build_offence,
+    )
+    merge = Template(
+        "merge",
+        "合并处理 an offender of two violations: the first × own conduct, the second's severity",
+        (
+            *offence.dims,
+            _class_dim("second.severity", classes.severities, direction=1),
+        ),
+        build_merge,
     )
     context = Template(
         "offender",
@@ -920,6 +941,8 @@ def templates(pack: RulePack) -> list[Template]:
     out = [offence, context, look_back]
     if counts:
         out.insert(1, graded)
+    if pack.policy.merge is not None:
+        out.insert(2 if counts else 1, merge)
     if classes.reads_participants:
         out.append(decision)
     return [
