@@ -122,7 +122,7 @@ def test_the_trace_cites_the_article_of_each_version(engine: Engine) -> None:
         step = next(s for s in determination.trace if s.rule == "D11-MERGE")
         person = determination.people[0]
         shown.append((step.version, step.cites, step.violation, step.facts, step.effect, person.modifiers[0].cites))
-    facts = {"violations": "v1, v2", "heaviest": "form 2: warning"}
+    facts = {"violations": 2, "heaviest": "form 2: warning"}
     assert shown == [
         ("acct2016+disc2015", ["disc2015:23"], "v1", facts, "form 2: serious_warning", ["disc2015:23"]),
         ("acct2016+disc2018", ["disc2018:23"], "v1", facts, "form 2: serious_warning", ["disc2018:23"]),
@@ -183,35 +183,35 @@ def broken_policy(tmp_path: Path, old: str, new: str) -> tuple[int, str]:
         (
             "scale: [warning, serious_warning, removal",
             "scale: [serious_warning, warning, removal",
-            (42, "merge: scale: give each measure once, lightest first (form, then the form's own order)"),
+            (43, "merge: scale: give each measure once, lightest first (form, then the form's own order)"),
         ),
         (
             "scale: [warning,",
             "scale: [admonishment,",
-            (42, "merge: scale: 'admonishment' is not a sanction of the second or third form"),
+            (43, "merge: scale: 'admonishment' is not a sanction of the second or third form"),
         ),
         (
             "  kinds: [offence]\n  at_least",
             "  kinds: [offense]\n  at_least",
             (
-                47,
+                48,
                 "merge.kinds: kind 'offense' is not one of the policy's finding_kinds "
                 "(offence, leader, credit, unit, decision)",
             ),
         ),
-        ("  at_least: 2", "  at_least: 1", (48, "merge.at_least: input should be greater than or equal to 2")),
+        ("  at_least: 2", "  at_least: 1", (49, "merge.at_least: input should be greater than or equal to 2")),
         (
             "  modifier: increased",
             "  modifier: lighter",
             (
-                50,
+                51,
                 "merge.modifier: 'lighter' is not one of the policy's aggravations (top_of_range, increased, heavier)",
             ),
         ),
         (
             "cites: [disc2015:23, disc2018:23, disc2023:24]",
             "cites: [disc2015:233]",
-            (42, "merge: cites 'disc2015:233', which is not in the citation catalogue. Did you mean 'disc2015:23'?"),
+            (43, "merge: cites 'disc2015:233', which is not in the citation catalogue. Did you mean 'disc2015:23'?"),
         ),
     ],
 )

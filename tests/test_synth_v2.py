@@ -23,7 +23,7 @@ DRAWN_BEFORE = {
     ),
     "repeated, recorded, injected": (
         CorpusSpec(cases=150, seed=7, drift=0.1, discretion=0.1, omissions=0.05, bad=0.02),
-        "92aa53b81fe3cd2c85be155497480db588f4da55a50fea473b29e8c23afc5d32",
+        "b77972be7c3224292db7e35a828b249710f003f4a8d03caa0b5aea3da2feae3b",
     ),
 }
 NOTE_CODES = [

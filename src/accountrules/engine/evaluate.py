@@ -579,20 +579,18 @@ class Engine:
 
     def _merge_steps(self, applied: Applied) -> list[_Placed]:
         """One step for each person whose violations were merged (合并处理), on the finding whose measure was
-        raised: the violations merged, the heaviest measure among them and the grade it was raised to."""
+        raised: how many violations were merged, the heaviest measure among them and the grade it was raised to."""
         merge = self.policy.merge
         steps = []
         for outcome in applied.outcomes.values():
             item, heaviest = outcome.best, outcome.raised_from
             if merge is None or item is None or heaviest is None:
                 continue
-            key = (merge.id, outcome.merged, heaviest.form, heaviest.measure, item.form, item.measure, item.version)
+            merged = len(outcome.merged)
+            key = (merge.id, merged, heaviest.form, heaviest.measure, item.form, item.measure, item.version)
             parts = self._policy_parts.get(key)
-            if parts is None:
-                facts = {
-                    "violations": ", ".join(outcome.merged),
-                    "heaviest": f"form {heaviest.form}: {heaviest.measure}",
-                }
+            if parts is None:  # no ids among the facts: a cached determination serves like cases whatever their ids
+                facts = {"violations": merged, "heaviest": f"form {heaviest.form}: {heaviest.measure}"}
                 parts = self._policy_parts_of(key, merge, facts, f"form {item.form}: {item.measure}", item)
             steps.append(_policy_step(parts, item.finding.firing))
         return steps

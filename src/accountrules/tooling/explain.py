@@ -217,12 +217,12 @@ def _why(engine: Engine, outcome: Outcome | None, mine: list[Firing], standing: 
             add(best.finding.firing, "decided", _decided_note(engine, best))
         else:  # 合并处理: the heaviest of several violations, raised one grade
             lo, hi = best.effective
-            merged = ", ".join(outcome.merged)
+            merged = len(outcome.merged)
             add(
                 best.finding.firing,
                 "decided",
                 f"decides the result: range [{lo},{hi}]; {best.deciding.rule if best.deciding else ''} 合并处理: "
-                f"violations {merged} merged, the heaviest measure {measure_label(heaviest.measure)} raised one "
+                f"{merged} violations merged, the heaviest measure {measure_label(heaviest.measure)} raised one "
                 f"grade to form {best.form}, {measure_label(best.measure)}",
             )
         _adjustments(engine, best, add)
@@ -639,11 +639,11 @@ class _Reevaluator:
     - When no rule that concludes about a person reads two people (`_reads_one`), the person's result depends on
       their own facts, the violations with their offenders, and the decisions they took part in: the other
       people are left out.
-    - When, moreover, no such rule reads two violations and the facts about the case as a whole (those of no
-      person, violation or decision) stay as they were, the person's result is the heaviest of their results
-      violation by violation. A change on violation ``v`` then needs only ``v`` beside the violation that decides
-      the result without ``v``: the one that decides it now (``b``), or, for a change on ``b``, the one that
-      would decide it without ``b``.
+    - When, moreover, no such rule reads two violations, the person offended in too few to merge (合并处理) and
+      the facts about the case as a whole (those of no person, violation or decision) stay as they were, the
+      person's result is the heaviest of their results violation by violation. A change on violation ``v`` then
+      needs only ``v`` beside the violation that decides the result without ``v``: the one that decides it now
+      (``b``), or, for a change on ``b``, the one that would decide it without ``b``.
 
     Each shortcut is taken only after the unchanged small case has been seen to give the person's result as the
     whole case gave it; a change that moves the facts about the whole case is evaluated on the person's cases.
@@ -668,8 +668,8 @@ class _Reevaluator:
         outcome = evaluation.outcomes.get(person) if shortcut else None
         if outcome is None or outcome.best is None or len(self.data["violations"]) < 2:
             return
-        if not _reads_one(engine.pack, "violation"):
-            return
+        if not _reads_one(engine.pack, "violation") or _may_merge(engine, self.data, person):
+            return  # 合并处理 reads all the person's violations together: no longer the heaviest one by one
         self.decisive = outcome.best.finding.firing.violation
         self.rules_on = _rules_by_violation(outcome)
         self.common = _case_facts(self._flat(self.data))
@@ -715,6 +715,14 @@ class _Reevaluator:
         except CaseValidationError:
             return None
         return result, list(result.findings) if result else []
+
+
+def _may_merge(engine: Engine, data: dict[str, Any], person: str) -> bool:
+    """Whether the policy may merge ``person``'s violations (合并处理): they offended in enough of them (the
+    changes explain tries never make anyone an offender)."""
+    merge = engine.policy.merge
+    offended = sum(person in v["offenders"] for v in data["violations"])
+    return merge is not None and offended >= merge.at_least
 
 
 def _result_of(determination: Determination, person: str) -> PersonResult | None:
