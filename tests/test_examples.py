@@ -232,6 +232,18 @@ PEOPLE: dict[str, dict[str, Key]] = {
         # v2 ended 2024-03-31 (acct2019+disc2023): farm subsidies are heavier from disc2023 (disc2023:122, V8).
         "p4": Key("direct", 2, "serious_warning", "heavier"),
     },
+    "18-several-violations-merged": {
+        # failed_to_stop on v2 (ordinary, s 1) → T2 [2,2]; credit (none) on the four others.
+        "p1": Key("principal_leadership", 2, "warning"),
+        # v1 ordinary [2,2] → warning; v2 ordinary in farm subsidies, heavier from disc2023 (V8) → serious warning;
+        # two violations at a party sanction: 合并处理 raises the heavier one grade, to 撤销党内职务 (he holds a party
+        # post), decided by 加重 (disc2023:24).
+        "p2": Key("direct", 3, "removal_from_party_post", "increased"),
+        # v3 and v4 ordinary → warning each; merged: one grade up, 严重警告, within the second form.
+        "p3": Key("direct", 2, "serious_warning", "increased"),
+        # v3 → warning; v5 minor [1,1] is no party sanction, so nothing is merged: the warning stands.
+        "p4": Key("direct", 2, "warning"),
+    },
 }
 
 UNITS: dict[str, Unit] = {
@@ -254,6 +266,8 @@ UNITS: dict[str, Unit] = {
     # p2 left office before either violation began: not linked, not missing (V10).
     "16-work-safety-accident": Unit(("inspection",), True),
     "17-public-interest-by-version": Unit(("inspection",), True),
+    # a leadership failure at the second form: self-examination, publicised (D12, D13).
+    "18-several-violations-merged": Unit(("inspection",), True),
 }
 
 
