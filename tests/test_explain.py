@@ -155,6 +155,39 @@ def test_every_person_of_the_examples_is_explained(engine: Engine, example: Path
 # Exact explanations
 
 
+def test_merged_offender_is_placed_by_the_merge(engine: Engine) -> None:
+    """Example 18's director: decided by his heavier violation, placed by 合并处理 (the policy's own step, cited as
+    the version of that violation numbers it), his other violation shown as not the heaviest."""
+    case = json.loads((ROOT / "examples" / "cases" / "18-several-violations-merged.json").read_text(encoding="utf-8"))
+    why = [(r.part, r.rule, r.violation, r.cites, r.facts, r.effect, r.note) for r in engine.explain(case, "p2").why]
+    assert why[:2] == [
+        (
+            "decided",
+            "O-SEVERITY-ORDINARY",
+            "v2",
+            ["speech:P20", "disc2015:18", "disc2015:36", "disc2018:19", "disc2018:37", "disc2023:39"],
+            {"severity": "ordinary", "suspected_crime": False},
+            "direct [2,2]",
+            "decides the result: range [2,2]; 合并处理: 2 violations merged, the heaviest measure "
+            "严重警告 serious warning raised one grade to form 3, 撤销党内职务 removal from party post",
+        ),
+        (
+            "placed",
+            "D11-MERGE",
+            "v2",
+            ["disc2023:24"],
+            {"violations": 2, "heaviest": "form 2: serious_warning"},
+            "form 3: removal_from_party_post",
+            "increased: the heaviest of 2 violations (v1, v2) raised one grade, "
+            "严重警告 serious warning → 撤销党内职务 removal from party post",
+        ),
+    ]
+    assert [reason[:3] for reason in why[2:]] == [
+        ("placed", "O-PUBLIC-INTEREST", "v2"),
+        ("finding", "O-SEVERITY-ORDINARY", "v1"),
+    ]
+
+
 def test_spec_example_leader_who_concealed(engine: Engine) -> None:
     """p2 concealed life-saving funds: decided by L-COVER-UP, placed by L-LIFESAVING; clearing the flag or
     removing the concealment moves the form down, and nothing single moves it up."""

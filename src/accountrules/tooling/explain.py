@@ -29,6 +29,7 @@ from accountrules.errors import CaseValidationError, UnknownPersonError
 from accountrules.models import Case, Determination, PersonResult
 from accountrules.rulepack.conditions import FactIndex, Miss, failing_tests, first_miss
 from accountrules.rulepack.facts import ID_FIELDS, FactSchema, Input
+from accountrules.rulepack.policy import Merge
 from accountrules.rulepack.spec import Pattern, Ref, Rule, Test
 from accountrules.tooling.space import Distinctions, distinctions, input_classes
 from accountrules.tooling.verify import linked_people
@@ -221,10 +222,13 @@ def _why(engine: Engine, outcome: Outcome | None, mine: list[Firing], standing: 
             add(
                 best.finding.firing,
                 "decided",
-                f"decides the result: range [{lo},{hi}]; {best.deciding.rule if best.deciding else ''} 合并处理: "
+                f"decides the result: range [{lo},{hi}]; 合并处理: "
                 f"{merged} violations merged, the heaviest measure {measure_label(heaviest.measure)} raised one "
                 f"grade to form {best.form}, {measure_label(best.measure)}",
             )
+            merge = engine.policy.merge
+            if merge is not None and best.deciding is not None:
+                reasons.append(_merge_reason(engine, merge, outcome, heaviest, best))
         _adjustments(engine, best, add)
         for item in outcome.resolved:
             if item is best:
@@ -287,6 +291,22 @@ def _placement(engine: Engine, kind: str, item: Resolved) -> str:
     outweighed = [r.detail for r in item.refused if r.kind == "outweighed"]
     beaten = f"; outweighs {', '.join(str(o) for o in outweighed)}" if outweighed else ""
     return f"{label(kind)}: {where}{shift} → form {item.form}, {measure_label(item.measure, kind)}{beaten}"
+
+
+def _merge_reason(engine: Engine, merge: Merge, outcome: Outcome, heaviest: Resolved, best: Resolved) -> Reason:
+    """The policy's own step that placed a merged result (合并处理), as its trace step shows it."""
+    cites = engine.pack.versions.shown_cites(tuple(merge.cites), str(best.version))
+    return Reason(
+        part="placed",
+        rule=merge.id,
+        title=merge.title,
+        cites=list(cites),
+        violation=best.finding.firing.violation,
+        facts={"violations": len(outcome.merged), "heaviest": f"form {heaviest.form}: {heaviest.measure}"},
+        effect=f"form {best.form}: {best.measure}",
+        note=f"{merge.modifier}: the heaviest of {len(outcome.merged)} violations ({', '.join(outcome.merged)}) "
+        f"raised one grade, {measure_label(heaviest.measure)} → {measure_label(best.measure)}",
+    )
 
 
 def _reason(engine: Engine, f: Firing, part: Part, note: str) -> Reason:
