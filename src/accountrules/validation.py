@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from accountrules.errors import CaseLimitError, CaseValidationError, Problem
 from accountrules.models import Case, Determination
-from accountrules.vocabulary import FORM_MEASURES, OFFENDER_ACTS, PILOT_ERROR_KINDS
+from accountrules.vocabulary import FORM_MEASURES, MEASURE_PLACES, OFFENDER_ACTS, PILOT_ERROR_KINDS
 
 #: A single case larger than this is refused before parsing (a case is a few kilobytes; batch files stream).
 MAX_CASE_BYTES = 5 * 1024 * 1024
@@ -656,7 +656,7 @@ def _cross_references(case: Case) -> Iterable[Problem]:
         yield from _first_seen(recorded.measures, f"{where}.measures")
         measures = FORM_MEASURES[recorded.form]
         if recorded.measure is not None and recorded.measure not in measures:
-            owner = next(f for f, ms in FORM_MEASURES.items() if recorded.measure in ms)
+            owner = MEASURE_PLACES[recorded.measure][0]
             yield Problem(
                 f"{where}.measure",
                 f"'{recorded.measure}' is a form-{owner} measure, not form {recorded.form}; "

@@ -134,6 +134,10 @@ FORM_MEASURES: dict[int, tuple[Measure, ...]] = {
     3: ("removal_from_party_post", "probation", "major_post_adjustment", "expulsion"),
     4: ("case_transfer",),
 }
+#: Each measure's place: its form, then its place in that form's order (every measure belongs to one form).
+MEASURE_PLACES: dict[str, tuple[int, int]] = {
+    measure: (form, rank) for form, measures in FORM_MEASURES.items() for rank, measure in enumerate(measures)
+}
 
 #: The fixed bilingual message of each note (SPEC §9.2), Chinese first.
 NOTE_MESSAGES: dict[str, str] = {

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from accountrules.engine.cache import Canonical
 from accountrules.models import Case, Determination, PersonResult, Recorded, RulePackInfo
-from accountrules.vocabulary import FORM_MEASURES, ViolationFlag, label, values
+from accountrules.vocabulary import MEASURE_PLACES, ViolationFlag, label, values
 
 Verdict = Literal["within", "too_lenient", "too_harsh", "undetermined"]
 
@@ -323,10 +323,6 @@ def case_pattern(case: Case) -> str:
     return " + ".join(described)
 
 
-def _form_of(measure: str) -> int:
-    return next(form for form, measures in FORM_MEASURES.items() if measure in measures)
-
-
 def _version_of(determination: Determination, person: str) -> str | None:
     """The version whose rules gave the person's finding (the first finding step about them)."""
     result = next((r for r in determination.people if r.person == person), None)
@@ -381,7 +377,7 @@ def examine_case(
             modifier = result.modifiers[0].kind if result.modifiers else None
             replaced = [m for m, sub in substitutes.items() if sub in result.measures]
             if band is not None and replaced and not people[pid].holds_party_post:
-                band = (band[0], max(band[1], *(_form_of(m) for m in replaced)))
+                band = (band[0], max(band[1], *(MEASURE_PLACES[m][0] for m in replaced)))
         if band is None:
             verdict: Verdict = "undetermined"
             off = 0

@@ -16,7 +16,7 @@ from typing import Any
 from accountrules.engine.firings import Firing, MeasureWhat, ModifierWhat, RefusalWhat, TallyWhat
 from accountrules.rulepack.policy import Merge, Policy, Scale
 from accountrules.rulepack.versions import Sanctions
-from accountrules.vocabulary import FORM_MEASURES
+from accountrules.vocabulary import FORM_MEASURES, MEASURE_PLACES
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,10 +127,6 @@ _MEASURE_RANKS: dict[tuple[int, str], int] = {
 #: A firing without its person, violation and facts: what `Resolver.resolve_pair` keeps like pairs by. D11 never
 #: reads the facts, and they never order a pair's firings (two distinct firings of a pair differ before them).
 _WITHOUT_IDS = operator.itemgetter(0, 1, 4, 5)
-
-
-#: The form of each measure (every measure belongs to one form).
-_FORM_OF: dict[str, int] = {measure: form for form, measures in FORM_MEASURES.items() for measure in measures}
 
 
 def _measure_rank(form: int, measure: str) -> int:
@@ -412,14 +408,14 @@ class Resolver:
         sanctions = self.sanctions
         if without_post and sanctions is not None:
             raised = merge.raise_one(
-                heaviest.form, heaviest.measure, lambda m: sanctions.substitute(_FORM_OF[m], m) is None
+                heaviest.form, heaviest.measure, lambda m: sanctions.substitute(MEASURE_PLACES[m][0], m) is None
             )
         else:
             raised = merge.raise_one(heaviest.form, heaviest.measure, lambda m: True)
         best = outcome.best
         if raised is None or best is None:
             return
-        form = _FORM_OF[raised]
+        form = MEASURE_PLACES[raised][0]
         if (form, _MEASURE_RANKS[(form, raised)]) <= (best.form, _MEASURE_RANKS[(best.form, best.measure)]):
             return
         version = heaviest.version

@@ -16,6 +16,7 @@ from accountrules.vocabulary import (
     FAILURE_ACTS,
     FAVOURABLE_ACTS,
     FORM_MEASURES,
+    MEASURE_PLACES,
     Act,
     Measure,
     ModifierKind,
@@ -210,10 +211,7 @@ class Merge(PolicyStep):
 
 def _place(measure: str) -> tuple[int, int]:
     """A measure's place among all measures: its form, then its place in the form ((-1, -1) for none)."""
-    for form, measures in FORM_MEASURES.items():
-        if measure in measures:
-            return form, measures.index(measure)
-    return -1, -1
+    return MEASURE_PLACES.get(measure, (-1, -1))
 
 
 def table_row(index: int, rows: int) -> int:
