@@ -638,7 +638,7 @@ def _result(
 ) -> dict[str, Any]:
     """A person's result from their heaviest finding: V2's and V4's measures beside it, V3's party measures and
     government sanction, the promotion bar. ``unraised``: where violations were merged, the heaviest finding's
-    placement before the raise, which the government sanction follows (gov2020:21)."""
+    placement before the raise, which the government sanction follows (gov2020:15)."""
     form, rank, measure, deciding, _, _, replaced = placed
     kind = f[3]
     recommended = [measure]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 from typing import Any
 
@@ -161,6 +162,16 @@ def test_rules_show_merge(tmp_path: Path) -> None:
         ["disc2018:23"],
     )
     assert runner.invoke(app, ["rules", "show", "D11-MERGE"]).exit_code == 0
+
+
+def test_the_government_articles_the_merge_names_are_catalogued() -> None:
+    """The government side of 合并处理 names the articles on several acts of a public official (gov2020 art 15,
+    civ2007 art 10: the heaviest sanction, none raised), and both are in the pack's catalogue."""
+    shown = CliRunner().invoke(app, ["rules", "show", "merge", "--format", "json"])
+    named = re.findall(r"\b(?:gov2020|civ2007):\d+", " ".join(__import__("json").loads(shown.stdout)["when"]))
+    assert named == ["gov2020:15", "civ2007:10"]
+    catalogue = load_pack(default_pack_path()).citations
+    assert [catalogue[cite].verified for cite in named] == [True, True]
 
 
 def broken_policy(tmp_path: Path, old: str, new: str) -> tuple[int, str]:

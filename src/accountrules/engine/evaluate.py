@@ -464,7 +464,7 @@ class Engine:
         self, unraised: Resolved, kept: tuple[str, ...], person: Person, law: str
     ) -> tuple[str | None, int | None]:
         """The government sanction and waiting period of a person whose violations were merged (合并处理): the
-        sanction follows their heaviest measure before the raise (gov2020:21, civ2007:10 give the heaviest of the
+        sanction follows their heaviest measure before the raise (gov2020:15, civ2007:10 give the heaviest of the
         acts' sanctions and raise none); the waiting period the longest bar of the measures kept and it."""
         also = tuple([a.kind for a in unraised.also]) if unraised.also else ()
         member, official = person.party_member, person.public_official

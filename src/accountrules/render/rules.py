@@ -152,7 +152,7 @@ def merge_sheet(pack: RulePack, version: str | None = None) -> RuleSheet:
             f"measure of the scale",
             f"scale 档次: {scale}",
             "a grade the person cannot receive is passed over (V9: no removal from a party post they do not hold)",
-            "the government sanction follows the heaviest measure before the raise (gov2020:21, civ2007:10)",
+            "the government sanction follows the heaviest measure before the raise (gov2020:15, civ2007:10)",
         ],
         then=f"the heaviest measure raised one grade, decided by {label(merge.modifier)}; range unchanged",
         versions=list(pack.versions.ids),
