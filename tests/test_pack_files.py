@@ -140,3 +140,59 @@ def test_a_control_character_in_a_rule_file_is_one_error_on_its_line(pack: Path)
         f"{rules.resolve()}:2: not valid YAML: the character #x0000 is not allowed in YAML (control characters are "
         "not allowed); remove it"
     )
+
+
+@pytest.fixture
+def default_copy(tmp_path: Path) -> Path:
+    """A copy of the default pack to spoil."""
+    copy = tmp_path / "default"
+    shutil.copytree(ROOT / "rules", copy, ignore=shutil.ignore_patterns("tests"))
+    return copy
+
+
+def test_an_unquoted_day_that_is_not_in_the_calendar_names_its_line(default_copy: Path) -> None:
+    """`from: 2018-02-30` unquoted in versions.yaml is the error a quoted one gets, on its line, not a crash."""
+    pack = default_copy
+    versions = (pack / "versions.yaml").read_text(encoding="utf-8")
+    assert 'from: "2018-10-01"' in versions
+    (pack / "versions.yaml").write_text(versions.replace('from: "2018-10-01"', "from: 2018-02-30"), encoding="utf-8")
+    with pytest.raises(RulePackError) as caught:
+        load_pack(pack)
+    assert str(caught.value) == f"{pack / 'versions.yaml'}:7: versions[1].from: day is out of range for month"
+
+
+def test_an_unquoted_day_loads_as_a_quoted_one(default_copy: Path) -> None:
+    """`from: 2018-10-01` unquoted is the same day as the quoted one."""
+    pack = default_copy
+    versions = (pack / "versions.yaml").read_text(encoding="utf-8")
+    (pack / "versions.yaml").write_text(versions.replace('"2018-10-01"', "2018-10-01"), encoding="utf-8")
+    assert load_pack(pack).versions == load_pack(ROOT / "rules").versions
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        ("2024.10", "expected text, got the number 2024.1; write it in quotes"),
+        ("no", "expected text, got false (YAML reads yes, no, on and off as true or false); write it in quotes"),
+        ("", "expected text, got nothing; write the value"),
+        ("[1]", "expected text, got a list"),
+    ],
+)
+def test_a_version_that_is_not_text_says_to_quote_it(pack: Path, written: str, message: str) -> None:
+    """`version: 2024.10` (YAML reads the number 2024.1) is refused with the fix: write it in quotes."""
+    (pack / "pack.yaml").write_text(f"name: tiny\nversion: {written}\n", encoding="utf-8")
+    with pytest.raises(RulePackError) as caught:
+        load_pack(pack)
+    assert str(caught.value) == f"{pack / 'pack.yaml'}:2: version: {message}"
+
+
+@pytest.mark.parametrize("tag", ["!!binary aGVsbG8=", "!!python/object/apply:os.getcwd []"])
+def test_a_tag_of_no_json_value_is_refused_in_a_pack(pack: Path, tag: str) -> None:
+    """A pack file may not write `!!binary` or a Python tag: refused on its line before anything is built."""
+    (pack / "pack.yaml").write_text(f"name: tiny\nversion: {tag}\n", encoding="utf-8")
+    with pytest.raises(RulePackError) as caught:
+        load_pack(pack)
+    assert str(caught.value) == (
+        f"{pack / 'pack.yaml'}:2: {tag.split()[0]} is not read in a rule pack; "
+        "write the value as plain text, a number, a list or a mapping"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import sys
 from collections.abc import Callable
@@ -588,3 +589,52 @@ def test_a_case_with_a_stray_trace_keeps_its_field_problems() -> None:
     with pytest.raises(CaseValidationError) as exc:
         parse_case({**BASE, "trace": []})
     assert problems_of(exc) == ["trace: unknown field 'trace'; remove it or correct its name."]
+
+
+@pytest.mark.parametrize(("value", "shown"), [(dt.date(2024, 6, 30), '"2024-06-30"'), (b"x", "\"b'x'\"")])
+def test_a_python_value_json_cannot_write_is_shown_in_the_problem(value: object, shown: str) -> None:
+    """A dict given to the library with a date or bytes where a string belongs is a problem that shows the value,
+    not a TypeError from writing it."""
+    data = copy.deepcopy(BASE)
+    data["case_id"] = value
+    with pytest.raises(CaseValidationError) as info:
+        Engine.default().evaluate(data)
+    assert str(info.value) == f"case_id: expected a string, got {shown}"
+
+
+def test_a_missing_field_beside_a_python_date_is_named() -> None:
+    """A required field left out of a dict that holds a date object is reported as missing."""
+    data = copy.deepcopy(BASE)
+    del data["unit"]
+    data["decided_on"] = dt.date(2024, 6, 30)
+    with pytest.raises(CaseValidationError) as info:
+        parse_case(data)
+    assert str(info.value) == "unit: required field is missing; add it"
+
+
+def test_an_amount_too_large_for_a_number_says_so() -> None:
+    """amount_cny written with 400 digits is refused as too large, not as "not a number"."""
+    text = json.dumps(BASE).replace('"offenders": ["p3"]', '"offenders": ["p3"], "amount_cny": 1' + "0" * 400)
+    with pytest.raises(CaseValidationError) as info:
+        parse_case_text(text)
+    assert str(info.value) == (
+        "violations[0].amount_cny: the number is too large (more than 1.8e308); write the real value"
+    )
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        (bytearray(b"{}"), "expected a JSON object (a case), got a bytearray; pass JSON text as str or bytes"),
+        (
+            Path("case.json"),
+            "expected a JSON object (a case), got a path; read the file with load_case(path) from "
+            "accountrules.validation",
+        ),
+    ],
+)
+def test_the_library_names_a_wrong_kind_of_case(given: object, message: str) -> None:
+    """Bytes in a bytearray, or a path, given as a case: the message says what was given and what to give."""
+    with pytest.raises(CaseValidationError) as info:
+        Engine.default().evaluate(given)  # type: ignore[arg-type]
+    assert str(info.value) == message

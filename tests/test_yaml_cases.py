@@ -150,3 +150,93 @@ def test_a_yaml_case_that_is_not_utf8_names_its_line() -> None:
     with pytest.raises(CaseValidationError) as info:
         parse_case_yaml(b"case_id: x\ntitle: \xff\n")
     assert str(info.value) == "line 2: not UTF-8 text (invalid start byte at byte 18); save the file as UTF-8"
+
+
+#: The template's opening without its case_id: an unquoted date beside a missing field.
+UNQUOTED_DATE = """\
+decided_on: 2024-06-30
+title: 某案
+"""
+
+
+def test_a_missing_field_beside_an_unquoted_date_is_a_problem_not_a_crash() -> None:
+    """A YAML case with `decided_on: 2024-06-30` unquoted and a required field left out names what is missing."""
+    with pytest.raises(CaseValidationError) as info:
+        parse_case_yaml(UNQUOTED_DATE)
+    assert str(info.value).splitlines() == [
+        "line 1: case_id: required field is missing; add it",
+        "line 1: unit: required field is missing; add it",
+        "line 1: people: required field is missing; add it",
+        "line 1: violations: required field is missing; add it",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        (
+            "2024-02-30",
+            'line 8: decided_on: "2024-02-30" is not a day of the calendar; write a real date as YYYY-MM-DD',
+        ),
+        ("2024-06-30 12:00:00", 'line 8: decided_on: expected a date written YYYY-MM-DD, got "2024-06-30 12:00:00"'),
+    ],
+)
+def test_an_unquoted_date_is_read_as_the_text_a_json_case_holds(written: str, message: str) -> None:
+    """An unquoted day that is not in the calendar, or a date with a time, is the problem a JSON case gets."""
+    runner = CliRunner()
+    template = runner.invoke(cli_app, ["new"]).stdout
+    assert "\ndecided_on: 2024-06-30 " in template
+    with pytest.raises(CaseValidationError) as info:
+        parse_case_yaml(template.replace("\ndecided_on: 2024-06-30 ", f"\ndecided_on: {written} ", 1))
+    assert str(info.value) == message
+
+
+def test_an_unquoted_date_is_an_id_like_any_text() -> None:
+    """`case_id: 2024-01-01` is the id "2024-01-01", as in JSON."""
+    case = parse_case_yaml(spec_example_yaml().replace("case_id: 2023-017", "case_id: 2024-01-01", 1))
+    assert case.case_id == "2024-01-01"
+
+
+@pytest.mark.parametrize("tag", ["!!binary aGVsbG8=", "!!set {a: null}", "!!omap [a: 1]", "!!pairs [a: 1]"])
+def test_yaml_tags_beyond_json_values_are_refused_on_their_line(tag: str) -> None:
+    """Binary data, sets and ordered pairs have no JSON counterpart: refused with their line, not a crash."""
+    with pytest.raises(CaseValidationError) as info:
+        parse_case_yaml(f"title: x\ncase_id: {tag}\n")
+    assert str(info.value) == (
+        f"line 2: {tag.split()[0]} is not read in a case; write the value as plain text, a number, a list or a mapping"
+    )
+
+
+def test_a_python_tag_is_refused_and_never_run(tmp_path: Path) -> None:
+    """`!!python/object/apply:os.system` is refused with its line; nothing runs."""
+    marker = tmp_path / "ran"
+    with pytest.raises(CaseValidationError) as info:
+        parse_case_yaml(f'case_id: !!python/object/apply:os.system ["touch {marker}"]\n')
+    assert str(info.value) == (
+        "line 1: !!python/object/apply:os.system is not read in a case; "
+        "write the value as plain text, a number, a list or a mapping"
+    )
+    assert not marker.exists()
+
+
+def test_the_command_line_reports_a_missing_field_beside_an_unquoted_date(tmp_path: Path) -> None:
+    """`accountrules evaluate` on the template without its case_id: exit 1 and the problem, no unexpected failure."""
+    runner = CliRunner()
+    template = runner.invoke(cli_app, ["new"]).stdout
+    case = tmp_path / "case.yaml"
+    case.write_text("\n".join(line for line in template.splitlines() if not line.startswith("case_id:")))
+    result = runner.invoke(cli_app, ["evaluate", str(case)])
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {case}: line 6: case_id: required field is missing; add it\n"
+
+
+def test_the_api_answers_422_to_an_unquoted_impossible_date() -> None:
+    """POST /v1/evaluate of a YAML case with `decided_on: 2024-02-30` is 422 naming the line, never 500."""
+    body = spec_example_yaml() + "decided_on: 2024-02-30\n"
+    body = body.replace("decided_on: '2023-09-01'\n", "", 1)
+    with TestClient(create_app(), raise_server_exceptions=False) as client:
+        answer = client.post("/v1/evaluate", content=body.encode(), headers={"Content-Type": "application/yaml"})
+    assert answer.status_code == 422
+    [problem] = answer.json()["problems"]
+    assert problem["path"] == "decided_on"
+    assert problem["message"] == '"2024-02-30" is not a day of the calendar; write a real date as YYYY-MM-DD'

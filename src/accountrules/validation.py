@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import functools
 import json
+import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -352,6 +353,10 @@ def _json_kind(value: Any) -> str:
         return "a number"
     if isinstance(value, str):
         return "a string"
+    if isinstance(value, (bytearray, memoryview)):  # JSON text in a form the readers do not take
+        return f"a {type(value).__name__}; pass JSON text as str or bytes"
+    if isinstance(value, os.PathLike):
+        return "a path; read the file with load_case(path) from accountrules.validation"
     if isinstance(value, Sequence):
         return "an array"
     return type(value).__name__
@@ -402,7 +407,7 @@ def _problem(err: Any, model: type[Case] = Case) -> Problem:
     kind = err["type"]
     given = err.get("input")
     ctx = err.get("ctx") or {}
-    shown = json.dumps(given, ensure_ascii=False)[:60]
+    shown = json.dumps(given, ensure_ascii=False, default=str)[:60]  # str: a date or bytes given to the library
     if kind == "extra_forbidden":
         field = str(loc[-1])
         message = f"unknown field '{field}'; remove it or correct its name.{suggest(field, known_fields(model, loc))}"
@@ -414,6 +419,8 @@ def _problem(err: Any, model: type[Case] = Case) -> Problem:
         message = f"{value} is not one of {', '.join(allowed)}.{suggest_value(given, allowed)}"
     elif kind.startswith("date_") and kind != "date_type" and isinstance(given, str):
         message = f"{shown} is not a day of the calendar; write a real date as YYYY-MM-DD"
+    elif kind == "float_type" and isinstance(given, int) and not isinstance(given, bool):
+        message = "the number is too large (more than 1.8e308); write the real value"
     elif kind in _EXPECTED_TYPES:
         message = f"expected {_EXPECTED_TYPES[kind]}, got {shown}"
     elif kind == "string_pattern_mismatch":

@@ -410,10 +410,25 @@ def _pydantic_message(err: Any, model: type[BaseModel] | None = None) -> str:
     if err["type"] in {"literal_error", "enum"} and isinstance(err.get("input"), str):
         allowed = [a.strip(" '") for a in str(err.get("ctx", {}).get("expected", "")).replace(" or ", ", ").split(",")]
         return f"'{err['input']}' is not one of {', '.join(allowed)}.{suggest(err['input'], allowed)}"
+    if err["type"] == "string_type":
+        return _not_text(err.get("input"))
     msg: str = err["msg"]
     if err["type"] == "value_error":
         msg = msg.removeprefix("Value error, ")  # the check's own sentence says what is wrong
     return msg[0].lower() + msg[1:]
+
+
+def _not_text(given: Any) -> str:
+    """Why a value YAML read as something else is not the text a key wants, and the fix: YAML reads ``2024.10``
+    as a number and ``yes`` as true unless they are quoted."""
+    if isinstance(given, bool):
+        shown = "true" if given else "false"
+        return f"expected text, got {shown} (YAML reads yes, no, on and off as true or false); write it in quotes"
+    if isinstance(given, (int, float)):
+        return f"expected text, got the number {given}; write it in quotes"
+    if given is None:
+        return "expected text, got nothing; write the value"
+    return f"expected text, got {'a list' if isinstance(given, list) else 'a mapping'}"
 
 
 def _load_citations(root: Path) -> dict[str, Citation]:

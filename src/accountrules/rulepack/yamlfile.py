@@ -66,9 +66,16 @@ def _construct_sequence(loader: Any, node: yaml.SequenceNode) -> LineList:
     return result
 
 
+def _construct_text(loader: Any, node: yaml.ScalarNode) -> str:
+    """An unquoted date (``2024-06-30``) as the text it is written as, as JSON holds it: the models read days
+    from text, and a day that is not in the calendar is then their problem to name, not the parser's crash."""
+    return str(loader.construct_scalar(node))
+
+
 @cache
 def _loader() -> Any:
-    """A safe loader (libyaml's C parser when PyYAML has it) whose mappings and lists remember their lines."""
+    """A safe loader (libyaml's C parser when PyYAML has it) whose mappings and lists remember their lines and
+    which reads unquoted dates as text."""
     import yaml
 
     class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]  # libyaml's when present
@@ -76,7 +83,13 @@ def _loader() -> Any:
 
     Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
     Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+    Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_text)
     return Loader
+
+
+#: The tags a document may write out: those of the values JSON has. Any other (``!!binary``, ``!!set``,
+#: ``!!python/…``) is refused before anything is built.
+_JSON_TAGS = frozenset(f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "map", "seq"))
 
 
 #: The most a file of a rule pack may hold (the default pack's largest file is a few tens of kilobytes).
@@ -111,7 +124,8 @@ def parse_yaml(data: str | bytes, limits: YamlLimits, error: ErrorMaker) -> Any:
     mappings and lists remember their lines. It is refused, with the error ``error(message, line)`` makes, when
     it is not UTF-8, larger than ``limits.max_bytes``, nested deeper than ``limits.max_depth``, standing for more
     than ``limits.max_nodes`` values with its aliases expanded (or using aliases at all when ``limits.aliases``
-    is false), repeating a key in one mapping, or not YAML. Nothing is built before the parser's events have
+    is false), writing a tag of a value JSON does not have (``!!binary``, ``!!set``, ``!!python/…``), repeating a
+    key in one mapping, or not YAML. Nothing is built before the parser's events have
     been checked, so an alias bomb never expands."""
     import yaml
 
@@ -177,15 +191,22 @@ def read_yaml(path: Path) -> Any:
 
 
 def _check_size(text: str, limits: YamlLimits) -> None:
-    """Refuse a document that nests deeper than allowed, uses aliases where none are allowed, or stands for more
-    values than allowed with its aliases expanded, before anything is built from it (the parser's events are
-    read, nothing is constructed)."""
+    """Refuse a document that writes a tag JSON has no value for, nests deeper than allowed, uses aliases where
+    none are allowed, or stands for more values than allowed with its aliases expanded, before anything is built
+    from it (the parser's events are read, nothing is constructed)."""
     import yaml
 
     sizes: dict[str, int] = {}  # nodes under each anchor, aliases expanded
     stack: list[list[Any]] = [[None, 0]]  # per open collection: its anchor and its nodes so far
     total = 0  # the nodes so far, aliases expanded (the sum of the stack's counts)
     for event in yaml.parse(text, Loader=_loader()):
+        tag = getattr(event, "tag", None)
+        if tag is not None and tag not in _JSON_TAGS:
+            shown = "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org,2002:") else tag
+            raise _YamlProblem(
+                f"{shown} is not read in {limits.what}; write the value as plain text, a number, a list or a mapping",
+                _line(event),
+            )
         if not limits.aliases and getattr(event, "anchor", None) is not None:
             raise _YamlProblem(
                 f"anchors and aliases (& and *) are not used in {limits.what}; write the value out", _line(event)
