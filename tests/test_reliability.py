@@ -173,6 +173,35 @@ def test_batch_refuses_to_write_over_its_input(tmp_path: Path, lines: list[str])
     assert archive.read_bytes() == before
 
 
+@pytest.mark.parametrize("name", ["out.json", "OUT.YAML", "a.json"])
+def test_batch_refuses_to_write_a_case_file_of_its_input_folder(tmp_path: Path, lines: list[str], name: str) -> None:
+    """`batch cases/ -o cases/out.json` is refused whether the file exists or not: the next run would read the
+    output as a case, and a run writing over a case file destroys it before it is read."""
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    (folder / "a.json").write_text(lines[0], encoding="utf-8")
+    result = run("batch", str(folder), "-o", str(folder / name), "--workers", "0")
+    assert result.returncode == 1
+    assert result.stderr.decode() == (
+        f"Error: {folder / name}: would be a case file of the input folder {folder}; "
+        "write the output outside it, or name it .jsonl\n"
+    )
+    assert sorted(p.name for p in folder.iterdir()) == ["a.json"]
+    assert (folder / "a.json").read_text(encoding="utf-8") == lines[0]
+
+
+def test_batch_writes_jsonl_into_its_input_folder(tmp_path: Path, lines: list[str], expected: list[bytes]) -> None:
+    """An output in the input folder that is not a case file (.jsonl) is written, and the next run reads the
+    same cases."""
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    (folder / "a.json").write_text(lines[0], encoding="utf-8")
+    for _ in range(2):
+        result = run("batch", str(folder), "-o", str(folder / "out.jsonl"), "--workers", "0")
+        assert result.returncode == 0
+        assert (folder / "out.jsonl").read_bytes() == expected[0] + b"\n"
+
+
 def test_check_refuses_to_write_its_report_over_its_input(tmp_path: Path, lines: list[str]) -> None:
     """`check A.jsonl --json A.jsonl` is refused the same way."""
     archive = tmp_path / "a.jsonl"
@@ -278,6 +307,26 @@ def test_an_escape_sequence_in_a_bad_value_is_shown_escaped_in_the_error(tmp_pat
     assert result.returncode == 1
     assert "\x1b" not in result.stderr.decode()
     assert result.stderr.decode().startswith(f"Error: {path}: violations[0].kind: 'x\\x1b[2J' is not one of")
+
+
+def test_bidirectional_controls_are_shown_escaped_in_text_and_errors(tmp_path: Path) -> None:
+    """A right-to-left override (U+202E) in a name or an id cannot reorder what the terminal shows: the table and
+    the `Error:` line show it as \\u202e."""
+    case = json.loads(SPEC_EXAMPLE.read_text(encoding="utf-8"))
+    case["people"][0]["name"] = "张\u202e某"
+    path = tmp_path / "bidi.json"
+    path.write_text(json.dumps(case), encoding="utf-8")
+    shown = run("evaluate", str(path), "--format", "text")
+    assert shown.returncode == 0
+    assert "\u202e" not in shown.stdout.decode()
+    assert "张\\u202e某 p1" in shown.stdout.decode()
+    case["conduct"][1]["person"] = "p1\u2066"
+    path.write_text(json.dumps(case), encoding="utf-8")
+    refused = run("evaluate", str(path))
+    assert refused.returncode == 1
+    assert refused.stderr.decode() == (
+        f"Error: {path}: conduct[1].person: no person 'p1\\u2066' (people are: p1, p2, p3). Did you mean 'p1'?\n"
+    )
 
 
 # --- every error names the case file --------------------------------------------------------------------------------
@@ -446,13 +495,18 @@ def test_batch_with_workers_leaves_no_process_behind(tmp_path: Path, lines: list
     assert _group(command.pid) == []
 
 
+@pytest.fixture(scope="module")
+def unlike_cases() -> list[str]:
+    """5,000 cases that all differ: an archive that takes long enough to interrupt."""
+    return [g.text for g in generate(CorpusSpec(cases=5000, seed=3, patterns=5000, recorded=False))]
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
-def test_ctrl_c_during_batch_leaves_no_process_behind(tmp_path: Path) -> None:
+def test_ctrl_c_during_batch_leaves_no_process_behind(tmp_path: Path, unlike_cases: list[str]) -> None:
     """Ctrl-C (SIGINT to the whole process group) while workers evaluate: once the command has returned, no
     process it started is left, not even a zombie helper."""
     archive = tmp_path / "archive.jsonl"
-    texts = (g.text + "\n" for g in generate(CorpusSpec(cases=5000, seed=3, patterns=5000, recorded=False)))
-    archive.write_text("".join(texts), encoding="utf-8")
+    archive.write_text("".join(t + "\n" for t in unlike_cases), encoding="utf-8")
     command = _start("batch", str(archive), "--workers", "2", "--cache", "0")
     for _ in range(600):  # the command, the resource tracker, the forkserver and two workers
         if len(_group(command.pid)) >= 5 or command.poll() is not None:
@@ -462,6 +516,36 @@ def test_ctrl_c_during_batch_leaves_no_process_behind(tmp_path: Path) -> None:
     os.killpg(command.pid, signal.SIGINT)
     assert command.wait(60) == 130
     assert _group(command.pid) == []
+
+
+def test_ctrl_c_during_batch_says_how_many_records_were_written(tmp_path: Path, unlike_cases: list[str]) -> None:
+    """Ctrl-C while a batch writes to a file: exit 130 and one line on stderr saying how many records the output
+    holds; that many lines are there, each a whole determination, in input order."""
+    archive, written = tmp_path / "archive.jsonl", tmp_path / "out.jsonl"
+    texts = unlike_cases
+    archive.write_text("".join(t + "\n" for t in texts), encoding="utf-8")
+    command = subprocess.Popen(
+        [sys.executable, "-c", _AT_ITS_DEFAULT, "batch", str(archive), "-o", str(written), "-w", "0", "--cache", "0"],
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    for _ in range(600):  # until the first block is written
+        if (written.exists() and written.stat().st_size) or command.poll() is not None:
+            break
+        time.sleep(0.05)
+    assert command.poll() is None, "the archive was evaluated before Ctrl-C could interrupt it"
+    os.killpg(command.pid, signal.SIGINT)
+    _, stderr = command.communicate(timeout=60)
+    assert command.returncode == 130
+    message = stderr.decode()
+    count = int(message.split(" after ", 1)[1].split(" records", 1)[0].replace(",", ""))
+    assert message == (
+        f"Interrupted (Ctrl-C) after {count:,} records: {written} holds them, in input order; "
+        "the rest were not evaluated\n"
+    )
+    ids = [json.loads(line)["case_id"] for line in written.read_text(encoding="utf-8").splitlines()]
+    assert ids == [json.loads(t)["case_id"] for t in texts[:count]]
+    assert 0 < count < len(texts)
 
 
 def report_ctrl_c_handling(conn: Any) -> None:

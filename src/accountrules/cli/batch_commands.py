@@ -42,6 +42,8 @@ SHOWN_ERRORS = 5
 #: Exit statuses of `check` besides 0 (consistent) and 1 (a bad record): inconsistencies found; nothing to check.
 INCONSISTENT = 3
 NOTHING_TO_CHECK = 4
+#: The exit status of a batch stopped by Ctrl-C, as a shell reports a command that SIGINT ended (128 + 2).
+INTERRUPTED = 130
 
 
 def default_workers() -> int:
@@ -131,9 +133,17 @@ def batch(
         with user_errors():
             try:
                 for block in blocks:
+                    out.write(block.data)
                     count += block.records
                     errors += block.errors
-                    out.write(block.data)
+            except KeyboardInterrupt:
+                where = "the output" if output == "-" else output
+                typer.echo(
+                    f"Interrupted (Ctrl-C) after {count:,} records: {where} holds them, in input order; "
+                    "the rest were not evaluated",
+                    err=True,
+                )
+                raise typer.Exit(INTERRUPTED) from None
             finally:  # on an error too (a closed pipe), the workers stop before the command returns
                 getattr(blocks, "close", lambda: None)()
         if tick is not None:
@@ -288,9 +298,23 @@ def _engine(rules: Path | None, workers: int, runtime: str) -> Engine | Path | N
 
 
 def _refuse_overwriting(source: str, output: str) -> None:
-    """Writing over the archive being read would destroy it before it is read."""
+    """Writing over the archive being read would destroy it before it is read; so would writing over a case file
+    of a folder being read, and an output written there as a case file would be read as a case the next time."""
     if source == "-" or output == "-":
         return
+    from accountrules.batch.records import CASE_FILE_SUFFIXES
+
+    written = Path(output)
+    if os.path.isdir(source) and written.suffix.lower() in CASE_FILE_SUFFIXES:
+        try:
+            inside = os.path.samefile(written.resolve().parent, source)
+        except OSError:  # the output's folder does not exist: nothing of the input is there
+            inside = False
+        if inside:
+            raise fail(
+                f"{output}: would be a case file of the input folder {source}; "
+                "write the output outside it, or name it .jsonl"
+            )
     try:
         same = os.path.samefile(source, output)
     except OSError:  # one of them does not exist (yet)

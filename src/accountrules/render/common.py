@@ -13,13 +13,15 @@ from accountrules.vocabulary import LABELS, label, label_zh, measure_label
 
 NOTICE = "本结果为建议，由有权机关依规依纪作出决定。 This is a recommendation; the competent bodies decide."
 
-#: Control characters, but for the line break and the tab that multi-line text of a report holds.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+#: Control characters, but for the line break and the tab that multi-line text of a report holds, and the
+#: bidirectional controls (U+061C, U+200E–F, U+202A–E, U+2066–9), which reorder what a terminal shows after them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def printable(text: str) -> str:
     """``text`` safe to show on a terminal or in a document: every control character but line breaks and tabs
-    (a terminal's escape sequences start with one) is shown as its escape, ``\\x1b``, never sent raw."""
+    (a terminal's escape sequences start with one) and every bidirectional control (an override makes a line read
+    backwards) is shown as its escape, ``\\x1b`` or ``\\u202e``, never sent raw."""
     return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
