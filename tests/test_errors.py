@@ -304,3 +304,60 @@ def test_the_public_engine_has_the_methods_of_spec_7() -> None:
 def test_every_error_derives_from_the_root() -> None:
     """Every exception class of errors.py is an AccountRulesError."""
     assert [c.__name__ for c in error_classes() if not issubclass(c, AccountRulesError)] == []
+
+
+# --- arguments of the wrong kind -----------------------------------------------------------------------------
+
+
+ONE_TEXT = (
+    "cases: give an iterable of cases (dicts, JSON texts or Cases), not one str; evaluate one case with "
+    "engine.evaluate, or read an archive file with accountrules.batch.open_source(path)"
+)
+
+
+def test_evaluate_many_refuses_one_text_instead_of_iterating_its_characters() -> None:
+    """`evaluate_many("archive.jsonl")` is a usage error, not one error record per character."""
+    with pytest.raises(UsageError) as caught:
+        accountrules.Engine.default().evaluate_many("archive.jsonl")
+    assert str(caught.value) == ONE_TEXT
+
+
+def test_check_consistency_refuses_one_text() -> None:
+    """`check_consistency(text)` is the same usage error."""
+    with pytest.raises(UsageError) as caught:
+        accountrules.check_consistency(SPEC_EXAMPLE.read_text(encoding="utf-8"))
+    assert str(caught.value) == ONE_TEXT
+
+
+def test_explain_names_a_person_that_is_not_text() -> None:
+    """`engine.explain(case, 5)`: a usage error saying what to give, not an AttributeError."""
+    with pytest.raises(UsageError) as caught:
+        accountrules.Engine.default().explain(SPEC_EXAMPLE.read_text(encoding="utf-8"), 5)  # type: ignore[arg-type]
+    assert str(caught.value) == "person: give the id of a person as text, such as 'p1'; got int"
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        (5, "give the folder of a rule pack as a str or a Path; got int"),
+        (SPEC_EXAMPLE, f"{SPEC_EXAMPLE}: is a file, not a rule pack; give the folder that holds pack.yaml"),
+    ],
+)
+def test_from_path_says_what_it_takes(given: Any, message: str) -> None:
+    """A number or a file given as a rule pack folder: the message says what to give."""
+    with pytest.raises(AccountRulesError) as caught:
+        accountrules.Engine.from_path(given)
+    assert str(caught.value) == message
+
+
+def test_create_app_refuses_the_core_engine_with_what_to_give() -> None:
+    """The core engine (without explain) given to the service: a usage error naming the engine to give."""
+    from accountrules.engine import Engine as CoreEngine
+    from accountrules.server import create_app
+
+    with pytest.raises(UsageError) as caught:
+        create_app(CoreEngine.default())  # type: ignore[arg-type]
+    assert str(caught.value) == (
+        "create_app takes accountrules.Engine (the engine with explain), the folder of a rule pack, or None; "
+        "got accountrules.engine.Engine: build it with accountrules.Engine.default() or Engine.from_path(folder)"
+    )

@@ -168,9 +168,15 @@ def evaluate_many(
             no cache); ``chunk_size``, ``window`` and ``progress`` (called with the count of results so far);
             ``limits``, a `CaseLimits` (by default the engine's own); ``runtime``, ``durable`` or ``compiled``
             (by default the engine's own).
+
+    Raises:
+        UsageError: ``cases`` is one text (str or bytes) rather than an iterable of cases.
     """
-    for _, _, value in stream(engine, cases, mode="json" if as_json else "model", workers=workers, **options):
-        yield value
+    records = given_records(cases)  # one text given for many cases is refused here, not at the first result
+    return (
+        value
+        for _, _, value in stream(engine, records, mode="json" if as_json else "model", workers=workers, **options)
+    )
 
 
 def check_consistency(
@@ -186,7 +192,7 @@ def check_consistency(
     `accountrules.batch.open_source`) against ``engine`` (an `Engine`, a rule pack directory, or None for the
     default pack). Bad records are reported in the result, never raised.
     """
-    results = stream(engine, cases, mode="check", workers=workers, progress=progress, **options)
+    results = stream(engine, given_records(cases), mode="check", workers=workers, progress=progress, **options)
     return consistency_report(pack_of(engine), results, keep_within=keep_within)
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal, NamedTuple
 
-from accountrules.errors import ArchiveError, CaseValidationError
+from accountrules.errors import ArchiveError, CaseValidationError, UsageError
 from accountrules.validation import MAX_CASE_BYTES
 
 Position = Literal["line", "index"]
@@ -510,6 +510,14 @@ class _ArrayScanner:
 
 
 def given_records(items: Iterable[Any]) -> Iterator[Record]:
-    """Records for cases given in Python (a `Case`, an object, JSON text or `Record`s), numbered by index."""
-    for index, item in enumerate(items):
-        yield item if isinstance(item, Record) else Record(index, "index", item)
+    """Records for cases given in Python (a `Case`, an object, JSON text or `Record`s), numbered by index.
+
+    Raises:
+        UsageError: ``items`` is one text, whose characters would each be read as a case.
+    """
+    if isinstance(items, (str, bytes, bytearray)):
+        raise UsageError(
+            f"cases: give an iterable of cases (dicts, JSON texts or Cases), not one {type(items).__name__}; "
+            "evaluate one case with engine.evaluate, or read an archive file with accountrules.batch.open_source(path)"
+        )
+    return (item if isinstance(item, Record) else Record(index, "index", item) for index, item in enumerate(items))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import threading
 from collections.abc import Callable, Iterable
@@ -15,7 +16,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
-from accountrules.errors import RulePackError, UnknownRuleError
+from accountrules.errors import RulePackError, UnknownRuleError, UsageError
 from accountrules.rulepack import stored
 from accountrules.rulepack.facts import FACTS, FORMER_NAMES, FactSchema, FieldType, facts_for_stage
 from accountrules.rulepack.policy import Policy, PolicyStep
@@ -177,7 +178,11 @@ def load_default() -> RulePack:
 def load_pack(path: str | Path, facts: FactSchema = FACTS) -> RulePack:
     """Load and validate the pack in ``path``, whose rules read ``facts``; every problem is a `RulePackError`
     with file and line."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise UsageError(f"give the folder of a rule pack as a str or a Path; got {type(path).__name__}")
     root = Path(path)
+    if root.is_file():
+        raise RulePackError("is a file, not a rule pack; give the folder that holds pack.yaml", root)
     if not root.is_dir():
         raise RulePackError("no such rule pack directory; give the folder that holds pack.yaml", root)
     root = root.resolve()

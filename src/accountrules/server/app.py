@@ -33,7 +33,8 @@ from accountrules.api import Engine
 from accountrules.batch.api import check_consistency, stream
 from accountrules.batch.check import ConsistencyReport
 from accountrules.batch.records import jsonl_records
-from accountrules.errors import CaseValidationError, Problem, UnknownPersonError, UnknownRuleError
+from accountrules.engine.evaluate import Engine as CoreEngine
+from accountrules.errors import CaseValidationError, Problem, UnknownPersonError, UnknownRuleError, UsageError
 from accountrules.models import Case, Determination
 from accountrules.render.rules import RuleList, RuleSheet, rule_list, rule_sheet
 from accountrules.render.views import Format, Report, formats, view
@@ -290,6 +291,11 @@ def create_app(
 def _engine(engine_or_pack: Engine | str | Path | None) -> Engine:
     if isinstance(engine_or_pack, Engine):
         return engine_or_pack
+    if isinstance(engine_or_pack, CoreEngine):  # evaluates, but cannot explain
+        raise UsageError(
+            "create_app takes accountrules.Engine (the engine with explain), the folder of a rule pack, or None; "
+            "got accountrules.engine.Engine: build it with accountrules.Engine.default() or Engine.from_path(folder)"
+        )
     if engine_or_pack is None:
         return Engine.default()
     return Engine.from_path(engine_or_pack)

@@ -25,7 +25,7 @@ from accountrules.engine.durable import stage_rules_for
 from accountrules.engine.firings import Firing, MeasureWhat, ModifierWhat, RefusalWhat, TallyWhat, describe
 from accountrules.engine.flatten import flatten
 from accountrules.engine.resolve import Finding, Outcome, Resolved
-from accountrules.errors import CaseValidationError, UnknownPersonError
+from accountrules.errors import CaseValidationError, UnknownPersonError, UsageError
 from accountrules.models import Case, Determination, PersonResult
 from accountrules.rulepack.conditions import FactIndex, Miss, failing_tests, first_miss
 from accountrules.rulepack.facts import ID_FIELDS, FactSchema, Input
@@ -157,6 +157,8 @@ def explain(engine: Engine, case: Case, person: str, shortcut: bool = True) -> E
     """Explain ``person``'s result in ``case`` with ``engine``'s rule pack (``shortcut``: re-evaluate each change
     on the smallest case that decides it, see `_Reevaluator`; false re-evaluates the whole case each time, with
     the same explanation)."""
+    if not isinstance(person, str):
+        raise UsageError(f"person: give the id of a person as text, such as 'p1'; got {type(person).__name__}")
     people = {p.id: p for p in case.people}
     if person not in people:
         raise UnknownPersonError(
