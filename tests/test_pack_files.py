@@ -94,6 +94,27 @@ def test_a_rule_file_that_is_a_fifo_is_refused_without_blocking(pack: Path) -> N
     )
 
 
+def test_a_folder_named_like_a_rule_file_is_named_a_folder(pack: Path) -> None:
+    """A folder `more.yaml` in a pack is refused as a folder, not as a pipe or a device."""
+    (pack / "more.yaml").mkdir()
+    with pytest.raises(RulePackError) as caught:
+        load_pack(pack)
+    assert (
+        str(caught.value) == f"{pack / 'more.yaml'}: is a folder, not a YAML file; name the files in it (folder/*.yaml)"
+    )
+
+
+def test_rules_test_of_a_folder_says_to_name_its_files(tmp_path: Path) -> None:
+    """`accountrules rules test DIR`: exit 1 and the message naming the folder, no traceback."""
+    from typer.testing import CliRunner
+
+    from accountrules.cli import app
+
+    result = CliRunner().invoke(app, ["rules", "test", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {tmp_path}: is a folder, not a YAML file; name the files in it (folder/*.yaml)\n"
+
+
 def test_a_rule_file_linked_to_dev_zero_is_refused(pack: Path) -> None:
     """A rule file that is a link to /dev/zero is refused at once, never read."""
     (pack / "zero.yaml").symlink_to("/dev/zero")

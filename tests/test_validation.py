@@ -638,3 +638,14 @@ def test_the_library_names_a_wrong_kind_of_case(given: object, message: str) -> 
     with pytest.raises(CaseValidationError) as info:
         Engine.default().evaluate(given)  # type: ignore[arg-type]
     assert str(info.value) == message
+
+
+@pytest.mark.parametrize("text", ['case_id: "2024-001"\ntitle: x\n', "# 问责案件\ncase_id: x\n"])
+def test_yaml_given_as_json_text_says_where_yaml_is_read(text: str) -> None:
+    """YAML piped to `evaluate -` (or given as JSON text) is named as YAML, with where YAML is read."""
+    with pytest.raises(CaseValidationError) as info:
+        parse_case_text(text, "<stdin>")
+    assert str(info.value) == (
+        "<stdin>: line 1 column 1: not valid JSON: Expecting value; this looks like YAML, which is read only from "
+        "a file named .yaml or .yml (standard input and the lines of an archive are JSON): save it as case.yaml"
+    )

@@ -112,6 +112,10 @@ def parse_case_text(text: str | bytes, source: str | None = None) -> Case:
 _CASE_FILE_ENDINGS = (".json", ".jsonl", ".json.gz", ".jsonl.gz", ".yaml", ".yml")
 
 
+#: The first line of a YAML case: a comment, or a key and its colon (``case_id: "2024-001"``).
+_YAML_LINE = re.compile(r"\s*(#|[A-Za-z_][\w-]*:(\s|$))")
+
+
 def _json_hint(text: str, exc: json.JSONDecodeError, source: str | None) -> str:
     """What text that is not JSON seems to be instead: an archive of JSON lines, or the path of a file."""
     given = text.strip()
@@ -120,6 +124,11 @@ def _json_hint(text: str, exc: json.JSONDecodeError, source: str | None) -> str:
         return (
             f"; the text holds {len(lines)} JSON lines, like an archive of cases: evaluate it with "
             f"`accountrules batch {source if source and not source.startswith('<') else 'FILE'}`"
+        )
+    if lines and _YAML_LINE.match(lines[0]):
+        return (
+            "; this looks like YAML, which is read only from a file named .yaml or .yml (standard input and "
+            "the lines of an archive are JSON): save it as case.yaml"
         )
     if (
         len(lines) == 1

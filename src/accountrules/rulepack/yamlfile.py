@@ -174,7 +174,10 @@ def read_pack_file(path: Path) -> bytes:
             raise RulePackError(
                 f"is a link to {target}, outside the pack's folder; copy the file into the pack instead", path
             )
-        if not stat.S_ISREG(target.stat().st_mode):
+        mode = target.stat().st_mode
+        if stat.S_ISDIR(mode):
+            raise RulePackError("is a folder, not a YAML file; name the files in it (folder/*.yaml)", path)
+        if not stat.S_ISREG(mode):
             raise RulePackError("is not a regular file (a pipe, a device or a socket); give a YAML file", path)
         with target.open("rb") as stream:
             data = stream.read(MAX_FILE_BYTES + 1)
