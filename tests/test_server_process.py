@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import shutil
 import signal
 import socket
@@ -88,3 +90,24 @@ def test_bad_input_to_the_real_service_gets_no_traceback(service: str) -> None:
     ]
     assert [a.status_code for a in answers] == [400, 422, 413]
     assert not any("Traceback" in a.text for a in answers)
+
+
+def test_a_port_in_use_is_an_error_line_and_exit_1() -> None:
+    """`serve --port P` while something listens on P: exit 1 and an `Error:` line with what to change (not
+    uvicorn's start-up failure status 3, which `check` uses for inconsistencies)."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "accountrules", "serve", "--port", str(port), "--workers", "1"],
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+    in_use = f"[Errno {errno.EADDRINUSE}] {os.strerror(errno.EADDRINUSE)}"
+    assert result.returncode == 1
+    assert result.stderr.decode().splitlines()[-1] == (
+        f"Error: --port {port}: cannot listen on 127.0.0.1:{port} ({in_use}); "
+        "choose another --port, or a --host that is an address of this machine"
+    )

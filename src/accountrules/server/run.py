@@ -4,7 +4,9 @@ ends (durable_rules evaluates one case at a time per process, so processes are w
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
+import socket
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
@@ -70,4 +72,27 @@ def serve(
     os.environ[MAX_WORK_VARIABLE] = "" if max_work is None else str(max_work)
     os.environ[ENGINE_VARIABLE] = runtime
     config = uvicorn.Config(FACTORY, factory=True, host=host, port=port, workers=workers, server_header=False)
-    Multiprocess(config, sockets=[config.bind_socket()]).run()
+    Multiprocess(config, sockets=[_bound(config, host, port)]).run()
+
+
+def _bound(config: uvicorn.Config, host: str, port: int) -> socket.socket:
+    """The listening socket of ``config``; an address that cannot be listened on (in use, not this machine's)
+    is a `UsageError` saying why, where uvicorn would log the reason and exit with its own start-up status."""
+    reasons: list[str] = []
+
+    def keep(record: logging.LogRecord) -> bool:
+        reasons.append(record.getMessage())
+        return False  # said once, in the error below
+
+    errors = logging.getLogger("uvicorn.error")
+    errors.addFilter(keep)
+    try:
+        return config.bind_socket()
+    except SystemExit:
+        reason = reasons[-1] if reasons else "it could not be bound"
+        raise UsageError(
+            f"--port {port}: cannot listen on {host}:{port} ({reason}); "
+            "choose another --port, or a --host that is an address of this machine"
+        ) from None
+    finally:
+        errors.removeFilter(keep)
