@@ -173,6 +173,23 @@ def test_a_json_file_holding_one_case_says_how_to_evaluate_it(engine: Engine, tm
     ]
 
 
+def test_json_lines_named_json_say_to_name_them_jsonl(tmp_path: Path, engine: Engine) -> None:
+    """A .json file holding one case per line, as a .jsonl does, is named as JSON lines, with the fix."""
+    path = tmp_path / "cases.json"
+    path.write_text('{"case_id": "x"}\n{"case_id": "y"}\n', encoding="utf-8")
+    with open_source(path) as source:
+        got = results(source, engine)
+    assert got == [
+        RecordError(
+            0,
+            "index",
+            None,
+            "a .json archive holds one JSON array of cases, and this file holds one JSON object after another, as "
+            "JSON lines do: name it .jsonl (or put the cases in an array [ … ])",
+        )
+    ]
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # bad records
 

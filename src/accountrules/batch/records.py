@@ -403,11 +403,18 @@ class _ArrayScanner:
         if self._char(pos) == "\ufeff":
             pos = self._skip_space(pos + 1)
         if self._char(pos) == "{":
-            problem = (
-                "a .json archive holds one JSON array of cases, and this file holds one JSON object (a case?): "
-                "evaluate one case with `accountrules evaluate`, or put the cases in an array [ … ] (or one per "
-                "line in a .jsonl file)"
-            )
+            end = self._value_end(pos)
+            if end is not None and self._char(self._skip_space(end)) == "{":
+                problem = (
+                    "a .json archive holds one JSON array of cases, and this file holds one JSON object after "
+                    "another, as JSON lines do: name it .jsonl (or put the cases in an array [ … ])"
+                )
+            else:
+                problem = (
+                    "a .json archive holds one JSON array of cases, and this file holds one JSON object (a case?): "
+                    "evaluate one case with `accountrules evaluate`, or put the cases in an array [ … ] (or one "
+                    "per line in a .jsonl file)"
+                )
             yield Record(0, "index", b"", problem)
             return
         if self._char(pos) != "[":
