@@ -111,3 +111,35 @@ def test_an_unknown_rule_is_404_with_a_suggestion(client: TestClient) -> None:
 def test_schemas_are_the_cli_schemas(client: TestClient, which: str) -> None:
     """GET /v1/schema/{which} is `accountrules schema {which}`."""
     assert client.get(f"/v1/schema/{which}").content == cli("schema", which)
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("/v1/explain", {"path": "person", "message": "required; add ?person=…"}),
+        (
+            "/v1/explain?person=p1&format=pdf",
+            {"path": "format", "message": "'pdf' is not one of text, json, markdown, html"},
+        ),
+    ],
+)
+def test_a_bad_query_parameter_is_an_error_object(client: TestClient, url: str, problem: dict[str, str]) -> None:
+    """A missing or unknown query parameter is 422 with `error` and `problems`, as every error of the service."""
+    answer = client.post(url, content=SPEC_EXAMPLE.read_bytes())
+    assert answer.status_code == 422
+    assert answer.json() == {"error": "the request's parameters are not valid", "problems": [problem]}
+
+
+def test_an_unknown_endpoint_is_an_error_object(client: TestClient) -> None:
+    """GET of a path the service does not have: 404 with `error` saying where the endpoints are listed."""
+    answer = client.get("/v1/nothing")
+    assert answer.status_code == 404
+    assert answer.json() == {"error": "no endpoint GET /v1/nothing; the endpoints are listed at /openapi.json"}
+
+
+def test_a_wrong_method_is_an_error_object_naming_the_right_one(client: TestClient) -> None:
+    """GET /v1/evaluate: 405 with `error` naming the method to use, and the Allow header."""
+    answer = client.get("/v1/evaluate")
+    assert answer.status_code == 405
+    assert answer.headers["allow"] == "POST"
+    assert answer.json() == {"error": "GET is not allowed on /v1/evaluate; use POST"}

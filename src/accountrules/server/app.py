@@ -22,11 +22,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from accountrules.api import Engine
@@ -84,6 +86,31 @@ class _RequestProblem(Exception):
         return JSONResponse(body, status_code=self.status)
 
 
+def _parameter_problem(error: Any) -> Problem:
+    """One query or path parameter FastAPI refused, in the words of the service's other problems."""
+    name = str(error["loc"][-1])
+    if error["type"] == "missing":
+        return Problem(name, f"required; add ?{name}=…")
+    if error["type"] == "enum":
+        allowed = str(error.get("ctx", {}).get("expected", "")).replace("'", "").replace(" or ", ", ")
+        return Problem(name, f"'{error['input']}' is not one of {allowed}")
+    message = str(error["msg"])
+    return Problem(name, message[:1].lower() + message[1:])
+
+
+def _route_problem(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    """A path the service does not have (404) or a method it does not answer there (405), as an error object."""
+    path = request.url.path
+    if exc.status_code == 404 and exc.detail == "Not Found":
+        error = f"no endpoint {request.method} {path}; the endpoints are listed at /openapi.json"
+    elif exc.status_code == 405:
+        allowed = (exc.headers or {}).get("Allow", "")
+        error = f"{request.method} is not allowed on {path}; use {allowed}"
+    else:
+        error = str(exc.detail)
+    return JSONResponse({"error": error}, status_code=exc.status_code, headers=exc.headers)
+
+
 def _problem(problem: Problem) -> dict[str, Any]:
     shown: dict[str, Any] = {"path": problem.path, "message": problem.message}
     if problem.line is not None:
@@ -136,6 +163,16 @@ def create_app(
     @app.exception_handler(_RequestProblem)
     async def request_problem(request: Request, exc: _RequestProblem) -> Response:
         return exc.response()
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_parameters(request: Request, exc: RequestValidationError) -> Response:
+        return _RequestProblem(
+            422, "the request's parameters are not valid", [_parameter_problem(e) for e in exc.errors()]
+        ).response()
+
+    @app.exception_handler(StarletteHTTPException)
+    async def no_route(request: Request, exc: StarletteHTTPException) -> Response:
+        return _route_problem(request, exc)
 
     @app.exception_handler(CaseValidationError)
     async def too_much_work(request: Request, exc: CaseValidationError) -> Response:
