@@ -329,6 +329,22 @@ def test_bidirectional_controls_are_shown_escaped_in_text_and_errors(tmp_path: P
     )
 
 
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+def test_output_is_utf8_whatever_the_locale_says(encoding: str) -> None:
+    """With a locale that cannot write Chinese (PYTHONIOENCODING=ascii, as a legacy code page), the JSON written
+    to a file or a pipe is the UTF-8 of a UTF-8 run, not an encoding failure."""
+    expected = run("evaluate", str(SPEC_EXAMPLE), "--format", "json").stdout
+    result = subprocess.run(
+        [sys.executable, "-m", "accountrules", "evaluate", str(SPEC_EXAMPLE), "--format", "json"],
+        capture_output=True,
+        env={**os.environ, "PYTHONIOENCODING": encoding},
+        timeout=300,
+        check=False,
+    )
+    assert (result.returncode, result.stderr) == (0, b"")
+    assert result.stdout == expected
+
+
 # --- every error names the case file --------------------------------------------------------------------------------
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sys
@@ -225,6 +226,7 @@ for _info in (*app.registered_commands, *rules_app.registered_commands):
 def main() -> None:
     """Console entry point: output that cannot be written (a full disk, a closed pipe) is one ``Error:`` line
     and exit 1; unexpected failures are reported in one line unless ACCOUNTRULES_DEBUG is set."""
+    _utf8_output()
     try:
         try:
             app()
@@ -249,6 +251,20 @@ def main() -> None:
             err=True,
         )
         raise SystemExit(2) from None
+
+
+def _utf8_output() -> None:
+    """Output is UTF-8 whatever the locale says (JSON is UTF-8 by definition, and a case's names are Chinese):
+    written to a file or a pipe as UTF-8, and on a terminal that cannot show a character, as its escape,
+    never an encoding failure."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "utf-8").lower().replace("_", "-")
+        if encoding in ("utf-8", "utf8") or not isinstance(stream, io.TextIOWrapper):
+            continue
+        if stream.isatty():
+            stream.reconfigure(errors="backslashreplace")
+        else:
+            stream.reconfigure(encoding="utf-8")
 
 
 def _stop_worker_helpers() -> None:
