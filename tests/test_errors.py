@@ -207,6 +207,27 @@ def test_an_action_error_swallowed_into_the_state_is_an_evaluation_error(
         runtime.run("facts", spec_facts(pack))
 
 
+def test_ctrl_c_during_an_action_is_an_interruption_not_a_failed_case(
+    runtime: DurableRuntime, pack: RulePack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C while durable_rules runs an action (which would swallow it as 'exception caught') is raised as
+    KeyboardInterrupt after the stage is cleared, and the next run of the runtime is correct."""
+    expected = runtime.run("facts", spec_facts(pack))
+    original = Evaluation.record
+    calls: list[str] = []
+
+    def interrupted(self: Evaluation, rule_id: str, matches: list[Any]) -> None:
+        calls.append(rule_id)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        original(self, rule_id, matches)
+
+    monkeypatch.setattr(Evaluation, "record", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        runtime.run("facts", spec_facts(pack))
+    assert runtime.run("facts", spec_facts(pack)) == expected
+
+
 def test_a_stalled_stage_is_an_evaluation_error_and_every_later_run_too(
     pack: RulePack, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -193,6 +193,9 @@ class _Stage:
                     else [{name: dict(getattr(c, name).items()) for name, _ in aliases}]
                 )
                 evaluation.record(rule_id, [{alias: frame[name] for name, alias in aliases} for frame in frames])
+            except KeyboardInterrupt:  # Ctrl-C while the action ran: durable_rules would swallow it into its state
+                evaluation.interrupted = True
+                raise
             except Exception as exc:
                 evaluation.fail(rule_id, exc)
                 raise
@@ -299,6 +302,8 @@ class DurableRuntime:
                 swallowed = self._state_error_and_delete(stage)
             finally:
                 self._evaluations.pop(SID, None)
+        if evaluation.interrupted:  # the stage is cleared: the interruption is the caller's to act on
+            raise KeyboardInterrupt
         if evaluation.errors:
             raise EvaluationError("a rule failed while evaluating: " + "; ".join(evaluation.errors))
         if swallowed:

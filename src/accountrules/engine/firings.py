@@ -271,6 +271,8 @@ class Evaluation:
         self.builders = builders
         self._matches: list[tuple[str, Matched]] = []
         self.errors: list[str] = []
+        #: Whether Ctrl-C (KeyboardInterrupt) came while one of the stage's actions ran.
+        self.interrupted = False
         self.done = threading.Event()
         self._lock = threading.Lock()
 
