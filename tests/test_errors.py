@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -225,6 +226,25 @@ def test_ctrl_c_during_an_action_is_an_interruption_not_a_failed_case(
     monkeypatch.setattr(Evaluation, "record", interrupted)
     with pytest.raises(KeyboardInterrupt):
         runtime.run("facts", spec_facts(pack))
+    assert runtime.run("facts", spec_facts(pack)) == expected
+
+
+def test_ctrl_c_while_waiting_for_a_stage_leaves_a_clean_session(
+    runtime: DurableRuntime, pack: RulePack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C while the runtime waits for a stage's last action: KeyboardInterrupt, and the next run meets none
+    of the interrupted case's facts (it used to fail: 'two facts had the same identity')."""
+    expected = runtime.run("facts", spec_facts(pack))
+    original = threading.Event.wait
+
+    def interrupted(self: threading.Event, timeout: float | None = None) -> bool:
+        original(self, timeout)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(threading.Event, "wait", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        runtime.run("facts", spec_facts(pack))
+    monkeypatch.setattr(threading.Event, "wait", original)
     assert runtime.run("facts", spec_facts(pack)) == expected
 
 

@@ -300,6 +300,9 @@ class DurableRuntime:
                     )
                     raise EvaluationError(self._broken)
                 swallowed = self._state_error_and_delete(stage)
+            except KeyboardInterrupt:  # Ctrl-C before the session was cleared: cleared now, or the next case
+                self._discard(stage)  # would meet this one's facts
+                raise
             finally:
                 self._evaluations.pop(SID, None)
         if evaluation.interrupted:  # the stage is cleared: the interruption is the caller's to act on
