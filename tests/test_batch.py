@@ -155,39 +155,30 @@ def test_a_json_file_that_is_not_an_array_is_one_error_record(engine: Engine, tm
     ]
 
 
-def test_a_json_file_holding_one_case_says_how_to_evaluate_it(engine: Engine, tmp_path: Path) -> None:
-    """A single case given as a .json archive: the error record says to evaluate it, or to make an array."""
-    path = tmp_path / "case.json"
-    path.write_text('{"case_id": "x"}', encoding="utf-8")
-    with open_source(path) as source:
-        got = results(source, engine)
-    assert got == [
-        RecordError(
-            0,
-            "index",
-            None,
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (
+            '{"case_id": "x"}',
             "a .json archive holds one JSON array of cases, and this file holds one JSON object (a case?): evaluate "
             "one case with `accountrules evaluate`, or put the cases in an array [ … ] (or one per line in a .jsonl "
             "file)",
-        )
-    ]
-
-
-def test_json_lines_named_json_say_to_name_them_jsonl(tmp_path: Path, engine: Engine) -> None:
-    """A .json file holding one case per line, as a .jsonl does, is named as JSON lines, with the fix."""
-    path = tmp_path / "cases.json"
-    path.write_text('{"case_id": "x"}\n{"case_id": "y"}\n', encoding="utf-8")
-    with open_source(path) as source:
-        got = results(source, engine)
-    assert got == [
-        RecordError(
-            0,
-            "index",
-            None,
+        ),
+        (
+            '{"case_id": "x"}\n{"case_id": "y"}\n',
             "a .json archive holds one JSON array of cases, and this file holds one JSON object after another, as "
             "JSON lines do: name it .jsonl (or put the cases in an array [ … ])",
-        )
-    ]
+        ),
+    ],
+)
+def test_a_json_file_of_objects_says_what_to_do(engine: Engine, tmp_path: Path, text: str, problem: str) -> None:
+    """A .json archive holding one case says to evaluate it or make an array; one holding JSON lines says to
+    name it .jsonl."""
+    path = tmp_path / "case.json"
+    path.write_text(text, encoding="utf-8")
+    with open_source(path) as source:
+        got = results(source, engine)
+    assert got == [RecordError(0, "index", None, problem)]
 
 
 # ---------------------------------------------------------------------------------------------------------------
