@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import gzip
 import json
 import sys
 from collections.abc import Callable
@@ -649,3 +650,21 @@ def test_yaml_given_as_json_text_says_where_yaml_is_read(text: str) -> None:
         "<stdin>: line 1 column 1: not valid JSON: Expecting value; this looks like YAML, which is read only from "
         "a file named .yaml or .yml (standard input and the lines of an archive are JSON): save it as case.yaml"
     )
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (
+            gzip.compress(b"{}"),
+            "gzip-compressed data, not a case's text; decompress it, or give the file to "
+            "`accountrules batch`, which reads .gz",
+        ),
+        ("{}".encode("utf-16"), "UTF-16 text; save the case file as UTF-8"),
+    ],
+)
+def test_compressed_or_utf16_bytes_are_named_for_what_they_are(raw: bytes, message: str) -> None:
+    """A gzip file or a UTF-16 file given as one case says what it is and what to do, not only 'not UTF-8'."""
+    with pytest.raises(CaseValidationError) as info:
+        parse_case_text(raw)
+    assert str(info.value) == message

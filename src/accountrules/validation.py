@@ -293,10 +293,25 @@ def _reject_constant(name: str) -> Any:
     raise _JSONProblem(f"not valid JSON: {name} is not a JSON number; write a number or leave the field out")
 
 
+#: How bytes that are not UTF-8 may begin, and what they then are.
+_NOT_UTF8 = (
+    (
+        b"\x1f\x8b",
+        "gzip-compressed data, not a case's text; decompress it, or give the file to `accountrules batch`, "
+        "which reads .gz",
+    ),
+    (b"\xff\xfe", "UTF-16 text; save the case file as UTF-8"),
+    (b"\xfe\xff", "UTF-16 text; save the case file as UTF-8"),
+)
+
+
 def _decode(raw: bytes, source: str | None) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        whole = next((what for start, what in _NOT_UTF8 if raw.startswith(start)), None)
+        if whole is not None:
+            raise CaseValidationError([Problem("", whole)], source) from None
         line = raw.count(b"\n", 0, exc.start) + 1
         raise CaseValidationError(
             [Problem(f"line {line} byte {exc.start}", "not UTF-8 text; save the case file as UTF-8")], source
