@@ -470,6 +470,13 @@ def test_help_names_values_as_words(runner: CliRunner, path: tuple[str, ...]) ->
     assert re.findall(r"<[^>\s]+(?: [^>\s]+)?>", stdout) == []
 
 
+@pytest.mark.parametrize("path", [("evaluate",), ("explain",), ("batch",), ("check",), ("rules", "test")], ids=" ".join)
+def test_help_lists_the_rule_engines_to_choose_from(runner: CliRunner, path: tuple[str, ...]) -> None:
+    """An option that takes one of a few values shows them: ``--engine [durable|compiled]``, not ``--engine TEXT``."""
+    _, stdout, _ = invoke(runner, *path, "--help")
+    assert re.findall(r"--engine (\S+)", stdout) == ["[durable|compiled]"]
+
+
 @pytest.mark.parametrize(
     "arguments",
     [*[[*path, "--help"] for path in COMMANDS], ["new"], ["schema", "case"], ["schema", "determination"]],

@@ -200,8 +200,8 @@ class _Command(TyperCommand):
 
 def value_label(param: Any, repeated: bool = True) -> str:
     """The word that stands for a parameter's value in help: its metavar, else the argument's name in capitals,
-    else ``N`` for a number, ``DIR`` for a folder, ``PATH`` for another path and ``TEXT`` for the rest; with
-    ``...`` when an argument takes several (unless ``repeated`` is false)."""
+    else ``N`` for a number, ``DIR`` for a folder, ``PATH`` for another path, an enumeration's choices as ``[a|b]``
+    and ``TEXT`` for the rest; with ``...`` when an argument takes several (unless ``repeated`` is false)."""
     if param.metavar:
         label = str(param.metavar)
     elif param.param_type_name == "argument":
@@ -213,6 +213,8 @@ def value_label(param: Any, repeated: bool = True) -> str:
             label = {"dir": "DIR", "file": "FILE"}.get(described.path_type, "PATH")
         elif isinstance(kind, type) and issubclass(kind, (int, float)) and kind is not bool:
             label = "N"
+        elif isinstance(kind, type) and issubclass(kind, Enum):
+            label = "[" + "|".join(str(member.value) for member in kind) + "]"
         else:
             label = "TEXT"
     return f"{label}..." if repeated and param.param_type_name == "argument" and param.nargs != 1 else label
