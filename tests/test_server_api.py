@@ -119,7 +119,7 @@ def test_schemas_are_the_cli_schemas(client: TestClient, which: str) -> None:
         ("/v1/explain", {"path": "person", "message": "required; add ?person=…"}),
         (
             "/v1/explain?person=p1&format=pdf",
-            {"path": "format", "message": "'pdf' is not one of text, json, markdown, html"},
+            {"path": "format", "message": "'pdf' is not one of text, json, markdown, html."},
         ),
     ],
 )

@@ -425,6 +425,12 @@ def _translate(exc: ValidationError, model: type[Case] = Case) -> list[Problem]:
     return [_problem(err, model) for err in exc.errors(include_url=False)]
 
 
+def allowed_values(err: Any) -> list[str]:
+    """The values a pydantic choice error (``literal_error``, ``enum``) allows, from its ``expected`` text
+    (``'a', 'b' or 'c'``)."""
+    return [a.strip(" '") for a in str((err.get("ctx") or {}).get("expected", "")).replace(" or ", ", ").split(",")]
+
+
 def _problem(err: Any, model: type[Case] = Case) -> Problem:
     """One pydantic error as a problem at its JSON path, in the words of the contract."""
     loc = tuple(err["loc"])
@@ -438,7 +444,7 @@ def _problem(err: Any, model: type[Case] = Case) -> Problem:
     elif kind == "missing":
         message = "required field is missing; add it"
     elif kind == "literal_error":
-        allowed = [a.strip(" '") for a in str(ctx.get("expected", "")).replace(" or ", ", ").split(",")]
+        allowed = allowed_values(err)
         value = f"'{given}'" if isinstance(given, str) else shown
         message = f"{value} is not one of {', '.join(allowed)}.{suggest_value(given, allowed)}"
     elif kind.startswith("date_") and kind != "date_type" and isinstance(given, str):

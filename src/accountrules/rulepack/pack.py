@@ -33,7 +33,7 @@ from accountrules.rulepack.spec import (
 )
 from accountrules.rulepack.versions import Sanctions, Versions
 from accountrules.rulepack.yamlfile import LineList, LineMap, line_at, plain, read_pack_file, read_yaml
-from accountrules.validation import json_path, known_fields, suggest
+from accountrules.validation import allowed_values, json_path, known_fields, suggest
 from accountrules.vocabulary import FORM_MEASURES, RefusalKind, values
 
 RESERVED_FILES = {"pack.yaml", "policy.yaml", "citations.yaml", "versions.yaml", "sanctions.yaml"}
@@ -413,7 +413,7 @@ def _pydantic_message(err: Any, model: type[BaseModel] | None = None) -> str:
     if err["type"] == "missing":
         return "required key is missing"
     if err["type"] in {"literal_error", "enum"} and isinstance(err.get("input"), str):
-        allowed = [a.strip(" '") for a in str(err.get("ctx", {}).get("expected", "")).replace(" or ", ", ").split(",")]
+        allowed = allowed_values(err)
         return f"'{err['input']}' is not one of {', '.join(allowed)}.{suggest(err['input'], allowed)}"
     if err["type"] == "string_type":
         return _not_text(err.get("input"))

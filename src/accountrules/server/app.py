@@ -44,7 +44,7 @@ from accountrules.server.examples import examples
 from accountrules.server.page import PAGE_PATHS, add_page
 from accountrules.tooling.casefile import parse_case_yaml
 from accountrules.tooling.explain import Explanation, explain
-from accountrules.validation import MAX_CASE_BYTES, CaseLimits, parse_case_text
+from accountrules.validation import MAX_CASE_BYTES, CaseLimits, allowed_values, parse_case_text, suggest_value
 from accountrules.vocabulary import FORM_LABELS, LABELS, MEANINGS
 
 log = logging.getLogger("accountrules.server")
@@ -92,8 +92,10 @@ def _parameter_problem(error: Any) -> Problem:
     if error["type"] == "missing":
         return Problem(name, f"required; add ?{name}=…")
     if error["type"] == "enum":
-        allowed = str(error.get("ctx", {}).get("expected", "")).replace("'", "").replace(" or ", ", ")
-        return Problem(name, f"'{error['input']}' is not one of {allowed}")
+        allowed = allowed_values(error)
+        return Problem(
+            name, f"'{error['input']}' is not one of {', '.join(allowed)}.{suggest_value(error['input'], allowed)}"
+        )
     message = str(error["msg"])
     return Problem(name, message[:1].lower() + message[1:])
 
